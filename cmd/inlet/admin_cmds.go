@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	_, st, log, err := openStore(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_ = log
+	switch sub {
+	case "up":
+		applied, err := st.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "database is up to date")
+		}
+		for _, m := range applied {
+			fmt.Fprintln(stdout, "applied", m)
+		}
+		return nil
+	case "status":
+		states, err := st.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s database at %s\n", st.Dialect(), st.Where())
+		for _, m := range states {
+			state := "pending"
+			if m.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(stdout, "%-8s %05d %s\n", state, m.Version, m.Name)
+		}
+		return nil
+	default:
+		return fmt.Errorf("migrate: unknown subcommand %q (use up or status)", sub)
+	}
+}
+
+func secretCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("secret: use `inlet secret set [--workspace ID]` or `inlet secret encrypt`")
+	}
+	_, st, log, err := openStore(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := migrateWithRetry(ctx, st, log); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "set":
+		fs := flag.NewFlagSet("secret set", flag.ContinueOnError)
+		wsFlag := fs.String("workspace", "", "workspace id (default: the default workspace)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		ws, err := pickWorkspace(ctx, st, *wsFlag)
+		if err != nil {
+			return err
+		}
+		secret, err := readSecret(stdin)
+		if err != nil {
+			return err
+		}
+		if err := st.SetSecret(ctx, ws.ID, secret, "cli", 0); err != nil {
+			return fmt.Errorf("save secret: %w", err)
+		}
+		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, lastN(secret, 4))
+		return nil
+	case "encrypt":
+		n, err := st.EncryptSecrets(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "encrypted the secrets of %d workspace(s)\n", n)
+		return nil
+	default:
+		return fmt.Errorf("secret: unknown subcommand %q", args[0])
+	}
+}
+
+func pickWorkspace(ctx context.Context, st *store.Store, raw string) (store.Workspace, error) {
+	if raw == "" {
+		return st.EnsureDefaultWorkspace(ctx)
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return store.Workspace{}, fmt.Errorf("--workspace: %q is not a workspace id (a UUID)", raw)
+	}
+	ws, err := st.Workspace(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Workspace{}, fmt.Errorf("--workspace: no workspace with id %s", id)
+	}
+	return ws, err
+}
+
+// readSecret takes the first line of stdin, so `echo secret | inlet secret set`
+// and a here-string both work; surrounding whitespace is never part of a secret.
+func readSecret(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read secret from stdin: %w", err)
+	}
+	secret := strings.TrimSpace(line)
+	if secret == "" {
+		return "", errors.New("no secret on stdin: try `printf %s \"$SECRET\" | inlet secret set`")
+	}
+	if len(secret) > 1024 {
+		return "", errors.New("secret is longer than 1024 characters")
+	}
+	return secret, nil
+}
+
+func lastN(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

@@ -1,0 +1,49 @@
+// Command inlet receives Segment events and keeps them in PostgreSQL (or, with
+// no DATABASE_URL, in an embedded SQLite file).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "inlet:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches the subcommands; with none it serves.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, getenv, stdout)
+	case "migrate":
+		return migrateCmd(ctx, args, getenv, stdout)
+	case "secret":
+		return secretCmd(ctx, args, getenv, stdin, stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "inlet", version)
+		return nil
+	case "help", "--help", "-h", "-help":
+		usage(stdout)
+		return nil
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/web"
+)
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore loads config, opens and migrates the store: the start shared by
+// serve and the admin subcommands.
+func openStore(ctx context.Context, getenv func(string) string, logw io.Writer) (*config.Config, *store.Store, *slog.Logger, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, logw)
+	slog.SetDefault(log)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{EncryptionKey: cfg.EncryptionKey})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, st, log, nil
+}
+
+// migrateWithRetry waits for a database that is still starting (compose
+// brings PostgreSQL and Inlet up together) instead of failing at once.
+func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		applied, err := st.Migrate(ctx)
+		if err == nil {
+			for _, m := range applied {
+				log.Info("migration applied", "file", m)
+			}
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		log.Warn("database not ready, retrying migrations", "err", err)
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, st, log, err := openStore(ctx, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.UsesEmbedded() {
+		log.Info("using the embedded SQLite store; set DATABASE_URL to a PostgreSQL database for production", "path", st.Where())
+	} else {
+		log.Info("using PostgreSQL", "at", st.Where())
+	}
+	if err := migrateWithRetry(ctx, st, log); err != nil {
+		return err
+	}
+	def, err := st.EnsureDefaultWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	if !def.Secret.IsSet() {
+		log.Warn("the default workspace has no Segment shared secret yet; webhooks answer 503 (Segment retries) until one is set",
+			"set_with", "echo -n SECRET | inlet secret set")
+	}
+
+	writers := cfg.IngestWriters
+	if st.Dialect() == store.SQLite {
+		writers = 1 // SQLite has one writer; more would only wait on its lock
+	}
+	ing := ingest.New(st, ingest.Options{
+		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
+	})
+	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := srv.Open(cfg.ListenAddr); err != nil {
+		return err
+	}
+	log.Info("inlet listening", "addr", srv.Addr(), "url", cfg.BaseURL,
+		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	// Order matters: stop taking requests and let in-flight ones finish (they
+	// wait on the ingester), then commit whatever is still queued.
+	var errs []error
+	if err := srv.Close(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ing.Close(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		log.Error("unclean shutdown", "err", err)
+		return err
+	}
+	log.Info("stopped")
+	_ = os.Stdout.Sync()
+	return nil
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/inlet-dev/inlet/internal/config"
+)
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Inlet receives Segment events and keeps them durably.
+
+Usage:
+  inlet                          serve (the same as "inlet serve")
+  inlet migrate [up|status]      apply or list database migrations
+  inlet secret set [--workspace ID]
+                                 set a workspace's Segment shared secret, read from stdin
+  inlet secret encrypt           encrypt stored secrets with ENCRYPTION_KEY
+  inlet version                  print the version
+
+Settings (environment variables):
+`)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, s := range config.Settings {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Default, s.Help)
+	}
+	_ = tw.Flush()
+}

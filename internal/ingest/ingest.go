@@ -1,0 +1,268 @@
+// Package ingest is the write path. Requests hand it verified events and wait;
+// writer goroutines gather whatever has queued up and commit it in one
+// transaction (group commit), then answer every waiting request. A request is
+// answered "stored" only after its commit, and "try again" when the bounded
+// queue is full, the database fails, or the commit takes too long.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+var (
+	// ErrOverloaded means the queue is full; the caller should retry later.
+	ErrOverloaded = errors.New("ingest queue is full")
+	// ErrUnavailable means the database could not commit in time.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrClosed means Inlet is shutting down.
+	ErrClosed = errors.New("shutting down")
+	// ErrRejected means the database refused these events' values; retrying the
+	// same bytes cannot succeed.
+	ErrRejected = errors.New("events refused by the database")
+)
+
+// Inserter is the part of the store the ingester needs.
+type Inserter interface {
+	InsertEvents(ctx context.Context, events []store.NewEvent) ([]bool, error)
+}
+
+// Observer receives figures for metrics; every method must be cheap.
+type Observer interface {
+	Committed(events, requests int, took time.Duration, err error)
+}
+
+// Options size the ingester.
+type Options struct {
+	QueueRequests int           // requests that may wait at once
+	QueueBytes    int64         // raw event bytes that may wait at once
+	BatchEvents   int           // most events per group commit
+	Writers       int           // concurrent group commits
+	Timeout       time.Duration // longest a request waits, and a commit may take
+	Observer      Observer
+}
+
+// Result is what a stored request reports back.
+type Result struct {
+	Accepted   int
+	Duplicates int
+}
+
+type request struct {
+	events []store.NewEvent
+	bytes  int64
+	done   chan outcome // buffered: the writer never blocks on a caller that gave up
+}
+
+type outcome struct {
+	res Result
+	err error
+}
+
+// Ingester is safe for concurrent use.
+type Ingester struct {
+	db     Inserter
+	opts   Options
+	queue  chan *request
+	queued atomic.Int64 // raw bytes waiting
+	mu     sync.RWMutex // guards closed against sends racing Close
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New starts the writers.
+func New(db Inserter, opts Options) *Ingester {
+	if opts.QueueRequests <= 0 {
+		opts.QueueRequests = 2048
+	}
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = 64 << 20
+	}
+	if opts.BatchEvents <= 0 {
+		opts.BatchEvents = 1000
+	}
+	if opts.Writers <= 0 {
+		opts.Writers = 2
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 3 * time.Second
+	}
+	in := &Ingester{db: db, opts: opts, queue: make(chan *request, opts.QueueRequests)}
+	for range opts.Writers {
+		in.wg.Add(1)
+		go in.writer()
+	}
+	return in
+}
+
+// QueueDepth is the number of requests waiting for a writer.
+func (in *Ingester) QueueDepth() int { return len(in.queue) }
+
+// Submit stores events and returns once they are committed, or with an error
+// saying why they were not (they may still be committed later; the caller's
+// retry is then a harmless duplicate).
+func (in *Ingester) Submit(ctx context.Context, events []store.NewEvent) (Result, error) {
+	if len(events) == 0 {
+		return Result{}, nil
+	}
+	var size int64
+	for i := range events {
+		size += int64(len(events[i].Raw))
+	}
+	req := &request{events: events, bytes: size, done: make(chan outcome, 1)}
+
+	in.mu.RLock()
+	if in.closed {
+		in.mu.RUnlock()
+		return Result{}, ErrClosed
+	}
+	// A lone request larger than the byte budget still gets in when nothing
+	// else waits; otherwise it could never be stored.
+	if total := in.queued.Add(size); total > in.opts.QueueBytes && total != size {
+		in.queued.Add(-size)
+		in.mu.RUnlock()
+		return Result{}, ErrOverloaded
+	}
+	select {
+	case in.queue <- req:
+	default:
+		in.queued.Add(-size)
+		in.mu.RUnlock()
+		return Result{}, ErrOverloaded
+	}
+	in.mu.RUnlock()
+
+	timer := time.NewTimer(in.opts.Timeout)
+	defer timer.Stop()
+	select {
+	case o := <-req.done:
+		return o.res, o.err
+	case <-timer.C:
+		return Result{}, ErrUnavailable
+	case <-ctx.Done():
+		return Result{}, ErrUnavailable
+	}
+}
+
+// Close stops taking requests and commits everything already queued, waiting
+// at most until ctx ends.
+func (in *Ingester) Close(ctx context.Context) error {
+	in.mu.Lock()
+	if !in.closed {
+		in.closed = true
+		close(in.queue)
+	}
+	in.mu.Unlock()
+	done := make(chan struct{})
+	go func() { in.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("ingest: queue not drained before shutdown deadline")
+	}
+}
+
+func (in *Ingester) writer() {
+	defer in.wg.Done()
+	for first := range in.queue {
+		batch := []*request{first}
+		n := len(first.events)
+		// Take whatever queued while the last commit ran: that is the group.
+	gather:
+		for n < in.opts.BatchEvents {
+			select {
+			case r, ok := <-in.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break gather
+			}
+		}
+		in.commit(batch, n)
+	}
+}
+
+func (in *Ingester) commit(batch []*request, n int) {
+	var bytes int64
+	for _, r := range batch {
+		bytes += r.bytes
+	}
+	defer in.queued.Add(-bytes)
+
+	all := make([]store.NewEvent, 0, n)
+	for _, r := range batch {
+		all = append(all, r.events...)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
+	fresh, err := in.db.InsertEvents(ctx, all)
+	cancel()
+	if in.opts.Observer != nil {
+		in.opts.Observer.Committed(len(all), len(batch), time.Since(start), err)
+	}
+	if err != nil && len(batch) > 1 && store.IsDataError(err) {
+		// One request's values poisoned the group: commit each alone so the
+		// others are not refused with it.
+		slog.Warn("group commit refused by database, retrying requests one by one", "requests", len(batch), "err", err)
+		for _, r := range batch {
+			in.commitOne(r)
+		}
+		return
+	}
+	if err != nil {
+		slog.Warn("group commit failed", "events", len(all), "requests", len(batch), "err", err)
+		for _, r := range batch {
+			r.done <- outcome{err: classify(err)}
+		}
+		return
+	}
+	off := 0
+	for _, r := range batch {
+		var res Result
+		for _, ok := range fresh[off : off+len(r.events)] {
+			if ok {
+				res.Accepted++
+			} else {
+				res.Duplicates++
+			}
+		}
+		off += len(r.events)
+		r.done <- outcome{res: res}
+	}
+}
+
+func (in *Ingester) commitOne(r *request) {
+	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
+	defer cancel()
+	fresh, err := in.db.InsertEvents(ctx, r.events)
+	if err != nil {
+		r.done <- outcome{err: classify(err)}
+		return
+	}
+	var res Result
+	for _, ok := range fresh {
+		if ok {
+			res.Accepted++
+		} else {
+			res.Duplicates++
+		}
+	}
+	r.done <- outcome{res: res}
+}
+
+func classify(err error) error {
+	if store.IsDataError(err) {
+		return errors.Join(ErrRejected, err)
+	}
+	return errors.Join(ErrUnavailable, err)
+}

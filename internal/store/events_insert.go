@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// NewEvent is one verified event ready to be stored.
+type NewEvent struct {
+	WorkspaceID uuid.UUID
+	MessageID   string
+	Type        string
+	Event       string
+	UserID      string
+	AnonymousID string
+	GroupID     string
+	PreviousID  string
+	Timestamp   time.Time // zero → NULL
+	ReceivedAt  time.Time
+	Source      string
+	Raw         []byte
+}
+
+const insertColumns = 12
+
+// rowsPerStatement keeps each INSERT under both dialects' bind-variable limits.
+const rowsPerStatement = 1000
+
+// InsertEvents stores events in one transaction and reports, per event, whether
+// it was new (true) or a duplicate of a stored (workspace, message_id) or of an
+// earlier event in the same call (false). Nothing is stored if it fails.
+func (s *Store) InsertEvents(ctx context.Context, events []NewEvent) ([]bool, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	type key struct {
+		ws  uuid.UUID
+		mid string
+	}
+	inserted := make(map[key]bool, len(events))
+	err := s.withSQLTx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(events); start += rowsPerStatement {
+			chunk := events[start:min(start+rowsPerStatement, len(events))]
+			query, args := s.insertSQL(chunk)
+			rows, err := tx.QueryContext(ctx, query, args...)
+			if err != nil {
+				return fmt.Errorf("insert %d events: %w", len(chunk), err)
+			}
+			for rows.Next() {
+				var ws, mid string
+				if err := rows.Scan(&ws, &mid); err != nil {
+					rows.Close()
+					return fmt.Errorf("read inserted keys: %w", err)
+				}
+				id, err := uuid.Parse(ws)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("inserted workspace id %q: %w", ws, err)
+				}
+				inserted[key{id, mid}] = true
+			}
+			if err := rows.Close(); err != nil {
+				return fmt.Errorf("insert %d events: %w", len(chunk), err)
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("insert %d events: %w", len(chunk), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The first copy of a key in this call is the one that was stored; later
+	// copies (and keys the database already held) are duplicates.
+	out := make([]bool, len(events))
+	for i, e := range events {
+		k := key{e.WorkspaceID, e.MessageID}
+		if inserted[k] {
+			out[i] = true
+			delete(inserted, k)
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) withSQLTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) insertSQL(events []NewEvent) (string, []any) {
+	var b strings.Builder
+	b.Grow(160 + len(events)*insertColumns*6)
+	b.WriteString("INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, raw) VALUES ")
+	args := make([]any, 0, len(events)*insertColumns)
+	n := 0
+	for i, e := range events {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < insertColumns; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			n++
+			if s.dialect == Postgres {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+		var ts any
+		if !e.Timestamp.IsZero() {
+			ts = s.timeArg(e.Timestamp)
+		}
+		args = append(args, e.WorkspaceID.String(), e.MessageID, e.Type, e.Event, e.UserID, e.AnonymousID,
+			e.GroupID, e.PreviousID, ts, s.timeArg(e.ReceivedAt), e.Source, string(e.Raw))
+	}
+	b.WriteString(" ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id")
+	return b.String(), args
+}
+
+// sqliteTime is the one text layout times take in SQLite, so that comparing
+// the stored text compares the instants.
+const sqliteTime = "2006-01-02 15:04:05.000000000+00:00"
+
+func (s *Store) timeArg(t time.Time) any {
+	if s.dialect == SQLite {
+		return t.UTC().Format(sqliteTime)
+	}
+	return t.UTC()
+}

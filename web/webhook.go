@@ -1,0 +1,184 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/segment"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/labstack/echo/v4"
+)
+
+// Source names where events came from, stored with each event.
+const SourceWebhook = "webhook"
+
+// noSecretRetryAfter is long enough not to hammer us, short enough that
+// events arrive soon after the admin saves the secret.
+const noSecretRetryAfter = 30
+
+// webhookSegment takes what Segment's Webhooks destinations post.
+func (s *Server) webhookSegment(c echo.Context) error {
+	start := time.Now()
+	req := c.Request()
+	ws, aerr := s.resolveWorkspace(c)
+	if aerr != nil {
+		s.logWebhook(c, uuid.Nil, "refused", 0, aerr, start)
+		return writeJSONError(c, aerr)
+	}
+	deliver := func(outcome string, aerr *apiError, res ingest.Result) error {
+		status := http.StatusOK
+		reason := ""
+		if aerr != nil {
+			status, reason = aerr.Status, aerr.Msg
+		}
+		s.attempts.Record(Attempt{At: start, WorkspaceID: ws.ID, Outcome: outcome, Reason: reason,
+			Status: status, Accepted: res.Accepted, Duplicates: res.Duplicates})
+		s.logWebhook(c, ws.ID, outcome, res.Accepted+res.Duplicates, aerr, start)
+		if aerr != nil {
+			return writeJSONError(c, aerr)
+		}
+		return c.JSON(http.StatusOK, map[string]any{"ok": true, "accepted": res.Accepted, "duplicates": res.Duplicates})
+	}
+
+	body, aerr := readBody(req, s.deps.Config.MaxBodyBytes)
+	if aerr != nil {
+		return deliver(OutcomeTooLarge, aerr, ingest.Result{})
+	}
+	secrets := ws.Secret.Valid(time.Now())
+	if len(secrets) == 0 {
+		// 503, not 4xx: Segment retries for hours, so events sent before the
+		// admin saves the secret arrive once it is saved.
+		return deliver(OutcomeNoSecret, unavailable("no shared secret is configured for this workspace yet: paste it in /dashboard/settings", noSecretRetryAfter), ingest.Result{})
+	}
+	keys := make([][]byte, len(secrets))
+	for i, sec := range secrets {
+		keys[i] = []byte(sec)
+	}
+	if err := segment.VerifyAny(keys, body, req.Header.Get("X-Signature")); err != nil {
+		return deliver(OutcomeBadSignature, errorf(http.StatusUnauthorized, signatureMessage(err)), ingest.Result{})
+	}
+	events, err := segment.Parse(body)
+	if err != nil {
+		return deliver(OutcomeBadBody, errorf(http.StatusBadRequest, err.Error()), ingest.Result{})
+	}
+	res, err := s.deps.Ingester.Submit(req.Context(), toNewEvents(ws.ID, SourceWebhook, start, events))
+	if err != nil {
+		return deliver(OutcomeUnavailable, ingestError(err), res)
+	}
+	outcome := OutcomeAccepted
+	if res.Accepted == 0 {
+		outcome = OutcomeDuplicate
+	}
+	return deliver(outcome, nil, res)
+}
+
+// resolveWorkspace finds the workspace a request names by ?workspaceId= or
+// the df-workspace-id header (Dittofeed's names, so existing Segment setups
+// keep working), or the default one.
+func (s *Server) resolveWorkspace(c echo.Context) (store.Workspace, *apiError) {
+	q := strings.TrimSpace(c.QueryParam("workspaceId"))
+	h := strings.TrimSpace(c.Request().Header.Get("df-workspace-id"))
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	var id uuid.UUID
+	switch {
+	case q == "" && h == "":
+		def, err := s.secrets.defaultWorkspaceID(ctx)
+		if err != nil {
+			return store.Workspace{}, unavailable("database unavailable, try again", 5)
+		}
+		id = def
+	default:
+		raw := q
+		if raw == "" {
+			raw = h
+		}
+		if q != "" && h != "" && !strings.EqualFold(q, h) {
+			return store.Workspace{}, errorf(http.StatusBadRequest, "workspaceId query parameter and df-workspace-id header name different workspaces")
+		}
+		parsed, err := uuid.Parse(raw)
+		if err != nil {
+			return store.Workspace{}, errorf(http.StatusBadRequest, "workspaceId is not a valid workspace id (expected a UUID)")
+		}
+		id = parsed
+	}
+	ws, err := s.secrets.workspace(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Workspace{}, errorf(http.StatusNotFound, "no workspace with id "+id.String())
+	}
+	if err != nil {
+		return store.Workspace{}, unavailable("database unavailable, try again", 5)
+	}
+	return ws, nil
+}
+
+// readBody reads at most limit bytes; anything longer is refused with 413
+// without reading further.
+func readBody(req *http.Request, limit int64) ([]byte, *apiError) {
+	tooLarge := errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than the %d-byte limit", limit))
+	if req.ContentLength > limit {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "could not read the body: "+err.Error())
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge
+	}
+	return body, nil
+}
+
+func signatureMessage(err error) string {
+	switch {
+	case errors.Is(err, segment.ErrSignatureMissing):
+		return "missing X-Signature header"
+	case errors.Is(err, segment.ErrSignatureMalformed):
+		return "malformed X-Signature header: expected 40 hex characters (HMAC-SHA1)"
+	default:
+		return "X-Signature does not match: check the shared secret in Segment and in /dashboard/settings"
+	}
+}
+
+func ingestError(err error) *apiError {
+	switch {
+	case errors.Is(err, ingest.ErrOverloaded):
+		return unavailable("too many events in flight, try again", 2)
+	case errors.Is(err, ingest.ErrClosed):
+		return unavailable("shutting down, try again", 5)
+	case errors.Is(err, ingest.ErrRejected):
+		return errorf(http.StatusBadRequest, "the database refused these events")
+	default:
+		return unavailable("database unavailable, try again", 5)
+	}
+}
+
+func toNewEvents(ws uuid.UUID, source string, at time.Time, events []segment.Event) []store.NewEvent {
+	out := make([]store.NewEvent, len(events))
+	at = at.UTC()
+	for i, e := range events {
+		out[i] = store.NewEvent{
+			WorkspaceID: ws, MessageID: e.MessageID, Type: e.Type, Event: e.Event,
+			UserID: e.UserID, AnonymousID: e.AnonymousID, GroupID: e.GroupID, PreviousID: e.PreviousID,
+			Timestamp: e.Timestamp, ReceivedAt: at, Source: source, Raw: e.Raw,
+		}
+	}
+	return out
+}
+
+func (s *Server) logWebhook(c echo.Context, ws uuid.UUID, outcome string, n int, aerr *apiError, start time.Time) {
+	attrs := []any{"workspace", ws, "outcome", outcome, "events", n, "ms", time.Since(start).Milliseconds()}
+	if aerr != nil {
+		attrs = append(attrs, "status", aerr.Status, "reason", aerr.Msg)
+		s.logger(c).Warn("webhook", attrs...)
+		return
+	}
+	s.logger(c).Info("webhook", attrs...)
+}
