@@ -1,39 +1,21 @@
 package web
 
-import (
-	"time"
+import "github.com/inlet-dev/inlet/internal/status"
 
-	"github.com/google/uuid"
-)
-
-// Outcomes of a webhook delivery, as the dashboard's connection status shows them.
+// The outcome names live in internal/status so metrics and the dashboard
+// share them; these aliases keep handler code short.
 const (
-	OutcomeAccepted     = "accepted"
-	OutcomeDuplicate    = "duplicate"
-	OutcomeBadSignature = "bad_signature"
-	OutcomeNoSecret     = "no_secret"
-	OutcomeBadBody      = "bad_body"
-	OutcomeTooLarge     = "too_large"
-	OutcomeUnavailable  = "unavailable"
+	OutcomeAccepted     = status.OutcomeAccepted
+	OutcomeDuplicate    = status.OutcomeDuplicate
+	OutcomeBadSignature = status.OutcomeBadSignature
+	OutcomeNoSecret     = status.OutcomeNoSecret
+	OutcomeBadBody      = status.OutcomeBadBody
+	OutcomeTooLarge     = status.OutcomeTooLarge
+	OutcomeUnavailable  = status.OutcomeUnavailable
 )
 
-// Attempt is one webhook delivery and what became of it.
-type Attempt struct {
-	At          time.Time
-	WorkspaceID uuid.UUID
-	Outcome     string
-	Reason      string
-	Status      int
-	Accepted    int
-	Duplicates  int
-}
-
-// AttemptRecorder receives every delivery to a known workspace. It is called
-// on the hot path, so it must not block on I/O.
-type AttemptRecorder interface {
-	Record(Attempt)
-}
-
-type noAttempts struct{}
-
-func (noAttempts) Record(Attempt) {}
+// Attempt and AttemptRecorder are the status package's types.
+type (
+	Attempt         = status.Attempt
+	AttemptRecorder = status.Recorder
+)

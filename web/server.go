@@ -13,6 +13,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
 )
@@ -53,7 +54,7 @@ func New(d Deps) (*Server, error) {
 		log:      d.Logger,
 	}
 	if s.attempts == nil {
-		s.attempts = noAttempts{}
+		s.attempts = status.Discard{}
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -38,7 +38,7 @@ func (s *Server) webhookSegment(c echo.Context) error {
 		if aerr != nil {
 			status, reason = aerr.Status, aerr.Msg
 		}
-		s.attempts.Record(Attempt{At: start, WorkspaceID: ws.ID, Outcome: outcome, Reason: reason,
+		s.attempts.Record(Attempt{At: start, WorkspaceID: ws.ID, Source: SourceWebhook, Outcome: outcome, Reason: reason,
 			Status: status, Accepted: res.Accepted, Duplicates: res.Duplicates})
 		s.logWebhook(c, ws.ID, outcome, res.Accepted+res.Duplicates, aerr, start)
 		if aerr != nil {

@@ -23,11 +23,12 @@ type NewEvent struct {
 	PreviousID  string
 	Timestamp   time.Time // zero → NULL
 	ReceivedAt  time.Time
-	Source      string
+	Source      string // "webhook" or "http_api"
+	SourceKey   string // the write key's id for http_api
 	Raw         []byte
 }
 
-const insertColumns = 12
+const insertColumns = 13
 
 // rowsPerStatement keeps each INSERT under both dialects' bind-variable limits.
 const rowsPerStatement = 1000
@@ -108,7 +109,7 @@ func (s *Store) withSQLTx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) insertSQL(events []NewEvent) (string, []any) {
 	var b strings.Builder
 	b.Grow(160 + len(events)*insertColumns*6)
-	b.WriteString("INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, raw) VALUES ")
+	b.WriteString("INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw) VALUES ")
 	args := make([]any, 0, len(events)*insertColumns)
 	n := 0
 	for i, e := range events {
@@ -134,7 +135,7 @@ func (s *Store) insertSQL(events []NewEvent) (string, []any) {
 			ts = s.timeArg(e.Timestamp)
 		}
 		args = append(args, e.WorkspaceID.String(), e.MessageID, e.Type, e.Event, e.UserID, e.AnonymousID,
-			e.GroupID, e.PreviousID, ts, s.timeArg(e.ReceivedAt), e.Source, string(e.Raw))
+			e.GroupID, e.PreviousID, ts, s.timeArg(e.ReceivedAt), e.Source, e.SourceKey, string(e.Raw))
 	}
 	b.WriteString(" ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id")
 	return b.String(), args

@@ -26,7 +26,8 @@ CREATE TABLE events (
     previous_id  TEXT NOT NULL DEFAULT '',
     timestamp    TIMESTAMPTZ,
     received_at  TIMESTAMPTZ NOT NULL,
-    source       TEXT NOT NULL DEFAULT 'webhook',
+    source       TEXT NOT NULL DEFAULT 'webhook', -- webhook or http_api
+    source_key   TEXT NOT NULL DEFAULT '',        -- which write key, for http_api
     -- json, not jsonb: keeps the event's text as sent and accepts numbers jsonb cannot hold.
     raw          JSON NOT NULL,
     CONSTRAINT events_workspace_message UNIQUE (workspace_id, message_id)

@@ -25,7 +25,8 @@ CREATE TABLE events (
     previous_id  TEXT NOT NULL DEFAULT '',
     timestamp    DATETIME,
     received_at  DATETIME NOT NULL,
-    source       TEXT NOT NULL DEFAULT 'webhook',
+    source       TEXT NOT NULL DEFAULT 'webhook', -- webhook or http_api
+    source_key   TEXT NOT NULL DEFAULT '',        -- which write key, for http_api
     raw          TEXT NOT NULL,
     CONSTRAINT events_workspace_message UNIQUE (workspace_id, message_id)
 );
