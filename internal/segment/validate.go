@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -113,7 +114,8 @@ func textField(i int, m map[string]json.RawMessage, key string, allowNumber bool
 	case "null":
 		return "", nil
 	case "string":
-		if err := json.Unmarshal(v, &s); err != nil {
+		var err error
+		if s, err = decodeString(v); err != nil {
 			return "", eventErr(i, key, "invalid string: %s", err.Error())
 		}
 	case "number":
@@ -150,8 +152,8 @@ func timeField(i int, m map[string]json.RawMessage, key string) (time.Time, erro
 	default:
 		return time.Time{}, eventErr(i, key, "must be an ISO-8601 string, got %s", k)
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := decodeString(v)
+	if err != nil {
 		return time.Time{}, eventErr(i, key, "invalid string: %s", err.Error())
 	}
 	t, ok := parseTimestamp(s)
@@ -159,4 +161,18 @@ func timeField(i int, m map[string]json.RawMessage, key string) (time.Time, erro
 		return time.Time{}, eventErr(i, key, "not an ISO-8601 timestamp: %.40q", s)
 	}
 	return t, nil
+}
+
+// decodeString decodes a JSON string token. Without escapes the content is
+// the text between the quotes (the body was already checked to be valid
+// JSON and valid UTF-8), which skips encoding/json's reflection for the
+// common case (about 20% of BenchmarkParse/track-1KB before this).
+func decodeString(v json.RawMessage) (string, error) {
+	v = trimSpace(v)
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v[1:len(v)-1], '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
 }
