@@ -23,6 +23,10 @@ type secretCache struct {
 	defaultAt time.Time
 }
 
+// lookupTimeout bounds a cache refresh so that, with the ingester's own
+// timeout, an answer always leaves before Segment's 5 s deadline.
+const lookupTimeout = time.Second
+
 type cachedWorkspace struct {
 	ws      store.Workspace
 	missing bool
@@ -48,9 +52,15 @@ func (c *secretCache) defaultWorkspaceID(ctx context.Context) (uuid.UUID, error)
 		c.mu.Unlock()
 		return id, nil
 	}
+	stale, known := c.defaultID, !c.defaultAt.IsZero()
 	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	ws, err := c.db.DefaultWorkspace(ctx)
 	if err != nil {
+		if known {
+			return stale, nil
+		}
 		return uuid.Nil, err
 	}
 	c.mu.Lock()
@@ -71,7 +81,17 @@ func (c *secretCache) workspace(ctx context.Context, id uuid.UUID) (store.Worksp
 		}
 		return e.ws, nil
 	}
-	ws, err := c.db.Workspace(ctx, id)
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	ws, err := c.db.Workspace(lctx, id)
+	if err != nil && err != store.ErrNotFound && ok {
+		// The database is down or slow: keep verifying with what we knew, so
+		// the request fails (503) in the ingester within Segment's 5 s, not here.
+		if e.missing {
+			return store.Workspace{}, store.ErrNotFound
+		}
+		return e.ws, nil
+	}
 	switch {
 	case err == nil:
 		c.put(id, cachedWorkspace{ws: ws, at: time.Now()})

@@ -24,5 +24,6 @@ func IsDataError(err error) bool {
 		// Class 22 is data exception, 23 integrity constraint violation.
 		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
 	}
-	return false
+	// The pure-Go SQLite driver reports constraint failures only in its text.
+	return err != nil && strings.Contains(err.Error(), "constraint failed")
 }
