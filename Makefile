@@ -1,0 +1,34 @@
+# The README's commands. `make test` is what CI runs (through .ci/run).
+GO ?= go
+TEMPL_VERSION := v0.3.1100
+
+.PHONY: run test test-reliability check generate build fuzz
+
+run:
+	$(GO) run ./cmd/inlet
+
+# Every test, with the race detector. Needs PostgreSQL for most packages
+# (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
+# without it those tests skip and say so, except under CI=true where they fail.
+test:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The long fault tests (kill -9, database outage, overload, shutdown).
+test-reliability:
+	INLET_RELIABILITY=1 $(GO) test -race -count=1 -timeout 20m ./test/reliability/...
+
+# Formatting, vet and generated code that matches its source.
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path templates
+	@git diff --exit-code -- templates || { echo "templ generate changed templates/*_templ.go: commit the regenerated files"; exit 1; }
+
+generate:
+	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path templates
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/inlet ./cmd/inlet
+
+fuzz:
+	$(GO) test ./internal/segment -run '^$$' -fuzz FuzzParseVerify -fuzztime 60s
