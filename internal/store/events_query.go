@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Page sizes for ListEvents.
+const (
+	DefaultEventPage = 50
+	MaxEventPage     = 500
+)
+
+// EventCursor is a position in the newest-first order: (received_at, id).
+// Pages are read from a cursor, never with OFFSET, so page 10 000 costs what
+// page 1 costs.
+type EventCursor struct {
+	ReceivedAt time.Time
+	ID         int64
+}
+
+// String encodes the cursor for a URL: "<unix nanoseconds>-<id>".
+func (c EventCursor) String() string {
+	return strconv.FormatInt(c.ReceivedAt.UnixNano(), 10) + "-" + strconv.FormatInt(c.ID, 10)
+}
+
+// ErrBadCursor is returned by ParseEventCursor for anything it did not make.
+var ErrBadCursor = errors.New("invalid page cursor")
+
+// ParseEventCursor reads what EventCursor.String wrote.
+func ParseEventCursor(s string) (EventCursor, error) {
+	ns, id, ok := strings.Cut(s, "-")
+	if !ok || len(s) > 64 {
+		return EventCursor{}, ErrBadCursor
+	}
+	n, err1 := strconv.ParseInt(ns, 10, 64)
+	i, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || n < 0 || i <= 0 {
+		return EventCursor{}, ErrBadCursor
+	}
+	return EventCursor{ReceivedAt: time.Unix(0, n).UTC(), ID: i}, nil
+}
+
+// EventFilter selects events of one workspace. Zero fields do not filter.
+// Text filters match exactly, so each can use its index.
+type EventFilter struct {
+	WorkspaceID uuid.UUID
+	Type        string
+	Event       string
+	User        string       // matches user_id or anonymous_id
+	From        time.Time    // received_at >= From
+	To          time.Time    // received_at < To
+	Before      *EventCursor // older than this (the "Older" link)
+	After       *EventCursor // newer than this (the "Newer" link)
+	Limit       int          // 0 → DefaultEventPage
+}
+
+// ListedEvent is one event as the dashboard shows it.
+type ListedEvent struct {
+	ID          int64
+	MessageID   string
+	Type        string
+	Event       string
+	UserID      string
+	AnonymousID string
+	Timestamp   *time.Time
+	ReceivedAt  time.Time
+	Source      string
+	SourceKey   string
+	Raw         []byte
+}
+
+// Cursor is this event's position in the page order.
+func (e ListedEvent) Cursor() EventCursor { return EventCursor{ReceivedAt: e.ReceivedAt, ID: e.ID} }
+
+// EventPage is one page, newest first. Older and Newer are the cursors for
+// the neighbouring pages, nil when there is none.
+type EventPage struct {
+	Events []ListedEvent
+	Older  *EventCursor
+	Newer  *EventCursor
+}
+
+// ListEvents returns one page of a workspace's events, newest first.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) (EventPage, error) {
+	q, args, err := s.listEventsSQL(f)
+	if err != nil {
+		return EventPage{}, err
+	}
+	rows, err := s.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return EventPage{}, fmt.Errorf("list events of %s: %w", f.WorkspaceID, err)
+	}
+	defer rows.Close()
+	var events []ListedEvent
+	for rows.Next() {
+		var e ListedEvent
+		var ts nullTime
+		var rec dbTime
+		var raw string
+		if err := rows.Scan(&e.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
+			&ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
+			return EventPage{}, fmt.Errorf("read listed event: %w", err)
+		}
+		if ts.Valid {
+			t := ts.Time
+			e.Timestamp = &t
+		}
+		e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return EventPage{}, fmt.Errorf("list events of %s: %w", f.WorkspaceID, err)
+	}
+	if f.After != nil && len(events) <= pageLimit(f.Limit) {
+		// Paging newer reached the top: show the full newest page rather
+		// than a short one.
+		top := f
+		top.After = nil
+		return s.ListEvents(ctx, top)
+	}
+	return pageOf(events, f), nil
+}
+
+// pageOf trims the one extra row read to learn whether more exist, puts
+// newest first and sets the neighbour cursors.
+func pageOf(events []ListedEvent, f EventFilter) EventPage {
+	limit := pageLimit(f.Limit)
+	more := len(events) > limit
+	if more {
+		events = events[:limit]
+	}
+	if f.After != nil {
+		// Read oldest first to find the rows just above the cursor.
+		for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
+			events[i], events[j] = events[j], events[i]
+		}
+	}
+	p := EventPage{Events: events}
+	if len(events) == 0 {
+		// Past either end: offer the way back to where the reader came from.
+		if f.Before != nil {
+			c := *f.Before
+			p.Newer = &c
+		}
+		if f.After != nil {
+			c := *f.After
+			p.Older = &c
+		}
+		return p
+	}
+	first, last := events[0].Cursor(), events[len(events)-1].Cursor()
+	if (f.After == nil && more) || f.After != nil {
+		p.Older = &last
+	}
+	if (f.After != nil && more) || f.Before != nil {
+		p.Newer = &first
+	}
+	return p
+}
+
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultEventPage
+	case n > MaxEventPage:
+		return MaxEventPage
+	}
+	return n
+}
+
+const listedColumns = "id, message_id, type, event, user_id, anonymous_id, timestamp, received_at, source, source_key, raw"
+
+// listEventsSQL builds the page query. With a user filter it reads the
+// user_id and anonymous_id indexes separately (each stops after limit+1
+// rows) and merges the two short lists: a plain OR would make PostgreSQL
+// collect every matching row of a busy user before sorting.
+func (s *Store) listEventsSQL(f EventFilter) (string, []any, error) {
+	if f.WorkspaceID == uuid.Nil {
+		return "", nil, errors.New("list events: workspace is required")
+	}
+	if f.Before != nil && f.After != nil {
+		return "", nil, errors.New("list events: Before and After are exclusive")
+	}
+	limit := pageLimit(f.Limit) + 1
+	conds := []string{"workspace_id = ?"}
+	args := []any{f.WorkspaceID.String()}
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if f.Type != "" {
+		add("type = ?", f.Type)
+	}
+	if f.Event != "" {
+		add("event = ?", f.Event)
+	}
+	if !f.From.IsZero() {
+		add("received_at >= ?", s.timeArg(f.From))
+	}
+	if !f.To.IsZero() {
+		add("received_at < ?", s.timeArg(f.To))
+	}
+	order := "received_at DESC, id DESC"
+	switch {
+	case f.Before != nil:
+		add("(received_at, id) < (?, ?)", s.timeArg(f.Before.ReceivedAt), f.Before.ID)
+	case f.After != nil:
+		add("(received_at, id) > (?, ?)", s.timeArg(f.After.ReceivedAt), f.After.ID)
+		order = "received_at ASC, id ASC"
+	}
+	where := strings.Join(conds, " AND ")
+	lim := " LIMIT " + strconv.Itoa(limit)
+	if f.User == "" {
+		q := "SELECT " + listedColumns + " FROM events WHERE " + where + " ORDER BY " + order + lim
+		return s.rebind(q), args, nil
+	}
+	branch := func(col string) string {
+		return "SELECT id FROM (SELECT id FROM events WHERE " + where + " AND " + col + " = ? ORDER BY " + order + lim + ")"
+	}
+	q := "SELECT " + listedColumns + " FROM events WHERE id IN (" +
+		branch("user_id") + " u UNION " + branch("anonymous_id") + " a) ORDER BY " + order + lim
+	all := make([]any, 0, 2*len(args)+2)
+	all = append(append(append(all, args...), f.User), args...)
+	all = append(all, f.User)
+	return s.rebind(q), all, nil
+}
+
+// dbTime scans a time from either dialect: PostgreSQL hands back time.Time,
+// SQLite the text layout the store wrote (or a time its driver parsed).
+type dbTime struct{ Time time.Time }
+
+func (t *dbTime) Scan(v any) error {
+	switch x := v.(type) {
+	case time.Time:
+		t.Time = x.UTC()
+		return nil
+	case string:
+		return t.parse(x)
+	case []byte:
+		return t.parse(string(x))
+	}
+	return fmt.Errorf("scan time from %T", v)
+}
+
+func (t *dbTime) parse(s string) error {
+	for _, layout := range []string{sqliteTime, time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
+		if p, err := time.Parse(layout, s); err == nil {
+			t.Time = p.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("scan time from %q: unknown layout", s)
+}
+
+// nullTime is dbTime for nullable columns.
+type nullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+func (t *nullTime) Scan(v any) error {
+	if v == nil {
+		t.Valid = false
+		return nil
+	}
+	var d dbTime
+	if err := d.Scan(v); err != nil {
+		return err
+	}
+	t.Time, t.Valid = d.Time, true
+	return nil
+}
+
+var _ sql.Scanner = (*dbTime)(nil)
