@@ -56,6 +56,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(ae.Status)
 		return
 	}
+	if isPagePath(c.Request().URL.Path) {
+		if werr := renderErrorPage(c, ae); werr != nil {
+			s.logger(c).Debug("write error page", "err", werr)
+		}
+		return
+	}
 	if werr := writeJSONError(c, ae); werr != nil {
 		s.logger(c).Debug("write error response", "err", werr)
 	}

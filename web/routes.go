@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/inlet-dev/inlet/static"
+	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
 
@@ -22,4 +24,19 @@ func (s *Server) routes() {
 
 	hook := e.Group("/api/public/webhooks")
 	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhookSegment)
+
+	// Content-hash URLs, cached for a year (see package static).
+	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+
+	// Pages for people: security headers and sessions everywhere; sign-in has
+	// its own CSRF cookie because there is no session yet.
+	page := []echo.MiddlewareFunc{s.pageHeaders, s.loadSession}
+	e.GET("/", s.rootRedirect)
+	e.GET("/login", s.loginShow, page...)
+	e.POST("/login", s.loginSubmit, page...)
+	e.POST("/logout", s.logout, page...) // checks its CSRF token itself: signed out already is fine
+
+	dash := e.Group("/dashboard", s.pageHeaders, s.loadSession, s.requireAdmin, s.checkCSRF)
+	dash.GET("", s.rootRedirect)
+	dash.GET("/settings", s.settingsShow)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -25,6 +26,7 @@ type Deps struct {
 	Ingester *ingest.Ingester
 	Logger   *slog.Logger
 	Attempts AttemptRecorder // optional; records webhook deliveries for the dashboard
+	Auth     *auth.Service   // optional; built from Config and Store when nil
 }
 
 // Server owns the Echo instance and the listener.
@@ -36,6 +38,7 @@ type Server struct {
 	secrets  *secretCache
 	attempts AttemptRecorder
 	log      *slog.Logger
+	auth     *auth.Service
 }
 
 // New builds the server and its routes; it does not listen yet.
@@ -55,6 +58,15 @@ func New(d Deps) (*Server, error) {
 	}
 	if s.attempts == nil {
 		s.attempts = status.Discard{}
+	}
+	if s.auth = d.Auth; s.auth == nil {
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a, err := auth.New(actx, d.Store, auth.Options{SessionKey: d.Config.SessionKey, Secure: d.Config.SecureCookies()})
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		s.auth = a
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -1,0 +1,233 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/securecookie"
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+// sessionKeySetting is where the generated session key is kept when
+// SESSION_KEY is unset, so a restart signs nobody out.
+const sessionKeySetting = "session_key"
+
+// loginCookie carries the sign-in form's CSRF token before there is a session.
+const loginCookie = "inlet_login"
+
+// Options configure New.
+type Options struct {
+	SessionKey string // SESSION_KEY; empty = generated once and kept in the database
+	Secure     bool   // Secure cookies
+	Idle       time.Duration
+	Absolute   time.Duration
+	Now        func() time.Time
+}
+
+// Service is the dashboard's authentication: accounts, sessions, throttling.
+type Service struct {
+	Sessions   *SessionStore
+	db         *store.Store
+	byAddr     *Throttle
+	byAccount  *Throttle
+	loginCodec *securecookie.SecureCookie
+	secure     bool
+}
+
+// New loads (or generates and stores) the session key and builds the service.
+func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
+	key := o.SessionKey
+	if key == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		var err error
+		key, err = db.SettingOrCreate(ctx, sessionKeySetting, hex.EncodeToString(b))
+		if err != nil {
+			return nil, fmt.Errorf("session key: %w", err)
+		}
+	}
+	lc := securecookie.New(deriveKey(key, "inlet login form v1"), nil)
+	lc.MaxAge(3600)
+	lc.SetSerializer(securecookie.NopEncoder{})
+	return &Service{
+		Sessions: NewSessionStore(db, SessionOptions{Key: key, Secure: o.Secure, Idle: o.Idle, Absolute: o.Absolute, Now: o.Now}),
+		db:       db,
+		// Per account: five guesses per quarter hour, then 30 s, 1 min, 2 min… up to 15 min.
+		byAccount: NewThrottle(5, 15*time.Minute, 30*time.Second, 15*time.Minute),
+		// Per address: looser, since several admins may share one office address.
+		byAddr:     NewThrottle(20, 15*time.Minute, 30*time.Second, 15*time.Minute),
+		loginCodec: lc,
+		secure:     o.Secure,
+	}, nil
+}
+
+// SetClock replaces the throttles' clock (tests only).
+func (a *Service) SetClock(now func() time.Time) {
+	a.byAccount.Now, a.byAddr.Now = now, now
+}
+
+// ThrottledError says sign-in is refused for a while.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins: try again in %s", roundUp(e.RetryAfter))
+}
+
+func roundUp(d time.Duration) time.Duration {
+	return d.Truncate(time.Second) + time.Second
+}
+
+// SignIn checks an email and password from addr. It returns
+// ErrBadCredentials for either half being wrong, or *ThrottledError while
+// too many failures are recent; a throttled attempt is refused even with the
+// right password, so guessing gains nothing from waiting out the answer.
+func (a *Service) SignIn(ctx context.Context, addr, email, password string) (store.Admin, error) {
+	acct := store.NormalizeEmail(email)
+	if wait := max(a.byAddr.Wait(addr), a.byAccount.Wait(acct)); wait > 0 {
+		return store.Admin{}, &ThrottledError{RetryAfter: wait}
+	}
+	admin, err := a.db.AdminByEmail(ctx, acct)
+	hash := admin.PasswordHash
+	if errors.Is(err, store.ErrNotFound) {
+		hash = dummyHash
+	} else if err != nil {
+		return store.Admin{}, err
+	}
+	if !checkPassword(hash, password) || admin.Email == "" {
+		a.byAddr.Fail(addr)
+		a.byAccount.Fail(acct)
+		return store.Admin{}, ErrBadCredentials
+	}
+	a.byAccount.Reset(acct)
+	return admin, nil
+}
+
+// Admin returns the signed-in admin by id.
+func (a *Service) Admin(ctx context.Context, id uuid.UUID) (store.Admin, error) {
+	return a.db.AdminByID(ctx, id)
+}
+
+// CreateAdmin validates and adds an admin.
+func (a *Service) CreateAdmin(ctx context.Context, email, password string) (store.Admin, error) {
+	return CreateAdmin(ctx, a.db, email, password)
+}
+
+// CreateAdmin validates and adds an admin (also used by the CLI, which has no Service).
+func CreateAdmin(ctx context.Context, db *store.Store, email, password string) (store.Admin, error) {
+	if err := ValidateEmail(email); err != nil {
+		return store.Admin{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return store.Admin{}, err
+	}
+	admin, err := db.CreateAdmin(ctx, email, hash)
+	if errors.Is(err, store.ErrConflict) {
+		return store.Admin{}, fmt.Errorf("an admin with email %s already exists (use reset-password)", store.NormalizeEmail(email))
+	}
+	return admin, err
+}
+
+// ResetPassword sets a new password and ends all of that admin's sessions.
+func ResetPassword(ctx context.Context, db *store.Store, email, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	err = db.SetAdminPassword(ctx, email, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no admin with email %s", store.NormalizeEmail(email))
+	}
+	return err
+}
+
+// ValidateEmail is a plausibility check, not RFC 5322: something@something.
+func ValidateEmail(email string) error {
+	e := strings.TrimSpace(email)
+	at := strings.LastIndexByte(e, '@')
+	switch {
+	case e == "":
+		return errors.New("email is required")
+	case len(e) > 254:
+		return errors.New("email is longer than 254 characters")
+	case at < 1 || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n<>\"") || !strings.Contains(e[at:], "."):
+		return fmt.Errorf("%q is not an email address", e)
+	}
+	return nil
+}
+
+// EnsureFirstAdmin creates the admin from ADMIN_EMAIL/ADMIN_PASSWORD when no
+// admin exists yet; with no admin and no variables it logs how to make one.
+func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password string, log *slog.Logger) error {
+	n, err := db.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if email == "" {
+		log.Warn("no dashboard admin exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD and restart, "+
+			"or run `inlet admin create --email you@example.com` (it asks for the password)",
+			"dashboard", "/dashboard/settings")
+		return nil
+	}
+	if err := ValidateEmail(email); err != nil {
+		return fmt.Errorf("ADMIN_EMAIL: %w", err)
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return fmt.Errorf("ADMIN_PASSWORD: %w", err)
+	}
+	created, err := db.CreateFirstAdmin(ctx, email, hash)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created the first dashboard admin from ADMIN_EMAIL", "email", store.NormalizeEmail(email))
+	}
+	return nil
+}
+
+// LoginToken returns the sign-in form's CSRF token, setting its cookie when
+// the browser has none (or a bad one). Login CSRF matters: without it a site
+// could sign a visitor in as the attacker.
+func (a *Service) LoginToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	if tok, ok := a.loginTokenFromCookie(r); ok {
+		return tok, nil
+	}
+	tok := NewToken()
+	enc, err := a.loginCodec.Encode(loginCookie, []byte(tok))
+	if err != nil {
+		return "", fmt.Errorf("sign login cookie: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: enc, Path: "/login", MaxAge: 3600,
+		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+	return tok, nil
+}
+
+// CheckLoginToken compares the form's token with the cookie's, in constant time.
+func (a *Service) CheckLoginToken(r *http.Request, formToken string) bool {
+	tok, ok := a.loginTokenFromCookie(r)
+	return ok && TokensEqual(tok, formToken)
+}
+
+func (a *Service) loginTokenFromCookie(r *http.Request) (string, bool) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil {
+		return "", false
+	}
+	var raw []byte
+	if err := a.loginCodec.Decode(loginCookie, c.Value, &raw); err != nil || len(raw) == 0 {
+		return "", false
+	}
+	return string(raw), true
+}

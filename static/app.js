@@ -1,0 +1,87 @@
+// Inlet dashboard behaviour. Everything works without JavaScript; this file
+// only adds conveniences. It is loaded as an external script because the
+// Content-Security-Policy forbids inline script.
+(function () {
+  "use strict";
+
+  function byId(sel) {
+    return sel ? document.querySelector(sel) : null;
+  }
+
+  function announce(btn, text) {
+    var old = btn.getAttribute("data-label") || btn.textContent;
+    btn.setAttribute("data-label", old);
+    btn.textContent = text;
+    window.setTimeout(function () { btn.textContent = old; }, 1600);
+  }
+
+  // Copy buttons: <button data-copy="#field">Copy</button>
+  function copy(btn) {
+    var el = byId(btn.getAttribute("data-copy"));
+    if (!el) return;
+    var text = el.value !== undefined ? el.value : el.textContent;
+    var done = function () { announce(btn, "Copied"); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(el, done); });
+    } else {
+      fallbackCopy(el, done);
+    }
+  }
+
+  function fallbackCopy(el, done) {
+    var wasPassword = el.type === "password";
+    if (wasPassword) el.type = "text";
+    el.focus();
+    el.select();
+    try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected for a manual copy */ }
+    if (wasPassword) el.type = "password";
+  }
+
+  // Show/hide toggles for password fields: <button data-toggle-password="#field">
+  function toggle(btn) {
+    var el = byId(btn.getAttribute("data-toggle-password"));
+    if (!el) return;
+    var show = el.type === "password";
+    el.type = show ? "text" : "password";
+    btn.textContent = show ? "Hide" : "Show";
+    btn.setAttribute("aria-pressed", show ? "true" : "false");
+  }
+
+  // Generate a strong secret in the browser: 32 random bytes as hex.
+  function generate(btn) {
+    var el = byId(btn.getAttribute("data-generate-secret"));
+    if (!el || !window.crypto || !window.crypto.getRandomValues) return;
+    var bytes = new Uint8Array(32);
+    window.crypto.getRandomValues(bytes);
+    var hex = "";
+    for (var i = 0; i < bytes.length; i++) hex += ("0" + bytes[i].toString(16)).slice(-2);
+    el.value = hex;
+    el.type = "text"; // the admin has to copy it into Segment, so show it
+    var t = document.querySelector('[data-toggle-password="' + btn.getAttribute("data-generate-secret") + '"]');
+    if (t) { t.textContent = "Hide"; t.setAttribute("aria-pressed", "true"); }
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+    el.focus();
+    el.select();
+  }
+
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("button");
+    if (!btn) return;
+    if (btn.hasAttribute("data-copy")) { ev.preventDefault(); copy(btn); }
+    else if (btn.hasAttribute("data-toggle-password")) { ev.preventDefault(); toggle(btn); }
+    else if (btn.hasAttribute("data-generate-secret")) { ev.preventDefault(); generate(btn); }
+  });
+
+  // Confirmation for destructive forms: <form data-confirm="Really?">. The
+  // server still requires its own confirm field, so this is a second guard.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var msg = form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) ev.preventDefault();
+  });
+
+  // Enable buttons that only make sense with JavaScript.
+  document.querySelectorAll("[data-needs-js]").forEach(function (el) {
+    el.hidden = false;
+  });
+})();

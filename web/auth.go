@@ -1,0 +1,124 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/inlet-dev/inlet/internal/auth"
+	"github.com/inlet-dev/inlet/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// defaultLanding is where a sign-in lands without a (valid) next.
+const defaultLanding = "/dashboard/settings"
+
+func (s *Server) rootRedirect(c echo.Context) error {
+	return c.Redirect(http.StatusFound, defaultLanding)
+}
+
+// safeNext keeps a redirect target only when it is a path of this site's
+// dashboard: no scheme, no host, no "//" or "/\" (which browsers treat as
+// another host), no control characters.
+func safeNext(raw string) string {
+	if raw == "" || len(raw) > 2048 || !strings.HasPrefix(raw, "/dashboard") ||
+		strings.HasPrefix(raw, "//") || strings.ContainsAny(raw, "\\") {
+		return defaultLanding
+	}
+	for _, r := range raw {
+		if r < 0x20 || r == 0x7f {
+			return defaultLanding
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil ||
+		(u.Path != "/dashboard" && !strings.HasPrefix(u.Path, "/dashboard/")) {
+		return defaultLanding
+	}
+	return u.RequestURI()
+}
+
+func (s *Server) loginShow(c echo.Context) error {
+	next := safeNext(c.QueryParam("next"))
+	if _, ok := s.admin(c); ok {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return s.renderLogin(c, http.StatusOK, templates.LoginProps{Next: next})
+}
+
+func (s *Server) renderLogin(c echo.Context, status int, p templates.LoginProps) error {
+	tok, err := s.auth.LoginToken(c.Response(), c.Request())
+	if err != nil {
+		return err
+	}
+	p.CSRFToken = tok
+	return render(c, status, templates.Login(p))
+}
+
+func (s *Server) loginSubmit(c echo.Context) error {
+	email := strings.TrimSpace(c.FormValue("email"))
+	password := c.FormValue("password")
+	next := safeNext(c.FormValue("next"))
+	props := templates.LoginProps{Email: email, Next: next}
+	if !s.auth.CheckLoginToken(c.Request(), c.FormValue("csrf_token")) {
+		props.Error = "The sign-in form expired. Please try again."
+		return s.renderLogin(c, http.StatusForbidden, props)
+	}
+	if email == "" || password == "" {
+		props.Error = "Enter your email and password."
+		return s.renderLogin(c, http.StatusUnprocessableEntity, props)
+	}
+	// The direct peer address, not X-Forwarded-For: a client could set that
+	// header to a fresh value on every guess and never be throttled.
+	addr := echo.ExtractIPDirect()(c.Request())
+	admin, err := s.auth.SignIn(c.Request().Context(), addr, email, password)
+	var throttled *auth.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		props.Error = fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", humanSeconds(secs))
+		s.logger(c).Warn("sign-in throttled", "addr", addr, "retry_after_s", secs)
+		return s.renderLogin(c, http.StatusTooManyRequests, props)
+	case errors.Is(err, auth.ErrBadCredentials):
+		props.Error = "Email or password is incorrect."
+		s.logger(c).Info("sign-in failed", "addr", addr)
+		return s.renderLogin(c, http.StatusUnauthorized, props)
+	case err != nil:
+		return fmt.Errorf("sign in: %w", err)
+	}
+	if _, err := s.auth.Sessions.Start(c.Request(), c.Response(), admin.ID); err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	s.logger(c).Info("signed in", "admin", admin.Email, "addr", addr)
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if sess := s.session(c); sess != nil && sess.ID != "" {
+		if !auth.TokensEqual(s.csrfToken(c), c.FormValue("csrf_token")) {
+			return errorf(http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
+		}
+		if err := s.auth.Sessions.End(c.Request(), c.Response(), sess); err != nil {
+			return fmt.Errorf("sign out: %w", err)
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func humanSeconds(secs int) string {
+	switch {
+	case secs <= 1:
+		return "a second"
+	case secs < 60:
+		return fmt.Sprintf("%d seconds", secs)
+	case secs < 120:
+		return "a minute"
+	default:
+		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	}
+}
