@@ -24,14 +24,14 @@ const (
 // Attempt is one delivery (a webhook request or a Tracking API call) and
 // what became of it.
 type Attempt struct {
-	At          time.Time
-	WorkspaceID uuid.UUID
-	Source      string // "webhook" or "http_api"
-	Outcome     string
-	Reason      string
-	Status      int
-	Accepted    int
-	Duplicates  int
+	At          time.Time `json:"at"`
+	WorkspaceID uuid.UUID `json:"workspaceId"`
+	Source      string    `json:"source"` // "webhook" or "http_api"
+	Outcome     string    `json:"outcome"`
+	Reason      string    `json:"reason,omitempty"`
+	Status      int       `json:"status"`
+	Accepted    int       `json:"accepted"`
+	Duplicates  int       `json:"duplicates"`
 }
 
 // Recorder receives every attempt. It is called on the hot path, so

@@ -1,0 +1,157 @@
+package status_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/status"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/testdb"
+)
+
+// flaky is the real store with a switch that makes it fail like a database
+// that went away, to prove nothing is lost or counted twice meanwhile.
+type flaky struct {
+	*store.Store
+	down atomic.Bool
+}
+
+var errDown = errors.New("database is down")
+
+func (f *flaky) SaveDeliveries(ctx context.Context, a []store.DeliveryAttempt, m []store.DeliveryMinute, keep int, drop time.Time) error {
+	if f.down.Load() {
+		return errDown
+	}
+	return f.Store.SaveDeliveries(ctx, a, m, keep, drop)
+}
+
+func (f *flaky) LoadDeliveries(ctx context.Context, since time.Time, n int) (store.DeliveryHistory, error) {
+	if f.down.Load() {
+		return store.DeliveryHistory{}, errDown
+	}
+	return f.Store.LoadDeliveries(ctx, since, n)
+}
+
+// traffic records a mix of outcomes over several minutes; Postgres keeps
+// microseconds, so times are whole milliseconds.
+func traffic(g *status.Aggregator, clk *clock, ws uuid.UUID, n int) {
+	outs := []string{status.OutcomeAccepted, status.OutcomeDuplicate, status.OutcomeBadSignature, status.OutcomeNoSecret,
+		status.OutcomeBadBody, status.OutcomeTooLarge, status.OutcomeUnavailable, status.OutcomeBadKey}
+	for i := range n {
+		o := outs[i%len(outs)]
+		a := status.Attempt{At: clk.add(17*time.Second + time.Millisecond), WorkspaceID: ws, Source: "webhook", Outcome: o, Status: 200}
+		switch o {
+		case status.OutcomeAccepted:
+			a.Accepted, a.Duplicates = 3, 1
+		case status.OutcomeDuplicate:
+			a.Duplicates = 2
+		default:
+			a.Status, a.Reason = 400+i%100, fmt.Sprintf("reason %d <b>", i)
+		}
+		g.Record(a)
+	}
+}
+
+func TestStatusSurvivesARestart(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		def, _ := st.DefaultWorkspace(ctx)
+		other, _ := st.CreateWorkspace(ctx, "Other")
+		clk := newClock(t0)
+		before := status.NewAggregator(st, status.Options{Now: clk.now})
+		if err := before.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		traffic(before, clk, def.ID, 150) // ~43 minutes: part of it already out of the window
+		if err := before.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		traffic(before, clk, def.ID, 30)
+		traffic(before, clk, other.ID, 5)
+		if err := before.Close(ctx); err != nil { // the shutdown flush
+			t.Fatal(err)
+		}
+
+		after := status.NewAggregator(st, status.Options{Now: clk.now})
+		if err := after.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, ws := range []uuid.UUID{def.ID, other.ID} {
+			want, got := before.Snapshot(ws), after.Snapshot(ws)
+			if !reflect.DeepEqual(want, got) {
+				t.Fatalf("workspace %s after restart:\n got %+v\nwant %+v", ws, got, want)
+			}
+		}
+		if s := after.Snapshot(def.ID); s.Hour.Requests == 0 || len(s.Recent) != status.RecentAttempts || s.LastAccepted.IsZero() {
+			t.Fatalf("restart kept too little: %+v", s)
+		}
+	})
+}
+
+func TestFlushRetriesWhileTheDatabaseIsDown(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		def, _ := st.DefaultWorkspace(ctx)
+		db := &flaky{Store: st}
+		db.down.Store(true)
+		clk := newClock(t0)
+		g := status.NewAggregator(db, status.Options{Now: clk.now})
+		if err := g.Load(ctx); err == nil {
+			t.Fatal("load from a down database succeeded")
+		}
+		traffic(g, clk, def.ID, 40)
+		if err := g.Flush(ctx); !errors.Is(err, errDown) {
+			t.Fatalf("flush while down = %v", err)
+		}
+		traffic(g, clk, def.ID, 40)
+		db.down.Store(false)
+		if err := g.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The start-up load that failed now happens after a flush: the
+		// flushed counts must not be added twice.
+		want := g.Snapshot(def.ID)
+		if err := g.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Snapshot(def.ID); !reflect.DeepEqual(got, want) {
+			t.Fatalf("late load changed the status:\n got %+v\nwant %+v", got.Hour, want.Hour)
+		}
+		fresh := status.NewAggregator(st, status.Options{Now: clk.now})
+		if err := fresh.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := fresh.Snapshot(def.ID); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after an outage and a restart:\n got %+v\nwant %+v", got.Hour, want.Hour)
+		}
+	})
+}
+
+func TestFlusherRunsInTheBackground(t *testing.T) {
+	st := testdb.Postgres(t)
+	ctx := context.Background()
+	def, _ := st.DefaultWorkspace(ctx)
+	g := status.NewAggregator(st, status.Options{FlushEvery: 20 * time.Millisecond})
+	g.Start(ctx)
+	g.Record(status.Attempt{WorkspaceID: def.ID, Source: "webhook", Outcome: status.OutcomeAccepted, Status: 200, Accepted: 1})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h, err := st.LoadDeliveries(ctx, time.Now().Add(-time.Hour), 20)
+		if err == nil && len(h.Attempts) == 1 && len(h.Minutes) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing flushed within 5s: %+v %v", h, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := g.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
