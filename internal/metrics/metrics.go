@@ -1,0 +1,162 @@
+// Package metrics keeps Inlet's Prometheus figures in a registry of its own
+// (never the global one, so tests and a second server in one process do not
+// collide) and exposes them for GET /metrics.
+package metrics
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/inlet-dev/inlet/internal/status"
+)
+
+const namespace = "inlet"
+
+// Metrics is safe for concurrent use. It is a status.Recorder (deliveries by
+// outcome) and an ingest.Observer (group commits).
+type Metrics struct {
+	reg *prometheus.Registry
+
+	deliveries *prometheus.CounterVec
+	accepted   *prometheus.CounterVec
+	duplicates *prometheus.CounterVec
+
+	commits       *prometheus.CounterVec
+	batchEvents   prometheus.Histogram
+	batchRequests prometheus.Histogram
+	commitSeconds prometheus.Histogram
+
+	httpRequests *prometheus.CounterVec
+	httpSeconds  *prometheus.HistogramVec
+
+	retentionDeleted prometheus.Counter
+	retentionRuns    *prometheus.CounterVec
+}
+
+// New registers every Inlet metric plus the Go runtime and process collectors.
+func New(version string) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{reg: reg}
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "deliveries_total",
+		Help: "Webhook and Tracking API requests by source and outcome (accepted, duplicate, bad_signature, no_secret, bad_body, too_large, unavailable, bad_key).",
+	}, []string{"source", "outcome"})
+	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "events_accepted_total", Help: "Events newly stored, by source.",
+	}, []string{"source"})
+	m.duplicates = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "events_duplicates_total", Help: "Events already stored (Segment retries), by source.",
+	}, []string{"source"})
+
+	m.commits = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "ingest", Name: "commits_total", Help: "Group commits by result (ok or error).",
+	}, []string{"result"})
+	m.batchEvents = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "ingest", Name: "batch_events", Help: "Events written per group commit.",
+		Buckets: []float64{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000},
+	})
+	m.batchRequests = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "ingest", Name: "batch_requests", Help: "Webhook requests answered per group commit.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+	})
+	m.commitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "ingest", Name: "commit_seconds", Help: "Time one group commit took.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+
+	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "http", Name: "requests_total", Help: "HTTP requests by route, method and status code.",
+	}, []string{"route", "method", "code"})
+	m.httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "http", Name: "request_seconds", Help: "HTTP request duration by route.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route"})
+
+	m.retentionDeleted = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "retention", Name: "deleted_events_total", Help: "Events deleted by RETENTION_DAYS.",
+	})
+	m.retentionRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "retention", Name: "runs_total", Help: "Retention passes by result (ok or error).",
+	}, []string{"result"})
+
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "build_info", Help: "Always 1; the version label says which build runs.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	build.Set(1)
+
+	for _, c := range []prometheus.Collector{m.deliveries, m.accepted, m.duplicates, m.commits, m.batchEvents,
+		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	return m
+}
+
+// Record implements status.Recorder: one call per delivery, on the hot path.
+func (m *Metrics) Record(a status.Attempt) {
+	m.deliveries.WithLabelValues(a.Source, a.Outcome).Inc()
+	if a.Accepted > 0 {
+		m.accepted.WithLabelValues(a.Source).Add(float64(a.Accepted))
+	}
+	if a.Duplicates > 0 {
+		m.duplicates.WithLabelValues(a.Source).Add(float64(a.Duplicates))
+	}
+}
+
+// Committed implements ingest.Observer.
+func (m *Metrics) Committed(events, requests int, took time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.commits.WithLabelValues(result).Inc()
+	m.batchEvents.Observe(float64(events))
+	m.batchRequests.Observe(float64(requests))
+	m.commitSeconds.Observe(took.Seconds())
+}
+
+// ObserveHTTP counts one answered request. route must be the registered
+// route pattern (bounded), never the raw path.
+func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
+	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	m.httpSeconds.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// RetentionPass counts one retention pass and the events it deleted.
+func (m *Metrics) RetentionPass(deleted int64, err error) {
+	m.retentionDeleted.Add(float64(deleted))
+	if err != nil {
+		m.retentionRuns.WithLabelValues("error").Inc()
+		return
+	}
+	m.retentionRuns.WithLabelValues("ok").Inc()
+}
+
+// WatchQueue exposes the ingest queue depth, read at scrape time.
+func (m *Metrics) WatchQueue(depth func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace, Subsystem: "ingest", Name: "queue_depth", Help: "Webhook requests waiting for a group commit.",
+	}, func() float64 { return float64(depth()) }))
+}
+
+// WatchDB exposes the connection pool figures (go_sql_*), read at scrape time.
+func (m *Metrics) WatchDB(dbName string, stats func() sql.DBStats) {
+	m.reg.MustRegister(newDBStatsCollector(dbName, stats))
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Registry is for tests that gather without HTTP.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
