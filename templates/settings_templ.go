@@ -9,9 +9,47 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// SettingsProps is the settings page.
+import "time"
+
+// SettingsProps is the settings page of one workspace.
 type SettingsProps struct {
-	Layout LayoutProps
+	Layout       LayoutProps
+	Workspace    WorkspaceView
+	Source       SourceProps
+	NewWorkspace NewWorkspaceProps
+}
+
+// WorkspaceView is the workspace being configured.
+type WorkspaceView struct {
+	ID        string
+	Name      string
+	IsDefault bool
+	Count     int // how many workspaces exist
+}
+
+// SourceProps is the Segment source section.
+type SourceProps struct {
+	WorkspaceID string
+	WebhookURL  string
+	Secret      SecretView
+	SecretError string // next to the secret field
+	ClearError  string // next to the confirm box
+}
+
+// SecretView is what a page may know of a saved secret: never the secret.
+type SecretView struct {
+	Set               bool
+	Last4             string
+	SetAt             time.Time
+	SetBy             string
+	PreviousActive    bool
+	PreviousExpiresAt time.Time
+}
+
+// NewWorkspaceProps is the "new workspace" form.
+type NewWorkspaceProps struct {
+	Name  string
+	Error string
 }
 
 func Settings(p SettingsProps) templ.Component {
@@ -43,7 +81,38 @@ func Settings(p SettingsProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Settings</h1></div><section id=\"segment-source\" class=\"card\" aria-labelledby=\"segment-source-title\"><h2 id=\"segment-source-title\">Segment source</h2></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Settings</h1><p class=\"muted\">Workspace <strong id=\"workspace-name\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var3 string
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Workspace.Name)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `settings.templ`, Line: 51, Col: 60}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</strong> ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if p.Workspace.IsDefault {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<span class=\"badge\">default</span>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</p></div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = SegmentSource(p.Source).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Workspaces(p.Workspace, p.NewWorkspace).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -3,6 +3,7 @@
 package templates
 
 import (
+	"context"
 	"time"
 
 	"github.com/a-h/templ"
@@ -55,4 +56,17 @@ func FieldAttrs(errID, msg string) templ.Attributes {
 		return templ.Attributes{}
 	}
 	return templ.Attributes{"aria-invalid": "true", "aria-describedby": errID}
+}
+
+type csrfKey struct{}
+
+// WithCSRF puts the session's CSRF token where every form component can
+// reach it without threading it through each props struct.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
+func csrfFrom(ctx context.Context) string {
+	tok, _ := ctx.Value(csrfKey{}).(string)
+	return tok
 }

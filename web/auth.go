@@ -94,6 +94,12 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	if _, err := s.auth.Sessions.Start(c.Request(), c.Response(), admin.ID); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
+	// Sign-ins are rare, so this is a cheap moment to drop ended sessions.
+	if n, err := s.auth.Sessions.Prune(c.Request().Context()); err != nil {
+		s.logger(c).Warn("prune sessions", "err", err)
+	} else if n > 0 {
+		s.logger(c).Debug("pruned expired sessions", "n", n)
+	}
 	s.logger(c).Info("signed in", "admin", admin.Email, "addr", addr)
 	return c.Redirect(http.StatusSeeOther, next)
 }

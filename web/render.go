@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/gorilla/sessions"
+	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/labstack/echo/v4"
 )
@@ -17,7 +19,13 @@ import (
 // page followed by garbage.
 func render(c echo.Context, status int, comp templ.Component) error {
 	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	ctx := c.Request().Context()
+	if sess, ok := c.Get(ctxSession).(*sessions.Session); ok {
+		if tok, _ := sess.Values[auth.KeyCSRF].(string); tok != "" {
+			ctx = templates.WithCSRF(ctx, tok)
+		}
+	}
+	if err := comp.Render(ctx, &buf); err != nil {
 		return fmt.Errorf("render %s: %w", c.Path(), err)
 	}
 	h := c.Response().Header()

@@ -17,13 +17,28 @@ func (s *Server) routes() {
 		// Accept a caller's id only when it looks harmless in a log line.
 		Generator: newRequestID,
 	}))
+	e.Use(s.requestLogging) // request-scoped logger, access line, HTTP metrics
 	e.Use(s.recoverPanics)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsShow)
 
 	hook := e.Group("/api/public/webhooks")
 	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhookSegment)
+
+	// Segment's HTTP Tracking API for apps and libraries: write-key auth, and
+	// CORS for any origin without credentials (analytics.js in browsers).
+	api := s.newTrackingAPI()
+	v1 := e.Group("/v1", trackingCORS)
+	for _, r := range []struct{ path, kind string }{
+		{"/batch", ""}, {"/b", ""}, {"/track", "track"}, {"/t", "track"},
+		{"/identify", "identify"}, {"/i", "identify"}, {"/page", "page"}, {"/p", "page"},
+		{"/screen", "screen"}, {"/s", "screen"}, {"/group", "group"}, {"/g", "group"},
+		{"/alias", "alias"}, {"/a", "alias"},
+	} {
+		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, api.handler(r.kind))
+	}
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
@@ -39,4 +54,11 @@ func (s *Server) routes() {
 	dash := e.Group("/dashboard", s.pageHeaders, s.loadSession, s.requireAdmin, s.checkCSRF)
 	dash.GET("", s.rootRedirect)
 	dash.GET("/settings", s.settingsShow)
+	dash.GET("/status.json", s.statusJSON)
+	dash.GET("/events", s.eventsList)
+	dash.POST("/settings/secret", s.secretSave)
+	dash.POST("/settings/secret/revoke-previous", s.secretRevokePrevious)
+	dash.POST("/settings/secret/clear", s.secretClear)
+	dash.POST("/settings/test-event", s.testEventSend)
+	dash.POST("/workspaces", s.workspaceCreate)
 }

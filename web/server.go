@@ -14,6 +14,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,8 @@ type Deps struct {
 	Logger   *slog.Logger
 	Attempts AttemptRecorder // optional; records webhook deliveries for the dashboard
 	Auth     *auth.Service   // optional; built from Config and Store when nil
+	// Metrics is optional; GET /metrics answers 404 without it.
+	Metrics *metrics.Metrics
 }
 
 // Server owns the Echo instance and the listener.
@@ -39,6 +42,7 @@ type Server struct {
 	attempts AttemptRecorder
 	log      *slog.Logger
 	auth     *auth.Service
+	metrics  *metrics.Metrics
 }
 
 // New builds the server and its routes; it does not listen yet.
@@ -55,6 +59,7 @@ func New(d Deps) (*Server, error) {
 		secrets:  newSecretCache(d.Store, 5*time.Second),
 		attempts: d.Attempts,
 		log:      d.Logger,
+		metrics:  d.Metrics,
 	}
 	if s.attempts == nil {
 		s.attempts = status.Discard{}

@@ -36,6 +36,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, args, getenv, stdout)
 	case "secret":
 		return secretCmd(ctx, args, getenv, stdin, stdout)
+	case "admin":
+		return adminCmd(ctx, args, getenv, stdin, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "inlet", version)
 		return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -81,6 +82,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	def, err := st.EnsureDefaultWorkspace(ctx)
 	if err != nil {
+		return err
+	}
+	if err := auth.EnsureFirstAdmin(ctx, st, cfg.AdminEmail, cfg.AdminPassword, log); err != nil {
 		return err
 	}
 	if !def.Secret.IsSet() {

@@ -17,6 +17,9 @@ Usage:
   inlet secret set [--workspace ID]
                                  set a workspace's Segment shared secret, read from stdin
   inlet secret encrypt           encrypt stored secrets with ENCRYPTION_KEY
+  inlet admin create --email E   add a dashboard admin (password on stdin, or asked for)
+  inlet admin reset-password --email E
+                                 set a new password and sign that admin out everywhere
   inlet version                  print the version
 
 Settings (environment variables):

@@ -62,7 +62,11 @@ func (t *Throttle) Fail(key string) {
 		f = &failures{}
 		t.entries[key] = f
 	}
-	f.at = append(trimBefore(f.at, now.Add(-t.Window)), now)
+	f.at = trimBefore(f.at, now.Add(-t.Window))
+	if len(f.at) == 0 && now.After(f.lockedUntil) {
+		f.strikes = 0 // a quiet window wipes the slate: the delay starts small again
+	}
+	f.at = append(f.at, now)
 	if len(f.at) < t.Limit {
 		return
 	}

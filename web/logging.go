@@ -1,0 +1,77 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/inlet-dev/inlet/static"
+	"github.com/labstack/echo/v4"
+)
+
+type loggerKey struct{}
+
+// LoggerFrom returns the logger of the request ctx belongs to, carrying its
+// request_id, so code below the handlers logs lines that can be tied to the
+// request; outside a request it is slog.Default().
+func LoggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// selfLoggingPrefixes are routes whose handler writes its own line per
+// request (workspace, outcome, count); an access line would only double it.
+var selfLoggingPrefixes = []string{"/api/public/webhooks/"}
+
+// quietRoutes are polled by orchestrators and scrapers every few seconds:
+// their lines go to debug so they do not bury everything else.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// requestLogging puts a request-scoped logger into the request context,
+// answers errors here (so the status it logs and counts is the one sent) and
+// writes one access line per request for routes that do not log their own.
+func (s *Server) requestLogging(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		log := s.log.With("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		req = req.WithContext(context.WithValue(req.Context(), loggerKey{}, log))
+		c.SetRequest(req)
+
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+
+		took := time.Since(start)
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		if s.metrics != nil {
+			s.metrics.ObserveHTTP(route, req.Method, status, took)
+		}
+		for _, p := range selfLoggingPrefixes {
+			if strings.HasPrefix(req.URL.Path, p) {
+				return nil
+			}
+		}
+		level := slog.LevelInfo
+		switch {
+		case status >= 500:
+			level = slog.LevelError
+		case quietRoutes[route] || strings.HasPrefix(route, static.Prefix):
+			level = slog.LevelDebug
+		}
+		// The path without its query: a query may carry what does not belong
+		// in logs, and the route already says which handler answered.
+		log.LogAttrs(req.Context(), level, "http",
+			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("route", route),
+			slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
+			slog.Int64("ms", took.Milliseconds()), slog.String("ip", c.RealIP()))
+		return nil
+	}
+}

@@ -1,0 +1,36 @@
+package web
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// metricsShow serves GET /metrics in the Prometheus text format. With
+// METRICS_TOKEN set, the scraper must send it as a Bearer token.
+func (s *Server) metricsShow(c echo.Context) error {
+	if s.metrics == nil {
+		return errorf(http.StatusNotFound, "metrics are not enabled")
+	}
+	if want := s.deps.Config.MetricsToken; want != "" {
+		got, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		// Constant time, so the answer's timing does not spell out the token.
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="inlet metrics"`)
+			return writeJSONError(c, errorf(http.StatusUnauthorized, "metrics need Authorization: Bearer <METRICS_TOKEN>"))
+		}
+	}
+	s.metrics.Handler().ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}

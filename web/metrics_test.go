@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/inlet-dev/inlet/internal/testdb"
+)
+
+// scrape parses a /metrics answer the way Prometheus does.
+func scrape(t *testing.T, body []byte) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics is not the Prometheus text format: %v\n%s", err, body)
+	}
+	return fams
+}
+
+// sample returns the value of the series of family name whose labels include
+// every pair in labels; ok is false when there is none.
+func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) (v float64, ok bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			have[lp.GetName()] = lp.GetValue()
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		case m.Untyped != nil:
+			return m.Untyped.GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+func TestMetricsCountWhatHappened(t *testing.T) {
+	st := testdb.Postgres(t)
+	o := startOpsServer(t, st, nil, nil)
+	fx := loadFixtures(t)["track.json"]
+	o.setSecret(o.ws.ID, fixtureSecret)
+
+	if r := o.post("", fx.Sig, fx.Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("first delivery: %+v", r)
+	}
+	if r := o.post("", fx.Sig, fx.Body); r.Status != http.StatusOK || r.Duplicates != 1 {
+		t.Fatalf("retried delivery: %+v", r)
+	}
+	if r := o.post("", strings.Repeat("0", 40), fx.Body); r.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong signature: %+v", r)
+	}
+
+	resp, body := o.get("/metrics")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q, want the text exposition format", ct)
+	}
+	fams := scrape(t, body)
+
+	want := []struct {
+		name   string
+		labels []string
+		min    float64
+		exact  bool
+	}{
+		{"inlet_deliveries_total", []string{"source", "webhook", "outcome", "accepted"}, 1, true},
+		{"inlet_deliveries_total", []string{"source", "webhook", "outcome", "duplicate"}, 1, true},
+		{"inlet_deliveries_total", []string{"source", "webhook", "outcome", "bad_signature"}, 1, true},
+		{"inlet_events_accepted_total", []string{"source", "webhook"}, 1, true},
+		{"inlet_events_duplicates_total", []string{"source", "webhook"}, 1, true},
+		{"inlet_ingest_commits_total", []string{"result", "ok"}, 2, true},
+		{"inlet_ingest_batch_events", nil, 2, true},
+		{"inlet_ingest_batch_requests", nil, 2, true},
+		{"inlet_ingest_commit_seconds", nil, 2, true},
+		{"inlet_ingest_queue_depth", nil, 0, true},
+		{"inlet_http_requests_total", []string{"route", "/api/public/webhooks/segment", "method", "POST", "code", "200"}, 2, true},
+		{"inlet_http_requests_total", []string{"route", "/api/public/webhooks/segment", "method", "POST", "code", "401"}, 1, true},
+		{"inlet_build_info", []string{"version", "test-version"}, 1, true},
+		{"go_sql_max_open_connections", []string{"db_name", "postgres"}, 16, true},
+		{"go_sql_open_connections", []string{"db_name", "postgres"}, 1, false},
+		{"go_goroutines", nil, 1, false},
+		{"process_resident_memory_bytes", nil, 1, false},
+	}
+	for _, w := range want {
+		v, ok := sample(fams, w.name, w.labels...)
+		switch {
+		case !ok:
+			t.Errorf("%s%v missing from /metrics", w.name, w.labels)
+		case w.exact && v != w.min:
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, v, w.min)
+		case !w.exact && v < w.min:
+			t.Errorf("%s%v = %v, want at least %v", w.name, w.labels, v, w.min)
+		}
+	}
+}
+
+func TestMetricsToken(t *testing.T) {
+	const token = "scrape-token-5d1f0c2a"
+	o := startOpsServer(t, testdb.SQLite(t), map[string]string{"METRICS_TOKEN": token}, nil)
+
+	for _, tc := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"no header", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer not-the-token", http.StatusUnauthorized},
+		{"token prefix only", "Bearer " + token[:10], http.StatusUnauthorized},
+		{"basic scheme", "Basic " + token, http.StatusUnauthorized},
+		{"empty bearer", "Bearer ", http.StatusUnauthorized},
+		{"right token", "Bearer " + token, http.StatusOK},
+		{"scheme is case-insensitive", "bearer " + token, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hdr []string
+			if tc.auth != "" {
+				hdr = []string{"Authorization", tc.auth}
+			}
+			resp, body := o.get("/metrics", hdr...)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.want, body)
+			}
+			if tc.want == http.StatusOK {
+				if _, ok := sample(scrape(t, body), "inlet_build_info"); !ok {
+					t.Fatalf("authorized scrape has no inlet_build_info:\n%s", body)
+				}
+				return
+			}
+			var e struct {
+				Error string `json:"error"`
+			}
+			if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, "METRICS_TOKEN") {
+				t.Errorf("refusal is not the JSON error naming METRICS_TOKEN: %s", body)
+			}
+			if resp.Header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+			if bytes.Contains(body, []byte("inlet_")) {
+				t.Error("refused scrape leaked metrics")
+			}
+		})
+	}
+}

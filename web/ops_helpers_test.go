@@ -1,0 +1,80 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/metrics"
+	"github.com/inlet-dev/inlet/internal/status"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/web"
+)
+
+// opsServer is a real server wired the way serve.go wires it for operations:
+// metrics as delivery recorder and ingest observer, a logger the test reads.
+type opsServer struct {
+	*hookServer
+	metrics *metrics.Metrics
+}
+
+func startOpsServer(t *testing.T, st *store.Store, env map[string]string, logw io.Writer) *opsServer {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	if logw == nil {
+		logw = io.Discard
+	}
+	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := metrics.New("test-version")
+	ing := ingest.New(st, ingest.Options{Timeout: 2 * time.Second, Observer: m})
+	m.WatchQueue(ing.QueueDepth)
+	m.WatchDB(string(st.Dialect()), st.PoolStats)
+	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Metrics: m, Attempts: status.Multi{m}})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		_ = ing.Close(ctx)
+	})
+	ws, err := st.DefaultWorkspace(context.Background())
+	if err != nil {
+		t.Fatalf("default workspace: %v", err)
+	}
+	return &opsServer{hookServer: &hookServer{t: t, st: st, srv: srv, url: "http://" + srv.Addr(), ws: ws}, metrics: m}
+}
+
+// get sends a GET with optional header pairs and returns the answer and its body.
+func (o *opsServer) get(path string, hdr ...string) (*http.Response, []byte) {
+	o.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, o.url+path, nil)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		o.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		o.t.Fatalf("read GET %s: %v", path, err)
+	}
+	return resp, body
+}
