@@ -30,6 +30,9 @@ type Deps struct {
 	Auth     *auth.Service   // optional; built from Config and Store when nil
 	// Metrics is optional; GET /metrics answers 404 without it.
 	Metrics *metrics.Metrics
+	// Status answers the connection status on the settings page; optional
+	// (memory only, fed by the webhook, when nil).
+	Status *status.Aggregator
 }
 
 // Server owns the Echo instance and the listener.
@@ -43,6 +46,7 @@ type Server struct {
 	log      *slog.Logger
 	auth     *auth.Service
 	metrics  *metrics.Metrics
+	status   *status.Aggregator
 }
 
 // New builds the server and its routes; it does not listen yet.
@@ -60,6 +64,12 @@ func New(d Deps) (*Server, error) {
 		attempts: d.Attempts,
 		log:      d.Logger,
 		metrics:  d.Metrics,
+	}
+	if s.status = d.Status; s.status == nil {
+		s.status = status.NewAggregator(nil, status.Options{Logger: d.Logger})
+		if s.attempts == nil {
+			s.attempts = s.status
+		}
 	}
 	if s.attempts == nil {
 		s.attempts = status.Discard{}

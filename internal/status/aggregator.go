@@ -134,11 +134,11 @@ func (g *Aggregator) Record(a Attempt) {
 
 // Snapshot is one workspace's connection status.
 type Snapshot struct {
-	LastAccepted time.Time      `json:"lastAccepted"` // zero: no event accepted yet
-	Hour         HourCounts     `json:"lastHour"`
-	Minutes      []MinutePoint  `json:"perMinute"` // WindowMinutes points, oldest first, ending now
-	Recent       []Attempt      `json:"recent"`    // newest first
-	RefusedBy    []OutcomeCount `json:"refusedBy"` // last hour, outcomes with any requests
+	LastAccepted time.Time      // zero: no event accepted yet
+	Hour         HourCounts     // the last WindowMinutes minutes
+	Minutes      []MinutePoint  // WindowMinutes points, oldest first, ending now
+	Recent       []Attempt      // newest first
+	RefusedBy    []OutcomeCount // last hour, outcomes with any requests
 }
 
 // HourCounts sums the last hour.

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// eventTypes are the Segment Spec's types, in the order the filter offers them.
+var eventTypes = []string{"track", "identify", "page", "screen", "group", "alias", "delete"}
+
+// maxFilterText bounds the text filters; no event name or id is longer
+// than Segment's own limits, and the value goes into an index lookup.
+const maxFilterText = 200
+
+// eventsForm is the filter form of /dashboard/events, read from the query.
+type eventsForm struct {
+	Type, Event, User, From, To string
+	Before, After               string
+
+	from, to      time.Time
+	before, after *store.EventCursor
+}
+
+func newEventsForm(c echo.Context) eventsForm {
+	q := c.QueryParams()
+	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+	return eventsForm{Type: get("type"), Event: get("event"), User: get("user"), From: get("from"), To: get("to"),
+		Before: get("before"), After: get("after")}
+}
+
+// Validate checks every field and explains each problem by field name.
+func (f *eventsForm) Validate() map[string]string {
+	errs := map[string]string{}
+	if f.Type != "" && !slices.Contains(eventTypes, f.Type) {
+		errs["type"] = "Choose one of the listed types."
+	}
+	for field, v := range map[string]string{"event": f.Event, "user": f.User} {
+		switch {
+		case len(v) > maxFilterText:
+			errs[field] = fmt.Sprintf("Too long: at most %d characters.", maxFilterText)
+		case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+			errs[field] = "Contains characters no stored value can have."
+		}
+	}
+	var ok bool
+	if f.from, ok = parseLocalTime(f.From); !ok {
+		errs["from"] = "Enter a date and time like 2026-05-06T14:30 (UTC)."
+	}
+	if f.to, ok = parseLocalTime(f.To); !ok {
+		errs["to"] = "Enter a date and time like 2026-05-06T15:00 (UTC)."
+	}
+	if errs["from"] == "" && errs["to"] == "" && !f.from.IsZero() && !f.to.IsZero() && !f.to.After(f.from) {
+		errs["to"] = "Must be later than the start time."
+	}
+	pageErr := "This page link is not valid. Start again from the newest events."
+	if f.Before != "" && f.After != "" {
+		errs["page"] = pageErr
+	}
+	for raw, dst := range map[string]**store.EventCursor{f.Before: &f.before, f.After: &f.after} {
+		if raw == "" {
+			continue
+		}
+		c, err := store.ParseEventCursor(raw)
+		if err != nil {
+			errs["page"] = pageErr
+			continue
+		}
+		*dst = &c
+	}
+	return errs
+}
+
+// parseLocalTime reads an <input type="datetime-local"> value as UTC; the
+// page says so. Empty is fine (no bound).
+func parseLocalTime(v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, true
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil && t.Year() >= 1970 && t.Year() < 2200 {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (f *eventsForm) filtered() bool {
+	return f.Type != "" || f.Event != "" || f.User != "" || f.From != "" || f.To != ""
+}
+
+// pageURL links to a neighbouring page under the same filters.
+func (f *eventsForm) pageURL(param string, c store.EventCursor) templ.SafeURL {
+	v := url.Values{}
+	for k, val := range map[string]string{"type": f.Type, "event": f.Event, "user": f.User, "from": f.From, "to": f.To} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	v.Set(param, c.String())
+	return templ.SafeURL("/dashboard/events?" + v.Encode())
+}
+
+// eventsList is GET /dashboard/events.
+func (s *Server) eventsList(c echo.Context) error {
+	lp, err := s.layoutProps(c, "Events", "events")
+	if err != nil {
+		return err
+	}
+	ws, err := s.currentWorkspace(c)
+	if err != nil {
+		return err
+	}
+	form := newEventsForm(c)
+	props := templates.EventsProps{
+		Layout:   lp,
+		Filter:   templates.EventsFilter{Type: form.Type, Event: form.Event, User: form.User, From: form.From, To: form.To},
+		Types:    eventTypes,
+		Errors:   form.Validate(),
+		Filtered: form.filtered(),
+	}
+	if len(props.Errors) > 0 {
+		return render(c, http.StatusBadRequest, templates.Events(props))
+	}
+	page, err := s.deps.Store.ListEvents(c.Request().Context(), store.EventFilter{
+		WorkspaceID: ws.ID, Type: form.Type, Event: form.Event, User: form.User,
+		From: form.from, To: form.to, Before: form.before, After: form.after,
+	})
+	if err != nil {
+		s.logger(c).Error("list events", "workspace", ws.ID, "err", err)
+		return unavailable("The events could not be read from the database. Try again in a moment.", 5)
+	}
+	for _, e := range page.Events {
+		props.Events = append(props.Events, eventRow(e))
+	}
+	if page.Older != nil {
+		props.OlderURL = form.pageURL("before", *page.Older)
+	}
+	if page.Newer != nil {
+		props.NewerURL = form.pageURL("after", *page.Newer)
+	}
+	return render(c, http.StatusOK, templates.Events(props))
+}
+
+func eventRow(e store.ListedEvent) templates.EventRow {
+	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
+		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: e.Source, SourceKey: e.SourceKey}
+	switch e.Source {
+	case SourceWebhook:
+		r.Source = "Webhook"
+	case "http_api":
+		r.Source = "HTTP API"
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, e.Raw, "", "  "); err == nil {
+		r.RawJSON = b.String()
+	} else {
+		r.RawJSON = string(e.Raw) // shown as stored rather than not at all
+	}
+	return r
+}
