@@ -12,6 +12,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web"
 )
@@ -99,7 +100,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	ing := ingest.New(st, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
 	})
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log})
+	// Connection status: kept in memory on the request path, saved every few
+	// seconds and at shutdown, reloaded here so a restart keeps it.
+	deliveries := status.NewAggregator(st, status.Options{Logger: log})
+	deliveries.Start(ctx)
+	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log,
+		Status: deliveries, Attempts: status.Multi{deliveries}})
 	if err != nil {
 		return err
 	}
@@ -121,6 +127,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	if err := ing.Close(sctx); err != nil {
 		errs = append(errs, err)
+	}
+	// Last, so it includes the final deliveries. Losing it loses no event,
+	// so a failure is a warning, not an unclean shutdown.
+	if err := deliveries.Close(sctx); err != nil {
+		log.Warn("connection status not saved at shutdown", "err", err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		log.Error("unclean shutdown", "err", err)
