@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// ExplainListEvents shows how the database runs the exact query ListEvents
+// would send for f: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL (it runs the
+// query), EXPLAIN QUERY PLAN on SQLite. It exists for cmd/explain-events and
+// docs/events-performance.md, so the measured query cannot drift from the
+// served one.
+func (s *Store) ExplainListEvents(ctx context.Context, f EventFilter) (string, error) {
+	q, args, err := s.listEventsSQL(f)
+	if err != nil {
+		return "", err
+	}
+	prefix, cols := "EXPLAIN (ANALYZE, BUFFERS) ", 1
+	if s.dialect == SQLite {
+		prefix, cols = "EXPLAIN QUERY PLAN ", 4 // id, parent, notused, detail
+	}
+	rows, err := s.sql.QueryContext(ctx, prefix+q, args...)
+	if err != nil {
+		return "", fmt.Errorf("explain list events: %w", err)
+	}
+	var out []string
+	err = scanAll(rows, func() error {
+		vals := make([]any, cols)
+		var line string
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		vals[cols-1] = &line
+		if err := rows.Scan(vals...); err != nil {
+			return err
+		}
+		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("explain list events: %w", err)
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+// ListEventsSQL returns the query text ListEvents sends for f, for the
+// performance notes.
+func (s *Store) ListEventsSQL(f EventFilter) (string, error) {
+	q, _, err := s.listEventsSQL(f)
+	return q, err
+}
