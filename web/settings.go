@@ -52,6 +52,7 @@ func (s *Server) renderSettings(c echo.Context, status int, ws store.Workspace, 
 			WorkspaceID: ws.ID.String(),
 			WebhookURL:  s.webhookURL(ws),
 			Secret:      secretView(ws.Secret, time.Now()),
+			Status:      s.connectionStatus(c.Request().Context(), ws.ID),
 		},
 	}
 	if edit != nil {

@@ -1,0 +1,245 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestDashboardCSRF(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	settings := d.c.mustSignIn()
+	token := settings.attr(`#secret-form input[name="csrf_token"]`, "value")
+	if token == "" || token != settings.attr(`#signout-form input[name="csrf_token"]`, "value") {
+		t.Fatalf("forms carry no (or different) CSRF tokens: %q", token)
+	}
+	ws := d.defaultWS().ID.String()
+	forms := []struct {
+		path string
+		vals url.Values
+	}{
+		{"/dashboard/settings/secret", url.Values{"workspace_id": {ws}, "secret": {"attacker-secret"}}},
+		{"/dashboard/settings/secret/clear", url.Values{"workspace_id": {ws}, "confirm": {"yes"}}},
+		{"/dashboard/workspaces", url.Values{"name": {"Attacker"}}},
+		{"/dashboard/settings/test-event", url.Values{"workspace_id": {ws}}},
+	}
+	for _, f := range forms {
+		for name, tok := range map[string][]string{"missing": nil, "wrong": {"x" + token[1:]}, "empty": {""}} {
+			vals := url.Values{}
+			for k, v := range f.vals {
+				vals[k] = v
+			}
+			if tok != nil {
+				vals["csrf_token"] = tok
+			}
+			p := d.c.post(f.path, vals)
+			if p.Status != http.StatusForbidden {
+				t.Fatalf("%s with %s token: %d, want 403", f.path, name, p.Status)
+			}
+			if p.Doc.Find("#error-page").Length() != 1 || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("%s: refusal is not an HTML error page: %s", f.path, p.Body)
+			}
+		}
+	}
+	// Nothing changed.
+	if d.secretOf(d.defaultWS()).IsSet() {
+		t.Fatal("a forged form saved a secret")
+	}
+	all, err := d.st.Workspaces(context.Background())
+	if err != nil || len(all) != 1 {
+		t.Fatalf("a forged form created a workspace: %d %v", len(all), err)
+	}
+	if n, _ := d.st.CountEvents(context.Background(), d.defaultWS().ID); n != 0 {
+		t.Fatalf("a forged form sent a test event")
+	}
+	// Sign-out with a wrong token does not sign out.
+	if p := d.c.post("/logout", url.Values{"csrf_token": {"nope"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("forged sign-out: %d", p.Status)
+	}
+	if p := d.c.get("/dashboard/settings"); p.Status != http.StatusOK {
+		t.Fatalf("forged sign-out ended the session: %d", p.Status)
+	}
+	// And the real token works.
+	if p := d.c.submit(settings, "#secret-form", url.Values{"secret": {"real-one"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("genuine form: %d", p.Status)
+	}
+}
+
+func TestDashboardSecurityHeaders(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "same-origin",
+		"X-Content-Type-Options":  "nosniff",
+	}
+	settings := d.c.mustSignIn()
+	pages := map[string]page{
+		"/login":              d.newBrowser().get("/login"),
+		"/dashboard/settings": settings,
+		"/dashboard/nowhere":  d.c.get("/dashboard/nowhere"),
+	}
+	for path, p := range pages {
+		for k, v := range want {
+			if got := p.Header.Get(k); got != v {
+				t.Errorf("%s: %s = %q, want %q", path, k, got, v)
+			}
+		}
+	}
+	if p := pages["/dashboard/nowhere"]; p.Status != http.StatusNotFound || p.Doc.Find("#error-page").Length() != 1 {
+		t.Errorf("unknown dashboard page: %d, HTML error page %v", p.Status, p.Doc.Find("#error-page").Length() == 1)
+	}
+	// No inline script or style anywhere the CSP would block.
+	for path, p := range pages {
+		p.Doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+			if src, _ := s.Attr("src"); src == "" {
+				t.Errorf("%s: inline <script>", path)
+			}
+		})
+		if p.Doc.Find("style, [style]").Length() > 0 {
+			t.Errorf("%s: inline style", path)
+		}
+	}
+
+	hook := d.c.post("/api/public/webhooks/segment", url.Values{})
+	for k := range want {
+		if k == "X-Content-Type-Options" {
+			continue
+		}
+		if got := hook.Header.Get(k); got != "" {
+			t.Errorf("webhook answer carries %s: %q", k, got)
+		}
+	}
+	if hook.Header.Get("Set-Cookie") != "" {
+		t.Error("webhook answer sets a cookie")
+	}
+}
+
+func TestDashboardStaticAssets(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	p := d.newBrowser().get("/login")
+	for _, sel := range []string{`link[rel="stylesheet"]`, `script[src]`} {
+		u := p.attr(sel, "href")
+		if u == "" {
+			u = p.attr(sel, "src")
+		}
+		if !strings.HasPrefix(u, "/static/") || strings.Contains(u, "/missing/") {
+			t.Fatalf("%s points at %q", sel, u)
+		}
+		a := d.c.get(u)
+		if a.Status != http.StatusOK || a.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Fatalf("%s: %d %q", u, a.Status, a.Header.Get("Cache-Control"))
+		}
+		stale := d.c.get("/static/0000/" + u[strings.LastIndex(u, "/")+1:])
+		if stale.Status != http.StatusOK || stale.Header.Get("Cache-Control") != "no-cache" {
+			t.Fatalf("stale hash: %d %q", stale.Status, stale.Header.Get("Cache-Control"))
+		}
+	}
+	if a := d.c.get("/static/abc/../../etc/passwd"); a.Status != http.StatusNotFound {
+		t.Fatalf("path escape: %d", a.Status)
+	}
+}
+
+func TestDashboardSessionCookie(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env    map[string]string
+		secure bool
+	}{
+		"http base url":   {nil, false},
+		"https base url":  {map[string]string{"BASE_URL": "https://inlet.example.com"}, true},
+		"forced secure":   {map[string]string{"COOKIE_SECURE": "true"}, true},
+		"forced insecure": {map[string]string{"BASE_URL": "https://inlet.example.com", "COOKIE_SECURE": "false"}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := startDashboard(t, dashOptions{env: tc.env})
+			p := d.c.signIn(adminEmail, adminPassword, "")
+			var found bool
+			for _, c := range (&http.Response{Header: p.Header}).Cookies() {
+				if c.Name != "inlet_session" {
+					continue
+				}
+				found = true
+				if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != tc.secure || c.Path != "/" {
+					t.Fatalf("cookie flags: HttpOnly=%v SameSite=%v Secure=%v Path=%q", c.HttpOnly, c.SameSite, c.Secure, c.Path)
+				}
+				if c.MaxAge <= 0 || c.MaxAge > 7*24*3600 {
+					t.Fatalf("cookie lifetime %d s", c.MaxAge)
+				}
+			}
+			if !found {
+				t.Fatal("no session cookie set at sign-in")
+			}
+		})
+	}
+}
+
+func TestDashboardSignOutEndsSession(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	settings := d.c.mustSignIn()
+	u := mustURL(t, d.url+"/dashboard/settings")
+	stolen := d.c.hc.Jar.Cookies(u)
+	if len(stolen) != 1 {
+		t.Fatalf("cookies: %v", stolen)
+	}
+
+	out := d.c.submit(settings, "#signout-form", nil)
+	if out.Status != http.StatusSeeOther || out.Header.Get("Location") != "/login" {
+		t.Fatalf("sign out: %d %q", out.Status, out.Header.Get("Location"))
+	}
+	if p := d.c.get("/dashboard/settings"); p.Status != http.StatusSeeOther {
+		t.Fatalf("after sign-out: %d", p.Status)
+	}
+	// A copy of the old cookie (say, stolen before sign-out) no longer works.
+	thief := d.newBrowser()
+	thief.hc.Jar.SetCookies(u, stolen)
+	if p := thief.get("/dashboard/settings"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+		t.Fatalf("old cookie after sign-out: %d %q", p.Status, p.Header.Get("Location"))
+	}
+}
+
+func TestDashboardSessionRotatedAtSignIn(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	d.c.mustSignIn()
+	u := mustURL(t, d.url+"/dashboard/settings")
+	first := d.c.hc.Jar.Cookies(u)
+	// Sign in again in the same browser (a form from another tab, so its
+	// login cookie and token are borrowed from a fresh visit).
+	fresh := d.newBrowser()
+	form := fresh.get("/login")
+	loginURL := mustURL(t, d.url+"/login")
+	for _, c := range fresh.hc.Jar.Cookies(loginURL) {
+		d.c.hc.Jar.SetCookies(loginURL, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/login"}})
+	}
+	if p := d.c.submit(form, "#login-form", url.Values{"email": {adminEmail}, "password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", p.Status)
+	}
+	second := d.c.hc.Jar.Cookies(u)
+	if len(first) != 1 || len(second) != 1 || first[0].Value == second[0].Value {
+		t.Fatal("session id not rotated at sign-in")
+	}
+	old := d.newBrowser()
+	old.hc.Jar.SetCookies(u, first)
+	if p := old.get("/dashboard/settings"); p.Status != http.StatusSeeOther {
+		t.Fatalf("the session replaced at sign-in still works: %d", p.Status)
+	}
+}
+
+func TestDashboardRootRedirects(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	for _, path := range []string{"/", "/dashboard"} {
+		p := d.c.get(path)
+		if path == "/dashboard" { // not signed in: to the sign-in page first
+			if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+				t.Fatalf("%s: %d %q", path, p.Status, p.Header.Get("Location"))
+			}
+			continue
+		}
+		if p.Status != http.StatusFound || p.Header.Get("Location") != "/dashboard/settings" {
+			t.Fatalf("%s: %d %q", path, p.Status, p.Header.Get("Location"))
+		}
+	}
+}
