@@ -40,41 +40,26 @@ func (s *Store) InsertEvents(ctx context.Context, events []NewEvent) ([]bool, er
 	if len(events) == 0 {
 		return nil, nil
 	}
-	type key struct {
-		ws  uuid.UUID
-		mid string
-	}
-	inserted := make(map[key]bool, len(events))
-	err := s.withSQLTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(events); start += rowsPerStatement {
-			chunk := events[start:min(start+rowsPerStatement, len(events))]
-			query, args := s.insertSQL(chunk)
-			rows, err := tx.QueryContext(ctx, query, args...)
-			if err != nil {
-				return fmt.Errorf("insert %d events: %w", len(chunk), err)
-			}
-			for rows.Next() {
-				var ws, mid string
-				if err := rows.Scan(&ws, &mid); err != nil {
-					rows.Close()
-					return fmt.Errorf("read inserted keys: %w", err)
+	inserted := make(map[eventKey]bool, len(events))
+	var err error
+	if s.dialect == Postgres {
+		err = s.insertPostgres(ctx, events, inserted)
+	} else {
+		err = s.withSQLTx(ctx, func(tx *sql.Tx) error {
+			for start := 0; start < len(events); start += rowsPerStatement {
+				chunk := events[start:min(start+rowsPerStatement, len(events))]
+				query, args := s.insertSQL(chunk)
+				rows, err := tx.QueryContext(ctx, query, args...)
+				if err == nil {
+					err = collectInserted(rows, inserted)
 				}
-				id, err := uuid.Parse(ws)
 				if err != nil {
-					rows.Close()
-					return fmt.Errorf("inserted workspace id %q: %w", ws, err)
+					return fmt.Errorf("insert %d events: %w", len(chunk), err)
 				}
-				inserted[key{id, mid}] = true
 			}
-			if err := rows.Close(); err != nil {
-				return fmt.Errorf("insert %d events: %w", len(chunk), err)
-			}
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("insert %d events: %w", len(chunk), err)
-			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +67,88 @@ func (s *Store) InsertEvents(ctx context.Context, events []NewEvent) ([]bool, er
 	// copies (and keys the database already held) are duplicates.
 	out := make([]bool, len(events))
 	for i, e := range events {
-		k := key{e.WorkspaceID, e.MessageID}
+		k := eventKey{e.WorkspaceID, e.MessageID}
 		if inserted[k] {
 			out[i] = true
 			delete(inserted, k)
 		}
 	}
 	return out, nil
+}
+
+type eventKey struct {
+	ws  uuid.UUID
+	mid string
+}
+
+// insertPostgres sends every event as 13 array parameters of one statement
+// (INSERT … SELECT FROM unnest). The text never changes with the number of
+// rows, so pgx prepares it once per connection and PostgreSQL plans it once,
+// where a multi-row VALUES list is a new statement for every group size. A
+// single statement is atomic on its own, so it needs no BEGIN/COMMIT round
+// trips: the commit is the statement's own, and it is durable
+// (synchronous_commit) before the answer comes back.
+func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted map[eventKey]bool) error {
+	n := len(events)
+	ws := make([]string, n)
+	mid := make([]string, n)
+	typ := make([]string, n)
+	ev := make([]string, n)
+	uid := make([]string, n)
+	aid := make([]string, n)
+	gid := make([]string, n)
+	pid := make([]string, n)
+	ts := make([]*time.Time, n)
+	rcv := make([]time.Time, n)
+	src := make([]string, n)
+	key := make([]string, n)
+	raw := make([]string, n)
+	for i := range events {
+		e := &events[i]
+		ws[i], mid[i], typ[i], ev[i] = e.WorkspaceID.String(), e.MessageID, e.Type, e.Event
+		uid[i], aid[i], gid[i], pid[i] = e.UserID, e.AnonymousID, e.GroupID, e.PreviousID
+		if !e.Timestamp.IsZero() {
+			t := e.Timestamp.UTC()
+			ts[i] = &t
+		}
+		rcv[i], src[i], key[i], raw[i] = e.ReceivedAt.UTC(), e.Source, e.SourceKey, string(e.Raw)
+	}
+	rows, err := s.sql.QueryContext(ctx, pgInsertUnnest, ws, mid, typ, ev, uid, aid, gid, pid, ts, rcv, src, key, raw)
+	if err == nil {
+		err = collectInserted(rows, inserted)
+	}
+	if err != nil {
+		return fmt.Errorf("insert %d events: %w", n, err)
+	}
+	return nil
+}
+
+const pgInsertUnnest = `INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw)
+SELECT w, m, t, e, u, a, g, p, ts, r, s, k, j::json
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
+	AS x(w, m, t, e, u, a, g, p, ts, r, s, k, j)
+ON CONFLICT (workspace_id, message_id) DO NOTHING
+RETURNING workspace_id, message_id`
+
+// collectInserted reads the (workspace_id, message_id) rows an INSERT …
+// RETURNING gave back into inserted.
+func collectInserted(rows *sql.Rows, inserted map[eventKey]bool) error {
+	defer rows.Close()
+	for rows.Next() {
+		var ws, mid string
+		if err := rows.Scan(&ws, &mid); err != nil {
+			return fmt.Errorf("read inserted keys: %w", err)
+		}
+		id, err := uuid.Parse(ws)
+		if err != nil {
+			return fmt.Errorf("inserted workspace id %q: %w", ws, err)
+		}
+		inserted[eventKey{id, mid}] = true
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 func (s *Store) withSQLTx(ctx context.Context, fn func(*sql.Tx) error) error {
