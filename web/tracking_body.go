@@ -1,0 +1,175 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/inlet-dev/inlet/internal/segment"
+)
+
+// Segment's own HTTP API limits, so a library tuned for Segment never meets
+// a surprise here: 32 KB per event (segment.MaxEventBytes), 500 KB per
+// request, 2,500 events per batch.
+const (
+	maxTrackingBody   = 500 << 10
+	maxTrackingEvents = 2500
+)
+
+// readTrackingBody reads the JSON body, gunzipping it when the sender says
+// so (analytics-python does). The limit applies to the JSON itself, read
+// through a LimitReader, so a small gzip bomb costs at most the limit in
+// memory. Oversized is 400, as Segment answers, which its libraries do not
+// retry. The string is the outcome to record when it fails.
+func readTrackingBody(req *http.Request) ([]byte, string, *apiError) {
+	tooLarge := errorf(http.StatusBadRequest, fmt.Sprintf("body is larger than the %d-byte limit per request", maxTrackingBody))
+	enc := strings.ToLower(strings.TrimSpace(req.Header.Get("Content-Encoding")))
+	switch enc {
+	case "", "identity", "gzip", "x-gzip":
+	default:
+		return nil, OutcomeBadBody, errorf(http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %.20q is not supported: send plain or gzip", enc))
+	}
+	// The compressed form is never allowed to be larger than the JSON limit
+	// either: real JSON compresses well.
+	if req.ContentLength > maxTrackingBody {
+		return nil, OutcomeTooLarge, tooLarge
+	}
+	raw, err := io.ReadAll(io.LimitReader(req.Body, maxTrackingBody+1))
+	if err != nil {
+		return nil, OutcomeBadBody, errorf(http.StatusBadRequest, "could not read the body: "+err.Error())
+	}
+	if len(raw) > maxTrackingBody {
+		return nil, OutcomeTooLarge, tooLarge
+	}
+	if enc != "gzip" && enc != "x-gzip" {
+		return raw, "", nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, OutcomeBadBody, errorf(http.StatusBadRequest, "Content-Encoding is gzip but the body is not: "+err.Error())
+	}
+	body, err := io.ReadAll(io.LimitReader(zr, maxTrackingBody+1))
+	if len(body) > maxTrackingBody {
+		return nil, OutcomeTooLarge, errorf(http.StatusBadRequest,
+			fmt.Sprintf("decompressed body is larger than the %d-byte limit per request", maxTrackingBody))
+	}
+	if err != nil {
+		return nil, OutcomeBadBody, errorf(http.StatusBadRequest, "corrupt gzip body: "+err.Error())
+	}
+	return body, "", nil
+}
+
+// parseTracking turns a body into events. kind is the type a single-call
+// path implies, "" for the batch paths.
+// top is the body's top level, from topLevel.
+func parseTracking(body []byte, top map[string]json.RawMessage, kind string) ([]segment.Event, *apiError) {
+	var aerr *apiError
+	_, isBatch := top["batch"]
+	switch {
+	case kind == "" && !isBatch:
+		return nil, errorf(http.StatusBadRequest, `body must be {"batch": [...]} on the batch endpoint; send one event to /v1/track, /v1/identify, ...`)
+	case kind != "" && isBatch:
+		return nil, errorf(http.StatusBadRequest, "this endpoint takes one event; send batches to /v1/batch")
+	case kind != "":
+		if body, aerr = withType(body, top, kind); aerr != nil {
+			return nil, aerr
+		}
+	}
+	events, err := segment.Parse(body)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, err.Error())
+	}
+	if len(events) > maxTrackingEvents {
+		return nil, errorf(http.StatusBadRequest, fmt.Sprintf("%d events in one batch; the limit is %d", len(events), maxTrackingEvents))
+	}
+	for i, e := range events {
+		if e.Type == "delete" {
+			// Deletion requests come from Segment's side, never from a tracking library.
+			return nil, errorf(http.StatusBadRequest, fmt.Sprintf(`event %d: field "type": delete is not accepted by the HTTP API`, i))
+		}
+	}
+	if err := stripWriteKeys(events); err != nil {
+		return nil, errorf(http.StatusBadRequest, err.Error())
+	}
+	return events, nil
+}
+
+// topLevel decodes the body's top-level keys, their values left as text.
+func topLevel(body []byte) (map[string]json.RawMessage, *apiError) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, badJSON(err)
+	}
+	if top == nil {
+		return nil, errorf(http.StatusBadRequest, "body must be a JSON object, got null")
+	}
+	return top, nil
+}
+
+func badJSON(err error) *apiError {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return errorf(http.StatusBadRequest, "body must be a JSON object, got "+te.Value)
+	}
+	return errorf(http.StatusBadRequest, "body: invalid JSON: "+err.Error())
+}
+
+// withType makes sure a single call carries the type its path names. curl
+// users often leave it out, so it is added as the first key by splicing the
+// text, leaving every other byte as sent; a different type is refused.
+func withType(body []byte, top map[string]json.RawMessage, kind string) ([]byte, *apiError) {
+	if v, ok := top["type"]; ok {
+		var got string
+		if err := json.Unmarshal(v, &got); err != nil || got != kind {
+			return nil, errorf(http.StatusBadRequest, fmt.Sprintf(`field "type" is %.40s but this endpoint takes %q events`, v, kind))
+		}
+		return body, nil
+	}
+	open := bytes.IndexByte(body, '{') // topLevel proved the body is an object
+	rest := body[open+1:]
+	sep := ","
+	if t := bytes.TrimLeft(rest, " \t\r\n"); len(t) > 0 && t[0] == '}' {
+		sep = ""
+	}
+	out := make([]byte, 0, len(body)+len(kind)+12)
+	out = append(out, body[:open+1]...)
+	out = append(out, `"type":"`...)
+	out = append(out, kind...)
+	out = append(out, '"')
+	out = append(out, sep...)
+	return append(out, rest...), nil
+}
+
+var writeKeyField = []byte(`"writeKey"`)
+
+// stripWriteKeys removes a writeKey that analytics.js and curl users put
+// inside events, so no key is ever stored in plaintext with the events
+// admins browse. Only events that mention one are re-encoded.
+func stripWriteKeys(events []segment.Event) error {
+	for i := range events {
+		if !bytes.Contains(events[i].Raw, writeKeyField) {
+			continue
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(events[i].Raw, &m); err != nil {
+			return fmt.Errorf("event %d: invalid JSON: %w", i, err)
+		}
+		if _, ok := m["writeKey"]; !ok {
+			continue // the text was inside a property
+		}
+		delete(m, "writeKey")
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // keep <, > and & as sent
+		if err := enc.Encode(m); err != nil {
+			return fmt.Errorf("event %d: %w", i, err)
+		}
+		events[i].Raw = bytes.TrimRight(buf.Bytes(), "\n")
+	}
+	return nil
+}
