@@ -91,14 +91,22 @@ func New(d Deps) (*Server, error) {
 		Handler: s.echo,
 		// A sender that trickles headers or a body is cut off instead of
 		// holding a goroutine: Segment sends whole requests at once.
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadHeaderTimeout: min(5*time.Second, readTimeout(d.Config)),
+		ReadTimeout:       readTimeout(d.Config),
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
 	}
 	return s, nil
+}
+
+// readTimeout is READ_TIMEOUT, or its default for a Config built by hand.
+func readTimeout(c *config.Config) time.Duration {
+	if c.ReadTimeout > 0 {
+		return c.ReadTimeout
+	}
+	return 15 * time.Second
 }
 
 // Handler exposes the routes, for tests that use httptest.

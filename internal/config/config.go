@@ -35,6 +35,7 @@ type Config struct {
 	IngestWriters int           // INGEST_WRITERS: concurrent group committers
 	IngestTimeout time.Duration // INGEST_TIMEOUT: longest a webhook waits for its commit
 	ShutdownGrace time.Duration // SHUTDOWN_TIMEOUT
+	ReadTimeout   time.Duration // READ_TIMEOUT: longest a client may take to send one request
 }
 
 // Setting documents one variable for --help and the README.
@@ -64,6 +65,7 @@ var Settings = []Setting{
 	{"INGEST_WRITERS", "2", "Group commits running at once."},
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
+	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -138,6 +140,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestWriters: integer("INGEST_WRITERS", 2, 1),
 		IngestTimeout: duration("INGEST_TIMEOUT", 3*time.Second),
 		ShutdownGrace: duration("SHUTDOWN_TIMEOUT", 15*time.Second),
+		ReadTimeout:   duration("READ_TIMEOUT", 15*time.Second),
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
