@@ -38,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return secretCmd(ctx, args, getenv, stdin, stdout)
 	case "admin":
 		return adminCmd(ctx, args, getenv, stdin, stdout)
+	case "writekey":
+		return writekeyCmd(ctx, args, getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "inlet", version)
 		return nil

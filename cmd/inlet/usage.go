@@ -20,6 +20,11 @@ Usage:
   inlet admin create --email E   add a dashboard admin (password on stdin, or asked for)
   inlet admin reset-password --email E
                                  set a new password and sign that admin out everywhere
+  inlet writekey create [--workspace ID] [--name N]
+                                 make an HTTP Tracking API write key; prints only the key
+  inlet writekey list [--workspace ID]
+                                 list a workspace's write keys (never the keys themselves)
+  inlet writekey revoke KEY_ID   stop a write key for good
   inlet version                  print the version
 
 Settings (environment variables):
