@@ -72,12 +72,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore(st, log, storeCloseTimeout) // after everything below has stopped
 	if cfg.UsesEmbedded() {
 		log.Info("using the embedded SQLite store; set DATABASE_URL to a PostgreSQL database for production", "path", st.Where())
 	} else {
 		log.Info("using PostgreSQL", "at", st.Where())
 	}
+	warnSecretsAtRest(cfg, log)
 	if err := migrateWithRetry(ctx, st, log); err != nil {
 		return err
 	}
@@ -97,19 +98,26 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if st.Dialect() == store.SQLite {
 		writers = 1 // SQLite has one writer; more would only wait on its lock
 	}
+	m := newMetrics(st)
 	ing := ingest.New(st, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
+		Observer: m,
 	})
+	m.WatchQueue(ing.QueueDepth)
 	// Connection status: kept in memory on the request path, saved every few
 	// seconds and at shutdown, reloaded here so a restart keeps it.
 	deliveries := status.NewAggregator(st, status.Options{Logger: log})
 	deliveries.Start(ctx)
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log,
-		Status: deliveries, Attempts: status.Multi{deliveries}})
+		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err
 	}
 	if err := srv.Open(cfg.ListenAddr); err != nil {
+		return err
+	}
+	ret, err := startRetention(ctx, cfg, st, log, m)
+	if err != nil {
 		return err
 	}
 	log.Info("inlet listening", "addr", srv.Addr(), "url", cfg.BaseURL,
@@ -127,6 +135,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	if err := ing.Close(sctx); err != nil {
 		errs = append(errs, err)
+	}
+	if ret != nil {
+		if err := ret.Close(sctx); err != nil {
+			log.Warn("retention did not stop in time", "err", err)
+		}
 	}
 	// Last, so it includes the final deliveries. Losing it loses no event,
 	// so a failure is a warning, not an unclean shutdown.

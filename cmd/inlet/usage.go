@@ -25,6 +25,7 @@ Usage:
   inlet writekey list [--workspace ID]
                                  list a workspace's write keys (never the keys themselves)
   inlet writekey revoke KEY_ID   stop a write key for good
+  inlet healthcheck              exit 0 when the server on LISTEN_ADDR answers /healthz (Docker HEALTHCHECK)
   inlet version                  print the version
 
 Settings (environment variables):
