@@ -29,6 +29,16 @@
   }
 
   function fallbackCopy(el, done) {
+    if (typeof el.select !== "function") {
+      // A <pre> or other element: select its text with a range.
+      var range = document.createRange();
+      range.selectNodeContents(el);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      try { document.execCommand("copy"); done(); } catch (e) { /* left selected for a manual copy */ }
+      return;
+    }
     var wasPassword = el.type === "password";
     if (wasPassword) el.type = "text";
     el.focus();
@@ -79,6 +89,44 @@
     var msg = form.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) ev.preventDefault();
   });
+
+  // Connection status refreshes itself: a cheap JSON poll, and only when
+  // something changed is the block re-rendered by the server (fetched from
+  // this same page), so the page shows events arriving without a reload.
+  function watchStatus() {
+    var block = document.getElementById("connection-status");
+    var url = block && block.getAttribute("data-status-url");
+    if (!url || !window.fetch || !window.DOMParser) return;
+    var last = null;
+    function fingerprint(j) {
+      return JSON.stringify([j.workspaceId, j.lastAcceptedAt, j.lastHour, j.recent && j.recent.length && j.recent[0]]);
+    }
+    function refreshBlock() {
+      return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("connection-status");
+          var cur = document.getElementById("connection-status");
+          if (fresh && cur) cur.replaceWith(document.importNode(fresh, true));
+        });
+    }
+    function poll() {
+      if (document.hidden) return;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) {
+          if (!j) return;
+          var fp = fingerprint(j);
+          if (last !== null && fp !== last) refreshBlock();
+          last = fp;
+        })
+        .catch(function () { /* offline or signed out: try again next tick */ });
+    }
+    poll();
+    window.setInterval(poll, 5000);
+  }
+  watchStatus();
 
   // Enable buttons that only make sense with JavaScript.
   document.querySelectorAll("[data-needs-js]").forEach(function (el) {
