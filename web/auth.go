@@ -56,6 +56,9 @@ func (s *Server) renderLogin(c echo.Context, status int, p templates.LoginProps)
 		return err
 	}
 	p.CSRFToken = tok
+	if n, err := s.deps.Store.CountAdmins(c.Request().Context()); err == nil && n == 0 {
+		p.NoAdmin = true
+	}
 	return render(c, status, templates.Login(p))
 }
 

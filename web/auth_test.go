@@ -76,6 +76,21 @@ func TestAuthSignIn(t *testing.T) {
 	})
 }
 
+func TestAuthNoAdminYet(t *testing.T) {
+	d := startDashboard(t, dashOptions{noAdmin: true})
+	p := d.c.get("/login")
+	if !strings.Contains(p.text("#no-admin"), "inlet admin create") {
+		t.Fatalf("sign-in page does not say how to create the first admin: %q", p.text("#no-admin"))
+	}
+	if p := d.c.signIn(adminEmail, adminPassword, ""); p.Status != http.StatusUnauthorized {
+		t.Fatalf("sign-in with no admin: %d", p.Status)
+	}
+	withAdmin := startDashboard(t, dashOptions{})
+	if withAdmin.c.get("/login").Doc.Find("#no-admin").Length() != 0 {
+		t.Fatal("notice shown although an admin exists")
+	}
+}
+
 func TestAuthRedirectSafety(t *testing.T) {
 	d := startDashboard(t, dashOptions{})
 	cases := map[string]string{

@@ -37,8 +37,9 @@ type dashServer struct {
 }
 
 type dashOptions struct {
-	env   map[string]string
-	clock func() time.Time
+	env     map[string]string
+	clock   func() time.Time
+	noAdmin bool // start with no admin account, as a fresh install does
 }
 
 func startDashboard(t *testing.T, o dashOptions) *dashServer {
@@ -60,8 +61,10 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 	if o.clock != nil {
 		a.SetClock(o.clock)
 	}
-	if _, err := auth.CreateAdmin(ctx, st, adminEmail, adminPassword); err != nil {
-		t.Fatalf("create admin: %v", err)
+	if !o.noAdmin {
+		if _, err := auth.CreateAdmin(ctx, st, adminEmail, adminPassword); err != nil {
+			t.Fatalf("create admin: %v", err)
+		}
 	}
 	ing := ingest.New(st, ingest.Options{Timeout: 2 * time.Second})
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Auth: a, Logger: testLogger(t)})

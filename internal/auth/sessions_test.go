@@ -1,9 +1,12 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,10 +145,16 @@ func TestGeneratedSessionKeySurvivesRestart(t *testing.T) {
 func TestEnsureFirstAdmin(t *testing.T) {
 	st := testdb.Postgres(t)
 	ctx := context.Background()
-	log := discardLogger()
-	if err := auth.EnsureFirstAdmin(ctx, st, "", "", log); err != nil {
+	var logged bytes.Buffer
+	if err := auth.EnsureFirstAdmin(ctx, st, "", "", slog.New(slog.NewTextHandler(&logged, nil))); err != nil {
 		t.Fatal(err)
 	}
+	for _, how := range []string{"ADMIN_EMAIL", "ADMIN_PASSWORD", "inlet admin create --email"} {
+		if !strings.Contains(logged.String(), how) {
+			t.Errorf("the log does not say how to create an admin (%s): %s", how, logged.String())
+		}
+	}
+	log := discardLogger()
 	if n, _ := st.CountAdmins(ctx); n != 0 {
 		t.Fatalf("%d admins without variables", n)
 	}
