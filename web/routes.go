@@ -61,4 +61,6 @@ func (s *Server) routes() {
 	dash.POST("/settings/secret/clear", s.secretClear)
 	dash.POST("/settings/test-event", s.testEventSend)
 	dash.POST("/workspaces", s.workspaceCreate)
+	dash.POST("/settings/writekeys", api.keyCreate)
+	dash.POST("/settings/writekeys/:id/revoke", api.keyRevoke)
 }

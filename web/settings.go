@@ -55,6 +55,9 @@ func (s *Server) renderSettings(c echo.Context, status int, ws store.Workspace, 
 			Status:      s.connectionStatus(c.Request().Context(), ws.ID),
 		},
 	}
+	if p.HTTPAPI, err = s.httpAPIProps(c.Request().Context(), ws); err != nil {
+		return err
+	}
 	if edit != nil {
 		edit(&p)
 	}

@@ -1,0 +1,123 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// httpAPIProps is the HTTP Tracking API section of ws's settings page.
+func (s *Server) httpAPIProps(ctx context.Context, ws store.Workspace) (templates.HTTPAPIProps, error) {
+	keys, err := s.deps.Store.WriteKeys(ctx, ws.ID)
+	if err != nil {
+		return templates.HTTPAPIProps{}, fmt.Errorf("write keys: %w", err)
+	}
+	p := templates.HTTPAPIProps{WorkspaceID: ws.ID.String(), BaseURL: strings.TrimRight(s.deps.Config.BaseURL, "/")}
+	for _, k := range keys {
+		v := templates.WriteKeyView{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
+		if k.LastUsedAt != nil {
+			v.LastUsedAt = *k.LastUsedAt
+		}
+		if k.RevokedAt != nil {
+			v.RevokedAt = *k.RevokedAt
+		}
+		p.Keys = append(p.Keys, v)
+	}
+	return p, nil
+}
+
+func writeKeysURL(ws uuid.UUID) string { return settingsURL(ws) + "#http-api-source" }
+
+// keyCreate makes a write key and shows it in full on the page it answers
+// with. It is the one form without post/redirect/get: the key must never be
+// kept anywhere to survive a redirect (sessions live in the database), so it
+// exists only in this response, which browsers are told not to store.
+func (a *trackingAPI) keyCreate(c echo.Context) error {
+	s := a.s
+	f := newWriteKeyForm(c)
+	ws, err := s.formWorkspace(c, f.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	if ferr := f.Validate(); ferr != nil {
+		return s.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
+			p.HTTPAPI.Name, p.HTTPAPI.NameError = f.Name, ferr.Msg
+		})
+	}
+	k, key, err := s.deps.Store.CreateWriteKey(c.Request().Context(), ws.ID, f.Name)
+	if err != nil {
+		return fmt.Errorf("create write key: %w", err)
+	}
+	admin, _ := s.admin(c)
+	s.logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "admin", admin.Email)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.renderSettings(c, http.StatusOK, ws, func(p *templates.SettingsProps) {
+		p.HTTPAPI.NewKey = &templates.NewWriteKey{ID: k.ID.String(), Name: k.Name, Key: key}
+	})
+}
+
+// keyRevoke stops a key for good; this instance refuses it from the next
+// request on (other instances within their 5 s cache lifetime).
+func (a *trackingAPI) keyRevoke(c echo.Context) error {
+	s := a.s
+	ws, err := s.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return errorf(http.StatusNotFound, "No such write key.")
+	}
+	if c.FormValue("confirm") != "yes" {
+		return s.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
+			p.HTTPAPI.RevokeID = id.String()
+			p.HTTPAPI.RevokeError = "Tick the box to confirm: apps sending with this key are refused from now on."
+		})
+	}
+	err = s.deps.Store.RevokeWriteKey(c.Request().Context(), ws.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "This workspace has no such write key.")
+	}
+	if err != nil {
+		return fmt.Errorf("revoke write key: %w", err)
+	}
+	a.keys.invalidate()
+	admin, _ := s.admin(c)
+	s.logger(c).Info("write key revoked", "workspace", ws.ID, "key_id", id, "admin", admin.Email)
+	s.flash(c, "success", "Write key revoked: calls with it are refused from now on.")
+	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
+}
+
+// writeKeyForm creates a write key.
+type writeKeyForm struct {
+	WorkspaceID uuid.UUID
+	Name        string
+}
+
+func newWriteKeyForm(c echo.Context) writeKeyForm {
+	return writeKeyForm{WorkspaceID: parseWorkspaceID(c.FormValue("workspace_id")), Name: strings.TrimSpace(c.FormValue("name"))}
+}
+
+// Validate explains what is wrong, or returns nil.
+func (f writeKeyForm) Validate() *formError {
+	switch {
+	case f.Name == "":
+		return &formError{"name", "Name the key after what will use it (e.g. checkout-service), so you know which one to revoke later."}
+	case !utf8.ValidString(f.Name):
+		return &formError{"name", "The name must be text (valid UTF-8)."}
+	case utf8.RuneCountInString(f.Name) > store.MaxWriteKeyName:
+		return &formError{"name", fmt.Sprintf("The name is too long: at most %d characters.", store.MaxWriteKeyName)}
+	case strings.IndexFunc(f.Name, unicode.IsControl) >= 0:
+		return &formError{"name", "The name cannot contain line breaks or other control characters."}
+	}
+	return nil
+}

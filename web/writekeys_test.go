@@ -1,0 +1,148 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sendWithKey posts one track call to d's HTTP API and returns the status.
+func (d *dashServer) sendWithKey(key, messageID string) int {
+	d.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, d.url+"/v1/track",
+		bytes.NewReader([]byte(apiTrackJSON(messageID, 0))))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req.SetBasicAuth(key, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestWriteKeysOnSettings(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	ctx := context.Background()
+	p := d.c.mustSignIn()
+	if p.Doc.Find("#http-api-source").Length() != 1 || p.Doc.Find("#no-write-keys").Length() != 1 {
+		t.Fatalf("settings must have an empty HTTP API section:\n%s", p.Body)
+	}
+	if node := p.text("#snippet-node"); !strings.Contains(node, "YOUR_WRITE_KEY") || !strings.Contains(node, "host: 'http://inlet.test'") {
+		t.Fatalf("analytics-node snippet: %q", node)
+	}
+
+	r := d.c.submit(p, "#write-key-form", url.Values{"name": {"  "}})
+	if r.Status != http.StatusUnprocessableEntity || r.text("#write-key-name-error") == "" ||
+		r.attr("#write-key-name", "aria-invalid") != "true" {
+		t.Fatalf("empty name: %d\n%s", r.Status, r.Body)
+	}
+
+	// Create: the key is in this answer, and only in this one.
+	r = d.c.submit(p, "#write-key-form", url.Values{"name": {"checkout <script>alert(1)</script>"}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+	}
+	key := r.attr("#new-key", "value")
+	if len(key) < 26 || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("new key %q, Cache-Control %q", key, r.Header.Get("Cache-Control"))
+	}
+	for _, sel := range []string{"#snippet-node", "#snippet-curl"} {
+		if !strings.Contains(r.text(sel), key) {
+			t.Errorf("%s must carry the new key: %q", sel, r.text(sel))
+		}
+	}
+	if r.attr(`button[data-copy="#new-key"]`, "type") != "button" {
+		t.Error("no copy button for the new key")
+	}
+	row := r.Doc.Find("#write-keys tbody tr").First()
+	if got := strings.TrimSpace(row.Find(".key-name").Text()); got != "checkout <script>alert(1)</script>" {
+		t.Fatalf("name shown as %q", got)
+	}
+	if r.Doc.Find("#http-api-source script").Length() != 0 {
+		t.Fatal("a key's name became markup")
+	}
+	if got := strings.TrimSpace(row.Find(".key-prefix").Text()); got != key[:6]+"…" {
+		t.Fatalf("prefix shown as %q", got)
+	}
+
+	p = d.c.get("/dashboard/settings")
+	if bytes.Contains(p.Body, []byte(key)) || p.Doc.Find("#new-key").Length() != 0 {
+		t.Fatal("the key is shown again after creation")
+	}
+	if got := strings.TrimSpace(p.Doc.Find("#write-keys .key-last-used").First().Text()); got != "never" {
+		t.Fatalf("last used of a fresh key: %q", got)
+	}
+
+	// The key works, and is now cached by the server.
+	if got := d.sendWithKey(key, "before-revoke"); got != http.StatusOK {
+		t.Fatalf("new key refused: %d", got)
+	}
+
+	revoke := `#write-keys tbody tr:first-child .revoke-key-form`
+	r = d.c.submit(p, revoke, nil)
+	if r.Status != http.StatusUnprocessableEntity || r.Doc.Find(`details.revoke-key[open] .field-error`).Length() != 1 {
+		t.Fatalf("revoke without the confirm box: %d\n%s", r.Status, r.Body)
+	}
+	if got := d.sendWithKey(key, "unconfirmed"); got != http.StatusOK {
+		t.Fatalf("an unconfirmed revoke stopped the key: %d", got)
+	}
+
+	// Another workspace's form cannot revoke this workspace's key.
+	other, err := d.st.CreateWorkspace(ctx, "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	action := p.attr(revoke, "action")
+	vals := url.Values{"csrf_token": {p.attr(revoke+` input[name="csrf_token"]`, "value")}, "workspace_id": {other.ID.String()}, "confirm": {"yes"}}
+	if r = d.c.post(action, vals); r.Status != http.StatusNotFound {
+		t.Fatalf("revoke through another workspace: %d", r.Status)
+	}
+	// Nor can a request without the CSRF token.
+	vals.Set("workspace_id", p.attr(revoke+` input[name="workspace_id"]`, "value"))
+	vals.Del("csrf_token")
+	if r = d.c.post(action, vals); r.Status != http.StatusForbidden {
+		t.Fatalf("revoke without CSRF token: %d", r.Status)
+	}
+	if got := d.sendWithKey(key, "still-valid"); got != http.StatusOK {
+		t.Fatalf("a refused revoke stopped the key: %d", got)
+	}
+
+	r = d.c.submit(p, revoke, url.Values{"confirm": {"yes"}})
+	if r.Status != http.StatusSeeOther || !strings.HasSuffix(r.Header.Get("Location"), "#http-api-source") {
+		t.Fatalf("revoke: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	// At once, although the key was cached a moment ago.
+	if got := d.sendWithKey(key, "after-revoke"); got != http.StatusUnauthorized {
+		t.Fatalf("revoked key still accepted: %d", got)
+	}
+	p = d.c.follow(r)
+	if !strings.Contains(p.text("#flash"), "revoked") || p.Doc.Find("#write-keys .badge-err").Length() != 1 ||
+		p.Doc.Find("#write-keys .revoke-key-form").Length() != 0 {
+		t.Fatalf("after revoke:\n%s", p.Body)
+	}
+	// Last used is written in the background after a call; wait for it, then
+	// the page must show it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		keys, err := d.st.WriteKeys(ctx, d.workspace(ctx, "Default").ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) == 1 && keys[0].LastUsedAt != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("last used never recorded: %+v", keys)
+		}
+	}
+	p = d.c.get("/dashboard/settings")
+	if got := strings.TrimSpace(p.Doc.Find("#write-keys .key-last-used").First().Text()); got == "never" || !strings.Contains(got, "UTC") {
+		t.Errorf("last used shown as %q", got)
+	}
+}
