@@ -159,7 +159,7 @@ func eventRow(e store.ListedEvent) templates.EventRow {
 	switch e.Source {
 	case SourceWebhook:
 		r.Source = "Webhook"
-	case "http_api":
+	case SourceHTTPAPI:
 		r.Source = "HTTP API"
 	}
 	var b bytes.Buffer
