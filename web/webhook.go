@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,9 +50,28 @@ func (s *Server) webhookSegment(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, okBody(res))
 	}
 
-	body, aerr := readBody(req, s.deps.Config.MaxBodyBytes)
+	limit := s.deps.Config.MaxBodyBytes
+	if req.ContentLength > limit {
+		return deliver(OutcomeTooLarge, bodyTooLarge(limit), ingest.Result{})
+	}
+	// Admission before reading: past the in-flight budget the answer is an
+	// immediate 503, not a body read and parsed only to time out in a queue.
+	size := req.ContentLength
+	if size < 0 {
+		size = limit // unknown length: assume the worst it may be
+	}
+	release, err := s.deps.Ingester.Admit(size)
+	if err != nil {
+		return deliver(OutcomeUnavailable, ingestError(err), ingest.Result{})
+	}
+	defer release()
+	body, aerr := readBody(req, limit)
 	if aerr != nil {
-		return deliver(OutcomeTooLarge, aerr, ingest.Result{})
+		outcome := OutcomeTooLarge
+		if aerr.Status != http.StatusRequestEntityTooLarge {
+			outcome = OutcomeBadBody
+		}
+		return deliver(outcome, aerr, ingest.Result{})
 	}
 	secrets := ws.Secret.Valid(time.Now())
 	if len(secrets) == 0 {
@@ -70,7 +90,12 @@ func (s *Server) webhookSegment(c echo.Context) error {
 	if err != nil {
 		return deliver(OutcomeBadBody, errorf(http.StatusBadRequest, err.Error()), ingest.Result{})
 	}
-	res, err := s.deps.Ingester.Submit(req.Context(), toNewEvents(ws.ID, SourceWebhook, start, events))
+	// The sender's clock started when the request arrived: time spent reading
+	// and parsing under load counts against the wait for the commit, so the
+	// answer still comes inside Segment's 5 s.
+	ctx, cancel := context.WithDeadline(req.Context(), start.Add(s.deps.Config.IngestTimeout))
+	defer cancel()
+	res, err := s.deps.Ingester.Submit(ctx, toNewEvents(ws.ID, SourceWebhook, start, events))
 	if err != nil {
 		return deliver(OutcomeUnavailable, ingestError(err), res)
 	}
@@ -129,7 +154,7 @@ const preallocBody = 64 << 10
 // readBody reads at most limit bytes; anything longer is refused with 413
 // without reading further.
 func readBody(req *http.Request, limit int64) ([]byte, *apiError) {
-	tooLarge := errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than the %d-byte limit", limit))
+	tooLarge := bodyTooLarge(limit)
 	if req.ContentLength > limit {
 		return nil, tooLarge
 	}
@@ -138,18 +163,36 @@ func readBody(req *http.Request, limit int64) ([]byte, *apiError) {
 		// does; io.ReadAll would grow and copy its way up to it.
 		body := make([]byte, req.ContentLength)
 		if _, err := io.ReadFull(req.Body, body); err != nil {
-			return nil, errorf(http.StatusBadRequest, "could not read the body: "+err.Error())
+			return nil, readError(err)
 		}
 		return body, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "could not read the body: "+err.Error())
+		return nil, readError(err)
 	}
 	if int64(len(body)) > limit {
 		return nil, tooLarge
 	}
 	return body, nil
+}
+
+func bodyTooLarge(limit int64) *apiError {
+	return errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than the %d-byte limit", limit))
+}
+
+// readError explains a body that did not arrive whole, without echoing
+// addresses from the network error.
+func readError(err error) *apiError {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return errorf(http.StatusRequestTimeout, "the body did not arrive within the read timeout")
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return bodyTooLarge(mbe.Limit)
+	}
+	return errorf(http.StatusBadRequest, "the body ended before its announced length or could not be read")
 }
 
 func signatureMessage(err error) string {

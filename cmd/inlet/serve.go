@@ -101,7 +101,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	m := newMetrics(st)
 	ing := ingest.New(st, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
-		Observer: m,
+		InflightBytes: cfg.IngestInflight,
+		Observer:      m,
 	})
 	m.WatchQueue(ing.QueueDepth)
 	// Connection status: kept in memory on the request path, saved every few

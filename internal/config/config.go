@@ -15,27 +15,28 @@ import (
 // Config holds every setting. It is built once by Load and passed down;
 // nothing reads the environment anywhere else.
 type Config struct {
-	DatabaseURL   string        // postgres://… ; empty → embedded SQLite under DataDir
-	DataDir       string        // where the embedded default keeps its file
-	ListenAddr    string        // LISTEN_ADDR
-	BaseURL       string        // BASE_URL, the public URL shown to admins
-	MaxBodyBytes  int64         // MAX_BODY_BYTES for the webhook
-	LogFormat     string        // text or json
-	LogLevel      string        // debug, info, warn, error
-	AdminEmail    string        // ADMIN_EMAIL
-	AdminPassword string        // ADMIN_PASSWORD (or _FILE)
-	SessionKey    string        // SESSION_KEY (or _FILE)
-	CookieSecure  string        // COOKIE_SECURE: auto, true, false
-	EncryptionKey string        // ENCRYPTION_KEY (or _FILE)
-	MetricsToken  string        // METRICS_TOKEN (or _FILE)
-	RetentionDays int           // RETENTION_DAYS, 0 = keep forever
-	SecretGrace   time.Duration // SECRET_ROTATION_GRACE
-	IngestQueue   int           // INGEST_QUEUE: requests that may wait for a commit
-	IngestBatch   int           // INGEST_BATCH: most events per group commit
-	IngestWriters int           // INGEST_WRITERS: concurrent group committers
-	IngestTimeout time.Duration // INGEST_TIMEOUT: longest a webhook waits for its commit
-	ShutdownGrace time.Duration // SHUTDOWN_TIMEOUT
-	ReadTimeout   time.Duration // READ_TIMEOUT: longest a client may take to send one request
+	DatabaseURL    string        // postgres://… ; empty → embedded SQLite under DataDir
+	DataDir        string        // where the embedded default keeps its file
+	ListenAddr     string        // LISTEN_ADDR
+	BaseURL        string        // BASE_URL, the public URL shown to admins
+	MaxBodyBytes   int64         // MAX_BODY_BYTES for the webhook
+	LogFormat      string        // text or json
+	LogLevel       string        // debug, info, warn, error
+	AdminEmail     string        // ADMIN_EMAIL
+	AdminPassword  string        // ADMIN_PASSWORD (or _FILE)
+	SessionKey     string        // SESSION_KEY (or _FILE)
+	CookieSecure   string        // COOKIE_SECURE: auto, true, false
+	EncryptionKey  string        // ENCRYPTION_KEY (or _FILE)
+	MetricsToken   string        // METRICS_TOKEN (or _FILE)
+	RetentionDays  int           // RETENTION_DAYS, 0 = keep forever
+	SecretGrace    time.Duration // SECRET_ROTATION_GRACE
+	IngestQueue    int           // INGEST_QUEUE: requests that may wait for a commit
+	IngestBatch    int           // INGEST_BATCH: most events per group commit
+	IngestWriters  int           // INGEST_WRITERS: concurrent group committers
+	IngestTimeout  time.Duration // INGEST_TIMEOUT: longest a webhook waits for its commit
+	IngestInflight int64         // INGEST_INFLIGHT_BYTES: request bytes admitted at once
+	ShutdownGrace  time.Duration // SHUTDOWN_TIMEOUT
+	ReadTimeout    time.Duration // READ_TIMEOUT: longest a client may take to send one request
 }
 
 // Setting documents one variable for --help and the README.
@@ -63,6 +64,7 @@ var Settings = []Setting{
 	{"INGEST_QUEUE", "2048", "Webhook requests that may wait for a commit; beyond that Inlet answers 503."},
 	{"INGEST_BATCH", "1000", "Most events written in one group commit."},
 	{"INGEST_WRITERS", "2", "Group commits running at once."},
+	{"INGEST_INFLIGHT_BYTES", "16777216", "Webhook body bytes being read, parsed or committed at once; beyond that Inlet answers 503 at once instead of slowing every request down."},
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
@@ -120,27 +122,28 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	c := &Config{
-		DatabaseURL:   secret("DATABASE_URL"),
-		DataDir:       str("DATA_DIR", "./data"),
-		ListenAddr:    str("LISTEN_ADDR", ":8080"),
-		BaseURL:       strings.TrimRight(str("BASE_URL", "http://localhost:8080"), "/"),
-		MaxBodyBytes:  int64(integer("MAX_BODY_BYTES", 1<<20, 1024)),
-		LogFormat:     strings.ToLower(str("LOG_FORMAT", "text")),
-		LogLevel:      strings.ToLower(str("LOG_LEVEL", "info")),
-		AdminEmail:    str("ADMIN_EMAIL", ""),
-		AdminPassword: secret("ADMIN_PASSWORD"),
-		SessionKey:    secret("SESSION_KEY"),
-		CookieSecure:  strings.ToLower(str("COOKIE_SECURE", "auto")),
-		EncryptionKey: secret("ENCRYPTION_KEY"),
-		MetricsToken:  secret("METRICS_TOKEN"),
-		RetentionDays: integer("RETENTION_DAYS", 0, 0),
-		SecretGrace:   duration("SECRET_ROTATION_GRACE", 24*time.Hour),
-		IngestQueue:   integer("INGEST_QUEUE", 2048, 1),
-		IngestBatch:   integer("INGEST_BATCH", 1000, 1),
-		IngestWriters: integer("INGEST_WRITERS", 2, 1),
-		IngestTimeout: duration("INGEST_TIMEOUT", 3*time.Second),
-		ShutdownGrace: duration("SHUTDOWN_TIMEOUT", 15*time.Second),
-		ReadTimeout:   duration("READ_TIMEOUT", 15*time.Second),
+		DatabaseURL:    secret("DATABASE_URL"),
+		DataDir:        str("DATA_DIR", "./data"),
+		ListenAddr:     str("LISTEN_ADDR", ":8080"),
+		BaseURL:        strings.TrimRight(str("BASE_URL", "http://localhost:8080"), "/"),
+		MaxBodyBytes:   int64(integer("MAX_BODY_BYTES", 1<<20, 1024)),
+		LogFormat:      strings.ToLower(str("LOG_FORMAT", "text")),
+		LogLevel:       strings.ToLower(str("LOG_LEVEL", "info")),
+		AdminEmail:     str("ADMIN_EMAIL", ""),
+		AdminPassword:  secret("ADMIN_PASSWORD"),
+		SessionKey:     secret("SESSION_KEY"),
+		CookieSecure:   strings.ToLower(str("COOKIE_SECURE", "auto")),
+		EncryptionKey:  secret("ENCRYPTION_KEY"),
+		MetricsToken:   secret("METRICS_TOKEN"),
+		RetentionDays:  integer("RETENTION_DAYS", 0, 0),
+		SecretGrace:    duration("SECRET_ROTATION_GRACE", 24*time.Hour),
+		IngestQueue:    integer("INGEST_QUEUE", 2048, 1),
+		IngestBatch:    integer("INGEST_BATCH", 1000, 1),
+		IngestWriters:  integer("INGEST_WRITERS", 2, 1),
+		IngestTimeout:  duration("INGEST_TIMEOUT", 3*time.Second),
+		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 16<<20, 64<<10)),
+		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
+		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {

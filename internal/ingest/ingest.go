@@ -42,6 +42,7 @@ type Observer interface {
 type Options struct {
 	QueueRequests int           // requests that may wait at once
 	QueueBytes    int64         // raw event bytes that may wait at once
+	InflightBytes int64         // request bytes admitted at once (see Admit)
 	BatchEvents   int           // most events per group commit
 	Writers       int           // concurrent group commits
 	Timeout       time.Duration // longest a request waits, and a commit may take
@@ -58,7 +59,14 @@ type request struct {
 	events []store.NewEvent
 	bytes  int64
 	done   chan outcome // buffered: the writer never blocks on a caller that gave up
+	state  atomic.Int32 // queued → taken by a writer, or queued → abandoned by its caller
 }
+
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
 
 type outcome struct {
 	res Result
@@ -67,13 +75,14 @@ type outcome struct {
 
 // Ingester is safe for concurrent use.
 type Ingester struct {
-	db     Inserter
-	opts   Options
-	queue  chan *request
-	queued atomic.Int64 // raw bytes waiting
-	mu     sync.RWMutex // guards closed against sends racing Close
-	closed bool
-	wg     sync.WaitGroup
+	db       Inserter
+	opts     Options
+	queue    chan *request
+	queued   atomic.Int64 // raw bytes waiting
+	inflight atomic.Int64 // request bytes admitted and not yet answered
+	mu       sync.RWMutex // guards closed against sends racing Close
+	closed   bool
+	wg       sync.WaitGroup
 }
 
 // New starts the writers.
@@ -83,6 +92,9 @@ func New(db Inserter, opts Options) *Ingester {
 	}
 	if opts.QueueBytes <= 0 {
 		opts.QueueBytes = 64 << 20
+	}
+	if opts.InflightBytes <= 0 {
+		opts.InflightBytes = DefaultInflightBytes
 	}
 	if opts.BatchEvents <= 0 {
 		opts.BatchEvents = 1000
@@ -116,6 +128,11 @@ func (in *Ingester) Submit(ctx context.Context, events []store.NewEvent) (Result
 		size += int64(len(events[i].Raw))
 	}
 	req := &request{events: events, bytes: size, done: make(chan outcome, 1)}
+	if ctx.Err() != nil {
+		// The caller's time is already up (a slow read or parse under load):
+		// committing now would store events whose sender hears 503 anyway.
+		return Result{}, ErrUnavailable
+	}
 
 	in.mu.RLock()
 	if in.closed {
@@ -144,10 +161,13 @@ func (in *Ingester) Submit(ctx context.Context, events []store.NewEvent) (Result
 	case o := <-req.done:
 		return o.res, o.err
 	case <-timer.C:
-		return Result{}, ErrUnavailable
 	case <-ctx.Done():
-		return Result{}, ErrUnavailable
 	}
+	// Gave up waiting. If no writer has taken the request yet, none will:
+	// under overload the writers spend their commits on requests whose
+	// senders are still waiting, not on ones already answered 503.
+	req.state.CompareAndSwap(queued, abandoned)
+	return Result{}, ErrUnavailable
 }
 
 // Close stops taking requests and commits everything already queued, waiting
@@ -172,6 +192,9 @@ func (in *Ingester) Close(ctx context.Context) error {
 func (in *Ingester) writer() {
 	defer in.wg.Done()
 	for first := range in.queue {
+		if !in.take(first) {
+			continue
+		}
 		batch := []*request{first}
 		n := len(first.events)
 		// Take whatever queued while the last commit ran: that is the group.
@@ -182,14 +205,26 @@ func (in *Ingester) writer() {
 				if !ok {
 					break gather
 				}
-				batch = append(batch, r)
-				n += len(r.events)
+				if in.take(r) {
+					batch = append(batch, r)
+					n += len(r.events)
+				}
 			default:
 				break gather
 			}
 		}
 		in.commit(batch, n)
 	}
+}
+
+// take claims a queued request for a commit, or drops it when its caller
+// has already given up.
+func (in *Ingester) take(r *request) bool {
+	if r.state.CompareAndSwap(queued, taken) {
+		return true
+	}
+	in.queued.Add(-r.bytes)
+	return false
 }
 
 func (in *Ingester) commit(batch []*request, n int) {

@@ -25,18 +25,24 @@ type Result struct {
 	Latency    []time.Duration
 	AckLatency []time.Duration // 2xx answers only
 	MaxByCode  map[int]time.Duration
+	ByCode     map[int][]time.Duration // latencies per status
+	Accepted   int // events the server said it newly stored
+	Duplicates int // events the server said it already held
 }
 
 func newResult() *Result {
-	return &Result{Status: map[int]int{}, Errors: map[string]int{}, Messages: map[int]string{}, MaxByCode: map[int]time.Duration{}}
+	return &Result{Status: map[int]int{}, Errors: map[string]int{}, Messages: map[int]string{}, MaxByCode: map[int]time.Duration{}, ByCode: map[int][]time.Duration{}}
 }
 
 func (r *Result) record(resp Response) {
 	r.Status[resp.Status]++
 	r.Latency = append(r.Latency, resp.Latency)
 	r.MaxByCode[resp.Status] = max(r.MaxByCode[resp.Status], resp.Latency)
+	r.ByCode[resp.Status] = append(r.ByCode[resp.Status], resp.Latency)
 	if resp.Status >= 200 && resp.Status < 300 {
 		r.AckLatency = append(r.AckLatency, resp.Latency)
+		r.Accepted += resp.Accepted
+		r.Duplicates += resp.Duplicates
 	}
 	if resp.Status == 0 {
 		r.Errors[errorKind(resp.Err)]++
@@ -54,6 +60,8 @@ func (r *Result) record(resp Response) {
 func (r *Result) merge(o *Result) {
 	r.Acked = append(r.Acked, o.Acked...)
 	r.GaveUp += o.GaveUp
+	r.Accepted += o.Accepted
+	r.Duplicates += o.Duplicates
 	for k, v := range o.Status {
 		r.Status[k] += v
 	}
@@ -67,6 +75,9 @@ func (r *Result) merge(o *Result) {
 	}
 	for k, v := range o.MaxByCode {
 		r.MaxByCode[k] = max(r.MaxByCode[k], v)
+	}
+	for k, v := range o.ByCode {
+		r.ByCode[k] = append(r.ByCode[k], v...)
 	}
 	r.Latency = append(r.Latency, o.Latency...)
 	r.AckLatency = append(r.AckLatency, o.AckLatency...)
@@ -129,6 +140,9 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "run %s: %d requests in %s\n", r.RunID, r.Requests(), r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "acknowledged events: %d (%.0f events/s); never acknowledged: %d\n", len(r.Acked), r.EventsPerSecond(), r.GaveUp)
+	if r.Duplicates > 0 {
+		fmt.Fprintf(w, "  of which answered as duplicates (stored by an earlier attempt): %d\n", r.Duplicates)
+	}
 	lat := func(name string, ds []time.Duration) {
 		fmt.Fprintf(w, "%s latency: p50 %s  p90 %s  p99 %s  max %s  (n=%d)\n", name,
 			ms(Percentile(ds, 50)), ms(Percentile(ds, 90)), ms(Percentile(ds, 99)), ms(Percentile(ds, 100)), len(ds))
@@ -145,7 +159,8 @@ func (r *Result) Print(w io.Writer) {
 		if c == 0 {
 			label = "no answer"
 		}
-		fmt.Fprintf(w, "  %-10s %8d  max %s", label, r.Status[c], ms(r.MaxByCode[c]))
+		ds := r.ByCode[c]
+		fmt.Fprintf(w, "  %-10s %8d  p50 %s  p99 %s  max %s", label, r.Status[c], ms(Percentile(ds, 50)), ms(Percentile(ds, 99)), ms(r.MaxByCode[c]))
 		if m := r.Messages[c]; m != "" {
 			fmt.Fprintf(w, "  %q", m)
 		}

@@ -42,6 +42,8 @@ type Response struct {
 	RetryAfter string // the Retry-After header, if any
 	Message    string // the {"error": ...} text of a refusal
 	Events     int
+	Accepted   int // from a 2xx answer: events newly stored
+	Duplicates int // from a 2xx answer: events already stored (a retry)
 }
 
 func (c *Config) defaults() {
@@ -191,12 +193,12 @@ func post(ctx context.Context, cfg *Config, body Body) Response {
 	}
 	out.Status = resp.StatusCode
 	out.RetryAfter = resp.Header.Get("Retry-After")
-	if out.Status >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(b, &e)
-		out.Message = e.Error
+	var answer struct {
+		Error      string `json:"error"`
+		Accepted   int    `json:"accepted"`
+		Duplicates int    `json:"duplicates"`
 	}
+	_ = json.Unmarshal(b, &answer)
+	out.Message, out.Accepted, out.Duplicates = answer.Error, answer.Accepted, answer.Duplicates
 	return out
 }
