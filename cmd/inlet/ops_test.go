@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
 
@@ -135,5 +136,21 @@ func TestServeOperations(t *testing.T) {
 				t.Errorf("no final 'stopped' line:\n%s", s.logs)
 			}
 		})
+	}
+}
+
+func TestHelpListsEverySettingAndHealthcheck(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	for _, s := range config.Settings {
+		if !strings.Contains(help, "  "+s.Name+" ") {
+			t.Errorf("--help does not list %s", s.Name)
+		}
+	}
+	if !strings.Contains(help, "inlet healthcheck") {
+		t.Error("--help does not mention inlet healthcheck")
 	}
 }
