@@ -22,9 +22,18 @@ func LoggerFrom(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
-// selfLoggingPrefixes are routes whose handler writes its own line per
-// request (workspace, outcome, count); an access line would only double it.
-var selfLoggingPrefixes = []string{"/api/public/webhooks/"}
+const selfLoggedKey = "inlet.self_logged"
+
+// selfLogging marks a route whose handler writes its own line per request
+// (workspace, outcome, count): an access line would only double it. As route
+// middleware it runs only when that handler does, so a 405, or a CORS
+// preflight answered by group middleware, still gets its access line.
+func selfLogging(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(selfLoggedKey, true)
+		return next(c)
+	}
+}
 
 // quietRoutes are polled by orchestrators and scrapers every few seconds:
 // their lines go to debug so they do not bury everything else.
@@ -54,10 +63,8 @@ func (s *Server) requestLogging(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.metrics != nil {
 			s.metrics.ObserveHTTP(route, req.Method, status, took)
 		}
-		for _, p := range selfLoggingPrefixes {
-			if strings.HasPrefix(req.URL.Path, p) {
-				return nil
-			}
+		if self, _ := c.Get(selfLoggedKey).(bool); self {
+			return nil
 		}
 		level := slog.LevelInfo
 		switch {

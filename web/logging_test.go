@@ -60,10 +60,10 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 		type sent struct {
 			what     string
 			id       string
-			selfLogs bool // the webhook writes its own line instead of an access line
+			selfLogs string // the handler's own line ("webhook", "http_api") instead of an access line
 		}
 		var reqs []sent
-		do := func(what string, req *http.Request, selfLogs bool) *http.Response {
+		do := func(what string, req *http.Request, selfLogs string) *http.Response {
 			t.Helper()
 			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			resp, err := client.Do(req)
@@ -88,29 +88,43 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 		}
 
 		// Before any secret is saved: Segment is told to retry.
-		if r := do("webhook before the secret is set", hook(sig), true); r.StatusCode != http.StatusServiceUnavailable {
+		if r := do("webhook before the secret is set", hook(sig), "webhook"); r.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("webhook without a secret: %d", r.StatusCode)
 		}
 		o.setSecret(o.ws.ID, secret)
-		if r := do("signed webhook", hook(sig), true); r.StatusCode != http.StatusOK {
+		if r := do("signed webhook", hook(sig), "webhook"); r.StatusCode != http.StatusOK {
 			t.Fatalf("signed webhook: %d", r.StatusCode)
 		}
-		if r := do("wrongly signed webhook", hook(sign("another-secret", fx.Body)), true); r.StatusCode != http.StatusUnauthorized {
+		if r := do("wrongly signed webhook", hook(sign("another-secret", fx.Body)), "webhook"); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("wrongly signed webhook: %d", r.StatusCode)
 		}
 		// The secret where a careless log line might copy it: a query string,
 		// a header, a form field.
 		leaky, _ := http.NewRequest(http.MethodGet, o.url+"/healthz?secret="+url.QueryEscape(secret), nil)
 		leaky.Header.Set("Authorization", "Bearer "+secret)
-		do("health check with the secret in its query", leaky, false)
+		do("health check with the secret in its query", leaky, "")
 		settings, _ := http.NewRequest(http.MethodGet, o.url+"/dashboard/settings", nil)
-		do("settings page without a session", settings, false)
+		do("settings page without a session", settings, "")
 		login, _ := http.NewRequest(http.MethodPost, o.url+"/login",
 			strings.NewReader(url.Values{"email": {"a@example.com"}, "password": {secret}}.Encode()))
 		login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		do("sign-in with the secret as password", login, false)
+		do("sign-in with the secret as password", login, "")
 		missing, _ := http.NewRequest(http.MethodGet, o.url+"/no/such/page", nil)
-		do("unknown path", missing, false)
+		do("unknown path", missing, "")
+		// The webhook path with a method it does not take: no handler ran,
+		// so the access line is the only one.
+		wrongMethod, _ := http.NewRequest(http.MethodGet, o.url+"/api/public/webhooks/segment", nil)
+		if r := do("GET on the webhook", wrongMethod, ""); r.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("GET on the webhook: %d, want 405", r.StatusCode)
+		}
+		// The Tracking API logs its own line too; its CORS preflight does not.
+		track, _ := http.NewRequest(http.MethodPost, o.url+"/v1/track", bytes.NewReader(fx.Body))
+		track.SetBasicAuth(secret, "")
+		do("Tracking API call with an unknown write key", track, "http_api")
+		preflight, _ := http.NewRequest(http.MethodOptions, o.url+"/v1/track", nil)
+		preflight.Header.Set("Origin", "https://shop.example.com")
+		preflight.Header.Set("Access-Control-Request-Method", "POST")
+		do("Tracking API preflight", preflight, "")
 
 		all := logs.String()
 		for _, part := range []string{secret, secret[:12], secret[len(secret)-12:]} {
@@ -136,9 +150,9 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 				}
 				return n
 			}
-			if r.selfLogs {
-				if count("webhook") != 1 || count("http") != 0 {
-					t.Errorf("%s: want exactly one webhook line and no access line with its request id, got %v", r.what, mine)
+			if r.selfLogs != "" {
+				if count(r.selfLogs) != 1 || count("http") != 0 {
+					t.Errorf("%s: want exactly one %s line and no access line with its request id, got %v", r.what, r.selfLogs, mine)
 				}
 				continue
 			}
@@ -147,7 +161,7 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 			}
 		}
 		for _, l := range lines {
-			if (l["msg"] == "http" || l["msg"] == "webhook") && l["request_id"] == "" {
+			if (l["msg"] == "http" || l["msg"] == "webhook" || l["msg"] == "http_api") && l["request_id"] == "" {
 				t.Errorf("request line without request_id: %v", l)
 			}
 			if l["msg"] == "http" {

@@ -25,7 +25,7 @@ func (s *Server) routes() {
 	e.GET("/metrics", s.metricsShow)
 
 	hook := e.Group("/api/public/webhooks")
-	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhookSegment)
+	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhookSegment, selfLogging)
 
 	// Segment's HTTP Tracking API for apps and libraries: write-key auth, and
 	// CORS for any origin without credentials (analytics.js in browsers).
@@ -37,7 +37,7 @@ func (s *Server) routes() {
 		{"/screen", "screen"}, {"/s", "screen"}, {"/group", "group"}, {"/g", "group"},
 		{"/alias", "alias"}, {"/a", "alias"},
 	} {
-		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, api.handler(r.kind))
+		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, api.handler(r.kind), selfLogging)
 	}
 
 	// Content-hash URLs, cached for a year (see package static).
