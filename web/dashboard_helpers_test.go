@@ -18,6 +18,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 	"github.com/inlet-dev/inlet/web"
+	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -54,7 +55,8 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 		t.Fatalf("config: %v", err)
 	}
 	ctx := context.Background()
-	a, err := auth.New(ctx, st, auth.Options{SessionKey: cfg.SessionKey, Secure: cfg.SecureCookies()})
+	// The cheapest bcrypt cost: sign-ins are many here and bcrypt under -race is slow.
+	a, err := auth.New(ctx, st, auth.Options{SessionKey: cfg.SessionKey, Secure: cfg.SecureCookies(), PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("auth: %v", err)
 	}
@@ -62,7 +64,7 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 		a.SetClock(o.clock)
 	}
 	if !o.noAdmin {
-		if _, err := auth.CreateAdmin(ctx, st, adminEmail, adminPassword); err != nil {
+		if _, err := a.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
 			t.Fatalf("create admin: %v", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/securecookie"
 	"github.com/inlet-dev/inlet/internal/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // sessionKeySetting is where the generated session key is kept when
@@ -30,6 +31,10 @@ type Options struct {
 	Idle       time.Duration
 	Absolute   time.Duration
 	Now        func() time.Time
+	// PasswordCost is bcrypt's work factor for passwords this service hashes
+	// (default DefaultPasswordCost). Tests lower it: bcrypt under the race
+	// detector is slow.
+	PasswordCost int
 }
 
 // Service is the dashboard's authentication: accounts, sessions, throttling.
@@ -40,6 +45,8 @@ type Service struct {
 	byAccount  *Throttle
 	loginCodec *securecookie.SecureCookie
 	secure     bool
+	cost       int
+	dummy      string // hash compared against for unknown emails
 }
 
 // New loads (or generates and stores) the session key and builds the service.
@@ -54,6 +61,13 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 			return nil, fmt.Errorf("session key: %w", err)
 		}
 	}
+	cost := o.PasswordCost
+	if cost == 0 {
+		cost = DefaultPasswordCost
+	}
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("password cost %d is outside bcrypt's %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
 	lc := securecookie.New(deriveKey(key, "inlet login form v1"), nil)
 	lc.MaxAge(3600)
 	lc.SetSerializer(securecookie.NopEncoder{})
@@ -66,6 +80,8 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 		byAddr:     NewThrottle(20, 15*time.Minute, 30*time.Second, 15*time.Minute),
 		loginCodec: lc,
 		secure:     o.Secure,
+		cost:       cost,
+		dummy:      dummyHash(cost),
 	}, nil
 }
 
@@ -97,7 +113,7 @@ func (a *Service) SignIn(ctx context.Context, addr, email, password string) (sto
 	admin, err := a.db.AdminByEmail(ctx, acct)
 	hash := admin.PasswordHash
 	if errors.Is(err, store.ErrNotFound) {
-		hash = dummyHash
+		hash = a.dummy
 	} else if err != nil {
 		return store.Admin{}, err
 	}
@@ -117,15 +133,19 @@ func (a *Service) Admin(ctx context.Context, id uuid.UUID) (store.Admin, error) 
 
 // CreateAdmin validates and adds an admin.
 func (a *Service) CreateAdmin(ctx context.Context, email, password string) (store.Admin, error) {
-	return CreateAdmin(ctx, a.db, email, password)
+	return createAdmin(ctx, a.db, email, password, a.cost)
 }
 
 // CreateAdmin validates and adds an admin (also used by the CLI, which has no Service).
 func CreateAdmin(ctx context.Context, db *store.Store, email, password string) (store.Admin, error) {
+	return createAdmin(ctx, db, email, password, DefaultPasswordCost)
+}
+
+func createAdmin(ctx context.Context, db *store.Store, email, password string, cost int) (store.Admin, error) {
 	if err := ValidateEmail(email); err != nil {
 		return store.Admin{}, err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, cost)
 	if err != nil {
 		return store.Admin{}, err
 	}

@@ -11,9 +11,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// bcryptCost is bcrypt's work factor: about 0.1 s per check on a small
-// server, slow enough to make guessing a stolen hash expensive.
-const bcryptCost = 11
+// DefaultPasswordCost is bcrypt's work factor: about 0.1 s per check on a
+// small server, slow enough to make guessing a stolen hash expensive.
+const DefaultPasswordCost = 11
 
 // Password length rules. bcrypt ignores bytes past 72, so a longer password
 // would silently be a shorter one; we refuse it instead.
@@ -38,11 +38,13 @@ func ValidatePassword(pw string) error {
 }
 
 // HashPassword returns the bcrypt hash of a valid password.
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (string, error) { return hashPassword(pw, DefaultPasswordCost) }
+
+func hashPassword(pw string, cost int) (string, error) {
 	if err := ValidatePassword(pw); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -56,10 +58,10 @@ func checkPassword(hash, pw string) bool {
 
 // dummyHash is compared against when the email is unknown, so an unknown
 // email takes as long to refuse as a wrong password.
-var dummyHash = func() string {
-	h, err := bcrypt.GenerateFromPassword([]byte("inlet-no-such-admin"), bcryptCost)
+func dummyHash(cost int) string {
+	h, err := bcrypt.GenerateFromPassword([]byte("inlet-no-such-admin"), cost)
 	if err != nil {
-		panic(err)
+		panic(err) // only for a cost outside bcrypt's range, which New rules out
 	}
 	return string(h)
-}()
+}
