@@ -60,7 +60,7 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) == 0 {
 		return errors.New("secret: use `inlet secret set [--workspace ID]` or `inlet secret encrypt`")
 	}
-	_, st, log, err := openStore(ctx, getenv, io.Discard)
+	cfg, st, log, err := openStore(ctx, getenv, io.Discard)
 	if err != nil {
 		return err
 	}
@@ -83,10 +83,15 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		if err := st.SetSecret(ctx, ws.ID, secret, "cli", 0); err != nil {
+		// Same rotation as the dashboard: the replaced secret keeps verifying
+		// for SECRET_ROTATION_GRACE so Segment's side can be changed afterwards.
+		if err := st.SetSecret(ctx, ws.ID, secret, "cli", cfg.SecretGrace); err != nil {
 			return fmt.Errorf("save secret: %w", err)
 		}
 		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, lastN(secret, 4))
+		if ws.Secret.IsSet() && ws.Secret.Current != secret {
+			fmt.Fprintf(stdout, "the previous secret keeps verifying for %s\n", cfg.SecretGrace)
+		}
 		return nil
 	case "encrypt":
 		n, err := st.EncryptSecrets(ctx)
