@@ -93,6 +93,8 @@
   // Connection status refreshes itself: a cheap JSON poll, and only when
   // something changed is the block re-rendered by the server (fetched from
   // this same page), so the page shows events arriving without a reload.
+  // Polls are marked as background requests: they neither keep the session
+  // alive nor take a pending flash message.
   function watchStatus() {
     var block = document.getElementById("connection-status");
     var url = block && block.getAttribute("data-status-url");
@@ -102,7 +104,7 @@
       return JSON.stringify([j.workspaceId, j.lastAcceptedAt, j.lastHour, j.recent && j.recent.length && j.recent[0]]);
     }
     function refreshBlock() {
-      return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Inlet-Background": "1" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (!html) return;
@@ -113,7 +115,7 @@
     }
     function poll() {
       if (document.hidden) return;
-      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json", "X-Inlet-Background": "1" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (j) {
           if (!j) return;

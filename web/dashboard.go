@@ -239,6 +239,10 @@ func (s *Server) layoutProps(c echo.Context, title, active string) (templates.La
 	for _, w := range all {
 		p.Workspaces = append(p.Workspaces, templates.WorkspaceOption{ID: w.ID.String(), Name: w.Name, Current: w.ID == cur.ID})
 	}
-	p.FlashKind, p.Flash = s.popFlash(c)
+	// A page refreshing part of itself must not swallow a message meant for
+	// the next page the admin opens.
+	if c.Request().Header.Get(auth.BackgroundHeader) == "" {
+		p.FlashKind, p.Flash = s.popFlash(c)
+	}
 	return p, nil
 }

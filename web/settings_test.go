@@ -143,6 +143,22 @@ func TestSettingsSaveSecretMasked(t *testing.T) {
 	}
 }
 
+func TestSettingsBackgroundRefreshKeepsTheFlash(t *testing.T) {
+	d := startDashboard(t, dashOptions{})
+	r := d.c.submit(d.c.mustSignIn(), "#secret-form", url.Values{"secret": {"flash-secret"}})
+	req, err := http.NewRequest(http.MethodGet, d.url+r.Header.Get("Location"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Inlet-Background", "1") // what the status poller sends
+	if bg := d.c.do(req); bg.Status != http.StatusOK || bg.Doc.Find("#flash").Length() != 0 || bg.Doc.Find("#connection-status").Length() != 1 {
+		t.Fatalf("background refresh: %d, flash shown %v", bg.Status, bg.Doc.Find("#flash").Length() == 1)
+	}
+	if p := d.c.follow(r); !strings.Contains(p.text("#flash"), "saved") {
+		t.Fatalf("the flash was lost to a background refresh: %q", p.text("#flash"))
+	}
+}
+
 func TestSettingsEmptySecretIsAnErrorNextToTheField(t *testing.T) {
 	d := startDashboard(t, dashOptions{})
 	settings := d.c.mustSignIn()

@@ -26,6 +26,10 @@ const (
 	KeyCSRF    = "csrf"
 )
 
+// BackgroundHeader marks a request a page makes on its own (a status poll):
+// it is not activity, so an unattended open tab still reaches the idle limit.
+const BackgroundHeader = "X-Inlet-Background"
+
 // touchEvery limits activity writes: the idle clock moves at most once a
 // minute per session, not on every page.
 const touchEvery = time.Minute
@@ -131,7 +135,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	sess.Values[KeyAdminID] = row.AdminID.String()
 	sess.ID = token
 	sess.IsNew = false
-	if now.Sub(row.LastSeenAt) > touchEvery {
+	if now.Sub(row.LastSeenAt) > touchEvery && r.Header.Get(BackgroundHeader) == "" {
 		if err := s.db.UpdateSession(r.Context(), row.ID, row.Data, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return sess, err
 		}

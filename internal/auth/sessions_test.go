@@ -32,9 +32,12 @@ func signedIn(t *testing.T, ss *auth.SessionStore, admin uuid.UUID) *http.Cookie
 	return nil
 }
 
-func load(t *testing.T, ss *auth.SessionStore, c *http.Cookie) (adminID string, ok bool) {
+func load(t *testing.T, ss *auth.SessionStore, c *http.Cookie, header ...string) (adminID string, ok bool) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/dashboard/settings", nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if c != nil {
 		req.AddCookie(c)
 	}
@@ -83,9 +86,14 @@ func TestSessionLifetimes(t *testing.T) {
 			t.Fatal("session outlived its absolute lifetime")
 		}
 
-		// Idle: an hour and a bit without a request ends it.
+		// Idle: an hour and a bit without a request ends it, and a page's
+		// own background polls do not count as activity.
 		c2 := signedIn(t, ss, admin.ID)
-		now = now.Add(61 * time.Minute)
+		now = now.Add(50 * time.Minute)
+		if _, ok := load(t, ss, c2, auth.BackgroundHeader, "1"); !ok {
+			t.Fatal("a background poll within the idle limit was refused")
+		}
+		now = now.Add(11 * time.Minute)
 		if _, ok := load(t, ss, c2); ok {
 			t.Fatal("idle session still valid")
 		}
