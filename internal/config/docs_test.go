@@ -9,8 +9,11 @@ import (
 	"github.com/inlet-dev/inlet/internal/config"
 )
 
+// docPaths carry the generated settings table: the README's configuration
+// section and docs/configuration.md.
+var docPaths = []string{"../../docs/configuration.md", "../../README.md"}
+
 const (
-	docPath    = "../../docs/configuration.md"
 	tableBegin = "<!-- BEGIN SETTINGS: generated from config.Settings; regenerate with INLET_UPDATE_DOCS=1 go test ./internal/config -->"
 	tableEnd   = "<!-- END SETTINGS -->"
 )
@@ -34,9 +37,17 @@ func settingsTable() string {
 	return b.String()
 }
 
-// TestConfigurationDocMatchesSettings keeps docs/configuration.md's table and
-// config.Settings (which --help prints) the same list.
+// TestConfigurationDocMatchesSettings keeps the README's and
+// docs/configuration.md's tables and config.Settings (which --help prints)
+// the same list.
 func TestConfigurationDocMatchesSettings(t *testing.T) {
+	for _, p := range docPaths {
+		checkSettingsTable(t, p)
+	}
+}
+
+func checkSettingsTable(t *testing.T, docPath string) {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.FromSlash(docPath))
 	if err != nil {
 		t.Fatalf("read %s: %v", docPath, err)
