@@ -50,23 +50,17 @@ func (s *Server) webhookSegment(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, okBody(res))
 	}
 
-	limit := s.deps.Config.MaxBodyBytes
-	if req.ContentLength > limit {
-		return deliver(OutcomeTooLarge, bodyTooLarge(limit), ingest.Result{})
+	if s.deps.Ingester.Saturated() {
+		// Refused before parsing: under overload, parsing bodies only to
+		// refuse them would take the CPU the admitted requests need.
+		// net/http still drains a body under 256 KB to keep the connection
+		// (Segment reuses it) and closes the connection on a larger one.
+		return deliver(OutcomeUnavailable, ingestError(ingest.ErrOverloaded), ingest.Result{})
 	}
-	// Admission before reading: past the in-flight budget the answer is an
-	// immediate 503, not a body read and parsed only to time out in a queue.
-	size := req.ContentLength
-	if size < 0 {
-		size = limit // unknown length: assume the worst it may be
-	}
-	release, err := s.deps.Ingester.Admit(size)
-	if err != nil {
-		return deliver(OutcomeUnavailable, ingestError(err), ingest.Result{})
-	}
-	defer release()
-	body, aerr := readBody(req, limit)
+	body, aerr := readBody(req, s.deps.Config.MaxBodyBytes)
+	received := time.Now()
 	if aerr != nil {
+		closeAfterReply(c)
 		outcome := OutcomeTooLarge
 		if aerr.Status != http.StatusRequestEntityTooLarge {
 			outcome = OutcomeBadBody
@@ -86,14 +80,22 @@ func (s *Server) webhookSegment(c echo.Context) error {
 	if err := segment.VerifyAny(keys, body, req.Header.Get("X-Signature")); err != nil {
 		return deliver(OutcomeBadSignature, errorf(http.StatusUnauthorized, signatureMessage(err)), ingest.Result{})
 	}
+	// Admission: past the in-flight budget the answer is an immediate 503,
+	// not a body parsed only to time out in the queue while every other
+	// request slows down with it. It comes after the body is in and signed,
+	// so neither a slow sender nor one without the secret can hold budget.
+	release, err := s.deps.Ingester.Admit(int64(len(body)))
+	if err != nil {
+		return deliver(OutcomeUnavailable, ingestError(err), ingest.Result{})
+	}
+	defer release()
 	events, err := segment.Parse(body)
 	if err != nil {
 		return deliver(OutcomeBadBody, errorf(http.StatusBadRequest, err.Error()), ingest.Result{})
 	}
-	// The sender's clock started when the request arrived: time spent reading
-	// and parsing under load counts against the wait for the commit, so the
-	// answer still comes inside Segment's 5 s.
-	ctx, cancel := context.WithDeadline(req.Context(), start.Add(s.deps.Config.IngestTimeout))
+	// Time spent parsing under load counts against the wait for the commit,
+	// so the answer still comes inside Segment's 5 s.
+	ctx, cancel := context.WithDeadline(req.Context(), received.Add(s.deps.Config.IngestTimeout))
 	defer cancel()
 	res, err := s.deps.Ingester.Submit(ctx, toNewEvents(ws.ID, SourceWebhook, start, events))
 	if err != nil {
@@ -175,6 +177,14 @@ func readBody(req *http.Request, limit int64) ([]byte, *apiError) {
 		return nil, tooLarge
 	}
 	return body, nil
+}
+
+// closeAfterReply answers a request whose body was not (all) read on a
+// connection that then closes. Otherwise net/http would first try to read
+// and discard up to 256 KB of the unread body, so a 413 for a body that is
+// never sent would wait for the read timeout.
+func closeAfterReply(c echo.Context) {
+	c.Response().Header().Set(echo.HeaderConnection, "close")
 }
 
 func bodyTooLarge(limit int64) *apiError {

@@ -64,7 +64,7 @@ var Settings = []Setting{
 	{"INGEST_QUEUE", "2048", "Webhook requests that may wait for a commit; beyond that Inlet answers 503."},
 	{"INGEST_BATCH", "1000", "Most events written in one group commit."},
 	{"INGEST_WRITERS", "2", "Group commits running at once."},
-	{"INGEST_INFLIGHT_BYTES", "16777216", "Webhook body bytes being read, parsed or committed at once; beyond that Inlet answers 503 at once instead of slowing every request down."},
+	{"INGEST_INFLIGHT_BYTES", "8388608", "Webhook body bytes being read, parsed or committed at once; beyond that Inlet answers 503 at once instead of slowing every request down."},
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
@@ -141,7 +141,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestBatch:    integer("INGEST_BATCH", 1000, 1),
 		IngestWriters:  integer("INGEST_WRITERS", 2, 1),
 		IngestTimeout:  duration("INGEST_TIMEOUT", 3*time.Second),
-		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 16<<20, 64<<10)),
+		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
 		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
 	}

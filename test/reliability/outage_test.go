@@ -57,7 +57,7 @@ func (w *outageWatch) observe(r loadgen.Response) {
 func TestDatabaseOutageUnderLoad(t *testing.T) {
 	needSuite(t)
 	pg := newPGCluster(t)
-	p := newInlet(t, pg.URL(), nil)
+	p := newInlet(t, pg.URL(), map[string]string{"SHUTDOWN_TIMEOUT": outageGrace.String()})
 	p.start()
 	ctx := ctxFor(t, 3*time.Minute)
 
@@ -97,4 +97,22 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 		t.Errorf("%d events never acknowledged although senders retried for a minute", res.GaveUp)
 	}
 	t.Logf("figures: recovery=%s slowest_answer=%s answers_503=%d %s", recovery.Round(time.Millisecond), w.slowest.Round(time.Millisecond), w.n503, summary(res, v))
+
+	// A shutdown while the database is down must still end in bounded time:
+	// nothing can be committed, so nothing may be waited for forever.
+	pg.crash()
+	more := startLoad(ctx, loadConfig(p, "outage-sigterm", 16, 3*time.Second, false))
+	time.Sleep(time.Second)
+	took, exitErr := p.terminate(outageGrace + 5*time.Second)
+	res = more.wait(t)
+	if took > outageGrace {
+		t.Errorf("SIGTERM with the database down: exit took %s, longer than SHUTDOWN_TIMEOUT %s", took, outageGrace)
+	}
+	if n := res.Count5xx(); n > 0 {
+		t.Errorf("%d answers were 5xx other than 503 during shutdown with the database down", n)
+	}
+	t.Logf("figures: sigterm_with_database_down exit_after=%s exit=%v status=%v", took.Round(time.Millisecond), exitErr, res.Status)
 }
+
+// outageGrace is SHUTDOWN_TIMEOUT for the outage test's server.
+const outageGrace = 8 * time.Second

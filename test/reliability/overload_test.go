@@ -27,7 +27,7 @@ func TestOverload(t *testing.T) {
 		{"small_queue", map[string]string{"INGEST_QUEUE": "32"}, 256, 20, 256 << 20},
 		// Default settings, bodies of ~500 KB: the byte budget of the queue
 		// and the in-flight body limit are what bound memory.
-		{"large_bodies_defaults", nil, 192, 480, 512 << 20},
+		{"large_bodies_defaults", nil, 128, 480, 512 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbURL := testdb.PostgresURL(t)
@@ -49,8 +49,17 @@ func TestOverload(t *testing.T) {
 				t.Error("no 503: the offered load did not exceed capacity, so the test proved nothing")
 			}
 			for code, n := range res.Status {
-				if code != http.StatusOK && code != http.StatusServiceUnavailable {
+				if code != 0 && code != http.StatusOK && code != http.StatusServiceUnavailable {
 					t.Errorf("%d answers with status %d (want only 200 or 503)", n, code)
+				}
+			}
+			// A refused body over 256 KB is not read; net/http closes the
+			// connection after the 503, and a sender still writing may see
+			// the close before the answer. Segment retries that like a 503.
+			// A timeout, though, would be a request left hanging.
+			for kind, n := range res.Errors {
+				if kind != "connection reset" && kind != "connection closed" {
+					t.Errorf("%d requests got no answer (%s), want 200 or 503", n, kind)
 				}
 			}
 			if d := res.MaxByCode[http.StatusServiceUnavailable]; d > 5*time.Second {

@@ -12,6 +12,9 @@ import (
 	"github.com/inlet-dev/inlet/internal/segment"
 )
 
+// padding fills events up to Factory.Size.
+var padding = bytes.Repeat([]byte("x"), 64<<10)
+
 // Body is one request ready to send: the bytes, their X-Signature and the
 // messageIds they carry.
 type Body struct {
@@ -56,8 +59,8 @@ func (f *Factory) Event(s, seq int, now time.Time) []byte {
 	b = append(b, `"page":{"path":"/pricing","url":"https://example.com/pricing?utm_source=load"}},"properties":{"plan":"pro","seq":`...)
 	b = strconv.AppendInt(b, int64(seq), 10)
 	b = append(b, `,"padding":"`...)
-	for pad := f.Size - len(b) - 3; pad > 0; pad-- {
-		b = append(b, 'x')
+	if pad := f.Size - len(b) - 3; pad > 0 {
+		b = append(b, padding[:min(pad, len(padding))]...)
 	}
 	return append(b, `"}}`...)
 }

@@ -26,8 +26,8 @@ type Result struct {
 	AckLatency []time.Duration // 2xx answers only
 	MaxByCode  map[int]time.Duration
 	ByCode     map[int][]time.Duration // latencies per status
-	Accepted   int // events the server said it newly stored
-	Duplicates int // events the server said it already held
+	Accepted   int                     // events the server said it newly stored
+	Duplicates int                     // events the server said it already held
 }
 
 func newResult() *Result {
