@@ -128,11 +128,6 @@ func (in *Ingester) Submit(ctx context.Context, events []store.NewEvent) (Result
 		size += int64(len(events[i].Raw))
 	}
 	req := &request{events: events, bytes: size, done: make(chan outcome, 1)}
-	if ctx.Err() != nil {
-		// The caller's time is already up (a slow read or parse under load):
-		// committing now would store events whose sender hears 503 anyway.
-		return Result{}, ErrUnavailable
-	}
 
 	in.mu.RLock()
 	if in.closed {

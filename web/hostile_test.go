@@ -1,0 +1,190 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/web"
+)
+
+// startHostileServer is a real server on PostgreSQL with room for the
+// largest hostile body (100k events) and the longest commit wait allowed.
+func startHostileServer(t *testing.T) *hookServer {
+	t.Helper()
+	st := testdb.Postgres(t)
+	env := map[string]string{"MAX_BODY_BYTES": "16777216", "INGEST_TIMEOUT": "4900ms"}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing := ingest.New(st, ingest.Options{Timeout: cfg.IngestTimeout})
+	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		_ = ing.Close(ctx)
+	})
+	ws, err := st.DefaultWorkspace(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hookServer{t: t, st: st, srv: srv, url: "http://" + srv.Addr(), ws: ws}
+	h.setSecret(ws.ID, fixtureSecret)
+	return h
+}
+
+// TestHostileBodies posts correctly signed bodies built to break a parser, a
+// database driver or a page. Each must get a 2xx (valid: then stored byte
+// for byte) or a 4xx with a JSON reason; never a 5xx, a panic or a hang; and
+// the server must answer the next ordinary request.
+func TestHostileBodies(t *testing.T) {
+	h := startHostileServer(t)
+	// As JSON string content: the quote is escaped, \u0027 is an apostrophe.
+	const sqlHTML = `'; DROP TABLE events; -- <script>alert(1)</script><img src=x onerror=alert(2)> \" \u0027 OR 1=1 $1 ?`
+	const sqlHTMLDecoded = `'; DROP TABLE events; -- <script>alert(1)</script><img src=x onerror=alert(2)> " ' OR 1=1 $1 ?`
+	ev := func(fields string) string { return `{"type":"track","event":"E","userId":"u"` + fields + `}` }
+	cases := []struct {
+		name   string
+		body   []byte
+		status int    // 200, or the 4xx expected
+		mid    string // with 200: the messageId whose stored row must equal body
+	}{
+		{"nesting_200k_levels_in_properties", []byte(ev(`,"properties":` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000))), 400, ""},
+		{"nesting_200k_levels_at_top", []byte(strings.Repeat("[", 200000) + strings.Repeat("]", 200000)), 400, ""},
+		{"invalid_utf8", []byte(ev(`,"properties":{"p":"` + "\xff\xfe\xc3" + `"}`)), 400, ""},
+		{"raw_nul_in_string", []byte(ev(`,"properties":{"p":"a` + "\x00" + `b"}`)), 400, ""},
+		{"raw_nul_outside_strings", []byte(ev("\x00")), 400, ""},
+		{"escaped_nul_in_typed_field", []byte(`{"type":"track","event":"a\u0000b","userId":"u"}`), 400, ""},
+		{"escaped_nul_in_properties", []byte(ev(`,"messageId":"nul-prop","properties":{"p":"a\u0000b"}`)), 200, "nul-prop"},
+		{"message_id_10k_characters", []byte(ev(`,"messageId":"` + strings.Repeat("m", 10000) + `"`)), 400, ""},
+		{"huge_number_literals", []byte(ev(`,"messageId":"big-num","properties":{"n":1e999999,"m":-1e-999999,"i":123456789012345678901234567890}`)), 200, "big-num"},
+		{"number_ids_out_of_range", []byte(`{"type":"identify","userId":1e999999,"messageId":"num-id"}`), 200, "num-id"},
+		{"trailing_garbage", []byte(ev(`,"messageId":"trail"`) + `}}garbage`), 400, ""},
+		{"two_objects", []byte(ev(``) + ev(``)), 400, ""},
+		{"array_of_events_and_non_objects", []byte(`[` + ev(`,"messageId":"mix-1"`) + `,1,"s",null,[]]`), 400, ""},
+		{"unknown_type", []byte(`{"type":"purchase","userId":"u"}`), 400, ""},
+		{"type_as_number", []byte(`{"type":7,"userId":"u"}`), 400, ""},
+		{"type_as_object", []byte(`{"type":{"$gt":""},"userId":"u"}`), 400, ""},
+		{"timestamp_words", []byte(ev(`,"timestamp":"yesterday"`)), 400, ""},
+		{"timestamp_number", []byte(ev(`,"timestamp":1700000000`)), 400, ""},
+		{"timestamp_impossible_date", []byte(ev(`,"timestamp":"2026-13-45T25:61:61Z"`)), 400, ""},
+		{"timestamp_year_99999", []byte(ev(`,"timestamp":"99999-01-01T00:00:00Z"`)), 400, ""},
+		{"sql_and_html_everywhere", []byte(`{"type":"track","event":"` + sqlHTML + `","userId":"` + sqlHTML + `","anonymousId":"` + sqlHTML +
+			`","messageId":"sql-html","properties":{"` + sqlHTML + `":"` + sqlHTML + `"},"context":{"page":{"title":"` + sqlHTML + `"}}}`), 200, "sql-html"},
+		{"lone_surrogate_in_properties", []byte(ev(`,"messageId":"surrogate","properties":{"p":"\ud800","q":"\udfff\ud800"}`)), 0, "surrogate"},
+		{"lone_surrogate_in_typed_field", []byte(`{"type":"track","event":"\ud800","userId":"u","messageId":"surrogate-typed"}`), 0, "surrogate-typed"},
+		{"empty_body", []byte(``), 400, ""},
+		{"whitespace_body", []byte(" \n\t "), 400, ""},
+		{"null_body", []byte(`null`), 400, ""},
+		{"empty_array", []byte(`[]`), 400, ""},
+		{"batch_not_array", []byte(`{"batch":{"type":"track"}}`), 400, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.postTimed(c.body)
+			switch {
+			case r.Status >= 500:
+				t.Fatalf("status %d (%q): a hostile body must never be a server error", r.Status, r.Error)
+			case c.status == 0 && r.Status != http.StatusOK && (r.Status < 400 || r.Error == ""):
+				t.Fatalf("got %+v, want 200 or a 4xx with a reason", r)
+			case c.status == 200 && r.Status != http.StatusOK:
+				t.Fatalf("got %+v, want 200", r)
+			case c.status >= 400 && (r.Status != c.status || r.Error == ""):
+				t.Fatalf("got %+v, want %d with a reason", r, c.status)
+			}
+			if r.Status == http.StatusOK && c.mid != "" {
+				got := h.mustStoreExactly(c.mid, c.body)
+				if c.mid == "sql-html" && (got.Event != sqlHTMLDecoded || got.UserID != sqlHTMLDecoded || got.AnonymousID != sqlHTMLDecoded) {
+					t.Fatalf("typed columns differ from the sent values: %+v", got)
+				}
+			}
+			t.Logf("%d %s", r.Status, r.Error)
+			h.mustStillServe(c.name)
+		})
+	}
+	if n := h.count(h.ws.ID); n > int64(len(cases))*2 {
+		t.Fatalf("%d events stored from %d hostile bodies", n, len(cases))
+	}
+}
+
+// TestHostileHundredThousandEvents sends 100k tiny events in one array: all
+// are stored, in one all-or-nothing request, before the answer.
+func TestHostileHundredThousandEvents(t *testing.T) {
+	h := startHostileServer(t)
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i := range 100000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"type":"track","event":"e","userId":"u","messageId":"tiny-%d"}`, i)
+	}
+	b.WriteByte(']')
+	start := time.Now()
+	r := h.postTimed(b.Bytes())
+	if r.Status != http.StatusOK || r.Accepted != 100000 {
+		t.Fatalf("100k events in %d bytes: %+v after %s", b.Len(), r, time.Since(start))
+	}
+	if n := h.count(h.ws.ID); n != 100000 {
+		t.Fatalf("stored %d events, want 100000", n)
+	}
+	t.Logf("100k events (%d bytes) stored and answered in %s", b.Len(), time.Since(start).Round(time.Millisecond))
+	h.mustStillServe("after 100k")
+}
+
+// postTimed posts a body signed over all of it, failing on a hang.
+func (h *hookServer) postTimed(body []byte) hookReply {
+	h.t.Helper()
+	done := make(chan hookReply, 1)
+	go func() { done <- h.post("", sign(fixtureSecret, body), body) }()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(30 * time.Second):
+		h.t.Fatal("no answer within 30s: the server hangs on this body")
+		return hookReply{}
+	}
+}
+
+func (h *hookServer) mustStoreExactly(mid string, body []byte) store.StoredEvent {
+	h.t.Helper()
+	got, err := h.st.EventByMessageID(context.Background(), h.ws.ID, mid)
+	if err != nil {
+		h.t.Fatalf("stored event %q: %v", mid, err)
+	}
+	if !bytes.Equal(got.Raw, body) {
+		h.t.Fatalf("stored raw differs from the body sent:\n got %q\nwant %q", trunc(got.Raw), trunc(body))
+	}
+	return got
+}
+
+func (h *hookServer) mustStillServe(after string) {
+	h.t.Helper()
+	body := []byte(`{"type":"track","event":"alive","userId":"u","messageId":"alive-` + after + `"}`)
+	if r := h.post("", sign(fixtureSecret, body), body); r.Status != http.StatusOK {
+		h.t.Fatalf("ordinary request after %s: %+v", after, r)
+	}
+}
+
+func trunc(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
