@@ -75,6 +75,7 @@ func TestHostileBodies(t *testing.T) {
 		{"message_id_10k_characters", []byte(ev(`,"messageId":"` + strings.Repeat("m", 10000) + `"`)), 400, ""},
 		{"huge_number_literals", []byte(ev(`,"messageId":"big-num","properties":{"n":1e999999,"m":-1e-999999,"i":123456789012345678901234567890}`)), 200, "big-num"},
 		{"number_ids_out_of_range", []byte(`{"type":"identify","userId":1e999999,"messageId":"num-id"}`), 200, "num-id"},
+		{"duplicate_keys", []byte(`{"type":"track","event":"first","event":"last","userId":"u","messageId":"dup-a","messageId":"dup-keys"}`), 0, "dup-keys"},
 		{"trailing_garbage", []byte(ev(`,"messageId":"trail"`) + `}}garbage`), 400, ""},
 		{"two_objects", []byte(ev(``) + ev(``)), 400, ""},
 		{"array_of_events_and_non_objects", []byte(`[` + ev(`,"messageId":"mix-1"`) + `,1,"s",null,[]]`), 400, ""},
@@ -112,6 +113,11 @@ func TestHostileBodies(t *testing.T) {
 				got := h.mustStoreExactly(c.mid, c.body)
 				if c.mid == "sql-html" && (got.Event != sqlHTMLDecoded || got.UserID != sqlHTMLDecoded || got.AnonymousID != sqlHTMLDecoded) {
 					t.Fatalf("typed columns differ from the sent values: %+v", got)
+				}
+				// Duplicate keys: the last one counts, as in JSON.parse and
+				// Go, so what the columns say is what a reader of raw sees.
+				if c.mid == "dup-keys" && got.Event != "last" {
+					t.Fatalf("duplicate keys: event column %q, want the last value", got.Event)
 				}
 			}
 			t.Logf("%d %s", r.Status, r.Error)

@@ -1,0 +1,93 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/testdb"
+)
+
+func TestAdmitBoundsBytesInFlight(t *testing.T) {
+	st := testdb.Postgres(t)
+	in := ingest.New(st, ingest.Options{InflightBytes: 1000})
+	defer in.Close(context.Background())
+
+	a, err := in.Admit(600)
+	if err != nil {
+		t.Fatalf("first request within budget: %v", err)
+	}
+	if _, err := in.Admit(600); !errors.Is(err, ingest.ErrOverloaded) {
+		t.Fatalf("second request over budget: %v, want ErrOverloaded", err)
+	}
+	if in.Saturated() {
+		t.Fatalf("%d of 1000 bytes in flight reported saturated", in.InflightBytes())
+	}
+	a()
+	a() // releasing twice must not free budget twice
+	if got := in.InflightBytes(); got != 0 {
+		t.Fatalf("in flight after release: %d, want 0", got)
+	}
+	// Alone, a request larger than the whole budget is still let in:
+	// otherwise it could never be stored, and Segment would retry it forever.
+	big, err := in.Admit(5000)
+	if err != nil {
+		t.Fatalf("lone oversized request: %v", err)
+	}
+	if !in.Saturated() {
+		t.Fatal("budget spent but not reported saturated")
+	}
+	if _, err := in.Admit(1); !errors.Is(err, ingest.ErrOverloaded) {
+		t.Fatalf("request behind the oversized one: %v, want ErrOverloaded", err)
+	}
+	big()
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Admit(1); !errors.Is(err, ingest.ErrClosed) {
+		t.Fatalf("admit after close: %v, want ErrClosed", err)
+	}
+}
+
+// A request whose sender stopped waiting before any writer took it was
+// answered 503; committing it anyway would spend the database on work nobody
+// waits for while the senders still waiting time out behind it.
+func TestAbandonedRequestIsNotCommitted(t *testing.T) {
+	st := testdb.Postgres(t)
+	gate := make(chan struct{})
+	in := ingest.New(&gatedStore{Store: st, gate: gate}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
+	defer in.Close(context.Background())
+
+	held := make(chan error, 1)
+	go func() {
+		_, err := in.Submit(context.Background(), []store.NewEvent{event(st, t, "holds-the-writer")})
+		held <- err
+	}()
+	for in.QueueDepth() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the writer is now inside the held commit
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := in.Submit(ctx, []store.NewEvent{event(st, t, "abandoned")}); !errors.Is(err, ingest.ErrUnavailable) {
+		t.Fatalf("submit that gave up: %v, want ErrUnavailable", err)
+	}
+	close(gate)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	// One more request behind it shows the writer has moved past it.
+	if _, err := in.Submit(context.Background(), []store.NewEvent{event(st, t, "after")}); err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := st.DefaultWorkspace(context.Background())
+	if _, err := st.EventByMessageID(context.Background(), ws.ID, "abandoned"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("abandoned request was committed (err %v)", err)
+	}
+	if n, _ := st.CountEvents(context.Background(), ws.ID); n != 2 {
+		t.Fatalf("stored %d events, want 2", n)
+	}
+}
