@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func startHostileServer(t *testing.T) *hookServer {
 		t.Fatal(err)
 	}
 	ing := ingest.New(st, ingest.Options{Timeout: cfg.IngestTimeout})
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing})
+	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
