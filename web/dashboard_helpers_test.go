@@ -68,20 +68,7 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 			t.Fatalf("create admin: %v", err)
 		}
 	}
-	ing := ingest.New(st, ingest.Options{Timeout: 2 * time.Second})
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Auth: a, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatalf("web.New: %v", err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		_ = ing.Close(ctx)
-	})
+	srv, _ := openTestServer(t, web.Deps{Config: cfg, Store: st, Auth: a, Logger: testLogger(t)}, st, ingest.Options{})
 	d := &dashServer{t: t, st: st, srv: srv, auth: a, url: "http://" + srv.Addr()}
 	d.c = d.newBrowser()
 	return d

@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -25,31 +23,16 @@ type opsServer struct {
 
 func startOpsServer(t *testing.T, st *store.Store, env map[string]string, logw io.Writer) *opsServer {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := mustConfig(t, env)
 	if logw == nil {
 		logw = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := metrics.New("test-version")
-	ing := ingest.New(st, ingest.Options{Timeout: 2 * time.Second, Observer: m})
+	srv, ing := openTestServer(t, web.Deps{Config: cfg, Store: st, Logger: log, Metrics: m, Attempts: status.Multi{m}},
+		st, ingest.Options{Observer: m})
 	m.WatchQueue(ing.QueueDepth)
 	m.WatchDB(string(st.Dialect()), st.PoolStats)
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Metrics: m, Attempts: status.Multi{m}})
-	if err != nil {
-		t.Fatalf("web.New: %v", err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		_ = ing.Close(ctx)
-	})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatalf("default workspace: %v", err)

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -59,25 +58,8 @@ func startAPIServer(t *testing.T, st *store.Store) *apiServer {
 // front of the real store (to hold commits back, say).
 func startAPIServerWith(t *testing.T, st *store.Store, ins ingest.Inserter, opts ingest.Options) *apiServer {
 	t.Helper()
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ing := ingest.New(ins, opts)
 	rec := &apiAttempts{}
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Attempts: rec})
-	if err != nil {
-		t.Fatalf("web.New: %v", err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		_ = ing.Close(ctx)
-	})
+	srv, ing := openTestServer(t, web.Deps{Config: mustConfig(t, nil), Store: st, Attempts: rec}, ins, opts)
 	ctx := context.Background()
 	ws, err := st.DefaultWorkspace(ctx)
 	if err != nil {

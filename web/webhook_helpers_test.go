@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -32,24 +31,7 @@ type hookServer struct {
 
 func startHookServer(t *testing.T, st *store.Store, env map[string]string) *hookServer {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ing := ingest.New(st, ingest.Options{Timeout: 2 * time.Second})
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing})
-	if err != nil {
-		t.Fatalf("web.New: %v", err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		_ = ing.Close(ctx)
-	})
+	srv, _ := openTestServer(t, web.Deps{Config: mustConfig(t, env), Store: st}, st, ingest.Options{})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatalf("default workspace: %v", err)

@@ -1,0 +1,47 @@
+package web_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/web"
+)
+
+// mustConfig loads a configuration from a map, as the environment would give it.
+func mustConfig(t *testing.T, env map[string]string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg
+}
+
+// openTestServer builds the real server from deps, with an ingester over ins
+// (the store itself, or something in front of it), listens on a free port and
+// shuts both down when the test ends. Every test server starts here.
+func openTestServer(t *testing.T, deps web.Deps, ins ingest.Inserter, opts ingest.Options) (*web.Server, *ingest.Ingester) {
+	t.Helper()
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	ing := ingest.New(ins, opts)
+	deps.Ingester = ing
+	srv, err := web.New(deps)
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		_ = ing.Close(ctx)
+	})
+	return srv, ing
+}
