@@ -68,6 +68,9 @@ func summary(res *loadgen.Result, v *loadgen.Verification) string {
 		res.Requests(), len(res.Acked), res.Duplicates, res.GaveUp, res.Count5xx(), res.Status)
 	if len(res.Errors) > 0 {
 		s += fmt.Sprintf(" no_answer=%v", res.Errors)
+		if txt, ok := res.ErrorText["other"]; ok {
+			s += fmt.Sprintf(" (other: %q)", txt)
+		}
 	}
 	if v != nil {
 		s += fmt.Sprintf(" stored_once=%d missing=%d duplicated=%d stored_unacked=%d", v.Checked, len(v.Missing), len(v.Duplicated), v.Unacknowledged)

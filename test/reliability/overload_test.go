@@ -27,7 +27,7 @@ func TestOverload(t *testing.T) {
 		{"small_queue", map[string]string{"INGEST_QUEUE": "32"}, 256, 20, 256 << 20},
 		// Default settings, bodies of ~500 KB: the byte budget of the queue
 		// and the in-flight body limit are what bound memory.
-		{"large_bodies_defaults", nil, 128, 480, 512 << 20},
+		{"large_bodies_defaults", nil, 96, 480, 512 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbURL := testdb.PostgresURL(t)

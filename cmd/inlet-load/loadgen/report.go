@@ -17,11 +17,12 @@ import (
 type Result struct {
 	RunID      string
 	Elapsed    time.Duration
-	Acked      []string       // messageIds of events in 2xx answers
-	GaveUp     int            // events never acknowledged
-	Status     map[int]int    // attempts per HTTP status; 0 = no answer
-	Errors     map[string]int // attempts without an answer, by kind
-	Messages   map[int]string // one refusal message per status
+	Acked      []string          // messageIds of events in 2xx answers
+	GaveUp     int               // events never acknowledged
+	Status     map[int]int       // attempts per HTTP status; 0 = no answer
+	Errors     map[string]int    // attempts without an answer, by kind
+	ErrorText  map[string]string // the first error text of each kind
+	Messages   map[int]string    // one refusal message per status
 	Latency    []time.Duration
 	AckLatency []time.Duration // 2xx answers only
 	MaxByCode  map[int]time.Duration
@@ -31,7 +32,7 @@ type Result struct {
 }
 
 func newResult() *Result {
-	return &Result{Status: map[int]int{}, Errors: map[string]int{}, Messages: map[int]string{}, MaxByCode: map[int]time.Duration{}, ByCode: map[int][]time.Duration{}}
+	return &Result{Status: map[int]int{}, Errors: map[string]int{}, ErrorText: map[string]string{}, Messages: map[int]string{}, MaxByCode: map[int]time.Duration{}, ByCode: map[int][]time.Duration{}}
 }
 
 func (r *Result) record(resp Response) {
@@ -45,9 +46,10 @@ func (r *Result) record(resp Response) {
 		r.Duplicates += resp.Duplicates
 	}
 	if resp.Status == 0 {
-		r.Errors[errorKind(resp.Err)]++
-		if resp.Err != nil && resp.Message == "" {
-			resp.Message = resp.Err.Error()
+		kind := errorKind(resp.Err)
+		r.Errors[kind]++
+		if _, ok := r.ErrorText[kind]; !ok && resp.Err != nil {
+			r.ErrorText[kind] = resp.Err.Error()
 		}
 	}
 	if resp.Message != "" {
@@ -67,6 +69,11 @@ func (r *Result) merge(o *Result) {
 	}
 	for k, v := range o.Errors {
 		r.Errors[k] += v
+	}
+	for k, v := range o.ErrorText {
+		if _, ok := r.ErrorText[k]; !ok {
+			r.ErrorText[k] = v
+		}
 	}
 	for k, v := range o.Messages {
 		if _, ok := r.Messages[k]; !ok {
@@ -89,6 +96,10 @@ func errorKind(err error) string {
 	switch {
 	case err == nil:
 		return "unknown"
+	case strings.Contains(err.Error(), "server closed idle connection"):
+		// The server closed a keep-alive connection (shutdown, idle timeout)
+		// as this request went out on it: it was never read.
+		return "idle connection closed"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
@@ -172,7 +183,7 @@ func (r *Result) Print(w io.Writer) {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		fmt.Fprintf(w, "    %-40s %d\n", strings.TrimSpace(k), r.Errors[k])
+		fmt.Fprintf(w, "    %-20s %8d  e.g. %s\n", strings.TrimSpace(k), r.Errors[k], r.ErrorText[k])
 	}
 }
 
