@@ -20,14 +20,7 @@ func newEvent(ws uuid.UUID, mid string) store.NewEvent {
 func TestInsertEventsDedupes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		def, err := st.DefaultWorkspace(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		other, err := st.CreateWorkspace(ctx, "Other")
-		if err != nil {
-			t.Fatal(err)
-		}
+		def, other := twoWorkspaces(t, st)
 		fresh, err := st.InsertEvents(ctx, []store.NewEvent{newEvent(def.ID, "a"), newEvent(def.ID, "b")})
 		if err != nil || !fresh[0] || !fresh[1] {
 			t.Fatalf("first insert: %v %v", fresh, err)

@@ -131,15 +131,7 @@ func wantIDs(evs []store.NewEvent, keep func(store.NewEvent) bool) []string {
 
 func TestListEventsFiltersAndPages(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
-		def, err := st.DefaultWorkspace(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		other, err := st.CreateWorkspace(ctx, "Other")
-		if err != nil {
-			t.Fatal(err)
-		}
+		def, other := twoWorkspaces(t, st)
 		evs := seedBrowse(t, st, def.ID, "d")
 		seedBrowse(t, st, other.ID, "o") // same users and times: must never leak in
 

@@ -15,14 +15,7 @@ import (
 func TestWriteKeysLifecycle(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		def, err := st.DefaultWorkspace(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		other, err := st.CreateWorkspace(ctx, "Other")
-		if err != nil {
-			t.Fatal(err)
-		}
+		def, other := twoWorkspaces(t, st)
 		k, plain, err := st.CreateWriteKey(ctx, def.ID, "  backend  ")
 		if err != nil {
 			t.Fatalf("create: %v", err)
