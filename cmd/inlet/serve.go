@@ -70,8 +70,8 @@ func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger) er
 
 // gcPercent is the garbage collector's target while serving, unless GOGC is
 // set. The live heap is small (tens of MB) but every webhook allocates its
-// body and parse; at Go's default of 100 the collector took about a fifth of
-// the server's CPU at 8k events/s. 400 trades some memory for that CPU
+// body and parse; at Go's default of 100 the collector took 12-15% of the
+// server's CPU at 8k events/s. 400 trades some memory for that CPU
 // (docs/benchmarks.md).
 const gcPercent = 400
 
