@@ -57,8 +57,8 @@ func TestAdmitBoundsBytesInFlight(t *testing.T) {
 // waits for while the senders still waiting time out behind it.
 func TestAbandonedRequestIsNotCommitted(t *testing.T) {
 	st := testdb.Postgres(t)
-	gate := make(chan struct{})
-	in := ingest.New(&gatedStore{Store: st, gate: gate}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
 	defer in.Close(context.Background())
 
 	held := make(chan error, 1)
@@ -66,10 +66,7 @@ func TestAbandonedRequestIsNotCommitted(t *testing.T) {
 		_, err := in.Submit(context.Background(), []store.NewEvent{event(st, t, "holds-the-writer")})
 		held <- err
 	}()
-	for in.QueueDepth() != 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // the writer is now inside the held commit
+	<-entered // the writer is now inside the held commit
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := in.Submit(ctx, []store.NewEvent{event(st, t, "abandoned")}); !errors.Is(err, ingest.ErrUnavailable) {

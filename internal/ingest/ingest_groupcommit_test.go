@@ -18,10 +18,17 @@ import (
 // commit open while requests pile up behind it.
 type gatedStore struct {
 	*store.Store
-	gate chan struct{}
+	gate    chan struct{}
+	entered chan struct{} // optional: signalled when a commit reaches the gate
 }
 
 func (g *gatedStore) InsertEvents(ctx context.Context, ev []store.NewEvent) ([]bool, error) {
+	if g.entered != nil {
+		select {
+		case g.entered <- struct{}{}:
+		default:
+		}
+	}
 	if g.gate != nil {
 		select {
 		case <-g.gate:
@@ -124,8 +131,8 @@ func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
 
 func TestCloseCommitsWhatIsQueued(t *testing.T) {
 	st := testdb.Postgres(t)
-	gate := make(chan struct{})
-	in := ingest.New(&gatedStore{Store: st, gate: gate}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Add(1)
@@ -135,6 +142,11 @@ func TestCloseCommitsWhatIsQueued(t *testing.T) {
 				t.Errorf("queued before close, must be committed: %v", err)
 			}
 		}()
+		if i == 0 {
+			// Hold the writer in the first commit, so the other nine queue
+			// behind it instead of joining its group.
+			<-entered
+		}
 	}
 	for in.QueueDepth() < 9 {
 		time.Sleep(5 * time.Millisecond)
