@@ -80,6 +80,14 @@ func (a *trackingAPI) serve(c echo.Context, kind string) error {
 		}
 	}
 
+	// The same admission as the webhook: past the in-flight budget the
+	// answer is an immediate "try again", and only authenticated callers
+	// ever hold budget.
+	release, err := a.s.deps.Ingester.Admit(int64(len(body)))
+	if err != nil {
+		return a.finish(c, call, OutcomeUnavailable, trackingIngestError(err), ingest.Result{})
+	}
+	defer release()
 	events, aerr := parseTracking(body, top, kind)
 	if aerr != nil {
 		return a.finish(c, call, OutcomeBadBody, aerr, ingest.Result{})

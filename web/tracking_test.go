@@ -256,3 +256,25 @@ func TestTrackingOverloadIs429(t *testing.T) {
 		t.Fatalf("want 2 events, have %d", n)
 	}
 }
+
+// The in-flight byte budget applies to the Tracking API as to the webhook:
+// while admitted bodies use it up, the next call is refused at once.
+func TestTrackingInflightBudgetIs429(t *testing.T) {
+	st := testdb.Postgres(t)
+	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
+	a := startAPIServerWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, InflightBytes: 64})
+	first := make(chan apiReply, 1)
+	go func() { first <- a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("held", 0)+`]}`), a.auth()...) }()
+	<-g.entered // its bytes are admitted and held in the commit
+	r := a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("over-budget", 0)+`]}`), a.auth()...)
+	mustAPIRefuse(t, "in-flight budget spent", r, http.StatusTooManyRequests)
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	close(g.gate)
+	mustAPIOK(t, "held", <-first)
+	a.stored("held")
+	if n := a.count(); n != 1 {
+		t.Fatalf("want 1 event, have %d", n)
+	}
+}
