@@ -196,7 +196,7 @@ func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password stri
 	}
 	if email == "" {
 		log.Warn("no dashboard admin exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD and restart, "+
-			"or run `inlet admin create --email you@example.com` (it asks for the password)",
+			"or run `inlet admin create --email you@example.com` (from a source checkout: `go run ./cmd/inlet admin create --email you@example.com`; it asks for the password, and works while Inlet runs)",
 			"dashboard", "/dashboard/settings")
 		return nil
 	}
