@@ -234,7 +234,7 @@ func (in *Ingester) commit(batch []*request, n int) {
 		all = append(all, r.events...)
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), in.commitTimeout(len(all)))
 	fresh, err := in.db.InsertEvents(ctx, all)
 	cancel()
 	if in.opts.Observer != nil {
@@ -272,7 +272,7 @@ func (in *Ingester) commit(batch []*request, n int) {
 }
 
 func (in *Ingester) commitOne(r *request) {
-	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), in.commitTimeout(len(r.events)))
 	defer cancel()
 	fresh, err := in.db.InsertEvents(ctx, r.events)
 	if err != nil {
@@ -288,6 +288,14 @@ func (in *Ingester) commitOne(r *request) {
 		}
 	}
 	r.done <- outcome{res: res}
+}
+
+// commitTimeout bounds one commit so a hung database frees the writer. It
+// grows with the commit's size: a very large request whose commit is cut off
+// at the caller's deadline would be refused the same way on every retry,
+// while one allowed to finish turns Segment's retry into a quick duplicate.
+func (in *Ingester) commitTimeout(events int) time.Duration {
+	return in.opts.Timeout + time.Duration(events)*50*time.Microsecond
 }
 
 func classify(err error) error {
