@@ -21,11 +21,11 @@ test-reliability:
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path templates
+	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate
 	@git diff --exit-code -- templates || { echo "templ generate changed templates/*_templ.go: commit the regenerated files"; exit 1; }
 
 generate:
-	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate -path templates
+	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/inlet ./cmd/inlet
