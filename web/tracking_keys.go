@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -12,88 +10,34 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// writeKeyCache keeps write-key lookups in memory so a busy app does not cost
-// a query per call. Entries live for ttl, so a key revoked by another
-// instance (or the CLI) stops within seconds; this instance's own revokes
-// call invalidate and stop the key at once.
+// writeKeyCache looks write keys up by their hash through a ttlCache (a key
+// revoked by another instance or the CLI stops within seconds; this
+// instance's own revokes call invalidate and stop the key at once), and
+// throttles the last_used_at writes.
 type writeKeyCache struct {
-	db  *store.Store
-	ttl time.Duration
-	log *slog.Logger
+	db    *store.Store
+	log   *slog.Logger
+	byKey *ttlCache[string, store.WriteKey] // by store.HashWriteKey
 
 	mu      sync.Mutex
-	entries map[string]cachedKey    // by store.HashWriteKey
 	touched map[uuid.UUID]time.Time // when last_used_at was last written
-}
-
-type cachedKey struct {
-	hash    string
-	key     store.WriteKey
-	missing bool
-	at      time.Time
 }
 
 // touchEvery throttles last_used_at writes to one per key per minute: the
 // dashboard shows it to the minute, and the hot path must not write per call.
 const touchEvery = time.Minute
 
-// maxCachedKeys bounds the memory a flood of made-up keys can take.
-const maxCachedKeys = 10000
-
 func newWriteKeyCache(db *store.Store, ttl time.Duration, log *slog.Logger) *writeKeyCache {
-	return &writeKeyCache{db: db, ttl: ttl, log: log, entries: map[string]cachedKey{}, touched: map[uuid.UUID]time.Time{}}
+	return &writeKeyCache{db: db, log: log, byKey: newTTLCache(ttl, db.WriteKeyByHash), touched: map[uuid.UUID]time.Time{}}
 }
 
-func (c *writeKeyCache) invalidate() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries = map[string]cachedKey{}
-}
+func (c *writeKeyCache) invalidate() { c.byKey.invalidate() }
 
 // lookup returns the key whose text is key, store.ErrNotFound when no key
 // has that text, or another error when the database cannot be asked (and
-// nothing is cached to answer with).
+// nothing is cached to answer with). Only the key's hash is ever kept.
 func (c *writeKeyCache) lookup(ctx context.Context, key string) (store.WriteKey, error) {
-	hash := store.HashWriteKey(key)
-	c.mu.Lock()
-	e, ok := c.entries[hash]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < c.ttl {
-		return e.result(hash)
-	}
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	k, err := c.db.WriteKeyByHash(lctx, hash)
-	switch {
-	case err == nil:
-		c.put(cachedKey{hash: hash, key: k, at: time.Now()})
-	case errors.Is(err, store.ErrNotFound):
-		// Remember unknown keys too, so a flood of them costs no queries.
-		c.put(cachedKey{hash: hash, missing: true, at: time.Now()})
-	case ok:
-		// The database is down or slow: answer from what we knew, so the
-		// request fails (503) in the ingester, or succeeds once it is back.
-		return e.result(hash)
-	}
-	return k, err
-}
-
-// result re-checks the hash in constant time: the map lookup found the entry
-// by the hash, and this keeps any comparison of key material timing-blind.
-func (e cachedKey) result(hash string) (store.WriteKey, error) {
-	if e.missing || subtle.ConstantTimeCompare([]byte(e.hash), []byte(hash)) != 1 {
-		return store.WriteKey{}, store.ErrNotFound
-	}
-	return e.key, nil
-}
-
-func (c *writeKeyCache) put(e cachedKey) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= maxCachedKeys {
-		c.entries = map[string]cachedKey{}
-	}
-	c.entries[e.hash] = e
+	return c.byKey.get(ctx, store.HashWriteKey(key))
 }
 
 // used notes a successful call with key id; at most once per touchEvery it
@@ -105,7 +49,7 @@ func (c *writeKeyCache) used(id uuid.UUID, at time.Time) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.touched) >= maxCachedKeys {
+	if len(c.touched) >= maxCacheEntries {
 		c.touched = map[uuid.UUID]time.Time{}
 	}
 	c.touched[id] = at

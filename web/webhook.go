@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -109,8 +108,7 @@ func (s *Server) webhookSegment(c echo.Context) error {
 func (s *Server) resolveWorkspace(c echo.Context) (store.Workspace, *apiError) {
 	q := strings.TrimSpace(c.QueryParam("workspaceId"))
 	h := strings.TrimSpace(c.Request().Header.Get("df-workspace-id"))
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
+	ctx := c.Request().Context() // the cache bounds its own lookups (lookupTimeout)
 	var id uuid.UUID
 	switch {
 	case q == "" && h == "":

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+// lookupTimeout bounds a cache refresh so that, with the ingester's own
+// timeout, an answer always leaves before Segment's 5 s deadline.
+const lookupTimeout = time.Second
+
+// maxCacheEntries bounds the memory a flood of made-up ids or keys can take.
+const maxCacheEntries = 10000
+
+// ttlCache keeps what the hot path looks up (workspaces with their secrets,
+// write keys) in memory, so a busy sender does not cost a query per request.
+// Entries live for ttl, so a change made by another instance (or the CLI) is
+// seen within seconds; this instance's own changes call invalidate. Unknown
+// keys are remembered too, so a flood of them costs no queries, and while the
+// database cannot answer, what was known keeps answering: the request then
+// fails (503) in the ingester, or succeeds once the database is back.
+type ttlCache[K comparable, V any] struct {
+	ttl  time.Duration
+	load func(ctx context.Context, key K) (V, error) // store.ErrNotFound for unknown keys
+
+	mu      sync.Mutex
+	entries map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	val     V
+	missing bool
+	at      time.Time
+}
+
+func newTTLCache[K comparable, V any](ttl time.Duration, load func(context.Context, K) (V, error)) *ttlCache[K, V] {
+	return &ttlCache[K, V]{ttl: ttl, load: load, entries: map[K]ttlEntry[V]{}}
+}
+
+// get returns the value for key, or store.ErrNotFound, or the error that kept
+// the database from answering when nothing is cached to answer with.
+func (c *ttlCache[K, V]) get(ctx context.Context, key K) (V, error) {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < c.ttl {
+		return e.result()
+	}
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	v, err := c.load(lctx, key)
+	switch {
+	case err == nil:
+		c.put(key, ttlEntry[V]{val: v, at: time.Now()})
+	case errors.Is(err, store.ErrNotFound):
+		c.put(key, ttlEntry[V]{missing: true, at: time.Now()})
+	case ok:
+		return e.result()
+	}
+	return v, err
+}
+
+func (e ttlEntry[V]) result() (V, error) {
+	if e.missing {
+		var zero V
+		return zero, store.ErrNotFound
+	}
+	return e.val, nil
+}
+
+func (c *ttlCache[K, V]) put(key K, e ttlEntry[V]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= maxCacheEntries {
+		c.entries = map[K]ttlEntry[V]{}
+	}
+	c.entries[key] = e
+}
+
+func (c *ttlCache[K, V]) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = map[K]ttlEntry[V]{}
+}
