@@ -24,6 +24,10 @@ func unavailable(msg string, retryAfter int) *apiError {
 	return &apiError{Status: http.StatusServiceUnavailable, Msg: msg, RetryAfter: retryAfter}
 }
 
+// dbUnavailable is the answer whenever the database cannot be asked: a
+// 503 that Segment and the libraries retry.
+func dbUnavailable() *apiError { return unavailable("database unavailable, try again", 5) }
+
 // writeJSONError is the one JSON error shape: {"error": "..."}.
 func writeJSONError(c echo.Context, e *apiError) error {
 	if e.RetryAfter > 0 {

@@ -114,7 +114,7 @@ func (a *trackingAPI) authenticate(ctx context.Context, key string) (store.Write
 	case errors.Is(err, store.ErrNotFound):
 		return store.WriteKey{}, errorf(http.StatusUnauthorized, "unknown write key: create one in /dashboard/settings")
 	case err != nil:
-		return store.WriteKey{}, unavailable("database unavailable, try again", 5)
+		return store.WriteKey{}, dbUnavailable()
 	case !k.Active():
 		return k, errorf(http.StatusUnauthorized, "this write key was revoked: create a new one in /dashboard/settings")
 	}

@@ -114,7 +114,7 @@ func (s *Server) resolveWorkspace(c echo.Context) (store.Workspace, *apiError) {
 	case q == "" && h == "":
 		def, err := s.secrets.defaultWorkspaceID(ctx)
 		if err != nil {
-			return store.Workspace{}, unavailable("database unavailable, try again", 5)
+			return store.Workspace{}, dbUnavailable()
 		}
 		id = def
 	default:
@@ -136,7 +136,7 @@ func (s *Server) resolveWorkspace(c echo.Context) (store.Workspace, *apiError) {
 		return store.Workspace{}, errorf(http.StatusNotFound, "no workspace with id "+id.String())
 	}
 	if err != nil {
-		return store.Workspace{}, unavailable("database unavailable, try again", 5)
+		return store.Workspace{}, dbUnavailable()
 	}
 	return ws, nil
 }
@@ -218,7 +218,7 @@ func ingestError(err error) *apiError {
 	case errors.Is(err, ingest.ErrRejected):
 		return errorf(http.StatusBadRequest, "the database refused these events")
 	default:
-		return unavailable("database unavailable, try again", 5)
+		return dbUnavailable()
 	}
 }
 
