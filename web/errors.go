@@ -71,6 +71,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
+// logger is the request's logger: the one requestLogging already made (so
+// the webhook path builds it once), or one made here before that ran.
 func (s *Server) logger(c echo.Context) *slog.Logger {
+	if l, ok := c.Request().Context().Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
 	return s.log.With("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 }
