@@ -10,8 +10,10 @@ run:
 # Every test, with the race detector. Needs PostgreSQL for most packages
 # (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
 # without it those tests skip and say so, except under CI=true where they fail.
+# The second run repeats the suite on the embedded SQLite store.
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
+	INLET_TEST_STORE=sqlite $(GO) test -count=1 -timeout 15m ./...
 
 # The long fault tests (kill -9, database outage, overload, shutdown).
 test-reliability:

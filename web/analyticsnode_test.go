@@ -72,7 +72,7 @@ func runSendJS(t *testing.T, node, base, key, prefix string) (nodeReport, string
 
 func TestAnalyticsNodeEndToEnd(t *testing.T) {
 	node := needAnalyticsNode(t)
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	kinds := []string{"identify", "track", "page", "screen", "group", "alias"}
 
 	r, stderr := runSendJS(t, node, a.url, a.raw, "e2e")

@@ -45,7 +45,7 @@ type dashOptions struct {
 
 func startDashboard(t *testing.T, o dashOptions) *dashServer {
 	t.Helper()
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	env := map[string]string{"BASE_URL": "http://inlet.test"}
 	for k, v := range o.env {
 		env[k] = v

@@ -21,7 +21,7 @@ import (
 // for its commit: 0 keeps the longest INGEST_TIMEOUT allowed (4.9 s).
 func startHostileServer(t *testing.T, wait time.Duration) *hookServer {
 	t.Helper()
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	cfg := mustConfig(t, map[string]string{"MAX_BODY_BYTES": "16777216", "INGEST_TIMEOUT": "4900ms"})
 	if wait == 0 {
 		wait = cfg.IngestTimeout

@@ -34,7 +34,7 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 }
 
 func TestTrackingLimits(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 
 	mustAPIOK(t, "31 KB event", a.post("/v1/track", []byte(apiTrackJSON("big-ok", 31<<10)), a.auth()...))
 	r := a.post("/v1/track", []byte(apiTrackJSON("too-big", 33<<10)), a.auth()...)
@@ -66,7 +66,7 @@ func TestTrackingLimits(t *testing.T) {
 }
 
 func TestTrackingGzip(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	mustAPIOK(t, "gzip batch", a.post("/v1/batch", gzipBytes(t, apiBatch(3, 0, "gz")), append(a.auth(), "Content-Encoding", "gzip")...))
 	a.stored("gz-2")
 
@@ -98,7 +98,7 @@ func TestTrackingGzip(t *testing.T) {
 }
 
 func TestTrackingCORS(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	const origin = "https://shop.example"
 	for _, path := range []string{"/v1/batch", "/v1/t", "/v1/identify"} {
 		req, _ := http.NewRequest(http.MethodOptions, a.url+path, nil)

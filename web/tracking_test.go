@@ -17,7 +17,7 @@ import (
 )
 
 func TestTrackingSingleCalls(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	bodies := map[string]string{
 		"track":    `{"userId":"u1","event":"Signed Up","properties":{"plan":"team"}`,
 		"identify": `{"userId":"u1","traits":{"email":"ada@example.com"}`,
@@ -70,7 +70,7 @@ func TestTrackingSingleCalls(t *testing.T) {
 }
 
 func TestTrackingAuth(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	ev := func(id string) []byte { return []byte(apiTrackJSON(id, 0)) }
 
 	mustAPIOK(t, "Basic auth", a.post("/v1/track", ev("basic"), a.auth()...))
@@ -144,7 +144,7 @@ func TestTrackingAuth(t *testing.T) {
 }
 
 func TestTrackingBatchMergeAndRetries(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	body := []byte(`{"batch":[
 		{"type":"track","messageId":"m1","userId":"u1","event":"A","context":{"ip":"10.0.0.1"}},
 		{"type":"identify","messageId":"m2","userId":"u1","integrations":{"All":true},"context":null}],
@@ -196,7 +196,7 @@ func TestTrackingBatchMergeAndRetries(t *testing.T) {
 }
 
 func TestTrackingUnavailable(t *testing.T) {
-	a := startAPIServer(t, testdb.Postgres(t))
+	a := startAPIServer(t, testdb.Open(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := a.ing.Close(ctx); err != nil {
@@ -226,7 +226,7 @@ func (g *gatedStore) InsertEvents(ctx context.Context, evs []store.NewEvent) ([]
 }
 
 func TestTrackingOverloadIs429(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
 	a := startAPIServerWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, QueueRequests: 1})
 	send := func(id string) <-chan apiReply {
@@ -260,7 +260,7 @@ func TestTrackingOverloadIs429(t *testing.T) {
 // The in-flight byte budget applies to the Tracking API as to the webhook:
 // while admitted bodies use it up, the next call is refused at once.
 func TestTrackingInflightBudgetIs429(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
 	a := startAPIServerWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, InflightBytes: 64})
 	first := make(chan apiReply, 1)

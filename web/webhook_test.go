@@ -76,7 +76,7 @@ func TestWebhookFixtures(t *testing.T) {
 
 func TestWebhookSignatureRefusals(t *testing.T) {
 	fx := loadFixtures(t)
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	h := startHookServer(t, st, nil)
 	h.setSecret(h.ws.ID, fixtureSecret)
 	body := fx["track.json"].Body
@@ -117,7 +117,7 @@ func TestWebhookSignatureRefusals(t *testing.T) {
 
 func TestWebhookNoSecretAnswers503(t *testing.T) {
 	fx := loadFixtures(t)
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	h := startHookServer(t, st, nil)
 	f := fx["identify.json"]
 	r := h.post("", f.Sig, f.Body)
@@ -136,7 +136,7 @@ func TestWebhookNoSecretAnswers503(t *testing.T) {
 
 func TestWebhookWorkspaceSelection(t *testing.T) {
 	fx := loadFixtures(t)
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	h := startHookServer(t, st, nil)
 	ctx := context.Background()
 	other, err := st.CreateWorkspace(ctx, "Other")
@@ -176,7 +176,7 @@ func TestWebhookWorkspaceSelection(t *testing.T) {
 }
 
 func TestWebhookBadBodiesStoreNothing(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	h := startHookServer(t, st, nil)
 	h.setSecret(h.ws.ID, fixtureSecret)
 	valid := `{"type":"track","event":"A","userId":"u","messageId":"m-ok"}`
@@ -212,7 +212,7 @@ func TestWebhookBadBodiesStoreNothing(t *testing.T) {
 }
 
 func TestWebhookBodyLimit(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	h := startHookServer(t, st, map[string]string{"MAX_BODY_BYTES": "2048"})
 	h.setSecret(h.ws.ID, fixtureSecret)
 	big := []byte(`{"type":"track","event":"A","userId":"u","properties":{"p":"` + strings.Repeat("x", 3000) + `"}}`)

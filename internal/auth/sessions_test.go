@@ -101,7 +101,7 @@ func TestSessionLifetimes(t *testing.T) {
 }
 
 func TestSessionForgedOrForeignCookie(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	admin := newAdmin(t, st, "a@example.com")
 	ss := auth.NewSessionStore(st, auth.SessionOptions{Key: "key-one"})
 	other := auth.NewSessionStore(st, auth.SessionOptions{Key: "key-two"})
@@ -120,7 +120,7 @@ func TestSessionForgedOrForeignCookie(t *testing.T) {
 }
 
 func TestSessionEndedByPasswordReset(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	admin := newAdmin(t, st, "a@example.com")
 	ss := auth.NewSessionStore(st, auth.SessionOptions{Key: "k"})
 	c := signedIn(t, ss, admin.ID)
@@ -133,7 +133,7 @@ func TestSessionEndedByPasswordReset(t *testing.T) {
 }
 
 func TestGeneratedSessionKeySurvivesRestart(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	ctx := context.Background()
 	admin := newAdmin(t, st, "a@example.com")
 	first, err := auth.New(ctx, st, auth.Options{})
@@ -151,7 +151,7 @@ func TestGeneratedSessionKeySurvivesRestart(t *testing.T) {
 }
 
 func TestEnsureFirstAdmin(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	ctx := context.Background()
 	var logged bytes.Buffer
 	if err := auth.EnsureFirstAdmin(ctx, st, "", "", slog.New(slog.NewTextHandler(&logged, nil))); err != nil {
@@ -183,7 +183,7 @@ func TestEnsureFirstAdmin(t *testing.T) {
 	if _, err := svc.SignIn(ctx, "127.0.0.1", "first@example.com", "first-password"); err != nil {
 		t.Fatalf("first admin cannot sign in: %v", err)
 	}
-	if err := auth.EnsureFirstAdmin(ctx, testdb.Postgres(t), "not-an-email", "first-password", log); err == nil {
+	if err := auth.EnsureFirstAdmin(ctx, testdb.Open(t), "not-an-email", "first-password", log); err == nil {
 		t.Fatal("a bad ADMIN_EMAIL was accepted")
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestAdmitBoundsBytesInFlight(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	in := ingest.New(st, ingest.Options{InflightBytes: 1000})
 	defer in.Close(context.Background())
 
@@ -56,7 +56,7 @@ func TestAdmitBoundsBytesInFlight(t *testing.T) {
 // answered 503; committing it anyway would spend the database on work nobody
 // waits for while the senders still waiting time out behind it.
 func TestAbandonedRequestIsNotCommitted(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
 	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
 	defer in.Close(context.Background())

@@ -99,7 +99,7 @@ func TestGroupCommitGathersConcurrentRequests(t *testing.T) {
 }
 
 func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	gate := make(chan struct{})
 	in := ingest.New(&gatedStore{Store: st, gate: gate}, ingest.Options{Writers: 1, QueueRequests: 2, Timeout: 300 * time.Millisecond})
 	defer in.Close(context.Background())
@@ -130,7 +130,7 @@ func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
 }
 
 func TestCloseCommitsWhatIsQueued(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
 	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
 	var wg sync.WaitGroup

@@ -134,7 +134,7 @@ func TestFlushRetriesWhileTheDatabaseIsDown(t *testing.T) {
 }
 
 func TestFlusherRunsInTheBackground(t *testing.T) {
-	st := testdb.Postgres(t)
+	st := testdb.Open(t)
 	ctx := context.Background()
 	def, _ := st.DefaultWorkspace(ctx)
 	g := status.NewAggregator(st, status.Options{FlushEvery: 20 * time.Millisecond})

@@ -2,6 +2,9 @@
 // PostgreSQL database per call (dropped afterwards) or an SQLite file in a
 // temp dir. Tests never mock the store.
 //
+// Open is the store most tests use: PostgreSQL, or SQLite when
+// INLET_TEST_STORE=sqlite, so `make test` runs the whole suite on both stores.
+//
 // PostgreSQL is found through TEST_DATABASE_URL, else DATABASE_URL, else
 // postgres://postgres@127.0.0.1:5432/postgres. When it is unreachable the test
 // is skipped with a plain message, except under CI=true where that fails.
@@ -71,6 +74,16 @@ func PostgresURL(tb testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Open opens a migrated store on a fresh database of the store under test:
+// PostgreSQL, or SQLite when INLET_TEST_STORE=sqlite.
+func Open(tb testing.TB) *store.Store {
+	tb.Helper()
+	if os.Getenv("INLET_TEST_STORE") == "sqlite" {
+		return SQLite(tb)
+	}
+	return Postgres(tb)
 }
 
 // Postgres opens a migrated store on a fresh PostgreSQL database.
