@@ -43,14 +43,11 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := auth.ValidatePassword(password); err != nil {
 		return err
 	}
-	_, st, log, err := openStore(ctx, getenv, io.Discard)
+	_, st, err := openForCommand(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := migrateWithRetry(ctx, st, log); err != nil {
-		return err
-	}
 	switch sub {
 	case "create":
 		a, err := auth.CreateAdmin(ctx, st, *email, password)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -56,18 +57,29 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 }
 
+// openForCommand is the start of every admin subcommand: configuration,
+// store, and the schema brought up to date. The caller closes the store.
+func openForCommand(ctx context.Context, getenv func(string) string) (*config.Config, *store.Store, error) {
+	cfg, st, log, err := openStore(ctx, getenv, io.Discard)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := migrateWithRetry(ctx, st, log); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 func secretCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("secret: use `inlet secret set [--workspace ID]` or `inlet secret encrypt`")
 	}
-	cfg, st, log, err := openStore(ctx, getenv, io.Discard)
+	cfg, st, err := openForCommand(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := migrateWithRetry(ctx, st, log); err != nil {
-		return err
-	}
 	switch args[0] {
 	case "set":
 		fs := flag.NewFlagSet("secret set", flag.ContinueOnError)

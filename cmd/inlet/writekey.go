@@ -20,14 +20,11 @@ func writekeyCmd(ctx context.Context, args []string, getenv func(string) string,
 	if len(args) == 0 {
 		return errors.New("writekey: use `inlet writekey create [--workspace ID] [--name N]`, `inlet writekey list [--workspace ID]` or `inlet writekey revoke KEY_ID`")
 	}
-	_, st, log, err := openStore(ctx, getenv, io.Discard)
+	_, st, err := openForCommand(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := migrateWithRetry(ctx, st, log); err != nil {
-		return err
-	}
 	fs := flag.NewFlagSet("writekey "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	wsFlag := fs.String("workspace", "", "workspace id (default: the default workspace)")
