@@ -253,7 +253,7 @@ func (b *batch) identities(users, anons []string, links map[[2]string]store.Link
 	}
 
 	// Aliases: resolve the whole alias component of every new one.
-	roots := map[string]string{}   // userId → canonical userId, for the component
+	roots := map[string]string{} // userId → canonical userId, for the component
 	mergedBy := map[string]store.Alias{}
 	if len(aliases) > 0 {
 		if err := b.tx.AddAliases(aliases); err != nil {
