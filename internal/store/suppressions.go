@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -184,4 +185,95 @@ func (s *Store) DeleteEventsOfIdentities(ctx context.Context, ws uuid.UUID, user
 		}
 	}
 	return total, nil
+}
+
+// ErasureNeighbours reads, before an erasure deletes events, what else those
+// events fed: the userIds (other than users) that sent events with one of
+// anons, and the groups the erased identities joined.
+func (s *Store) ErasureNeighbours(ctx context.Context, ws uuid.UUID, users, anons []string) (otherUsers, groups []string, err error) {
+	seenU, seenG := map[string]bool{}, map[string]bool{}
+	mine := map[string]bool{}
+	for _, u := range users {
+		mine[u] = true
+	}
+	for _, b := range []struct {
+		col    string
+		values []string
+	}{{"user_id", users}, {"anonymous_id", anons}} {
+		err := chunks(b.values, func(part []string) error {
+			rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT DISTINCT user_id, group_id FROM events WHERE workspace_id = ? AND "+
+				b.col+" IN ("+placeholders(len(part))+")"), strArgs([]any{ws.String()}, part)...)
+			if err != nil {
+				return fmt.Errorf("erasure neighbours: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var u, g string
+				if err := rows.Scan(&u, &g); err != nil {
+					return err
+				}
+				if u != "" && !mine[u] && !seenU[u] {
+					seenU[u] = true
+					otherUsers = append(otherUsers, u)
+				}
+				if g != "" && !seenG[g] {
+					seenG[g] = true
+					groups = append(groups, g)
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return otherUsers, groups, nil
+}
+
+// GroupEvents streams the stored group calls of the given groups up to the
+// feed position upTo. fn must not use the transaction.
+func (p *ProfileTx) GroupEvents(groups []string, upTo FeedCursor, fn func(FeedEvent) error) error {
+	pos, posArgs := "id <= ?", []any{upTo.ID}
+	if p.s.dialect == Postgres {
+		pos, posArgs = "(tx_id, id) <= (?::text::xid8, ?)", []any{strconv.FormatInt(upTo.Tx, 10), upTo.ID}
+	}
+	return chunks(groups, func(part []string) error {
+		args := append(strArgs([]any{p.ws.String()}, part), posArgs...)
+		rows, err := p.query("SELECT id, message_id, group_id, timestamp, received_at, raw FROM events WHERE workspace_id = ? AND group_id IN ("+
+			placeholders(len(part))+") AND group_id <> '' AND type = 'group' AND "+pos, args...)
+		if err != nil {
+			return fmt.Errorf("group events: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e := FeedEvent{WorkspaceID: p.ws, Type: "group"}
+			var ts nullTime
+			var rec dbTime
+			var raw string
+			if err := rows.Scan(&e.Cursor.ID, &e.MessageID, &e.GroupID, &ts, &rec, &raw); err != nil {
+				return fmt.Errorf("read group event: %w", err)
+			}
+			if ts.Valid {
+				t := ts.Time
+				e.Timestamp = &t
+			}
+			e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// DeleteGroupDocs removes group documents.
+func (p *ProfileTx) DeleteGroupDocs(ids []string) error {
+	return chunks(ids, func(part []string) error {
+		_, err := p.exec("DELETE FROM profile_groups WHERE workspace_id = ? AND group_id IN ("+placeholders(len(part))+")",
+			strArgs([]any{p.ws.String()}, part)...)
+		if err != nil {
+			return fmt.Errorf("delete group docs: %w", err)
+		}
+		return nil
+	})
 }
