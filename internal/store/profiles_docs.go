@@ -315,3 +315,18 @@ func (s *Store) RefusedIDs(ctx context.Context, ws uuid.UUID, limit int) ([]Refu
 	}
 	return out, rows.Err()
 }
+
+// IdentitiesOfProfiles returns the identities of several profiles, by profile key.
+func (s *Store) IdentitiesOfProfiles(ctx context.Context, ws uuid.UUID, keys []string) (map[string][]Identity, error) {
+	out := map[string][]Identity{}
+	err := chunks(keys, func(part []string) error {
+		rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key IN ("+
+			placeholders(len(part))+") ORDER BY kind DESC, value"), strArgs([]any{ws.String()}, part)...)
+		ids, err := scanIdentities(err, rows)
+		for _, id := range ids {
+			out[id.ProfileKey] = append(out[id.ProfileKey], id)
+		}
+		return err
+	})
+	return out, err
+}
