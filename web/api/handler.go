@@ -48,7 +48,6 @@ func jsonError(c echo.Context, status int, msg string, extra ...any) error {
 	return c.JSON(status, body)
 }
 
-
 // tokenOf is the token that authenticated the request.
 func tokenOf(c echo.Context) store.APIToken {
 	t, _ := c.Get("api_token").(store.APIToken)
