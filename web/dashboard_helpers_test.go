@@ -18,7 +18,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 	"github.com/inlet-dev/inlet/web"
-	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -55,11 +54,8 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 		t.Fatalf("config: %v", err)
 	}
 	ctx := context.Background()
-	// The cheapest bcrypt cost: sign-ins are many here and bcrypt under -race is slow.
-	a, err := auth.New(ctx, st, auth.Options{SessionKey: cfg.SessionKey, Secure: cfg.SecureCookies(), PasswordCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatalf("auth: %v", err)
-	}
+	deps := serverDeps(t, cfg, st, testLogger(t))
+	a := deps.Auth
 	if o.clock != nil {
 		a.SetClock(o.clock)
 	}
@@ -68,7 +64,7 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 			t.Fatalf("create admin: %v", err)
 		}
 	}
-	srv, _ := openTestServer(t, web.Deps{Config: cfg, Store: st, Auth: a, Logger: testLogger(t)}, st, ingest.Options{})
+	srv, _ := openTestServer(t, deps, st, ingest.Options{})
 	d := &dashServer{t: t, st: st, srv: srv, auth: a, url: "http://" + srv.Addr()}
 	d.c = d.newBrowser()
 	return d
