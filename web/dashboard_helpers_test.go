@@ -39,12 +39,16 @@ type dashServer struct {
 type dashOptions struct {
 	env     map[string]string
 	clock   func() time.Time
-	noAdmin bool // start with no admin account, as a fresh install does
+	noAdmin bool         // start with no admin account, as a fresh install does
+	st      *store.Store // the store to serve; a fresh test database when nil
 }
 
 func startDashboard(t *testing.T, o dashOptions) *dashServer {
 	t.Helper()
-	st := testdb.Open(t)
+	st := o.st
+	if st == nil {
+		st = testdb.Open(t)
+	}
 	env := map[string]string{"BASE_URL": "http://inlet.test"}
 	for k, v := range o.env {
 		env[k] = v
