@@ -227,23 +227,22 @@ func (b *batch) identities(users, anons []string, links map[[2]string]store.Link
 	if err := b.load(store.IdentityAnon, append(anons, linkAnons...)); err != nil {
 		return err
 	}
-	// Links that are new or earlier than the stored one for their pair.
-	stored, err := b.tx.LinksOf(linkAnons)
-	if err != nil {
-		return err
-	}
-	have := map[[2]string]store.Link{}
-	for _, l := range stored {
-		have[[2]string{l.AnonymousID, l.UserID}] = l
-	}
-	var put []store.Link
+	// Store every link, keeping the earliest per pair (the upsert compares).
+	// An anonymous id needs resolving again only when a link is earlier than
+	// the one that owns it now (its row keeps that link), or it had none.
+	put := make([]store.Link, 0, len(links))
 	affectedAnon := map[string]bool{}
-	for k, l := range links {
-		if h, ok := have[k]; ok && !store.Before(l.TS, l.MessageID, h.TS, h.MessageID) {
+	first := map[string]store.Link{}
+	for _, l := range links {
+		put = append(put, l)
+		row, ok := b.rows[idKey{store.IdentityAnon, l.AnonymousID}]
+		if ok && row.OwnerUser != "" && !store.Before(l.TS, l.MessageID, *row.ViaTS, row.ViaMessage) {
 			continue
 		}
-		put = append(put, l)
 		affectedAnon[l.AnonymousID] = true
+		if f, seen := first[l.AnonymousID]; !seen || store.Before(l.TS, l.MessageID, f.TS, f.MessageID) {
+			first[l.AnonymousID] = l
+		}
 	}
 	sort.Slice(put, func(i, j int) bool {
 		return put[i].AnonymousID+"\x00"+put[i].UserID < put[j].AnonymousID+"\x00"+put[j].UserID
@@ -301,14 +300,16 @@ func (b *batch) identities(users, anons []string, links map[[2]string]store.Link
 	if err := b.load(store.IdentityAnon, anonList); err != nil {
 		return err
 	}
-	allLinks, err := b.tx.LinksOf(anonList)
-	if err != nil {
-		return err
-	}
-	first := map[string]store.Link{}
-	for _, l := range allLinks {
-		if f, ok := first[l.AnonymousID]; !ok || store.Before(l.TS, l.MessageID, f.TS, f.MessageID) {
-			first[l.AnonymousID] = l
+	// The owning link is the earlier of the stored owner's (kept on the row)
+	// and this batch's earliest.
+	for _, a := range anonList {
+		row, ok := b.rows[idKey{store.IdentityAnon, a}]
+		if !ok || row.OwnerUser == "" {
+			continue
+		}
+		stored := store.Link{AnonymousID: a, UserID: row.OwnerUser, TS: *row.ViaTS, MessageID: row.ViaMessage}
+		if f, seen := first[a]; !seen || store.Before(stored.TS, stored.MessageID, f.TS, f.MessageID) {
+			first[a] = stored
 		}
 	}
 	// Users that own anonymous ids need rows (and their roots loaded).

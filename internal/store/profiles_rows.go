@@ -177,14 +177,16 @@ func (p *ProfileTx) links(col string, values []string) ([]Link, error) {
 	return out, err
 }
 
-// PutLinks inserts or replaces links; callers pass only earlier ones.
+// PutLinks stores links, keeping for each (anonymousId, userId) pair the
+// earliest by (timestamp, messageId).
 func (p *ProfileTx) PutLinks(links []Link) error {
 	rows := make([][]any, 0, len(links))
 	for _, l := range links {
 		rows = append(rows, []any{p.ws.String(), l.AnonymousID, l.UserID, p.s.timeArg(l.TS), l.MessageID})
 	}
 	err := p.insertRows("INSERT INTO profile_links (workspace_id, anonymous_id, user_id, ts, message_id)",
-		"ON CONFLICT (workspace_id, anonymous_id, user_id) DO UPDATE SET ts = excluded.ts, message_id = excluded.message_id", rows)
+		"ON CONFLICT (workspace_id, anonymous_id, user_id) DO UPDATE SET ts = excluded.ts, message_id = excluded.message_id"+
+			" WHERE (excluded.ts, excluded.message_id) < (profile_links.ts, profile_links.message_id)", rows)
 	if err != nil {
 		return fmt.Errorf("store profile links: %w", err)
 	}
