@@ -581,6 +581,7 @@ func (b *batch) transition() error {
 	for _, n := range keys(final) {
 		delete(b.gone, n)
 		d := newDoc()
+		d.traitsChanged = true
 		if recompute[n] {
 			if err := b.recompute(d, final[n]); err != nil {
 				return err
@@ -659,6 +660,8 @@ func (b *batch) aggregate(events []*store.FeedEvent, groupIDs []string) error {
 			if d, err = decodeDoc(row.Doc); err != nil {
 				return fmt.Errorf("profile %q: %w", k, err)
 			}
+		} else {
+			d.traitsChanged = true
 		}
 		b.docs[k] = d
 	}
@@ -738,7 +741,11 @@ func (b *batch) flush() error {
 		if err != nil {
 			return fmt.Errorf("encode profile %q: %w", k, err)
 		}
-		row := store.ProfileRow{Key: k, FirstSeen: d.First, LastSeen: d.Last, EventCount: d.Count, Doc: raw, TraitValues: d.traitValues()}
+		row := store.ProfileRow{Key: k, FirstSeen: d.First, LastSeen: d.Last, EventCount: d.Count, Doc: raw,
+			TraitValuesChanged: d.traitsChanged}
+		if d.traitsChanged {
+			row.TraitValues = d.traitValues()
+		}
 		if strings.HasPrefix(k, "u:") {
 			row.UserID = k[2:]
 		} else {

@@ -49,6 +49,8 @@ type Doc struct {
 	First  time.Time           `json:"first"`
 	Last   time.Time           `json:"last"`
 	Count  int64               `json:"count"`
+
+	traitsChanged bool // since loaded: the searchable trait values need rewriting
 }
 
 // GroupDoc is a group's traits, merged by the same rule.
@@ -102,6 +104,10 @@ type rawParts struct {
 
 func parseRaw(raw []byte) rawParts {
 	var p rawParts
+	// Most events carry no traits at all; skip decoding those.
+	if !bytes.Contains(raw, []byte(`"traits"`)) {
+		return p
+	}
 	// A stored event is valid JSON. Traits that are not an object are
 	// skipped: the decoder reports the mismatch but fills the other fields.
 	_ = json.Unmarshal(raw, &p)
@@ -146,6 +152,7 @@ func (d *Doc) setTrait(k string, s Stamped) {
 		return
 	}
 	d.Traits[k] = s
+	d.traitsChanged = true
 }
 
 // merge folds o into d.

@@ -170,6 +170,7 @@ func refresh(ctx context.Context, st *store.Store, ws uuid.UUID, users, groups [
 		}
 		for _, k := range keys(byProfile) {
 			d := newDoc()
+			d.traitsChanged = true
 			if err := b.recompute(d, byProfile[k]); err != nil {
 				return err
 			}

@@ -28,7 +28,8 @@ type Options struct {
 	MaxAnonymousIDs int
 	// Poll is how often an idle follower looks for new events. Default 250 ms.
 	Poll time.Duration
-	// Batch is the most events applied in one transaction. Default 1000
+	// Batch is the most events applied in one transaction. Default 5000:
+	// a busy user's profile is written once per batch, not once per event
 	// (500 on SQLite, whose single writer lock the ingester shares).
 	Batch        int
 	Logger       *slog.Logger
@@ -43,7 +44,7 @@ func (o Options) withDefaults(d store.Dialect) Options {
 		o.Poll = 250 * time.Millisecond
 	}
 	if o.Batch <= 0 {
-		o.Batch = 1000
+		o.Batch = store.MaxFeedBatch
 		if d == store.SQLite {
 			o.Batch = 500
 		}

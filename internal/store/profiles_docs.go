@@ -24,6 +24,9 @@ type ProfileRow struct {
 	EventCount  int64
 	Doc         []byte
 	TraitValues []TraitValue
+	// TraitValuesChanged says PutProfiles must replace the stored trait
+	// values with TraitValues; when false they are left as they are.
+	TraitValuesChanged bool
 }
 
 // TraitValue is one searchable (key, scalar value) of a profile.
@@ -77,6 +80,9 @@ func (p *ProfileTx) PutProfiles(profiles []ProfileRow) error {
 	for _, pr := range profiles {
 		rows = append(rows, []any{p.ws.String(), pr.Key, pr.UserID, pr.AnonymousID, p.s.timeArg(pr.FirstSeen),
 			p.s.timeArg(pr.LastSeen), pr.EventCount, string(pr.Doc)})
+		if !pr.TraitValuesChanged {
+			continue
+		}
 		keys = append(keys, pr.Key)
 		for _, t := range pr.TraitValues {
 			tv = append(tv, []any{p.ws.String(), t.Key, t.Value, pr.Key})
