@@ -87,7 +87,9 @@ type eventKey struct {
 // where a multi-row VALUES list is a new statement for every group size. A
 // single statement is atomic on its own, so it needs no BEGIN/COMMIT round
 // trips: the commit is the statement's own, and it is durable
-// (synchronous_commit) before the answer comes back.
+// (synchronous_commit) before the answer comes back. It is the one query
+// that bypasses GORM: GORM expands a Go slice argument into a list of bind
+// variables, so the 13 arrays could not reach unnest as 13 parameters.
 func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted map[eventKey]bool) error {
 	n := len(events)
 	ws := make([]string, n)
