@@ -9,19 +9,10 @@ import (
 	"gorm.io/gorm"
 )
 
-// eventRow is the events table for the builder's reads and deletes; writes
-// go through InsertEvents.
+// eventRow names the events table for the builder's counts and deletes;
+// writes go through InsertEvents, reads scan into the domain types.
 type eventRow struct {
-	ID          int64 `gorm:"primaryKey"`
-	WorkspaceID string
-	MessageID   string
-	Type        string
-	Event       string
-	UserID      string
-	AnonymousID string
-	Source      string
-	SourceKey   string
-	Raw         string
+	ID int64 `gorm:"primaryKey"`
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -49,14 +40,15 @@ type StoredEvent struct {
 
 // EventByMessageID returns the stored event with that message id, or ErrNotFound.
 func (s *Store) EventByMessageID(ctx context.Context, ws uuid.UUID, messageID string) (StoredEvent, error) {
-	var r eventRow
-	err := s.db.WithContext(ctx).Where("workspace_id = ? AND message_id = ?", ws.String(), messageID).Take(&r).Error
+	var e StoredEvent
+	err := s.db.WithContext(ctx).Model(&eventRow{}).
+		Select("message_id, type, event, user_id, anonymous_id, source, source_key, raw").
+		Where("workspace_id = ? AND message_id = ?", ws.String(), messageID).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return StoredEvent{}, ErrNotFound
 	}
 	if err != nil {
 		return StoredEvent{}, fmt.Errorf("event %q of %s: %w", messageID, ws, err)
 	}
-	return StoredEvent{MessageID: r.MessageID, Type: r.Type, Event: r.Event, UserID: r.UserID, AnonymousID: r.AnonymousID,
-		Source: r.Source, SourceKey: r.SourceKey, Raw: []byte(r.Raw)}, nil
+	return e, nil
 }
