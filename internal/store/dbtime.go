@@ -20,7 +20,8 @@ const sqliteTime = "2006-01-02 15:04:05.000000000+00:00"
 // in models, in Where/Raw/Exec arguments, and in Scan destinations. Written,
 // it is a timestamptz on PostgreSQL and sqliteTime text on SQLite; read, it
 // accepts what either driver hands back (time.Time, or text). The zero time
-// is NULL both ways, so one type serves nullable and NOT NULL columns.
+// is NULL both ways, so one type serves nullable and NOT NULL columns (and
+// a comparison with a zero time matches nothing: callers compare set times).
 type dbTime struct{ time.Time }
 
 // at wraps t for a query argument or a model field.
