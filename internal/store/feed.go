@@ -98,8 +98,7 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 	for rows.Next() {
 		e := FeedEvent{WorkspaceID: ws}
 		var tx, raw string
-		var ts nullTime
-		var rec dbTime
+		var ts, rec dbTime
 		if err := rows.Scan(&tx, &e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
 			&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
 			return nil, fmt.Errorf("read feed row: %w", err)
@@ -107,11 +106,7 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 		if e.Cursor.Tx, err = strconv.ParseInt(tx, 10, 64); err != nil {
 			return nil, fmt.Errorf("feed row transaction id %q: %w", tx, err)
 		}
-		if ts.Valid {
-			t := ts.Time
-			e.Timestamp = &t
-		}
-		e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
+		e.Timestamp, e.ReceivedAt, e.Raw = ts.ptr(), rec.Time, []byte(raw)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
