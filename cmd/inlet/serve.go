@@ -141,6 +141,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a,
+		Suppressions: supp, Profiles: profileOptions(cfg),
 		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err

@@ -127,7 +127,12 @@ func StreamNDJSON(c echo.Context, st export.Lister, f store.EventFilter, filenam
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
 	res.Header().Add("Vary", "Accept-Encoding")
 	w := http.ResponseWriter(res)
-	flush := func() error { res.Flush(); return nil }
+	// The server's write timeout bounds ordinary answers; an export of
+	// millions of events may take minutes, so each page gets its own.
+	rc := http.NewResponseController(res.Writer)
+	extend := func() { _ = rc.SetWriteDeadline(time.Now().Add(time.Minute)) }
+	extend()
+	flush := func() error { res.Flush(); extend(); return nil }
 	var gz *gzip.Writer
 	if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
 		res.Header().Set(echo.HeaderContentEncoding, "gzip")
@@ -137,6 +142,7 @@ func StreamNDJSON(c echo.Context, st export.Lister, f store.EventFilter, filenam
 				return err
 			}
 			res.Flush()
+			extend()
 			return nil
 		}
 	}
