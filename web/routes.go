@@ -82,6 +82,16 @@ func (s *Server) routes() {
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)
 	dash.POST("/settings/writekeys/:id/revoke", d.WriteKeyRevoke)
+	dash.POST("/settings/api-tokens", d.APITokenCreate)
+	dash.POST("/settings/api-tokens/:id/revoke", d.APITokenRevoke)
+	dash.GET("/events/export", d.EventsExport)
+	dash.GET("/users", d.UsersList)
+	dash.GET("/users/:userId", d.UserShow)
+	dash.POST("/users/:userId/delete", d.UserDelete)
+	dash.POST("/users/:userId/unsuppress", d.UserUnsuppress)
+	dash.GET("/anonymous/:anonymousId", d.AnonymousShow)
+	dash.POST("/anonymous/:anonymousId/delete", d.AnonymousDelete)
+	dash.POST("/anonymous/:anonymousId/unsuppress", d.AnonymousUnsuppress)
 
 	// The connection status for the settings page's script: the dashboard's
 	// session, but JSON errors, so it sits outside the group of pages.

@@ -99,13 +99,13 @@ func New(d Deps) (*Server, error) {
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
 		MaxBodyBytes: d.Config.MaxBodyBytes}
 	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
-	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
-		Workspaces: s.workspaces, WriteKeys: s.writeKeys,
-		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
 	supp := d.Suppressions
 	if supp == nil {
 		supp = profiles.NewSuppressions(d.Store)
 	}
+	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
+		Workspaces: s.workspaces, WriteKeys: s.writeKeys, Suppressions: supp, Profiles: d.Profiles,
+		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
 	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

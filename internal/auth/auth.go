@@ -44,6 +44,7 @@ type Service struct {
 	byAddr     *Throttle
 	byAccount  *Throttle
 	loginCodec *securecookie.SecureCookie
+	onceCodec  *securecookie.SecureCookie // one-time values (onetime.go)
 	secure     bool
 	cost       int
 	dummy      string // hash compared against for unknown emails
@@ -79,6 +80,7 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 		// Per address: looser, since several admins may share one office address.
 		byAddr:     NewThrottle(20, 15*time.Minute, 30*time.Second, 15*time.Minute),
 		loginCodec: lc,
+		onceCodec:  newOneTimeCodec(key),
 		secure:     o.Secure,
 		cost:       cost,
 		dummy:      dummyHash(cost),

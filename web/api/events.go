@@ -1,7 +1,6 @@
 package api
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -116,67 +115,5 @@ func (h *Handler) EventsExport(c echo.Context) error {
 	if msg != "" {
 		return jsonError(c, http.StatusBadRequest, msg)
 	}
-	return StreamNDJSON(c, h.Store, f, "events.ndjson")
-}
-
-// StreamNDJSON writes the export response; the dashboard's export link uses
-// it too.
-func StreamNDJSON(c echo.Context, st export.Lister, f store.EventFilter, filename string) error {
-	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
-	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
-	res.Header().Add("Vary", "Accept-Encoding")
-	w := http.ResponseWriter(res)
-	// The server's write timeout bounds ordinary answers; an export of
-	// millions of events may take minutes, so each page gets its own.
-	rc := http.NewResponseController(res.Writer)
-	extend := func() { _ = rc.SetWriteDeadline(time.Now().Add(time.Minute)) }
-	extend()
-	flush := func() error { res.Flush(); extend(); return nil }
-	var gz *gzip.Writer
-	if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
-		res.Header().Set(echo.HeaderContentEncoding, "gzip")
-		gz = gzip.NewWriter(res)
-		flush = func() error {
-			if err := gz.Flush(); err != nil {
-				return err
-			}
-			res.Flush()
-			extend()
-			return nil
-		}
-	}
-	res.WriteHeader(http.StatusOK)
-	var out interface{ Write([]byte) (int, error) } = w
-	if gz != nil {
-		out = gz
-	}
-	_, err := export.Write(c.Request().Context(), st, f, out, flush)
-	if gz != nil {
-		if cerr := gz.Close(); err == nil {
-			err = cerr
-		}
-	}
-	// The status is sent; a failure now can only cut the stream short,
-	// which the client sees as a truncated body.
-	return err
-}
-
-// acceptsGzip reads Accept-Encoding: gzip (or *) with a q-value above 0.
-func acceptsGzip(h string) bool {
-	for _, part := range strings.Split(h, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name != "gzip" && name != "*" {
-			continue
-		}
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		return q > 0
-	}
-	return false
+	return export.Serve(c.Response(), c.Request(), h.Store, f, "events.ndjson")
 }

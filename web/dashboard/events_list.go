@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/export"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
@@ -114,6 +114,47 @@ func (f *eventsForm) pageURL(param string, c store.EventCursor) templ.SafeURL {
 	return templ.SafeURL("/dashboard/events?" + v.Encode())
 }
 
+// exportURL is the Export link: the same filter, as NDJSON.
+func (f *eventsForm) exportURL() templ.SafeURL {
+	v := url.Values{}
+	for k, val := range map[string]string{"type": f.Type, "event": f.Event, "user": f.User, "from": f.From, "to": f.To} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if len(v) == 0 {
+		return "/dashboard/events/export"
+	}
+	return templ.SafeURL("/dashboard/events/export?" + v.Encode())
+}
+
+// EventsExport is GET /dashboard/events/export: every event matching the
+// events page's filter as NDJSON, streamed in constant memory (the same
+// stream as GET /api/v1/events/export, for a signed-in admin).
+func (h *Handler) EventsExport(c echo.Context) error {
+	ws, err := h.currentWorkspace(c)
+	if err != nil {
+		return err
+	}
+	form := newEventsForm(c)
+	form.Before, form.After = "", ""
+	if errs := form.Validate(); len(errs) > 0 {
+		fields := make([]string, 0, len(errs))
+		for field := range errs {
+			fields = append(fields, field)
+		}
+		slices.Sort(fields)
+		return apperr.New(apperr.Invalid, "Export: "+fields[0]+": "+errs[fields[0]]+" Fix the filter on the events page.")
+	}
+	f := store.EventFilter{WorkspaceID: ws.ID, Type: form.Type, Event: form.Event, User: form.User, From: form.from, To: form.to}
+	admin, _ := h.admin(c)
+	logger(c).Info("events export", "workspace", ws.ID, "admin", admin.Email)
+	if err := export.Serve(c.Response(), c.Request(), h.Store, f, "events.ndjson"); err != nil {
+		logger(c).Warn("events export cut short", "workspace", ws.ID, "err", err)
+	}
+	return nil
+}
+
 // EventsList is GET /dashboard/events.
 func (h *Handler) EventsList(c echo.Context) error {
 	lp, err := h.layoutProps(c, "Events", "events")
@@ -151,6 +192,7 @@ func (h *Handler) EventsList(c echo.Context) error {
 	if page.Newer != nil {
 		props.NewerURL = form.pageURL("after", *page.Newer)
 	}
+	props.ExportURL = form.exportURL()
 	return render.Page(c, http.StatusOK, templates.Events(props))
 }
 
@@ -163,11 +205,15 @@ func eventRow(e store.ListedEvent) templates.EventRow {
 	case status.SourceHTTPAPI:
 		r.Source = "HTTP API"
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, e.Raw, "", "  "); err == nil {
-		r.RawJSON = b.String()
-	} else {
-		r.RawJSON = string(e.Raw) // shown as stored rather than not at all
+	r.RawJSON, r.RawCut = indentJSON(e.Raw, maxShownEventBytes)
+	if r.RawCut {
+		r.RawSize = fmt.Sprint(len(e.Raw))
+	}
+	if e.UserID != "" {
+		r.UserURL = userURL(e.UserID)
+	}
+	if e.AnonymousID != "" {
+		r.AnonURL = anonURL(e.AnonymousID)
 	}
 	return r
 }

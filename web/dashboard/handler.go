@@ -11,6 +11,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/credcache"
+	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/reqlog"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -23,10 +24,14 @@ type Handler struct {
 	Auth   *auth.Service      // admins, sessions, CSRF tokens, sign-in throttling
 	Status *status.Aggregator // the connection status shown on the settings page
 	// The surfaces' caches, invalidated when a form changes what they hold.
-	Workspaces  *credcache.Workspaces
-	WriteKeys   *credcache.WriteKeys
-	BaseURL     string        // BASE_URL: the webhook URL shown to admins starts with it
-	SecretGrace time.Duration // how long a replaced secret keeps verifying
+	Workspaces *credcache.Workspaces
+	WriteKeys  *credcache.WriteKeys
+	// Suppressions is the cache the ingest gate reads, so an erasure from
+	// the profile page applies to the next event at once.
+	Suppressions *profiles.Suppressions
+	Profiles     profiles.Options // erasure's profile settings
+	BaseURL      string           // BASE_URL: the webhook URL shown to admins starts with it
+	SecretGrace  time.Duration    // how long a replaced secret keeps verifying
 	// Addr is where this server listens, known once it does: the test
 	// event is posted there.
 	Addr func() string

@@ -55,6 +55,9 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 	if p.HTTPAPI, err = h.httpAPIProps(c.Request().Context(), ws); err != nil {
 		return err
 	}
+	if p.APITokens, err = h.apiTokensProps(c, ws); err != nil {
+		return err
+	}
 	if edit != nil {
 		edit(&p)
 	}
