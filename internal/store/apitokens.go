@@ -52,9 +52,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, ws uuid.UUID, name, scope st
 	token := APITokenPrefix + rand.Text() // 130 random bits
 	t := APIToken{ID: uuid.New(), WorkspaceID: ws, Name: name, Scope: scope, Prefix: token[:len(APITokenPrefix)+6],
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-	_, err := s.sql.ExecContext(ctx, s.rebind(
-		"INSERT INTO api_tokens (id, workspace_id, name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-		t.ID.String(), ws.String(), t.Name, t.Scope, HashWriteKey(token), t.Prefix, s.timeArg(t.CreatedAt))
+	_, err := exec(s.db.WithContext(ctx),
+		"INSERT INTO api_tokens (id, workspace_id, name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		t.ID.String(), ws.String(), t.Name, t.Scope, HashWriteKey(token), t.Prefix, at(t.CreatedAt))
 	if err != nil {
 		if IsDataError(err) {
 			return APIToken{}, "", fmt.Errorf("create API token for workspace %s: %w", ws, ErrNotFound)
@@ -69,7 +69,7 @@ const apiTokenCols = "id, workspace_id, name, scope, prefix, created_at, last_us
 // APITokenByHash finds a token, revoked or not, by HashWriteKey of its
 // text; ErrNotFound when there is none.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, error) {
-	row := s.sql.QueryRowContext(ctx, s.rebind("SELECT "+apiTokenCols+" FROM api_tokens WHERE token_hash = ?"), hash)
+	row := s.db.WithContext(ctx).Raw("SELECT "+apiTokenCols+" FROM api_tokens WHERE token_hash = ?", hash).Row()
 	t, err := scanAPIToken(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIToken{}, ErrNotFound
@@ -79,8 +79,8 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, erro
 
 // APITokens lists a workspace's tokens, active first, newest first.
 func (s *Store) APITokens(ctx context.Context, ws uuid.UUID) ([]APIToken, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+apiTokenCols+
-		" FROM api_tokens WHERE workspace_id = ? ORDER BY (revoked_at IS NULL) DESC, created_at DESC, id"), ws.String())
+	rows, err := s.db.WithContext(ctx).Raw("SELECT "+apiTokenCols+
+		" FROM api_tokens WHERE workspace_id = ? ORDER BY (revoked_at IS NULL) DESC, created_at DESC, id", ws.String()).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("list API tokens of %s: %w", ws, err)
 	}
@@ -99,23 +99,23 @@ func (s *Store) APITokens(ctx context.Context, ws uuid.UUID) ([]APIToken, error)
 // RevokeAPIToken stops a token of ws for good; ErrNotFound for a token of
 // another workspace.
 func (s *Store) RevokeAPIToken(ctx context.Context, ws, id uuid.UUID) error {
-	res, err := s.sql.ExecContext(ctx, s.rebind(
-		"UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?"),
-		s.timeArg(time.Now()), id.String(), ws.String())
+	n, err := exec(s.db.WithContext(ctx),
+		"UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?",
+		at(time.Now()), id.String(), ws.String())
 	if err != nil {
 		return fmt.Errorf("revoke API token %s: %w", id, err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil
 }
 
 // TouchAPIToken records when a token was last used (callers throttle it).
-func (s *Store) TouchAPIToken(ctx context.Context, id uuid.UUID, at time.Time) error {
-	_, err := s.sql.ExecContext(ctx, s.rebind(
-		"UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)"),
-		s.timeArg(at), id.String(), s.timeArg(at))
+func (s *Store) TouchAPIToken(ctx context.Context, id uuid.UUID, when time.Time) error {
+	_, err := exec(s.db.WithContext(ctx),
+		"UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+		at(when), id.String(), at(when))
 	if err != nil {
 		return fmt.Errorf("touch API token %s: %w", id, err)
 	}
@@ -126,7 +126,7 @@ func scanAPIToken(scan func(...any) error) (APIToken, error) {
 	var t APIToken
 	var id, ws string
 	var created dbTime
-	var used, revoked nullTime
+	var used, revoked dbTime
 	if err := scan(&id, &ws, &t.Name, &t.Scope, &t.Prefix, &created, &used, &revoked); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return APIToken{}, err
@@ -141,10 +141,10 @@ func scanAPIToken(scan func(...any) error) (APIToken, error) {
 		return APIToken{}, fmt.Errorf("API token %s workspace %q: %w", id, ws, err)
 	}
 	t.CreatedAt = created.Time
-	if used.Valid {
+	if !used.IsZero() {
 		t.LastUsedAt = &used.Time
 	}
-	if revoked.Valid {
+	if !revoked.IsZero() {
 		t.RevokedAt = &revoked.Time
 	}
 	return t, nil

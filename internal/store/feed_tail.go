@@ -20,7 +20,7 @@ func (s *Store) FeedTail(ctx context.Context, ws uuid.UUID) (FeedCursor, error) 
 	if s.dialect == Postgres {
 		q = "SELECT tx_id::text, id FROM events WHERE workspace_id = ? ORDER BY tx_id DESC, id DESC LIMIT 1"
 	}
-	err := s.sql.QueryRowContext(ctx, s.rebind(q), ws.String()).Scan(&tx, &c.ID)
+	err := s.db.WithContext(ctx).Raw(q, ws.String()).Row().Scan(&tx, &c.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return FeedCursor{}, nil
 	}

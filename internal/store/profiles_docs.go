@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // ProfileRow is one stored profile. Doc is internal/profiles' JSON document;
@@ -78,8 +79,8 @@ func (p *ProfileTx) PutProfiles(profiles []ProfileRow) error {
 	keys := make([]string, 0, len(profiles))
 	var tv [][]any
 	for _, pr := range profiles {
-		rows = append(rows, []any{p.ws.String(), pr.Key, pr.UserID, pr.AnonymousID, p.s.timeArg(pr.FirstSeen),
-			p.s.timeArg(pr.LastSeen), pr.EventCount, string(pr.Doc)})
+		rows = append(rows, []any{p.ws.String(), pr.Key, pr.UserID, pr.AnonymousID, at(pr.FirstSeen),
+			at(pr.LastSeen), pr.EventCount, string(pr.Doc)})
 		if !pr.TraitValuesChanged {
 			continue
 		}
@@ -131,30 +132,25 @@ func (p *ProfileTx) DeleteProfiles(keys []string) error {
 
 // GroupDocs returns the stored documents of the given groups.
 func (p *ProfileTx) GroupDocs(ids []string) (map[string][]byte, error) {
-	return groupDocs(p.ctx, p.tx, p.s, p.ws, ids)
+	return groupDocs(p.tx, p.ws, ids)
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-}
-
-func groupDocs(ctx context.Context, q querier, s *Store, ws uuid.UUID, ids []string) (map[string][]byte, error) {
+// groupDocs reads group documents through db: a transaction or the pool.
+func groupDocs(db *gorm.DB, ws uuid.UUID, ids []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(ids))
 	err := chunks(ids, func(part []string) error {
-		rows, err := q.QueryContext(ctx, s.rebind("SELECT group_id, doc FROM profile_groups WHERE workspace_id = ? AND group_id IN ("+
-			placeholders(len(part))+")"), strArgs([]any{ws.String()}, part)...)
-		if err != nil {
+		var rows []struct {
+			GroupID string
+			Doc     string
+		}
+		if err := db.Raw("SELECT group_id, doc FROM profile_groups WHERE workspace_id = ? AND group_id IN ?", ws.String(), part).
+			Scan(&rows).Error; err != nil {
 			return fmt.Errorf("read groups: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, doc string
-			if err := rows.Scan(&id, &doc); err != nil {
-				return fmt.Errorf("read group: %w", err)
-			}
-			out[id] = []byte(doc)
+		for _, r := range rows {
+			out[r.GroupID] = []byte(r.Doc)
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
@@ -177,9 +173,9 @@ func (p *ProfileTx) PutGroupDocs(docs map[string][]byte) error {
 
 // ProfileByIdentity returns the profile an identity belongs to, or ErrNotFound.
 func (s *Store) ProfileByIdentity(ctx context.Context, ws uuid.UUID, kind, value string) (ProfileRow, error) {
-	row := s.sql.QueryRowContext(ctx, s.rebind("SELECT "+prefixCols("p.", profileCols)+
+	row := s.db.WithContext(ctx).Raw("SELECT "+prefixCols("p.", profileCols)+
 		" FROM profile_identities i JOIN profiles p ON p.workspace_id = i.workspace_id AND p.profile_key = i.profile_key"+
-		" WHERE i.workspace_id = ? AND i.kind = ? AND i.value = ?"), ws.String(), kind, value)
+		" WHERE i.workspace_id = ? AND i.kind = ? AND i.value = ?", ws.String(), kind, value).Row()
 	pr, err := scanProfile(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ProfileRow{}, ErrNotFound
@@ -192,7 +188,7 @@ func (s *Store) ProfileByIdentity(ctx context.Context, ws uuid.UUID, kind, value
 
 // ProfileByKey returns one profile by its key, or ErrNotFound.
 func (s *Store) ProfileByKey(ctx context.Context, ws uuid.UUID, key string) (ProfileRow, error) {
-	row := s.sql.QueryRowContext(ctx, s.rebind("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key = ?"), ws.String(), key)
+	row := s.db.WithContext(ctx).Raw("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key = ?", ws.String(), key).Row()
 	pr, err := scanProfile(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ProfileRow{}, ErrNotFound
@@ -213,14 +209,14 @@ func prefixCols(prefix, cols string) string {
 
 // ProfileIdentities lists the identities of one profile, users first.
 func (s *Store) ProfileIdentities(ctx context.Context, ws uuid.UUID, key string) ([]Identity, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+identityCols+
-		" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? ORDER BY kind DESC, value"), ws.String(), key)
+	rows, err := s.db.WithContext(ctx).Raw("SELECT "+identityCols+
+		" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? ORDER BY kind DESC, value", ws.String(), key).Rows()
 	return scanIdentities(err, rows)
 }
 
 // ProfileGroupDocs returns group documents by group id.
 func (s *Store) ProfileGroupDocs(ctx context.Context, ws uuid.UUID, ids []string) (map[string][]byte, error) {
-	return groupDocs(ctx, s.sql, s, ws, ids)
+	return groupDocs(s.db.WithContext(ctx), ws, ids)
 }
 
 // ProfileCursorPos is a position in the newest-last-seen-first profile list.
@@ -275,11 +271,11 @@ func (s *Store) ListProfiles(ctx context.Context, ws uuid.UUID, f ProfileFilter)
 	}
 	if f.After != nil {
 		conds = append(conds, "(p.last_seen < ? OR (p.last_seen = ? AND p.profile_key > ?))")
-		args = append(args, s.timeArg(f.After.LastSeen), s.timeArg(f.After.LastSeen), f.After.Key)
+		args = append(args, at(f.After.LastSeen), at(f.After.LastSeen), f.After.Key)
 	}
 	q := "SELECT " + prefixCols("p.", profileCols) + " FROM " + from + " WHERE " + strings.Join(conds, " AND ") +
 		" ORDER BY p.last_seen DESC, p.profile_key LIMIT " + strconv.Itoa(limit+1)
-	rows, err := s.sql.QueryContext(ctx, s.rebind(q), args...)
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, nil, fmt.Errorf("list profiles of %s: %w", ws, err)
 	}
@@ -305,8 +301,8 @@ func (s *Store) ListProfiles(ctx context.Context, ws uuid.UUID, f ProfileFilter)
 
 // RefusedIDs lists the ids refused as identities in ws, most events first.
 func (s *Store) RefusedIDs(ctx context.Context, ws uuid.UUID, limit int) ([]RefusedID, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT kind, value, events FROM profile_refused_ids WHERE workspace_id = ? ORDER BY events DESC, kind, value LIMIT ?"),
-		ws.String(), limit)
+	rows, err := s.db.WithContext(ctx).Raw("SELECT kind, value, events FROM profile_refused_ids WHERE workspace_id = ? ORDER BY events DESC, kind, value LIMIT ?",
+		ws.String(), limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("refused ids of %s: %w", ws, err)
 	}
@@ -326,8 +322,8 @@ func (s *Store) RefusedIDs(ctx context.Context, ws uuid.UUID, limit int) ([]Refu
 func (s *Store) IdentitiesOfProfiles(ctx context.Context, ws uuid.UUID, keys []string) (map[string][]Identity, error) {
 	out := map[string][]Identity{}
 	err := chunks(keys, func(part []string) error {
-		rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key IN ("+
-			placeholders(len(part))+") ORDER BY kind DESC, value"), strArgs([]any{ws.String()}, part)...)
+		rows, err := s.db.WithContext(ctx).Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key IN ("+
+			placeholders(len(part))+") ORDER BY kind DESC, value", strArgs([]any{ws.String()}, part)...).Rows()
 		ids, err := scanIdentities(err, rows)
 		for _, id := range ids {
 			out[id.ProfileKey] = append(out[id.ProfileKey], id)

@@ -23,7 +23,7 @@ type ProfileDump struct {
 // verification on small and medium workspaces, not for serving.
 func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, error) {
 	var d ProfileDump
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? ORDER BY profile_key"), ws.String())
+	rows, err := s.db.WithContext(ctx).Raw("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? ORDER BY profile_key", ws.String()).Rows()
 	if err != nil {
 		return d, fmt.Errorf("dump profiles: %w", err)
 	}
@@ -40,7 +40,7 @@ func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, er
 		return d, err
 	}
 	tv := map[string][]TraitValue{}
-	rows, err = s.sql.QueryContext(ctx, s.rebind("SELECT profile_key, key, value FROM profile_trait_values WHERE workspace_id = ?"), ws.String())
+	rows, err = s.db.WithContext(ctx).Raw("SELECT profile_key, key, value FROM profile_trait_values WHERE workspace_id = ?", ws.String()).Rows()
 	if err != nil {
 		return d, fmt.Errorf("dump trait values: %w", err)
 	}
@@ -59,12 +59,12 @@ func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, er
 		sort.Slice(vals, func(a, b int) bool { return vals[a].Key+"\x00"+vals[a].Value < vals[b].Key+"\x00"+vals[b].Value })
 		d.Profiles[i].TraitValues = vals
 	}
-	rows, err = s.sql.QueryContext(ctx, s.rebind("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? ORDER BY kind, value"), ws.String())
+	rows, err = s.db.WithContext(ctx).Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? ORDER BY kind, value", ws.String()).Rows()
 	if d.Identities, err = scanIdentities(err, rows); err != nil {
 		return d, err
 	}
 	d.Groups = map[string]string{}
-	rows, err = s.sql.QueryContext(ctx, s.rebind("SELECT group_id, doc FROM profile_groups WHERE workspace_id = ?"), ws.String())
+	rows, err = s.db.WithContext(ctx).Raw("SELECT group_id, doc FROM profile_groups WHERE workspace_id = ?", ws.String()).Rows()
 	if err != nil {
 		return d, fmt.Errorf("dump groups: %w", err)
 	}

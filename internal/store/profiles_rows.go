@@ -38,11 +38,11 @@ func scanIdentities(rowsErr error, rows interface {
 	var out []Identity
 	for rows.Next() {
 		var id Identity
-		var ts nullTime
+		var ts dbTime
 		if err := rows.Scan(&id.Kind, &id.Value, &id.ProfileKey, &id.Candidate, &id.OwnerUser, &id.Via, &ts, &id.ViaMessage); err != nil {
 			return nil, fmt.Errorf("read profile identity: %w", err)
 		}
-		if ts.Valid {
+		if !ts.IsZero() {
 			t := ts.Time
 			id.ViaTS = &t
 		}
@@ -102,7 +102,7 @@ func (p *ProfileTx) PutIdentities(ids []Identity) error {
 	for _, id := range ids {
 		var ts any
 		if id.ViaTS != nil {
-			ts = p.s.timeArg(*id.ViaTS)
+			ts = at(*id.ViaTS)
 		}
 		rows = append(rows, []any{p.ws.String(), id.Kind, id.Value, id.ProfileKey, id.Candidate, id.OwnerUser, id.Via, ts, id.ViaMessage})
 	}
@@ -182,7 +182,7 @@ func (p *ProfileTx) links(col string, values []string) ([]Link, error) {
 func (p *ProfileTx) PutLinks(links []Link) error {
 	rows := make([][]any, 0, len(links))
 	for _, l := range links {
-		rows = append(rows, []any{p.ws.String(), l.AnonymousID, l.UserID, p.s.timeArg(l.TS), l.MessageID})
+		rows = append(rows, []any{p.ws.String(), l.AnonymousID, l.UserID, at(l.TS), l.MessageID})
 	}
 	err := p.insertRows("INSERT INTO profile_links (workspace_id, anonymous_id, user_id, ts, message_id)",
 		"ON CONFLICT (workspace_id, anonymous_id, user_id) DO UPDATE SET ts = excluded.ts, message_id = excluded.message_id"+
@@ -254,7 +254,7 @@ func (p *ProfileTx) AliasesTouching(ids []string) ([]Alias, error) {
 func (p *ProfileTx) AddAliases(aliases []Alias) error {
 	rows := make([][]any, 0, len(aliases))
 	for _, a := range aliases {
-		rows = append(rows, []any{p.ws.String(), a.MessageID, a.PreviousID, a.UserID, p.s.timeArg(a.TS)})
+		rows = append(rows, []any{p.ws.String(), a.MessageID, a.PreviousID, a.UserID, at(a.TS)})
 	}
 	err := p.insertRows("INSERT INTO profile_aliases (workspace_id, message_id, previous_id, user_id, ts)",
 		"ON CONFLICT (workspace_id, message_id) DO NOTHING", rows)

@@ -1,76 +1,31 @@
 package store
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
-	"time"
+	"gorm.io/gorm"
 )
 
 // The profile, token and erasure queries (profiles_*.go, apitokens.go,
-// suppressions.go, feed_tail.go) are raw SQL through database/sql: batched
-// multi-row upserts, row-value comparisons and streaming reads inside one
-// locked transaction. These helpers serve them on both dialects.
+// suppressions.go, feed_tail.go) go through GORM's Raw and Exec like the
+// rest of the store, with ? placeholders on both dialects and times bound
+// as dbTime: they are batched multi-row upserts, row-value comparisons and
+// streaming reads inside one locked transaction, beyond what the builder
+// says well. Reads of many rows use Rows and scan row by row, as the feed
+// does, so a read of many events holds one row at a time.
 
-// rebind turns ? placeholders into $n for PostgreSQL.
-func (s *Store) rebind(q string) string {
-	if s.dialect != Postgres {
-		return q
-	}
-	out := make([]byte, 0, len(q)+8)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			out = append(out, '$')
-			out = fmt.Appendf(out, "%d", n)
-			continue
-		}
-		out = append(out, q[i])
-	}
-	return string(out)
+// exec runs a statement and says how many rows it changed.
+func exec(db *gorm.DB, q string, args ...any) (int64, error) {
+	res := db.Exec(q, args...)
+	return res.RowsAffected, res.Error
 }
 
-// timeArg is a time as a query argument in the store's layout for its dialect.
-func (s *Store) timeArg(t time.Time) any {
-	if s.dialect == SQLite {
-		return t.UTC().Format(sqliteTime)
+// first scans the one row q returns into dst; ErrNotFound when there is none.
+func first(db *gorm.DB, dst any, q string, args ...any) error {
+	res := db.Raw(q, args...).Scan(dst)
+	if res.Error != nil {
+		return res.Error
 	}
-	return t.UTC()
-}
-
-// nullTime scans a nullable time from either dialect.
-type nullTime struct {
-	Time  time.Time
-	Valid bool
-}
-
-func (t *nullTime) Scan(v any) error {
-	if v == nil {
-		t.Valid = false
-		return nil
-	}
-	var d dbTime
-	if err := d.Scan(v); err != nil {
-		return err
-	}
-	t.Time, t.Valid = d.Time, true
-	return nil
-}
-
-// withSQLTx runs fn in one database/sql transaction, committing when it
-// returns nil.
-func (s *Store) withSQLTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if res.RowsAffected == 0 {
+		return ErrNotFound
 	}
 	return nil
 }

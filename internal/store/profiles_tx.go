@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // ProfileTx is one transaction over a workspace's profile tables, holding the
@@ -19,8 +20,7 @@ import (
 // and a rebuild or an erasure never interleaves with a batch.
 type ProfileTx struct {
 	s      *Store
-	tx     *sql.Tx
-	ctx    context.Context
+	tx     *gorm.DB // the transaction, bound to the caller's context
 	ws     uuid.UUID
 	cursor FeedCursor
 }
@@ -29,8 +29,8 @@ type ProfileTx struct {
 // zero when it has not started.
 func (s *Store) ProfileCursor(ctx context.Context, ws uuid.UUID) (FeedCursor, error) {
 	var c FeedCursor
-	err := s.sql.QueryRowContext(ctx, s.rebind("SELECT tx, id FROM profile_cursors WHERE workspace_id = ?"), ws.String()).Scan(&c.Tx, &c.ID)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := first(s.db.WithContext(ctx), &c, "SELECT tx, id FROM profile_cursors WHERE workspace_id = ?", ws.String())
+	if errors.Is(err, ErrNotFound) {
 		return FeedCursor{}, nil
 	}
 	if err != nil {
@@ -42,17 +42,17 @@ func (s *Store) ProfileCursor(ctx context.Context, ws uuid.UUID) (FeedCursor, er
 // WithProfileLock runs fn in one transaction holding ws's profile lock and
 // commits when fn returns nil.
 func (s *Store) WithProfileLock(ctx context.Context, ws uuid.UUID, fn func(*ProfileTx) error) error {
-	return s.withSQLTx(ctx, func(tx *sql.Tx) error {
-		p := &ProfileTx{s: s, tx: tx, ctx: ctx, ws: ws}
-		if _, err := tx.ExecContext(ctx, s.rebind(
-			"INSERT INTO profile_cursors (workspace_id, tx, id) VALUES (?, 0, 0) ON CONFLICT (workspace_id) DO NOTHING"), ws.String()); err != nil {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		p := &ProfileTx{s: s, tx: tx, ws: ws}
+		if err := tx.Exec("INSERT INTO profile_cursors (workspace_id, tx, id) VALUES (?, 0, 0) ON CONFLICT (workspace_id) DO NOTHING",
+			ws.String()).Error; err != nil {
 			return fmt.Errorf("profile cursor of %s: %w", ws, err)
 		}
 		q := "SELECT tx, id FROM profile_cursors WHERE workspace_id = ?"
 		if s.dialect == Postgres {
 			q += " FOR UPDATE"
 		}
-		if err := tx.QueryRowContext(ctx, s.rebind(q), ws.String()).Scan(&p.cursor.Tx, &p.cursor.ID); err != nil {
+		if err := first(tx, &p.cursor, q, ws.String()); err != nil {
 			return fmt.Errorf("lock profile cursor of %s: %w", ws, err)
 		}
 		return fn(p)
@@ -68,7 +68,7 @@ func (p *ProfileTx) Dialect() Dialect { return p.s.dialect }
 // SetCursor moves the follower to c; it commits with the transaction.
 func (p *ProfileTx) SetCursor(c FeedCursor) error {
 	_, err := p.exec("UPDATE profile_cursors SET tx = ?, id = ?, updated_at = ? WHERE workspace_id = ?",
-		c.Tx, c.ID, p.s.timeArg(time.Now()), p.ws.String())
+		c.Tx, c.ID, at(time.Now()), p.ws.String())
 	if err != nil {
 		return fmt.Errorf("move profile cursor of %s: %w", p.ws, err)
 	}
@@ -76,12 +76,10 @@ func (p *ProfileTx) SetCursor(c FeedCursor) error {
 	return nil
 }
 
-func (p *ProfileTx) exec(q string, args ...any) (sql.Result, error) {
-	return p.tx.ExecContext(p.ctx, p.s.rebind(q), args...)
-}
+func (p *ProfileTx) exec(q string, args ...any) (int64, error) { return exec(p.tx, q, args...) }
 
 func (p *ProfileTx) query(q string, args ...any) (*sql.Rows, error) {
-	return p.tx.QueryContext(p.ctx, p.s.rebind(q), args...)
+	return p.tx.Raw(q, args...).Rows()
 }
 
 // inChunk bounds the values of one IN (…) list, under both dialects'
@@ -186,14 +184,14 @@ func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, f
 			defer rows.Close()
 			for rows.Next() {
 				e := FeedEvent{WorkspaceID: p.ws}
-				var ts nullTime
+				var ts dbTime
 				var rec dbTime
 				var raw string
 				if err := rows.Scan(&e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
 					&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
 					return fmt.Errorf("read profile event: %w", err)
 				}
-				if ts.Valid {
+				if !ts.IsZero() {
 					t := ts.Time
 					e.Timestamp = &t
 				}

@@ -19,8 +19,8 @@ type SuppressionState struct {
 // SuppressionStateNow reads the fingerprint.
 func (s *Store) SuppressionStateNow(ctx context.Context) (SuppressionState, error) {
 	var st SuppressionState
-	var latest nullTime
-	err := s.sql.QueryRowContext(ctx, "SELECT count(*), max(created_at) FROM suppressions").Scan(&st.Rows, &latest)
+	var latest dbTime
+	err := s.db.WithContext(ctx).Raw("SELECT count(*), max(created_at) FROM suppressions").Row().Scan(&st.Rows, &latest)
 	if err != nil {
 		return st, fmt.Errorf("suppressions: %w", err)
 	}
@@ -30,7 +30,7 @@ func (s *Store) SuppressionStateNow(ctx context.Context) (SuppressionState, erro
 
 // SuppressionHashes returns every suppressed id hash, per workspace.
 func (s *Store) SuppressionHashes(ctx context.Context) (map[uuid.UUID]map[string]bool, error) {
-	rows, err := s.sql.QueryContext(ctx, "SELECT workspace_id, id_hash FROM suppressions")
+	rows, err := s.db.WithContext(ctx).Raw("SELECT workspace_id, id_hash FROM suppressions").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read suppressions: %w", err)
 	}
@@ -56,7 +56,7 @@ func (s *Store) SuppressionHashes(ctx context.Context) (map[uuid.UUID]map[string
 // IsSuppressed says whether an id hash of ws is suppressed.
 func (s *Store) IsSuppressed(ctx context.Context, ws uuid.UUID, hash string) (bool, error) {
 	var n int
-	err := s.sql.QueryRowContext(ctx, s.rebind("SELECT count(*) FROM suppressions WHERE workspace_id = ? AND id_hash = ?"), ws.String(), hash).Scan(&n)
+	err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM suppressions WHERE workspace_id = ? AND id_hash = ?", ws.String(), hash).Row().Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("suppression lookup: %w", err)
 	}
@@ -66,12 +66,11 @@ func (s *Store) IsSuppressed(ctx context.Context, ws uuid.UUID, hash string) (bo
 // LiftSuppression lifts the suppression holding hash, with every other id
 // suppressed by the same erasure; it returns how many ids it freed.
 func (s *Store) LiftSuppression(ctx context.Context, ws uuid.UUID, hash string) (int64, error) {
-	res, err := s.sql.ExecContext(ctx, s.rebind("DELETE FROM suppressions WHERE workspace_id = ? AND erasure_id IN "+
-		"(SELECT erasure_id FROM suppressions WHERE workspace_id = ? AND id_hash = ?)"), ws.String(), ws.String(), hash)
+	n, err := exec(s.db.WithContext(ctx), "DELETE FROM suppressions WHERE workspace_id = ? AND erasure_id IN "+
+		"(SELECT erasure_id FROM suppressions WHERE workspace_id = ? AND id_hash = ?)", ws.String(), ws.String(), hash)
 	if err != nil {
 		return 0, fmt.Errorf("lift suppression: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return n, nil
 }
 
@@ -92,12 +91,12 @@ type Erasure struct {
 // transaction that also deletes the profile.
 func (p *ProfileTx) BeginErasure(e Erasure, hashes []string) error {
 	_, err := p.exec("INSERT INTO erasures (id, workspace_id, requested_by, requested_at, identities, suppressed) VALUES (?, ?, ?, ?, ?, ?)",
-		e.ID.String(), p.ws.String(), e.RequestedBy, p.s.timeArg(e.RequestedAt), e.Identities, e.Suppressed)
+		e.ID.String(), p.ws.String(), e.RequestedBy, at(e.RequestedAt), e.Identities, e.Suppressed)
 	if err != nil {
 		return fmt.Errorf("record erasure: %w", err)
 	}
 	rows := make([][]any, 0, len(hashes))
-	now := p.s.timeArg(time.Now())
+	now := at(time.Now())
 	for _, h := range hashes {
 		rows = append(rows, []any{p.ws.String(), h, e.ID.String(), now})
 	}
@@ -112,12 +111,12 @@ func (p *ProfileTx) BeginErasure(e Erasure, hashes []string) error {
 // suppressions when the requester did not want them kept.
 func (s *Store) FinishErasure(ctx context.Context, id uuid.UUID, events int64, keepSuppressed bool) error {
 	if !keepSuppressed {
-		if _, err := s.sql.ExecContext(ctx, s.rebind("DELETE FROM suppressions WHERE erasure_id = ?"), id.String()); err != nil {
+		if _, err := exec(s.db.WithContext(ctx), "DELETE FROM suppressions WHERE erasure_id = ?", id.String()); err != nil {
 			return fmt.Errorf("lift erasure's suppressions: %w", err)
 		}
 	}
-	_, err := s.sql.ExecContext(ctx, s.rebind("UPDATE erasures SET finished_at = ?, events_deleted = ? WHERE id = ?"),
-		s.timeArg(time.Now()), events, id.String())
+	_, err := exec(s.db.WithContext(ctx), "UPDATE erasures SET finished_at = ?, events_deleted = ? WHERE id = ?",
+		at(time.Now()), events, id.String())
 	if err != nil {
 		return fmt.Errorf("finish erasure %s: %w", id, err)
 	}
@@ -126,8 +125,8 @@ func (s *Store) FinishErasure(ctx context.Context, id uuid.UUID, events int64, k
 
 // Erasures lists a workspace's erasure records, newest first.
 func (s *Store) Erasures(ctx context.Context, ws uuid.UUID, limit int) ([]Erasure, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT id, requested_by, requested_at, finished_at, identities, events_deleted, suppressed "+
-		"FROM erasures WHERE workspace_id = ? ORDER BY requested_at DESC, id LIMIT ?"), ws.String(), limit)
+	rows, err := s.db.WithContext(ctx).Raw("SELECT id, requested_by, requested_at, finished_at, identities, events_deleted, suppressed "+
+		"FROM erasures WHERE workspace_id = ? ORDER BY requested_at DESC, id LIMIT ?", ws.String(), limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("list erasures: %w", err)
 	}
@@ -137,13 +136,13 @@ func (s *Store) Erasures(ctx context.Context, ws uuid.UUID, limit int) ([]Erasur
 		e := Erasure{WorkspaceID: ws}
 		var id string
 		var at dbTime
-		var fin nullTime
+		var fin dbTime
 		if err := rows.Scan(&id, &e.RequestedBy, &at, &fin, &e.Identities, &e.EventsDeleted, &e.Suppressed); err != nil {
 			return nil, fmt.Errorf("read erasure: %w", err)
 		}
 		e.ID, _ = uuid.Parse(id)
 		e.RequestedAt = at.Time
-		if fin.Valid {
+		if !fin.IsZero() {
 			t := fin.Time
 			e.FinishedAt = &t
 		}
@@ -172,11 +171,10 @@ func (s *Store) DeleteEventsOfIdentities(ctx context.Context, ws uuid.UUID, user
 			}
 			args := strArgs([]any{ws.String()}, part)
 			args = append(args, int64(limit)-total)
-			res, err := s.sql.ExecContext(ctx, s.rebind(q), args...)
+			n, err := exec(s.db.WithContext(ctx), q, args...)
 			if err != nil {
 				return fmt.Errorf("delete events of erased identities: %w", err)
 			}
-			n, _ := res.RowsAffected()
 			total += n
 			return nil
 		})
@@ -201,8 +199,8 @@ func (s *Store) ErasureNeighbours(ctx context.Context, ws uuid.UUID, users, anon
 		values []string
 	}{{"user_id", users}, {"anonymous_id", anons}} {
 		err := chunks(b.values, func(part []string) error {
-			rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT DISTINCT user_id, group_id FROM events WHERE workspace_id = ? AND "+
-				b.col+" IN ("+placeholders(len(part))+")"), strArgs([]any{ws.String()}, part)...)
+			rows, err := s.db.WithContext(ctx).Raw("SELECT DISTINCT user_id, group_id FROM events WHERE workspace_id = ? AND "+
+				b.col+" IN ("+placeholders(len(part))+")", strArgs([]any{ws.String()}, part)...).Rows()
 			if err != nil {
 				return fmt.Errorf("erasure neighbours: %w", err)
 			}
@@ -247,13 +245,13 @@ func (p *ProfileTx) GroupEvents(groups []string, upTo FeedCursor, fn func(FeedEv
 		defer rows.Close()
 		for rows.Next() {
 			e := FeedEvent{WorkspaceID: p.ws, Type: "group"}
-			var ts nullTime
+			var ts dbTime
 			var rec dbTime
 			var raw string
 			if err := rows.Scan(&e.Cursor.ID, &e.MessageID, &e.GroupID, &ts, &rec, &raw); err != nil {
 				return fmt.Errorf("read group event: %w", err)
 			}
-			if ts.Valid {
+			if !ts.IsZero() {
 				t := ts.Time
 				e.Timestamp = &t
 			}
