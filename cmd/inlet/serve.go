@@ -132,6 +132,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	dests := newDeliveryManager(cfg, st, log, m)
+	dests.Start(ctx)
 	log.Info("inlet listening", "addr", srv.Addr(), "url", cfg.BaseURL,
 		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)
 
@@ -147,6 +149,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	if err := ing.Close(sctx); err != nil {
 		errs = append(errs, err)
+	}
+	// Unsent deliveries are safe: they are sent again from each cursor by
+	// whichever instance takes the released lease.
+	if err := dests.Close(sctx); err != nil {
+		log.Warn("delivery workers did not stop in time", "err", err)
 	}
 	if ret != nil {
 		if err := ret.Close(sctx); err != nil {

@@ -37,6 +37,9 @@ type Metrics struct {
 
 	retentionDeleted prometheus.Counter
 	retentionRuns    *prometheus.CounterVec
+
+	destAttempts *prometheus.CounterVec
+	destSeconds  prometheus.Histogram
 }
 
 // New registers every Inlet metric plus the Go runtime and process collectors.
@@ -87,6 +90,15 @@ func New(version string) *Metrics {
 		Namespace: namespace, Subsystem: "retention", Name: "runs_total", Help: "Retention passes by result (ok or error).",
 	}, []string{"result"})
 
+	m.destAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "destination", Name: "attempts_total",
+		Help: "Delivery attempts to destinations by outcome (delivered, retrying, failed = given up, paused = 410 Gone) and status class (2xx, 3xx, 4xx, 5xx, none).",
+	}, []string{"outcome", "status"})
+	m.destSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "destination", Name: "attempt_seconds", Help: "Time one delivery attempt took.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
+	})
+
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info", Help: "Always 1; the version label says which build runs.",
 		ConstLabels: prometheus.Labels{"version": version},
@@ -94,7 +106,7 @@ func New(version string) *Metrics {
 	build.Set(1)
 
 	for _, c := range []prometheus.Collector{m.deliveries, m.accepted, m.duplicates, m.commits, m.batchEvents,
-		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, build,
+		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, m.destAttempts, m.destSeconds, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -139,6 +151,22 @@ func (m *Metrics) RetentionPass(deleted int64, err error) {
 		return
 	}
 	m.retentionRuns.WithLabelValues("ok").Inc()
+}
+
+// destinationOutcomes is the fixed label set of destination attempts.
+var destinationOutcomes = map[string]bool{"delivered": true, "retrying": true, "failed": true, "paused": true}
+
+// DestinationAttempt implements delivery.Observer.
+func (m *Metrics) DestinationAttempt(outcome string, status int, took time.Duration) {
+	if !destinationOutcomes[outcome] {
+		outcome = "other"
+	}
+	class := "none"
+	if status >= 200 && status < 600 {
+		class = strconv.Itoa(status/100) + "xx"
+	}
+	m.destAttempts.WithLabelValues(outcome, class).Inc()
+	m.destSeconds.Observe(took.Seconds())
 }
 
 // WatchQueue exposes the ingest queue depth, read at scrape time.
