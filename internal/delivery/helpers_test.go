@@ -1,8 +1,11 @@
 package delivery_test
 
 import (
+	"net/netip"
+
 	"context"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/config"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -191,3 +194,7 @@ func midOf(body string) string {
 	id, _, _ := strings.Cut(rest, `"`)
 	return id
 }
+
+func netipPrefixes(list string) ([]netip.Prefix, error) { return config.ParseNetworks(list) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
