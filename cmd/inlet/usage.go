@@ -25,6 +25,11 @@ Usage:
   inlet writekey list [--workspace ID]
                                  list a workspace's write keys (never the keys themselves)
   inlet writekey revoke KEY_ID   stop a write key for good
+  inlet destination create --url URL [--workspace ID] [--types track,identify,…] [--name NAME]
+                                 forward every event from now on to URL (Standard Webhooks signed);
+                                 prints only the signing secret
+  inlet destination list [--workspace ID]
+                                 list a workspace's destinations (never their secrets)
   inlet healthcheck              exit 0 when the server on LISTEN_ADDR answers /healthz (Docker HEALTHCHECK)
   inlet version                  print the version
 
