@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -88,4 +89,15 @@ func Create(ctx context.Context, st *store.Store, guard *NetGuard, ws uuid.UUID,
 func IsInvalid(err error) bool {
 	var ie *InvalidError
 	return errors.As(err, &ie)
+}
+
+// Rotate gives destination id of workspace ws a new signing secret and
+// returns it (show it once). The old secret keeps signing beside it for
+// grace, so the receiver can switch without refusing anything.
+func Rotate(ctx context.Context, st *store.Store, ws, id uuid.UUID, grace time.Duration) (string, error) {
+	secret := NewSecret()
+	if err := st.RotateDestinationSecret(ctx, ws, id, secret, grace); err != nil {
+		return "", err
+	}
+	return secret, nil
 }
