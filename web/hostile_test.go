@@ -13,7 +13,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
-	"github.com/inlet-dev/inlet/web"
 )
 
 // startHostileServer is a real server on PostgreSQL with room for the
@@ -26,8 +25,7 @@ func startHostileServer(t *testing.T, wait time.Duration) *hookServer {
 	if wait == 0 {
 		wait = cfg.IngestTimeout
 	}
-	srv, _ := openTestServer(t, web.Deps{Config: cfg, Store: st, Logger: slog.New(slog.DiscardHandler)},
-		st, ingest.Options{Timeout: wait})
+	srv, _ := openTestServer(t, serverDeps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatal(err)

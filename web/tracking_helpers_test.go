@@ -59,7 +59,9 @@ func startAPIServer(t *testing.T, st *store.Store) *apiServer {
 func startAPIServerWith(t *testing.T, st *store.Store, ins ingest.Inserter, opts ingest.Options) *apiServer {
 	t.Helper()
 	rec := &apiAttempts{}
-	srv, ing := openTestServer(t, web.Deps{Config: mustConfig(t, nil), Store: st, Attempts: rec}, ins, opts)
+	deps := serverDeps(t, mustConfig(t, nil), st, testLogger(t))
+	deps.Attempts = rec
+	srv, ing := openTestServer(t, deps, ins, opts)
 	ctx := context.Background()
 	ws, err := st.DefaultWorkspace(ctx)
 	if err != nil {
