@@ -68,6 +68,11 @@ func (s *Server) routes() {
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)
 	dash.POST("/settings/writekeys/:id/revoke", d.WriteKeyRevoke)
+	dash.GET("/destinations", d.DestinationsList)
+	dash.POST("/destinations", d.DestinationCreate)
+	dash.GET("/destinations/:id", d.DestinationShow)
+	// pause, resume, test, retry, rotate, replay
+	dash.POST("/destinations/:id/:action", d.DestinationAction)
 
 	// The connection status for the settings page's script: the dashboard's
 	// session, but JSON errors, so it sits outside the group of pages.

@@ -93,7 +93,8 @@ func New(d Deps) (*Server, error) {
 	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys,
-		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
+		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
+		Destinations: newDestinations(d.Config)}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
