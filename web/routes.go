@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	dash.GET("", d.RootRedirect)
 	dash.GET("/settings", d.SettingsShow)
 	dash.GET("/events", d.EventsList)
+	dash.GET("/events/live", d.EventsLive) // server-sent events for the events page's Live mode
 	dash.POST("/settings/secret", d.SecretSave)
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
