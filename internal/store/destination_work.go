@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // ErrLeaseLost is returned when a delivery worker writes progress for a
@@ -22,9 +23,9 @@ var ErrLeaseLost = errors.New("destination lease lost")
 // concurrent claimer blocks on the row lock and then re-checks the WHERE
 // against the winner's row, so two instances never both succeed.
 func (s *Store) ClaimDestination(ctx context.Context, id uuid.UUID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	res, err := s.sql.ExecContext(ctx, s.rebind(`UPDATE destinations SET leased_by = ?, leased_until = ?
+	res, err := s.exec(ctx, (`UPDATE destinations SET leased_by = ?, leased_until = ?
 		WHERE id = ? AND NOT paused AND (leased_until < ? OR leased_by = ?)`),
-		owner, s.timeArg(now.Add(ttl)), id.String(), s.timeArg(now), owner)
+		owner, at(now.Add(ttl)), id.String(), at(now), owner)
 	if err != nil {
 		return false, fmt.Errorf("claim destination %s: %w", id, err)
 	}
@@ -38,9 +39,8 @@ func (s *Store) ClaimDestination(ctx context.Context, id uuid.UUID, owner string
 // ReleaseDestination gives up owner's lease at once (a clean shutdown), so
 // another instance can take over without waiting for it to expire.
 func (s *Store) ReleaseDestination(ctx context.Context, id uuid.UUID, owner string) error {
-	_, err := s.sql.ExecContext(ctx, s.rebind(
-		"UPDATE destinations SET leased_by = '', leased_until = ? WHERE id = ? AND leased_by = ?"),
-		s.timeArg(time.Unix(0, 0)), id.String(), owner)
+	_, err := s.exec(ctx, ("UPDATE destinations SET leased_by = '', leased_until = ? WHERE id = ? AND leased_by = ?"),
+		at(time.Unix(0, 0)), id.String(), owner)
 	if err != nil {
 		return fmt.Errorf("release destination %s: %w", id, err)
 	}
@@ -62,25 +62,23 @@ type PendingEvent struct {
 // DueRetries returns up to limit events of destination d whose next attempt
 // is due at now, oldest due first.
 func (s *Store) DueRetries(ctx context.Context, d Destination, now time.Time, limit int) ([]PendingEvent, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind(`SELECT r.event_id, r.attempts, r.first_failed_at,
+	rows, err := s.query(ctx, (`SELECT r.event_id, r.attempts, r.first_failed_at,
 		e.message_id, e.type, e.received_at, e.raw
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
 		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at LIMIT ?`),
-		d.WorkspaceID.String(), d.ID.String(), s.timeArg(now), limit)
+		d.WorkspaceID.String(), d.ID.String(), at(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due retries of destination %s: %w", d.ID, err)
 	}
 	var out []PendingEvent
-	err = scanAll(rows, func() error {
+	err = eachRow(rows, func() error {
 		var p PendingEvent
-		var first, rec nullTime
+		var first, rec dbTime
 		var msg, typ, raw sql.NullString
 		if err := rows.Scan(&p.EventID, &p.Attempts, &first, &msg, &typ, &rec, &raw); err != nil {
 			return err
 		}
-		if first.Valid {
-			p.FirstFailedAt = &first.Time
-		}
+		p.FirstFailedAt = first.ptr()
 		p.Gone = !msg.Valid
 		p.MessageID, p.Type, p.ReceivedAt, p.Raw = msg.String, typ.String, rec.Time, []byte(raw.String)
 		out = append(out, p)
@@ -144,7 +142,7 @@ type DeliveryProgress struct {
 // or still ahead of the cursor.
 func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) error {
 	id := p.DestinationID.String()
-	err := s.withSQLTx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		q := "UPDATE destinations SET delivered_count = delivered_count + ?, failed_count = failed_count + ?"
 		args := []any{p.Delivered, p.GaveUp}
 		if p.Cursor != nil {
@@ -152,8 +150,8 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 			args = append(args, p.Cursor.Tx, p.Cursor.ID)
 		}
 		q += " WHERE id = ? AND leased_by = ? AND leased_until > ?"
-		args = append(args, id, p.Owner, s.timeArg(p.Now))
-		res, err := tx.ExecContext(ctx, s.rebind(q), args...)
+		args = append(args, id, p.Owner, at(p.Now))
+		res, err := txExec(tx, (q), args...)
 		if err != nil {
 			return fmt.Errorf("move cursor: %w", err)
 		}
@@ -167,16 +165,16 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 				args = append(args, e)
 			}
 			q := "DELETE FROM destination_retries WHERE destination_id = ? AND event_id IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
-			if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			if _, err := txExec(tx, (q), args...); err != nil {
 				return fmt.Errorf("drop %d finished retries: %w", len(chunk), err)
 			}
 		}
-		upsert := s.rebind(`INSERT INTO destination_retries (destination_id, event_id, attempts, next_at, first_failed_at,
+		upsert := (`INSERT INTO destination_retries (destination_id, event_id, attempts, next_at, first_failed_at,
 			last_status, last_error, failed) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (destination_id, event_id) DO UPDATE SET
 			attempts = excluded.attempts, next_at = excluded.next_at, first_failed_at = excluded.first_failed_at,
 			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed`)
 		for _, r := range p.Retry {
-			if _, err := tx.ExecContext(ctx, upsert, id, r.EventID, r.Attempts, s.timeArg(r.NextAt), s.timeArg(r.FirstFailedAt),
+			if _, err := txExec(tx, upsert, id, r.EventID, r.Attempts, at(r.NextAt), at(r.FirstFailedAt),
 				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed); err != nil {
 				return fmt.Errorf("keep retry of event %d: %w", r.EventID, err)
 			}
@@ -191,10 +189,10 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 					b.WriteByte(',')
 				}
 				b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-				args = append(args, id, s.timeArg(a.At), a.EventID, a.MessageID, a.WebhookID, a.Attempt, a.Status,
+				args = append(args, id, at(a.At), a.EventID, a.MessageID, a.WebhookID, a.Attempt, a.Status,
 					a.Latency.Milliseconds(), a.Outcome, truncateUTF8(a.Reason, maxReasonBytes), truncateUTF8(a.Response, MaxAttemptResponse))
 			}
-			if _, err := tx.ExecContext(ctx, s.rebind(b.String()), args...); err != nil {
+			if _, err := txExec(tx, (b.String()), args...); err != nil {
 				return fmt.Errorf("record %d attempts: %w", len(p.Attempts), err)
 			}
 			keep := p.KeepAttempts
@@ -202,7 +200,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 				keep = 200
 			}
 			// Everything older than the keep-th newest row goes; one index range.
-			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM destination_attempts WHERE destination_id = ? AND id <
+			if _, err := txExec(tx, (`DELETE FROM destination_attempts WHERE destination_id = ? AND id <
 				(SELECT id FROM destination_attempts WHERE destination_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`),
 				id, id, keep-1); err != nil {
 				return fmt.Errorf("trim attempts: %w", err)
@@ -229,7 +227,7 @@ const MaxReplayEvents = 1_000_000
 // many events were queued.
 func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFilter) (int64, error) {
 	conds := []string{"workspace_id = ?"}
-	args := []any{d.ID.String(), s.timeArg(time.Now()), d.WorkspaceID.String()}
+	args := []any{d.ID.String(), at(time.Now()), d.WorkspaceID.String()}
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
@@ -244,10 +242,10 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 		add("(user_id = ? OR anonymous_id = ?)", f.User, f.User)
 	}
 	if !f.From.IsZero() {
-		add("received_at >= ?", s.timeArg(f.From))
+		add("received_at >= ?", at(f.From))
 	}
 	if !f.To.IsZero() {
-		add("received_at < ?", s.timeArg(f.To))
+		add("received_at < ?", at(f.To))
 	}
 	if len(d.Types) > 0 {
 		ph := "?" + strings.Repeat(",?", len(d.Types)-1)
@@ -268,7 +266,7 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 		SELECT * FROM (SELECT ?, id, 0, ? FROM events WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY id LIMIT ?) WHERE true
 		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
 	}
-	res, err := s.sql.ExecContext(ctx, s.rebind(q), args...)
+	res, err := s.exec(ctx, (q), args...)
 	if err != nil {
 		return 0, fmt.Errorf("replay to destination %s: %w", d.ID, err)
 	}
@@ -279,8 +277,8 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 // RetryDestinationNow makes every event waiting for destination d (given up
 // or not) due now, with a fresh retry period.
 func (s *Store) RetryDestinationNow(ctx context.Context, d Destination) (int64, error) {
-	res, err := s.sql.ExecContext(ctx, s.rebind(`UPDATE destination_retries SET failed = FALSE, next_at = ?,
-		first_failed_at = NULL, attempts = 0 WHERE destination_id = ?`), s.timeArg(time.Now()), d.ID.String())
+	res, err := s.exec(ctx, (`UPDATE destination_retries SET failed = FALSE, next_at = ?,
+		first_failed_at = NULL, attempts = 0 WHERE destination_id = ?`), at(time.Now()), d.ID.String())
 	if err != nil {
 		return 0, fmt.Errorf("retry destination %s now: %w", d.ID, err)
 	}
@@ -302,21 +300,19 @@ type DestinationStats struct {
 func (s *Store) DestinationStats(ctx context.Context, d Destination) (DestinationStats, error) {
 	var st DestinationStats
 	var retrying, failed sql.NullInt64
-	err := s.sql.QueryRowContext(ctx, s.rebind(`SELECT SUM(CASE WHEN failed THEN 0 ELSE 1 END), SUM(CASE WHEN failed THEN 1 ELSE 0 END)
+	err := s.queryRow(ctx, (`SELECT SUM(CASE WHEN failed THEN 0 ELSE 1 END), SUM(CASE WHEN failed THEN 1 ELSE 0 END)
 		FROM destination_retries WHERE destination_id = ?`), d.ID.String()).Scan(&retrying, &failed)
 	if err != nil {
 		return st, fmt.Errorf("stats of destination %s: %w", d.ID, err)
 	}
 	st.Retrying, st.Failed = retrying.Int64, failed.Int64
-	var oldest nullTime
-	err = s.sql.QueryRowContext(ctx, s.rebind(`SELECT min(e.received_at) FROM destination_retries r
+	var oldest dbTime
+	err = s.queryRow(ctx, (`SELECT min(e.received_at) FROM destination_retries r
 		JOIN events e ON e.id = r.event_id WHERE r.destination_id = ? AND NOT r.failed`), d.ID.String()).Scan(&oldest)
 	if err != nil {
 		return st, fmt.Errorf("lag of destination %s: %w", d.ID, err)
 	}
-	if oldest.Valid {
-		st.OldestUndelivered = &oldest.Time
-	}
+	st.OldestUndelivered = oldest.ptr()
 	next, err := s.ReadFeed(ctx, d.WorkspaceID, d.Cursor, 1)
 	if err != nil {
 		return st, fmt.Errorf("lag of destination %s: %w", d.ID, err)
@@ -330,13 +326,13 @@ func (s *Store) DestinationStats(ctx context.Context, d Destination) (Destinatio
 
 // DestinationAttempts returns the newest attempts of destination id.
 func (s *Store) DestinationAttempts(ctx context.Context, id uuid.UUID, limit int) ([]DestinationAttempt, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind(`SELECT at, event_id, message_id, webhook_id, attempt, status, latency_ms,
+	rows, err := s.query(ctx, (`SELECT at, event_id, message_id, webhook_id, attempt, status, latency_ms,
 		outcome, reason, response FROM destination_attempts WHERE destination_id = ? ORDER BY id DESC LIMIT ?`), id.String(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("attempts of destination %s: %w", id, err)
 	}
 	var out []DestinationAttempt
-	err = scanAll(rows, func() error {
+	err = eachRow(rows, func() error {
 		var a DestinationAttempt
 		var at dbTime
 		var ms int64
@@ -357,9 +353,9 @@ func (s *Store) DestinationAttempts(ctx context.Context, id uuid.UUID, limit int
 // AddDestinationAttempt records one attempt made outside a worker (the
 // dashboard's test event).
 func (s *Store) AddDestinationAttempt(ctx context.Context, id uuid.UUID, a DestinationAttempt) error {
-	_, err := s.sql.ExecContext(ctx, s.rebind(`INSERT INTO destination_attempts (destination_id, at, event_id, message_id,
+	_, err := s.exec(ctx, (`INSERT INTO destination_attempts (destination_id, at, event_id, message_id,
 		webhook_id, attempt, status, latency_ms, outcome, reason, response) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
-		id.String(), s.timeArg(a.At), a.EventID, a.MessageID, a.WebhookID, a.Attempt, a.Status, a.Latency.Milliseconds(),
+		id.String(), at(a.At), a.EventID, a.MessageID, a.WebhookID, a.Attempt, a.Status, a.Latency.Milliseconds(),
 		a.Outcome, truncateUTF8(a.Reason, maxReasonBytes), truncateUTF8(a.Response, MaxAttemptResponse))
 	if err != nil {
 		return fmt.Errorf("record attempt of destination %s: %w", id, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // Destination is an HTTP endpoint a workspace's events are forwarded to.
@@ -78,10 +79,10 @@ func (s *Store) CreateDestination(ctx context.Context, nd NewDestination) (Desti
 		ID: uuid.New(), WorkspaceID: nd.WorkspaceID, Name: nd.Name, URL: nd.URL, Types: nd.Types,
 		Secret: nd.Secret, Cursor: head, CreatedAt: now,
 	}
-	_, err = s.sql.ExecContext(ctx, s.rebind(`INSERT INTO destinations (id, workspace_id, name, url, event_types, secret,
+	_, err = s.exec(ctx, (`INSERT INTO destinations (id, workspace_id, name, url, event_types, secret,
 		cursor_tx, cursor_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`),
 		d.ID.String(), d.WorkspaceID.String(), d.Name, d.URL, strings.Join(d.Types, ","), s.sealSecret(d.Secret),
-		head.Tx, head.ID, s.timeArg(now), s.timeArg(now))
+		head.Tx, head.ID, at(now), at(now))
 	if err != nil {
 		if IsDataError(err) {
 			return Destination{}, fmt.Errorf("create destination for workspace %s: %w", nd.WorkspaceID, ErrNotFound)
@@ -127,15 +128,15 @@ func (s *Store) DestinationByID(ctx context.Context, id uuid.UUID) (Destination,
 }
 
 func (s *Store) queryDestinations(ctx context.Context, where string, args ...any) ([]Destination, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+destinationColumns+" FROM destinations "+where), args...)
+	rows, err := s.query(ctx, ("SELECT " + destinationColumns + " FROM destinations " + where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list destinations: %w", err)
 	}
 	var out []Destination
-	err = scanAll(rows, func() error {
+	err = eachRow(rows, func() error {
 		var d Destination
 		var id, ws, types, secret, prev string
-		var prevExp nullTime
+		var prevExp dbTime
 		var created dbTime
 		if err := rows.Scan(&id, &ws, &d.Name, &d.URL, &types, &secret, &prev, &prevExp, &d.Paused, &d.PausedReason,
 			&d.Cursor.Tx, &d.Cursor.ID, &d.Delivered, &d.Failed, &created); err != nil {
@@ -157,9 +158,7 @@ func (s *Store) queryDestinations(ctx context.Context, where string, args ...any
 		if d.PreviousSecret, err = s.openSecret(prev); err != nil {
 			return fmt.Errorf("destination %s previous secret: %w", id, err)
 		}
-		if prevExp.Valid {
-			d.PreviousExpiresAt = &prevExp.Time
-		}
+		d.PreviousExpiresAt = prevExp.ptr()
 		d.CreatedAt = created.Time
 		out = append(out, d)
 		return nil
@@ -176,19 +175,18 @@ func (s *Store) SetDestinationPaused(ctx context.Context, ws, id uuid.UUID, paus
 	if !paused {
 		reason = ""
 	}
-	res, err := s.sql.ExecContext(ctx, s.rebind(
-		"UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
-		paused, truncateUTF8(reason, maxReasonBytes), s.timeArg(time.Now()), ws.String(), id.String())
+	res, err := s.exec(ctx, ("UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
+		paused, truncateUTF8(reason, maxReasonBytes), at(time.Now()), ws.String(), id.String())
 	return oneRow(res, err, "pause destination "+id.String())
 }
 
 // RotateDestinationSecret makes secret the current one; the old one keeps
 // signing beside it for grace.
 func (s *Store) RotateDestinationSecret(ctx context.Context, ws, id uuid.UUID, secret string, grace time.Duration) error {
-	return s.withSQLTx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		var old string
-		err := tx.QueryRowContext(ctx, s.rebind("SELECT secret FROM destinations WHERE workspace_id = ? AND id = ?"),
-			ws.String(), id.String()).Scan(&old)
+		err := tx.Raw(("SELECT secret FROM destinations WHERE workspace_id = ? AND id = ?"),
+			ws.String(), id.String()).Row().Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -196,9 +194,9 @@ func (s *Store) RotateDestinationSecret(ctx context.Context, ws, id uuid.UUID, s
 			return fmt.Errorf("rotate secret of destination %s: %w", id, err)
 		}
 		now := time.Now()
-		_, err = tx.ExecContext(ctx, s.rebind(`UPDATE destinations SET secret = ?, previous_secret = ?,
+		_, err = txExec(tx, (`UPDATE destinations SET secret = ?, previous_secret = ?,
 			previous_secret_expires_at = ?, updated_at = ? WHERE id = ?`),
-			s.sealSecret(secret), old, s.timeArg(now.Add(grace)), s.timeArg(now), id.String())
+			s.sealSecret(secret), old, at(now.Add(grace)), at(now), id.String())
 		if err != nil {
 			return fmt.Errorf("rotate secret of destination %s: %w", id, err)
 		}
@@ -208,7 +206,7 @@ func (s *Store) RotateDestinationSecret(ctx context.Context, ws, id uuid.UUID, s
 
 // DeleteDestination removes a destination with its retries and attempts.
 func (s *Store) DeleteDestination(ctx context.Context, ws, id uuid.UUID) error {
-	res, err := s.sql.ExecContext(ctx, s.rebind("DELETE FROM destinations WHERE workspace_id = ? AND id = ?"),
+	res, err := s.exec(ctx, ("DELETE FROM destinations WHERE workspace_id = ? AND id = ?"),
 		ws.String(), id.String())
 	return oneRow(res, err, "delete destination "+id.String())
 }
