@@ -38,6 +38,8 @@ type Config struct {
 	IngestInflight int64         // INGEST_INFLIGHT_BYTES: request bytes admitted at once
 	ShutdownGrace  time.Duration // SHUTDOWN_TIMEOUT
 	ReadTimeout    time.Duration // READ_TIMEOUT: longest a client may take to send one request
+	Profiles       bool          // PROFILES: on or off
+	ProfileMaxAnon int           // PROFILE_MAX_ANONYMOUS_IDS
 
 	DestinationConcurrency   int             // DESTINATION_CONCURRENCY: requests in flight per destination
 	DestinationTimeout       time.Duration   // DESTINATION_TIMEOUT: longest one delivery attempt may take
@@ -82,6 +84,8 @@ var Settings = []Setting{
 	{"DESTINATION_DENY_NETWORKS", "", "Comma-separated CIDRs destinations may not connect to, e.g. 10.0.0.0/8,192.168.0.0/16 (loopback and private networks are allowed by default). Checked on every connect."},
 	{"DESTINATION_ALLOW_METADATA", "false", "true lets destinations reach cloud metadata addresses (169.254.169.254, fd00:ec2::254 and the like), refused by default."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
+	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
+	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -158,6 +162,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
 		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
+		ProfileMaxAnon: integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
 
 		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
 		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),
@@ -176,6 +181,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	case "false", "0", "no":
 	default:
 		errs = append(errs, fmt.Errorf("DESTINATION_ALLOW_METADATA: %q must be true or false", v))
+	}
+	switch v := strings.ToLower(str("PROFILES", "on")); v {
+	case "on", "true", "1":
+		c.Profiles = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("PROFILES: %q must be on or off", v))
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
