@@ -31,12 +31,15 @@ type StoredEvent struct {
 	Raw         []byte
 }
 
-// EventByMessageID returns the stored event with that message id, or ErrNotFound.
+// EventByMessageID returns the stored event with that message id, or
+// ErrNotFound. Events are deduplicated per source, so several sources may
+// each hold one with the same id: this returns the first one stored (see
+// EventBySource for one source's copy).
 func (s *Store) EventByMessageID(ctx context.Context, ws uuid.UUID, messageID string) (StoredEvent, error) {
 	var e StoredEvent
 	var raw string
 	err := s.sql.QueryRowContext(ctx, s.rebind(
-		"SELECT message_id, type, event, user_id, anonymous_id, source, source_key, raw FROM events WHERE workspace_id = ? AND message_id = ?"),
+		"SELECT message_id, type, event, user_id, anonymous_id, source, source_key, raw FROM events WHERE workspace_id = ? AND message_id = ? ORDER BY id LIMIT 1"),
 		ws.String(), messageID).Scan(&e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID, &e.Source, &e.SourceKey, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StoredEvent{}, ErrNotFound
