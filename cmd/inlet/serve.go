@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/redact"
 	"io"
 	"log/slog"
 	"os"
@@ -112,8 +113,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	m := newMetrics(st)
 	ing := ingest.New(st, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
-		InflightBytes: cfg.IngestInflight,
-		Observer:      m,
+		InflightBytes: cfg.IngestInflight, ReadBytes: cfg.IngestRead,
+		Observer: m,
 	})
 	m.WatchQueue(ing.QueueDepth)
 	// Connection status: kept in memory on the request path, saved every few
@@ -132,7 +133,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	log.Info("inlet listening", "addr", srv.Addr(), "url", cfg.BaseURL,
+	log.Info("inlet listening", "addr", srv.Addr(), "url", redact.URL(cfg.BaseURL),
 		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)
 
 	<-ctx.Done()

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -37,6 +38,13 @@ type Config struct {
 	IngestInflight int64         // INGEST_INFLIGHT_BYTES: request bytes admitted at once
 	ShutdownGrace  time.Duration // SHUTDOWN_TIMEOUT
 	ReadTimeout    time.Duration // READ_TIMEOUT: longest a client may take to send one request
+	IngestRead     int64         // INGEST_READ_BYTES: body bytes being received and verified at once
+	// TrustedProxies (TRUSTED_PROXIES): peers whose X-Forwarded-For names
+	// the client; empty = the direct peer is the client.
+	TrustedProxies []netip.Prefix
+	// FirstElementMaxEvents (FIRST_ELEMENT_MAX_EVENTS): most events in an
+	// array signed only over element 0, where a workspace allows those.
+	FirstElementMaxEvents int
 }
 
 // Setting documents one variable for --help and the README.
@@ -67,6 +75,9 @@ var Settings = []Setting{
 	{"INGEST_INFLIGHT_BYTES", "8388608", "Webhook body bytes being read, parsed or committed at once; beyond that Inlet answers 503 at once instead of slowing every request down."},
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
+	{"INGEST_READ_BYTES", "8388608", "Request body bytes (webhook and Tracking API) held in memory while they arrive and before they are authenticated, all requests together; further requests wait their turn (up to INGEST_TIMEOUT), then get 503. Bounds what unauthenticated senders can make Inlet hold."},
+	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For is believed. The client address (sign-in throttle, access and delivery logs) is then the rightmost address not in these ranges; unset = the direct peer address, X-Forwarded-For ignored."},
+	{"FIRST_ELEMENT_MAX_EVENTS", "1000", "Most events in one array signed only over its element 0 (Segment's Webhooks (Actions) batching), for workspaces that accept those; Segment's default batch size is 1000. Larger arrays get 413."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
 }
 
@@ -144,12 +155,38 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
 		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
+		IngestRead:     int64(integer("INGEST_READ_BYTES", 8<<20, 64<<10)),
+		TrustedProxies: prefixes("TRUSTED_PROXIES", getenv, &errs),
+		// Segment's Webhooks (Actions) allows batches of up to 4000.
+		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// prefixes parses a comma-separated list of CIDRs or single addresses.
+func prefixes(name string, getenv func(string) string, errs *[]error) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(getenv(name), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: %q is not a CIDR such as 10.0.0.0/8 or an address", name, f))
+			continue
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out
 }
 
 func (c *Config) validate() []error {
