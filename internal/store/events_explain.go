@@ -12,7 +12,7 @@ import (
 // docs/events-performance.md, so the measured query cannot drift from the
 // served one.
 func (s *Store) ExplainListEvents(ctx context.Context, f EventFilter) (string, error) {
-	q, args, err := s.listEventsSQL(f)
+	q, args, err := listEventsSQL(f)
 	if err != nil {
 		return "", err
 	}
@@ -20,12 +20,13 @@ func (s *Store) ExplainListEvents(ctx context.Context, f EventFilter) (string, e
 	if s.dialect == SQLite {
 		prefix, cols = "EXPLAIN QUERY PLAN ", 4 // id, parent, notused, detail
 	}
-	rows, err := s.sql.QueryContext(ctx, prefix+q, args...)
+	rows, err := s.db.WithContext(ctx).Raw(prefix+q, args...).Rows()
 	if err != nil {
 		return "", fmt.Errorf("explain list events: %w", err)
 	}
+	defer rows.Close()
 	var out []string
-	err = scanAll(rows, func() error {
+	for rows.Next() {
 		vals := make([]any, cols)
 		var line string
 		for i := range vals {
@@ -33,20 +34,23 @@ func (s *Store) ExplainListEvents(ctx context.Context, f EventFilter) (string, e
 		}
 		vals[cols-1] = &line
 		if err := rows.Scan(vals...); err != nil {
-			return err
+			return "", fmt.Errorf("explain list events: %w", err)
 		}
 		out = append(out, line)
-		return nil
-	})
-	if err != nil {
+	}
+	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("explain list events: %w", err)
 	}
 	return strings.Join(out, "\n"), nil
 }
 
 // ListEventsSQL returns the query text ListEvents sends for f, for the
-// performance notes.
+// performance notes: GORM's rendering of it, with this dialect's bind
+// variables. Nothing is run.
 func (s *Store) ListEventsSQL(f EventFilter) (string, error) {
-	q, _, err := s.listEventsSQL(f)
-	return q, err
+	q, args, err := listEventsSQL(f)
+	if err != nil {
+		return "", err
+	}
+	return s.db.Raw(q, args...).Statement.SQL.String(), nil
 }

@@ -2,10 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // ErrFirstElementStored refuses a request signed only over its element 0
@@ -27,14 +28,17 @@ func (s *Store) InsertEventsFirstNew(ctx context.Context, events []NewEvent) ([]
 		return nil, nil
 	}
 	inserted := make(map[eventKey]bool, len(events))
-	err := s.withSQLTx(ctx, func(tx *sql.Tx) error {
-		if err := s.insertChunks(ctx, tx, events[:1], inserted); err != nil {
+	// Element 0 alone first, then the rest. On PostgreSQL, too, this goes
+	// through the multi-row INSERT rather than the unnest fast path: these
+	// requests are rare and each needs its own transaction anyway.
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := insertChunks(tx, events[:1], inserted); err != nil {
 			return err
 		}
 		if inserted[keyOf(&events[0])] {
-			return s.insertChunks(ctx, tx, events[1:], inserted)
+			return insertChunks(tx, events[1:], inserted)
 		}
-		all, err := s.allStored(ctx, tx, events[1:])
+		all, err := allStored(tx, events[1:])
 		if err != nil {
 			return err
 		}
@@ -50,7 +54,7 @@ func (s *Store) InsertEventsFirstNew(ctx context.Context, events []NewEvent) ([]
 }
 
 // allStored reports whether every event's key is already in the table.
-func (s *Store) allStored(ctx context.Context, tx *sql.Tx, events []NewEvent) (bool, error) {
+func allStored(tx *gorm.DB, events []NewEvent) (bool, error) {
 	want := make(map[eventKey]bool, len(events))
 	for i := range events {
 		want[keyOf(&events[i])] = true
@@ -72,7 +76,7 @@ func (s *Store) allStored(ctx context.Context, tx *sql.Tx, events []NewEvent) (b
 			args = append(args, k.ws.String(), k.mid, k.source, k.key)
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, s.rebind(q.String()), args...).Scan(&n); err != nil {
+		if err := tx.Raw(q.String(), args...).Row().Scan(&n); err != nil {
 			return false, fmt.Errorf("look up %d stored events: %w", len(chunk), err)
 		}
 		if n != len(chunk) {

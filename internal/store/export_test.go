@@ -22,14 +22,13 @@ func MigrateTo(ctx context.Context, s *Store, version int64) error {
 
 // ExecRaw runs a statement with ? placeholders on either store.
 func ExecRaw(ctx context.Context, s *Store, q string, args ...any) error {
-	_, err := s.sql.ExecContext(ctx, s.rebind(q), args...)
-	return err
+	return s.db.WithContext(ctx).Exec(q, args...).Error
 }
 
 // QueryString reads one text value.
 func QueryString(ctx context.Context, s *Store, q string, args ...any) (string, error) {
 	var v string
-	err := s.sql.QueryRowContext(ctx, s.rebind(q), args...).Scan(&v)
+	err := s.db.WithContext(ctx).Raw(q, args...).Row().Scan(&v)
 	return v, err
 }
 

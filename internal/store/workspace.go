@@ -19,13 +19,13 @@ type workspaceRow struct {
 	Name                    string
 	IsDefault               bool
 	Secret                  string
-	SecretSetAt             *time.Time
+	SecretSetAt             dbTime
 	SecretSetBy             string
 	PreviousSecret          string
-	PreviousSecretExpiresAt *time.Time
+	PreviousSecretExpiresAt dbTime
 	FirstElementSignatures  bool
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	CreatedAt               dbTime `gorm:"autoCreateTime:false"`
+	UpdatedAt               dbTime `gorm:"autoUpdateTime:false"`
 }
 
 func (workspaceRow) TableName() string { return "workspaces" }
@@ -86,9 +86,14 @@ func (s *Store) toWorkspace(r workspaceRow) (Workspace, error) {
 		return Workspace{}, fmt.Errorf("workspace %s previous secret: %w", r.ID, err)
 	}
 	return Workspace{
-		ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt, FirstElementSignatures: r.FirstElementSignatures,
-		Secret: SecretInfo{Current: cur, SetAt: r.SecretSetAt, SetBy: r.SecretSetBy, Previous: prev, PreviousExpiresAt: r.PreviousSecretExpiresAt},
+		ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time, FirstElementSignatures: r.FirstElementSignatures,
+		Secret: SecretInfo{Current: cur, SetAt: r.SecretSetAt.ptr(), SetBy: r.SecretSetBy, Previous: prev, PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr()},
 	}, nil
+}
+
+func newWorkspaceRow(name string, isDefault bool) workspaceRow {
+	now := at(time.Now())
+	return workspaceRow{ID: uuid.NewString(), Name: name, IsDefault: isDefault, CreatedAt: now, UpdatedAt: now}
 }
 
 // EnsureDefaultWorkspace creates the default workspace on first start and
@@ -98,7 +103,7 @@ func (s *Store) EnsureDefaultWorkspace(ctx context.Context) (Workspace, error) {
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return ws, err
 	}
-	row := workspaceRow{ID: uuid.NewString(), Name: "Default", IsDefault: true}
+	row := newWorkspaceRow("Default", true)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil && !isUniqueViolation(err) {
 		return Workspace{}, fmt.Errorf("create default workspace: %w", err)
 	}
@@ -151,7 +156,7 @@ func (s *Store) Workspaces(ctx context.Context) ([]Workspace, error) {
 // CreateWorkspace adds a named workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, name string) (Workspace, error) {
 	name = strings.TrimSpace(name)
-	row := workspaceRow{ID: uuid.NewString(), Name: name}
+	row := newWorkspaceRow(name, false)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return Workspace{}, fmt.Errorf("create workspace: %w", err)
 	}
@@ -176,12 +181,11 @@ func (s *Store) SetSecret(ctx context.Context, id uuid.UUID, secret, by string, 
 			return err
 		}
 		updates := map[string]any{
-			"secret": s.sealSecret(secret), "secret_set_at": now, "secret_set_by": by, "updated_at": now,
+			"secret": s.sealSecret(secret), "secret_set_at": at(now), "secret_set_by": by, "updated_at": at(now),
 		}
 		if cur != "" && cur != secret {
-			exp := now.Add(grace)
 			updates["previous_secret"] = row.Secret
-			updates["previous_secret_expires_at"] = exp
+			updates["previous_secret_expires_at"] = at(now.Add(grace))
 		}
 		if err := tx.Model(&workspaceRow{}).Where("id = ?", id.String()).Updates(updates).Error; err != nil {
 			return fmt.Errorf("save secret for workspace %s: %w", id, err)
@@ -193,7 +197,7 @@ func (s *Store) SetSecret(ctx context.Context, id uuid.UUID, secret, by string, 
 // RevokePreviousSecret ends the rotation grace period now.
 func (s *Store) RevokePreviousSecret(ctx context.Context, id uuid.UUID) error {
 	res := s.db.WithContext(ctx).Model(&workspaceRow{}).Where("id = ?", id.String()).
-		Updates(map[string]any{"previous_secret": "", "previous_secret_expires_at": nil, "updated_at": time.Now().UTC()})
+		Updates(map[string]any{"previous_secret": "", "previous_secret_expires_at": nil, "updated_at": at(time.Now())})
 	if res.Error != nil {
 		return fmt.Errorf("revoke previous secret of %s: %w", id, res.Error)
 	}
@@ -208,7 +212,7 @@ func (s *Store) RevokePreviousSecret(ctx context.Context, id uuid.UUID) error {
 func (s *Store) ClearSecret(ctx context.Context, id uuid.UUID) error {
 	res := s.db.WithContext(ctx).Model(&workspaceRow{}).Where("id = ?", id.String()).
 		Updates(map[string]any{"secret": "", "secret_set_at": nil, "secret_set_by": "",
-			"previous_secret": "", "previous_secret_expires_at": nil, "updated_at": time.Now().UTC()})
+			"previous_secret": "", "previous_secret_expires_at": nil, "updated_at": at(time.Now())})
 	if res.Error != nil {
 		return fmt.Errorf("clear secret of %s: %w", id, res.Error)
 	}

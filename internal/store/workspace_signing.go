@@ -12,7 +12,7 @@ import (
 // acceptance of JSON arrays whose X-Signature covers only element 0.
 func (s *Store) SetFirstElementSignatures(ctx context.Context, id uuid.UUID, on bool) error {
 	res := s.db.WithContext(ctx).Model(&workspaceRow{}).Where("id = ?", id.String()).
-		Updates(map[string]any{"first_element_signatures": on, "updated_at": time.Now().UTC()})
+		Updates(map[string]any{"first_element_signatures": on, "updated_at": at(time.Now())})
 	if res.Error != nil {
 		return fmt.Errorf("set element-0 signatures of %s: %w", id, res.Error)
 	}
