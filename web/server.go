@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/clientip"
 	"log/slog"
 	"net"
 	"net/http"
@@ -94,10 +95,21 @@ func New(d Deps) (*Server, error) {
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
+	// One client address for the throttle, the access log and the delivery
+	// log: X-Forwarded-For only from TRUSTED_PROXIES.
+	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
+	if s.metrics != nil {
+		// Route labels come from this table only (review item 3).
+		var patterns []string
+		for _, r := range s.echo.Routes() {
+			patterns = append(patterns, r.Path)
+		}
+		s.metrics.SetRoutes(patterns)
+	}
 	s.http = &http.Server{
 		Handler: s.echo,
 		// A sender that trickles headers or a body is cut off instead of

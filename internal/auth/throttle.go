@@ -65,7 +65,10 @@ func (t *Throttle) Begin(checks ...Check) (*Attempt, time.Duration) {
 			wait = d
 		}
 		f.at = trimBefore(f.at, now.Add(-t.Window))
-		if len(f.at)+f.pending >= c.Limit && wait < busyRetry {
+		// Not locked: attempts may run while failures plus attempts in
+		// progress stay under the limit; once a lock has expired, one at a
+		// time (its failure locks again, for longer).
+		if f.pending > 0 && len(f.at)+f.pending >= c.Limit && wait < busyRetry {
 			wait = busyRetry
 		}
 	}

@@ -247,7 +247,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 		return
 	}
 	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates,
-		"ms", time.Since(d.start).Milliseconds()}
+		"ms", time.Since(d.start).Milliseconds(), "ip", c.RealIP()}
 	if refused {
 		attrs = append(attrs, "status", code, "reason", reply.Message)
 	}
