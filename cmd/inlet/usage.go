@@ -25,6 +25,17 @@ Usage:
   inlet writekey list [--workspace ID]
                                  list a workspace's write keys (never the keys themselves)
   inlet writekey revoke KEY_ID   stop a write key for good
+  inlet token create [--workspace ID] [--name NAME] [--scope read|write]
+                                 make an /api/v1 token; prints only the token
+  inlet token list|revoke        list tokens (never the tokens themselves) / revoke TOKEN_ID
+  inlet export [--type T] [--event E] [--user U] [--from T] [--to T] [--gzip] [--workspace ID]
+                                 every matching event as NDJSON on stdout
+  inlet profiles rebuild [--workspace ID]
+                                 recompute every profile from the stored events
+  inlet user delete --user-id ID [--workspace ID] [--no-suppress]
+                                 erase a user: profile and every event of every identity
+  inlet user unsuppress --user-id ID [--workspace ID]
+                                 store an erased user's events again
   inlet healthcheck              exit 0 when the server on LISTEN_ADDR answers /healthz (Docker HEALTHCHECK)
   inlet version                  print the version
 

@@ -45,6 +45,8 @@ type Config struct {
 	// FirstElementMaxEvents (FIRST_ELEMENT_MAX_EVENTS): most events in an
 	// array signed only over element 0, where a workspace allows those.
 	FirstElementMaxEvents int
+	Profiles              bool // PROFILES: on or off
+	ProfileMaxAnon        int  // PROFILE_MAX_ANONYMOUS_IDS
 }
 
 // Setting documents one variable for --help and the README.
@@ -79,6 +81,8 @@ var Settings = []Setting{
 	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For is believed. The client address (sign-in throttle, access and delivery logs) is then the rightmost address not in these ranges; unset = the direct peer address, X-Forwarded-For ignored."},
 	{"FIRST_ELEMENT_MAX_EVENTS", "1000", "Most events in one array signed only over its element 0 (Segment's Webhooks (Actions) batching), for workspaces that accept those; Segment's default batch size is 1000. Larger arrays get 413."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
+	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
+	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -159,6 +163,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		TrustedProxies: prefixes("TRUSTED_PROXIES", getenv, &errs),
 		// Segment's Webhooks (Actions) allows batches of up to 4000.
 		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
+		ProfileMaxAnon:        integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
+	}
+	switch v := strings.ToLower(str("PROFILES", "on")); v {
+	case "on", "true", "1":
+		c.Profiles = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("PROFILES: %q must be on or off", v))
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
