@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"io"
 	"strings"
 
@@ -95,12 +96,15 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
+		if err := segment.ValidateSecret(secret); err != nil {
+			return fmt.Errorf("secret set: %w", err)
+		}
 		// Same rotation as the dashboard: the replaced secret keeps verifying
 		// for SECRET_ROTATION_GRACE so Segment's side can be changed afterwards.
 		if err := st.SetSecret(ctx, ws.ID, secret, "cli", cfg.SecretGrace); err != nil {
 			return fmt.Errorf("save secret: %w", err)
 		}
-		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, lastN(secret, 4))
+		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, segment.SecretTail(secret))
 		if ws.Secret.IsSet() && ws.Secret.Current != secret {
 			fmt.Fprintf(stdout, "the previous secret keeps verifying for %s\n", cfg.SecretGrace)
 		}
@@ -147,11 +151,4 @@ func readSecret(r io.Reader) (string, error) {
 		return "", errors.New("secret is longer than 1024 characters")
 	}
 	return secret, nil
-}
-
-func lastN(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }

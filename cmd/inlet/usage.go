@@ -25,6 +25,11 @@ Usage:
   inlet writekey list [--workspace ID]
                                  list a workspace's write keys (never the keys themselves)
   inlet writekey revoke KEY_ID   stop a write key for good
+  inlet destination create --url URL [--workspace ID] [--types track,identify,…] [--name NAME]
+                                 forward every event from now on to URL (Standard Webhooks signed);
+                                 prints only the signing secret
+  inlet destination list [--workspace ID]
+                                 list a workspace's destinations (never their secrets)
   inlet token create [--workspace ID] [--name NAME] [--scope read|write]
                                  make an /api/v1 token; prints only the token
   inlet token list|revoke        list tokens (never the tokens themselves) / revoke TOKEN_ID

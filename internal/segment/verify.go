@@ -30,10 +30,36 @@ func mac(secret, data []byte) []byte {
 	return h.Sum(nil)
 }
 
+// Signed says which bytes a verified X-Signature covered.
+type Signed int
+
+const (
+	// SignedWholeBody: the HMAC of the whole body (Segment's classic
+	// Webhooks destination, and arrays signed whole). Nothing in the body
+	// can have been added by someone without the secret.
+	SignedWholeBody Signed = iota + 1
+	// SignedFirstElement: the HMAC of the exact bytes of element 0 of a JSON
+	// array, which is what Segment's Webhooks (Actions) destination with
+	// batching sends. Only element 0 is authenticated: anyone holding one
+	// signed event (a captured delivery) can append events of their own, so
+	// callers must accept this only where the workspace has opted in.
+	SignedFirstElement
+)
+
+func (s Signed) String() string {
+	switch s {
+	case SignedWholeBody:
+		return "whole body"
+	case SignedFirstElement:
+		return "element 0 only"
+	default:
+		return "unsigned"
+	}
+}
+
 // Verify checks X-Signature for a body against one secret. It accepts the
 // HMAC of the whole body, or, when the body is a JSON array, the HMAC of the
-// exact bytes of element 0, because Segment's Webhooks (Actions) destination
-// with batching signs only the first element.
+// exact bytes of element 0 (see SignedFirstElement for what that proves).
 //
 // An empty secret never verifies: HMAC with an empty key is forgeable by
 // anyone, so a missing configuration must fail closed.
@@ -41,17 +67,25 @@ func Verify(secret, body []byte, signature string) error {
 	return VerifyAny([][]byte{secret}, body, signature)
 }
 
-// VerifyAny is Verify against several secrets, so a secret can be rotated
-// (current + previous) without dropping events. Empty secrets are skipped.
-// Every secret is compared, each in constant time; the loop does not stop at
-// the first match.
+// VerifyAny is Verify against several secrets. Callers that store what they
+// verified use Authenticate, which also says which bytes were signed.
 func VerifyAny(secrets [][]byte, body []byte, signature string) error {
+	_, err := Authenticate(secrets, body, signature)
+	return err
+}
+
+// Authenticate checks X-Signature against several secrets, so a secret can
+// be rotated (current + previous) without dropping events, and says which
+// bytes the signature covered. A whole-body match wins over an element-0
+// match. Empty secrets are skipped. Every secret is compared, each in
+// constant time; the loop does not stop at the first match.
+func Authenticate(secrets [][]byte, body []byte, signature string) (Signed, error) {
 	sig, err := decodeSignature(signature)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	first, hasFirst := firstElement(body)
-	matched := false
+	wholeMatched, elemMatched := false, false
 	for _, secret := range secrets {
 		if len(secret) == 0 {
 			continue
@@ -60,12 +94,17 @@ func VerifyAny(secrets [][]byte, body []byte, signature string) error {
 		// skipped by short-circuit evaluation.
 		whole := hmac.Equal(sig, mac(secret, body))
 		elem := hasFirst && hmac.Equal(sig, mac(secret, first))
-		matched = matched || whole || elem
+		wholeMatched = wholeMatched || whole
+		elemMatched = elemMatched || elem
 	}
-	if !matched {
-		return ErrSignatureMismatch
+	switch {
+	case wholeMatched:
+		return SignedWholeBody, nil
+	case elemMatched:
+		return SignedFirstElement, nil
+	default:
+		return 0, ErrSignatureMismatch
 	}
-	return nil
 }
 
 // decodeSignature accepts hex in either case with surrounding whitespace,

@@ -83,7 +83,9 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 			return nil, fmt.Errorf("read feed of %s: %w", ws, err)
 		}
 		q = "SELECT tx_id::text, " + cols + " FROM events WHERE workspace_id = ? AND (tx_id, id) > (?::text::xid8, ?)" +
-			" AND tx_id < ?::text::xid8 ORDER BY tx_id, id LIMIT ?"
+			// events.tx_id, not tx_id: a bare name would be the text output
+			// column, ordering "10" before "9" and sorting every row.
+			" AND tx_id < ?::text::xid8 ORDER BY events.tx_id, events.id LIMIT ?"
 		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, strconv.FormatInt(horizon, 10), limit}
 	} else {
 		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?"

@@ -18,7 +18,7 @@ func (s *Store) FeedTail(ctx context.Context, ws uuid.UUID) (FeedCursor, error) 
 	var tx string
 	q := "SELECT '0', id FROM events WHERE workspace_id = ? ORDER BY id DESC LIMIT 1"
 	if s.dialect == Postgres {
-		q = "SELECT tx_id::text, id FROM events WHERE workspace_id = ? ORDER BY tx_id DESC, id DESC LIMIT 1"
+		q = "SELECT tx_id::text, id FROM events WHERE workspace_id = ? ORDER BY events.tx_id DESC, events.id DESC LIMIT 1" // the xid8 column, not the text output
 	}
 	err := s.db.WithContext(ctx).Raw(q, ws.String()).Row().Scan(&tx, &c.ID)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"gorm.io/gorm"
 )
 
@@ -22,6 +23,7 @@ type workspaceRow struct {
 	SecretSetBy             string
 	PreviousSecret          string
 	PreviousSecretExpiresAt dbTime
+	FirstElementSignatures  bool
 	CreatedAt               dbTime `gorm:"autoCreateTime:false"`
 	UpdatedAt               dbTime `gorm:"autoUpdateTime:false"`
 }
@@ -35,6 +37,9 @@ type Workspace struct {
 	IsDefault bool
 	CreatedAt time.Time
 	Secret    SecretInfo
+	// FirstElementSignatures: the admin accepts arrays signed only over
+	// element 0 (Segment's Webhooks (Actions) destination with batching).
+	FirstElementSignatures bool
 }
 
 // SecretInfo carries the shared secrets. The plaintext is only for the
@@ -50,13 +55,9 @@ type SecretInfo struct {
 // IsSet reports whether a current secret is configured.
 func (s SecretInfo) IsSet() bool { return s.Current != "" }
 
-// Last4 is the tail the dashboard may show.
-func (s SecretInfo) Last4() string {
-	if len(s.Current) <= 4 {
-		return s.Current
-	}
-	return s.Current[len(s.Current)-4:]
-}
+// Last4 is the tail the dashboard may show: the last 4 characters, never
+// more than a quarter of the secret.
+func (s SecretInfo) Last4() string { return segment.SecretTail(s.Current) }
 
 // Valid returns the secrets that verify at now: the current one and, during
 // its grace period, the previous one.
@@ -85,7 +86,7 @@ func (s *Store) toWorkspace(r workspaceRow) (Workspace, error) {
 		return Workspace{}, fmt.Errorf("workspace %s previous secret: %w", r.ID, err)
 	}
 	return Workspace{
-		ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time,
+		ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time, FirstElementSignatures: r.FirstElementSignatures,
 		Secret: SecretInfo{Current: cur, SetAt: r.SecretSetAt.ptr(), SetBy: r.SecretSetBy, Previous: prev, PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr()},
 	}, nil
 }
@@ -234,11 +235,15 @@ func (s *Store) EncryptSecrets(ctx context.Context) (int, error) {
 		}
 		for _, r := range rows {
 			up := map[string]any{}
-			if r.Secret != "" && !strings.HasPrefix(r.Secret, encPrefix) {
-				up["secret"] = s.cipher.seal(r.Secret)
-			}
-			if r.PreviousSecret != "" && !strings.HasPrefix(r.PreviousSecret, encPrefix) {
-				up["previous_secret"] = s.cipher.seal(r.PreviousSecret)
+			for col, stored := range map[string]string{"secret": r.Secret, "previous_secret": r.PreviousSecret} {
+				if stored == "" || isSealed(stored) {
+					continue
+				}
+				plain, err := s.openSecret(stored)
+				if err != nil {
+					return err
+				}
+				up[col] = s.cipher.seal(plain)
 			}
 			if len(up) == 0 {
 				continue

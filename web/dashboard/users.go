@@ -267,7 +267,9 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 			return fmt.Errorf("profile timeline: %w", err)
 		}
 		for _, e := range page.Events {
-			p.Events = append(p.Events, eventRow(e))
+			row := eventRow(e)
+			row.WorkspaceID = ws.ID.String()
+			p.Events = append(p.Events, row)
 		}
 		if page.Older != nil && len(page.Events) > 0 {
 			p.OlderURL = templ.SafeURL(ref.url() + "?before=" + url.QueryEscape(page.Older.String()) + "#timeline-section")
