@@ -59,6 +59,7 @@ func (db atRest) cli(t *testing.T, key, stdin string, args ...string) string {
 		env[k] = v
 	}
 	var out bytes.Buffer
+	args = append(args, "--init") // the SQLite file is new in these tests
 	if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, io.Discard); err != nil {
 		t.Fatalf("inlet %s: %v", strings.Join(args, " "), err)
 	}

@@ -192,6 +192,14 @@ func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password stri
 		return err
 	}
 	if n > 0 {
+		if email != "" {
+			// The variables only ever create the first admin; saying so keeps an
+			// admin from believing a changed ADMIN_PASSWORD took effect.
+			log.Warn("ADMIN_EMAIL and ADMIN_PASSWORD are set but an admin already exists, so they are ignored; "+
+				"to change a password use `inlet admin reset-password --email "+store.NormalizeEmail(email)+"`, "+
+				"to add an admin `inlet admin create --email …`, then unset them",
+				"admin_email", store.NormalizeEmail(email))
+		}
 		return nil
 	}
 	if email == "" {
@@ -213,6 +221,9 @@ func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password stri
 	}
 	if created {
 		log.Info("created the first dashboard admin from ADMIN_EMAIL", "email", store.NormalizeEmail(email))
+	} else {
+		log.Warn("ADMIN_EMAIL and ADMIN_PASSWORD are set but another instance created an admin first, so they are ignored; "+
+			"an admin already exists: use `inlet admin reset-password --email "+store.NormalizeEmail(email)+"` to change a password")
 	}
 	return nil
 }
