@@ -222,8 +222,8 @@ func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password stri
 	if created {
 		log.Info("created the first dashboard admin from ADMIN_EMAIL", "email", store.NormalizeEmail(email))
 	} else {
-		log.Warn("ADMIN_EMAIL and ADMIN_PASSWORD are set but another instance created an admin first, so they are ignored; "+
-			"an admin already exists: use `inlet admin reset-password --email "+store.NormalizeEmail(email)+"` to change a password")
+		log.Warn("ADMIN_EMAIL and ADMIN_PASSWORD are set but another instance created an admin first, so they are ignored; " +
+			"an admin already exists: use `inlet admin reset-password --email " + store.NormalizeEmail(email) + "` to change a password")
 	}
 	return nil
 }
