@@ -46,13 +46,21 @@ func Verify(secret, body []byte, signature string) error {
 // Every secret is compared, each in constant time; the loop does not stop at
 // the first match.
 func VerifyAny(secrets [][]byte, body []byte, signature string) error {
+	_, err := VerifyWhich(secrets, body, signature)
+	return err
+}
+
+// VerifyWhich is VerifyAny that also says which secret verified (its index),
+// so the delivery log can show when Segment switched to a new secret. When
+// several match, the first listed wins. Timing does not depend on which.
+func VerifyWhich(secrets [][]byte, body []byte, signature string) (int, error) {
 	sig, err := decodeSignature(signature)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	first, hasFirst := firstElement(body)
-	matched := false
-	for _, secret := range secrets {
+	which := -1
+	for i, secret := range secrets {
 		if len(secret) == 0 {
 			continue
 		}
@@ -60,12 +68,14 @@ func VerifyAny(secrets [][]byte, body []byte, signature string) error {
 		// skipped by short-circuit evaluation.
 		whole := hmac.Equal(sig, mac(secret, body))
 		elem := hasFirst && hmac.Equal(sig, mac(secret, first))
-		matched = matched || whole || elem
+		if (whole || elem) && which < 0 {
+			which = i
+		}
 	}
-	if !matched {
-		return ErrSignatureMismatch
+	if which < 0 {
+		return -1, ErrSignatureMismatch
 	}
-	return nil
+	return which, nil
 }
 
 // decodeSignature accepts hex in either case with surrounding whitespace,

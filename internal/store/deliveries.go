@@ -21,6 +21,7 @@ type DeliveryAttempt struct {
 	Status      int
 	Accepted    int
 	Duplicates  int
+	Credential  string // which secret or write key verified it, e.g. "previous …a1b2"
 }
 
 // DeliveryMinute counts one minute's deliveries of one outcome. Saved rows
@@ -44,6 +45,9 @@ type DeliveryHistory struct {
 // maxReasonBytes bounds a stored reason; reasons can quote what a sender sent.
 const maxReasonBytes = 500
 
+// maxCredentialBytes bounds a stored credential label (a key name is in it).
+const maxCredentialBytes = 200
+
 // SaveDeliveries stores new attempts, adds minute counts, keeps only the
 // newest keepAttempts attempts of each workspace it touched and forgets
 // minutes before dropMinutesBefore, all in one transaction.
@@ -53,15 +57,15 @@ func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, 
 		for start := 0; start < len(attempts); start += 500 {
 			chunk := attempts[start:min(start+500, len(attempts))]
 			var b strings.Builder
-			b.WriteString("INSERT INTO delivery_attempts (workspace_id, at, source, outcome, reason, status, accepted, duplicates) VALUES ")
-			args := make([]any, 0, len(chunk)*8)
+			b.WriteString("INSERT INTO delivery_attempts (workspace_id, at, source, outcome, reason, status, accepted, duplicates, credential) VALUES ")
+			args := make([]any, 0, len(chunk)*9)
 			for i, a := range chunk {
 				if i > 0 {
 					b.WriteByte(',')
 				}
-				b.WriteString("(?,?,?,?,?,?,?,?)")
+				b.WriteString("(?,?,?,?,?,?,?,?,?)")
 				args = append(args, a.WorkspaceID.String(), s.timeArg(a.At), a.Source, a.Outcome,
-					truncateUTF8(a.Reason, maxReasonBytes), a.Status, a.Accepted, a.Duplicates)
+					truncateUTF8(a.Reason, maxReasonBytes), a.Status, a.Accepted, a.Duplicates, truncateUTF8(a.Credential, maxCredentialBytes))
 				touched[a.WorkspaceID] = true
 			}
 			if _, err := tx.ExecContext(ctx, s.rebind(b.String()), args...); err != nil {
@@ -103,7 +107,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, 
 // the minute counts since since, and when each workspace last stored an event.
 func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspace int) (DeliveryHistory, error) {
 	h := DeliveryHistory{LastEvent: map[uuid.UUID]time.Time{}}
-	rows, err := s.sql.QueryContext(ctx, s.rebind(`SELECT workspace_id, at, source, outcome, reason, status, accepted, duplicates FROM
+	rows, err := s.sql.QueryContext(ctx, s.rebind(`SELECT workspace_id, at, source, outcome, reason, status, accepted, duplicates, credential FROM
 		(SELECT *, row_number() OVER (PARTITION BY workspace_id ORDER BY at DESC, id DESC) AS n FROM delivery_attempts) r
 		WHERE n <= ? ORDER BY workspace_id, at DESC, id DESC`), perWorkspace)
 	if err != nil {
@@ -113,7 +117,7 @@ func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspac
 		var a DeliveryAttempt
 		var ws string
 		var at dbTime
-		if err := rows.Scan(&ws, &at, &a.Source, &a.Outcome, &a.Reason, &a.Status, &a.Accepted, &a.Duplicates); err != nil {
+		if err := rows.Scan(&ws, &at, &a.Source, &a.Outcome, &a.Reason, &a.Status, &a.Accepted, &a.Duplicates, &a.Credential); err != nil {
 			return err
 		}
 		a.At = at.Time
