@@ -24,6 +24,23 @@ type Event struct {
 	// the item re-encoded with the top-level context/integrations/sentAt
 	// merged in. It never aliases the body passed to Parse.
 	Raw []byte
+	// MessageIDDerived is true when the event had no messageId and Parse
+	// derived one from its bytes (see AssignMessageIDs).
+	MessageIDDerived bool
+}
+
+// AssignMessageIDs gives every event that came without a messageId a fresh
+// one from newID (prefixed "inlet-"), as Segment's Tracking API does when it
+// receives such an event: two identical requests are two events. The
+// webhook does not call it: Segment always sends a messageId there, and a
+// retried body must keep deduplicating.
+func AssignMessageIDs(events []Event, newID func() string) {
+	for i := range events {
+		if events[i].MessageIDDerived {
+			events[i].MessageID = derivedIDPrefix + newID()
+			events[i].MessageIDDerived = false
+		}
+	}
 }
 
 // MaxMessageIDLen is the longest messageId accepted, in runes.
