@@ -56,8 +56,10 @@ func TestCaseInsensitiveFiltersUseTheirIndexesOnSQLite(t *testing.T) {
 	for _, f := range []store.EventFilter{{Event: "x"}, {User: "u"}, {Event: "x", User: "u"}} {
 		f.WorkspaceID = def.ID
 		for name, explain := range map[string]func() (string, error){
-			"list":  func() (string, error) { return st.ExplainListEvents(context.Background(), f) },
-			"count": func() (string, error) { return st.ExplainCountMatchingEvents(context.Background(), f, store.EventCountCap) },
+			"list": func() (string, error) { return st.ExplainListEvents(context.Background(), f) },
+			"count": func() (string, error) {
+				return st.ExplainCountMatchingEvents(context.Background(), f, store.EventCountCap)
+			},
 		} {
 			plan, err := explain()
 			if err != nil {
