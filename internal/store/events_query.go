@@ -232,6 +232,12 @@ func (s *Store) listEventsSQL(f EventFilter) (string, []any, error) {
 	branch := func(col string) string {
 		return "SELECT id FROM (SELECT id FROM events WHERE " + where + " AND lower(" + col + ") = lower(?) ORDER BY " + order + lim + ")"
 	}
+	if f.countUpTo > 0 {
+		// Counting needs the ids only: the union itself, no row fetched twice.
+		q := branch("user_id") + " u UNION " + branch("anonymous_id") + " a"
+		all := append(append(append([]any{}, args...), f.User), args...)
+		return s.rebind(q), append(all, f.User), nil
+	}
 	q := "SELECT " + cols + " FROM events WHERE id IN (" +
 		branch("user_id") + " u UNION " + branch("anonymous_id") + " a) ORDER BY " + order + lim
 	all := make([]any, 0, 2*len(args)+2)
