@@ -120,9 +120,10 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err := st.SetSecret(ctx, ws.ID, secret, "cli", cfg.SecretGrace); err != nil {
 			return fmt.Errorf("save secret: %w", err)
 		}
-		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, lastN(secret, 4))
+		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, store.SecretTail(secret))
 		if ws.Secret.IsSet() && ws.Secret.Current != secret {
-			fmt.Fprintf(stdout, "the previous secret keeps verifying for %s\n", cfg.SecretGrace)
+			fmt.Fprintf(stdout, "the secret it replaces keeps verifying for %s (at most %d secrets verify at once; the oldest previous one is dropped first)\n",
+				cfg.SecretGrace, store.MaxSecrets)
 		}
 		return nil
 	case "encrypt":
@@ -167,11 +168,4 @@ func readSecret(r io.Reader) (string, error) {
 		return "", errors.New("secret is longer than 1024 characters")
 	}
 	return secret, nil
-}
-
-func lastN(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }
