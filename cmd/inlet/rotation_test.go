@@ -16,8 +16,7 @@ func TestSecretSavedTwiceWithinGraceKeepsTheFirstVerifying(t *testing.T) {
 		"sqlite":   func(t *testing.T) map[string]string { return map[string]string{"DATA_DIR": t.TempDir()} },
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := env(t)
-			e["LOG_LEVEL"] = "error"
+			e := env(t) // LOG_LEVEL stays unset: startServe waits for the info line "inlet listening"
 			for i, secret := range []string{fixtureSecret, "second-secret-0123456789abcdef", "third-secret-0123456789abcdef"} {
 				args := []string{"secret", "set"}
 				if i == 0 {
