@@ -10,19 +10,22 @@ run:
 # Every test, with the race detector. Needs PostgreSQL for most packages
 # (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
 # without it those tests skip and say so, except under CI=true where they fail.
-# The second run repeats the suite on the embedded SQLite store.
+# The second run repeats the suite on the embedded SQLite store, also with
+# the race detector.
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
-	INLET_TEST_STORE=sqlite $(GO) test -count=1 -timeout 15m ./...
+	INLET_TEST_STORE=sqlite $(GO) test -race -count=1 -timeout 15m ./...
 
 # The long fault tests (kill -9, database outage, overload, shutdown).
 test-reliability:
 	INLET_RELIABILITY=1 $(GO) test -race -count=1 -timeout 20m ./test/reliability/...
 
-# Formatting, vet and generated code that matches its source.
+# Formatting (Go and templ), vet and generated code that matches its source.
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) fmt templates
+	@git diff --exit-code -- 'templates/*.templ' || { echo "templ fmt changed templates/*.templ: commit the formatted files"; exit 1; }
 	$(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate
 	@git diff --exit-code -- templates || { echo "templ generate changed templates/*_templ.go: commit the regenerated files"; exit 1; }
 

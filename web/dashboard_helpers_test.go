@@ -18,7 +18,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 	"github.com/inlet-dev/inlet/web"
-	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -40,12 +39,16 @@ type dashServer struct {
 type dashOptions struct {
 	env     map[string]string
 	clock   func() time.Time
-	noAdmin bool // start with no admin account, as a fresh install does
+	noAdmin bool         // start with no admin account, as a fresh install does
+	st      *store.Store // the store to serve; a fresh test database when nil
 }
 
 func startDashboard(t *testing.T, o dashOptions) *dashServer {
 	t.Helper()
-	st := testdb.Open(t)
+	st := o.st
+	if st == nil {
+		st = testdb.Open(t)
+	}
 	env := map[string]string{"BASE_URL": "http://inlet.test"}
 	for k, v := range o.env {
 		env[k] = v
@@ -55,11 +58,8 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 		t.Fatalf("config: %v", err)
 	}
 	ctx := context.Background()
-	// The cheapest bcrypt cost: sign-ins are many here and bcrypt under -race is slow.
-	a, err := auth.New(ctx, st, auth.Options{SessionKey: cfg.SessionKey, Secure: cfg.SecureCookies(), PasswordCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatalf("auth: %v", err)
-	}
+	deps := serverDeps(t, cfg, st, testLogger(t))
+	a := deps.Auth
 	if o.clock != nil {
 		a.SetClock(o.clock)
 	}
@@ -68,7 +68,7 @@ func startDashboard(t *testing.T, o dashOptions) *dashServer {
 			t.Fatalf("create admin: %v", err)
 		}
 	}
-	srv, _ := openTestServer(t, web.Deps{Config: cfg, Store: st, Auth: a, Logger: testLogger(t)}, st, ingest.Options{})
+	srv, _ := openTestServer(t, deps, st, ingest.Options{})
 	d := &dashServer{t: t, st: st, srv: srv, auth: a, url: "http://" + srv.Addr()}
 	d.c = d.newBrowser()
 	return d

@@ -5,12 +5,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
 // healthz says the process is up; it never touches the database so an
 // orchestrator does not restart Inlet because PostgreSQL is down.
-func (s *Server) healthz(c echo.Context) error {
+func healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -18,15 +19,15 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.deps.Store.Ping(ctx); err != nil {
-		return writeJSONError(c, unavailable("database unreachable", 5))
+	if err := s.store.Ping(ctx); err != nil {
+		return &apperr.Error{Code: apperr.Unavailable, Msg: "database unreachable", RetryAfter: 5, Err: err}
 	}
-	pending, err := s.deps.Store.HasPendingMigrations(ctx)
+	pending, err := s.store.HasPendingMigrations(ctx)
 	if err != nil {
-		return writeJSONError(c, unavailable("cannot read migration state", 5))
+		return &apperr.Error{Code: apperr.Unavailable, Msg: "cannot read migration state", RetryAfter: 5, Err: err}
 	}
 	if pending {
-		return writeJSONError(c, unavailable("migrations pending: run `inlet migrate up`", 30))
+		return apperr.TryLater("migrations pending: run `inlet migrate up`", 30)
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(s.deps.Store.Dialect())})
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(s.store.Dialect())})
 }

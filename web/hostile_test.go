@@ -13,7 +13,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
-	"github.com/inlet-dev/inlet/web"
 )
 
 // startHostileServer is a real server on PostgreSQL with room for the
@@ -26,8 +25,7 @@ func startHostileServer(t *testing.T, wait time.Duration) *hookServer {
 	if wait == 0 {
 		wait = cfg.IngestTimeout
 	}
-	srv, _ := openTestServer(t, web.Deps{Config: cfg, Store: st, Logger: slog.New(slog.DiscardHandler)},
-		st, ingest.Options{Timeout: wait})
+	srv, _ := openTestServer(t, serverDeps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +122,10 @@ func TestHostileHundredThousandEvents(t *testing.T) {
 	// longer under -race on a busy one, so this test lets the request wait:
 	// it is about the body (parsed, stored exactly, no 5xx or hang), while
 	// the 503-in-time promise is the outage and overload tests' subject.
+	if testdb.SlowStore() {
+		// ~2.5 ms an event there: over four minutes for this one request.
+		t.Skip("100k events on SQLite under the race detector take minutes: make test runs this on PostgreSQL; for SQLite run INLET_TEST_STORE=sqlite go test -run HundredThousand ./web without -race")
+	}
 	h := startHostileServer(t, time.Minute)
 	var b bytes.Buffer
 	b.WriteByte('[')

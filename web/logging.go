@@ -1,39 +1,22 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/reqlog"
 	"github.com/inlet-dev/inlet/static"
 	"github.com/labstack/echo/v4"
 )
-
-type loggerKey struct{}
-
-// LoggerFrom returns the logger of the request ctx belongs to, carrying its
-// request_id, so code below the handlers logs lines that can be tied to the
-// request; outside a request it is slog.Default().
-func LoggerFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
-	}
-	return slog.Default()
-}
-
-const selfLoggedKey = "inlet.self_logged"
 
 // selfLogging marks a route whose handler writes its own line per request
 // (workspace, outcome, count): an access line would only double it. As route
 // middleware it runs only when that handler does, so a 405, or a CORS
 // preflight answered by group middleware, still gets its access line.
-func selfLogging(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Set(selfLoggedKey, true)
-		return next(c)
-	}
-}
+var selfLogging = mark("inlet.self_logged")
+
+func selfLogged(c echo.Context) bool { return marked(c, "inlet.self_logged") }
 
 // quietRoutes are polled by orchestrators and scrapers every few seconds:
 // their lines go to debug so they do not bury everything else.
@@ -47,7 +30,7 @@ func (s *Server) requestLogging(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		req := c.Request()
 		log := s.log.With("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		req = req.WithContext(context.WithValue(req.Context(), loggerKey{}, log))
+		req = req.WithContext(reqlog.With(req.Context(), log))
 		c.SetRequest(req)
 
 		if err := next(c); err != nil {
@@ -63,7 +46,7 @@ func (s *Server) requestLogging(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.metrics != nil {
 			s.metrics.ObserveHTTP(route, req.Method, status, took)
 		}
-		if self, _ := c.Get(selfLoggedKey).(bool); self {
+		if selfLogged(c) {
 			return nil
 		}
 		level := slog.LevelInfo

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
 
@@ -83,11 +82,13 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	}
 	fams := scrape(t, body)
 
-	// The pool figures carry the store's dialect; its default pool size differs.
-	db, maxOpen := string(st.Dialect()), 16.0
-	if st.Dialect() == store.SQLite {
-		maxOpen = 4
+	// The pool figures carry the store's dialect and are the pool's own:
+	// a bounded pool, with the connections the deliveries above opened.
+	db, pool := string(st.Dialect()), st.PoolStats()
+	if pool.MaxOpenConnections <= 0 {
+		t.Fatalf("the store's pool is unbounded (%d): the figure below would prove nothing", pool.MaxOpenConnections)
 	}
+	maxOpen := float64(pool.MaxOpenConnections)
 	want := []struct {
 		name   string
 		labels []string
@@ -109,8 +110,12 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		{"inlet_build_info", []string{"version", "test-version"}, 1, true},
 		{"go_sql_max_open_connections", []string{"db_name", db}, maxOpen, true},
 		{"go_sql_open_connections", []string{"db_name", db}, 1, false},
+		{"go_sql_wait_count_total", []string{"db_name", db}, 0, false},
 		{"go_goroutines", nil, 1, false},
 		{"process_resident_memory_bytes", nil, 1, false},
+	}
+	if open, _ := sample(fams, "go_sql_open_connections", "db_name", db); open > maxOpen {
+		t.Errorf("go_sql_open_connections = %v, more than the pool's limit %v", open, maxOpen)
 	}
 	for _, w := range want {
 		v, ok := sample(fams, w.name, w.labels...)

@@ -11,7 +11,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
-	"github.com/inlet-dev/inlet/web"
 )
 
 // opsServer is a real server wired the way serve.go wires it for operations:
@@ -29,8 +28,9 @@ func startOpsServer(t *testing.T, st *store.Store, env map[string]string, logw i
 	}
 	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := metrics.New("test-version")
-	srv, ing := openTestServer(t, web.Deps{Config: cfg, Store: st, Logger: log, Metrics: m, Attempts: status.Multi{m}},
-		st, ingest.Options{Observer: m})
+	deps := serverDeps(t, cfg, st, log)
+	deps.Metrics, deps.Attempts = m, status.Multi{deps.Status, m}
+	srv, ing := openTestServer(t, deps, st, ingest.Options{Observer: m})
 	m.WatchQueue(ing.QueueDepth)
 	m.WatchDB(string(st.Dialect()), st.PoolStats)
 	ws, err := st.DefaultWorkspace(context.Background())

@@ -4,13 +4,16 @@ import (
 	"net/http"
 
 	"github.com/inlet-dev/inlet/static"
+	"github.com/inlet-dev/inlet/web/trackingapi"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// routes lists every route. The public webhook group has no session, no CSRF
-// and no access log line of its own (the handler logs one line per delivery);
-// the dashboard group adds sessions, CSRF and security headers.
+// routes lists every route of every surface. The public webhook and /v1
+// have no session, no CSRF and no access log line of their own (their
+// handlers log one line per delivery); the pages for people add security
+// headers, sessions, CSRF and HTML error pages. Errors from every route are
+// answered by handleError (errors.go).
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
@@ -18,49 +21,55 @@ func (s *Server) routes() {
 		Generator: newRequestID,
 	}))
 	e.Use(s.requestLogging) // request-scoped logger, access line, HTTP metrics
-	e.Use(s.recoverPanics)
+	e.Use(recoverPanics)
 
-	e.GET("/healthz", s.healthz)
+	e.GET("/healthz", healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsShow)
 
+	// Segment's Webhooks destination (web/webhook).
 	hook := e.Group("/api/public/webhooks")
-	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhookSegment, selfLogging)
+	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhook.Segment, selfLogging)
 
-	// Segment's HTTP Tracking API for apps and libraries: write-key auth, and
-	// CORS for any origin without credentials (analytics.js in browsers).
-	api := s.newTrackingAPI()
-	v1 := e.Group("/v1", trackingCORS)
+	// Segment's HTTP Tracking API for apps and libraries (web/trackingapi):
+	// write-key auth, and CORS for any origin without credentials
+	// (analytics.js in browsers).
+	v1 := e.Group("/v1", trackingapi.CORS)
 	for _, r := range []struct{ path, kind string }{
 		{"/batch", ""}, {"/b", ""}, {"/track", "track"}, {"/t", "track"},
 		{"/identify", "identify"}, {"/i", "identify"}, {"/page", "page"}, {"/p", "page"},
 		{"/screen", "screen"}, {"/s", "screen"}, {"/group", "group"}, {"/g", "group"},
 		{"/alias", "alias"}, {"/a", "alias"},
 	} {
-		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, api.handler(r.kind), selfLogging)
+		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, s.tracking.Handle(r.kind), selfLogging)
 	}
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 
-	// Pages for people: security headers and sessions everywhere; sign-in has
-	// its own CSRF cookie because there is no session yet.
-	page := []echo.MiddlewareFunc{s.pageHeaders, s.loadSession}
-	e.GET("/", s.rootRedirect)
-	e.GET("/login", s.loginShow, page...)
-	e.POST("/login", s.loginSubmit, page...)
-	e.POST("/logout", s.logout, page...) // checks its CSRF token itself: signed out already is fine
+	// Pages for people (web/dashboard): HTML errors, security headers and
+	// sessions everywhere; sign-in has its own CSRF cookie because there is
+	// no session yet.
+	d := s.dashboard
+	page := []echo.MiddlewareFunc{htmlErrors, d.PageHeaders, d.LoadSession}
+	e.GET("/", d.RootRedirect)
+	e.GET("/login", d.LoginShow, page...)
+	e.POST("/login", d.LoginSubmit, page...)
+	e.POST("/logout", d.Logout, page...) // checks its CSRF token itself: signed out already is fine
 
-	dash := e.Group("/dashboard", s.pageHeaders, s.loadSession, s.requireAdmin, s.checkCSRF)
-	dash.GET("", s.rootRedirect)
-	dash.GET("/settings", s.settingsShow)
-	dash.GET("/status.json", s.statusJSON)
-	dash.GET("/events", s.eventsList)
-	dash.POST("/settings/secret", s.secretSave)
-	dash.POST("/settings/secret/revoke-previous", s.secretRevokePrevious)
-	dash.POST("/settings/secret/clear", s.secretClear)
-	dash.POST("/settings/test-event", s.testEventSend)
-	dash.POST("/workspaces", s.workspaceCreate)
-	dash.POST("/settings/writekeys", api.keyCreate)
-	dash.POST("/settings/writekeys/:id/revoke", api.keyRevoke)
+	dash := e.Group("/dashboard", append(page, d.RequireAdmin, d.CheckCSRF)...)
+	dash.GET("", d.RootRedirect)
+	dash.GET("/settings", d.SettingsShow)
+	dash.GET("/events", d.EventsList)
+	dash.POST("/settings/secret", d.SecretSave)
+	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
+	dash.POST("/settings/secret/clear", d.SecretClear)
+	dash.POST("/settings/test-event", d.TestEventSend)
+	dash.POST("/workspaces", d.WorkspaceCreate)
+	dash.POST("/settings/writekeys", d.WriteKeyCreate)
+	dash.POST("/settings/writekeys/:id/revoke", d.WriteKeyRevoke)
+
+	// The connection status for the settings page's script: the dashboard's
+	// session, but JSON errors, so it sits outside the group of pages.
+	e.GET("/dashboard/status.json", d.StatusJSON, d.PageHeaders, d.LoadSession, d.RequireAdmin)
 }

@@ -1,5 +1,7 @@
-// Package web is the one Echo server: the public webhook and the dashboard,
-// each its own route group with its own middleware (see routes.go).
+// Package web is the one Echo server. The surfaces live in rooms of their
+// own (web/webhook, web/trackingapi, web/dashboard); this package wires them,
+// lists every route in routes.go, and owns what they share: middleware, the
+// one error mapping (errors.go), logging, health and the metrics endpoint.
 package web
 
 import (
@@ -9,80 +11,89 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/web/dashboard"
+	"github.com/inlet-dev/inlet/web/trackingapi"
+	"github.com/inlet-dev/inlet/web/webhook"
 	"github.com/labstack/echo/v4"
 )
 
-// Deps are what the server is wired from in main (and in tests).
+// Deps are what the server is wired from in main (and in tests). Every
+// field is required: each surface gets exactly the parts it uses.
 type Deps struct {
 	Config   *config.Config
 	Store    *store.Store
 	Ingester *ingest.Ingester
 	Logger   *slog.Logger
-	Attempts AttemptRecorder // optional; records webhook deliveries for the dashboard
-	Auth     *auth.Service   // optional; built from Config and Store when nil
-	// Metrics is optional; GET /metrics answers 404 without it.
-	Metrics *metrics.Metrics
-	// Status answers the connection status on the settings page; optional
-	// (memory only, fed by the webhook, when nil).
-	Status *status.Aggregator
+	Auth     *auth.Service      // admins and sessions, for the dashboard
+	Status   *status.Aggregator // the connection status the settings page shows
+	Attempts status.Recorder    // where webhook and /v1 deliveries are recorded (Status, metrics, or both)
+	Metrics  *metrics.Metrics   // served at GET /metrics; it also counts every request
 }
 
-// Server owns the Echo instance and the listener.
+// Server owns the Echo instance, the listener and the surfaces it routes to.
 type Server struct {
-	deps     Deps
-	echo     *echo.Echo
-	http     *http.Server
-	ln       net.Listener
-	secrets  *secretCache
-	attempts AttemptRecorder
-	log      *slog.Logger
-	auth     *auth.Service
-	metrics  *metrics.Metrics
-	status   *status.Aggregator
+	config  *config.Config
+	store   *store.Store
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	echo    *echo.Echo
+	http    *http.Server
+	ln      net.Listener
+
+	// The credential caches the surfaces read and the dashboard invalidates.
+	workspaces *credcache.Workspaces
+	writeKeys  *credcache.WriteKeys
+
+	webhook   *webhook.Handler
+	tracking  *trackingapi.Handler
+	dashboard *dashboard.Handler
 }
 
-// New builds the server and its routes; it does not listen yet.
+// credTTL is how long a cached secret or write key is trusted: a change
+// made by another instance or the CLI is seen within it.
+const credTTL = 5 * time.Second
+
+// New builds the server, its surfaces and routes; it does not listen yet.
 func New(d Deps) (*Server, error) {
-	if d.Config == nil || d.Store == nil || d.Ingester == nil {
-		return nil, errors.New("web: Config, Store and Ingester are required")
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Config": d.Config != nil, "Store": d.Store != nil, "Ingester": d.Ingester != nil, "Logger": d.Logger != nil,
+		"Auth": d.Auth != nil, "Status": d.Status != nil, "Attempts": d.Attempts != nil, "Metrics": d.Metrics != nil,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
 	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("web: Deps without %s", strings.Join(missing, ", "))
 	}
 	s := &Server{
-		deps:     d,
-		echo:     echo.New(),
-		secrets:  newSecretCache(d.Store, 5*time.Second),
-		attempts: d.Attempts,
-		log:      d.Logger,
-		metrics:  d.Metrics,
+		config:     d.Config,
+		store:      d.Store,
+		log:        d.Logger,
+		metrics:    d.Metrics,
+		echo:       echo.New(),
+		workspaces: credcache.NewWorkspaces(d.Store, credTTL),
+		writeKeys:  credcache.NewWriteKeys(d.Store, credTTL, d.Logger),
 	}
-	if s.status = d.Status; s.status == nil {
-		s.status = status.NewAggregator(nil, status.Options{Logger: d.Logger})
-		if s.attempts == nil {
-			s.attempts = s.status
-		}
-	}
-	if s.attempts == nil {
-		s.attempts = status.Discard{}
-	}
-	if s.auth = d.Auth; s.auth == nil {
-		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a, err := auth.New(actx, d.Store, auth.Options{SessionKey: d.Config.SessionKey, Secure: d.Config.SecureCookies()})
-		if err != nil {
-			return nil, fmt.Errorf("web: %w", err)
-		}
-		s.auth = a
-	}
+	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
+		MaxBodyBytes: d.Config.MaxBodyBytes}
+	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
+	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
+		Workspaces: s.workspaces, WriteKeys: s.writeKeys,
+		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
@@ -145,4 +156,4 @@ func (s *Server) Close(ctx context.Context) error {
 
 // InvalidateWorkspace drops cached secrets after a settings change so the
 // verifier sees the new secret at once.
-func (s *Server) InvalidateWorkspace() { s.secrets.invalidate() }
+func (s *Server) InvalidateWorkspace() { s.workspaces.Invalidate() }

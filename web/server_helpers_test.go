@@ -2,12 +2,18 @@ package web_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/metrics"
+	"github.com/inlet-dev/inlet/internal/status"
+	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // mustConfig loads a configuration from a map, as the environment would give it.
@@ -18,6 +24,21 @@ func mustConfig(t *testing.T, env map[string]string) *config.Config {
 		t.Fatalf("config: %v", err)
 	}
 	return cfg
+}
+
+// serverDeps is every dependency of a server over st, wired as serve.go
+// wires them: one aggregator records the deliveries and shows them on the
+// settings page. Tests replace what they watch (Attempts, Metrics, Logger)
+// and leave Ingester to openTestServer.
+func serverDeps(t *testing.T, cfg *config.Config, st *store.Store, log *slog.Logger) web.Deps {
+	t.Helper()
+	// The cheapest bcrypt cost: sign-ins are many here and bcrypt under -race is slow.
+	a, err := auth.New(context.Background(), st, auth.Options{SessionKey: cfg.SessionKey, Secure: cfg.SecureCookies(), PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatalf("auth: %v", err)
+	}
+	deliveries := status.NewAggregator(nil, status.Options{Logger: log})
+	return web.Deps{Config: cfg, Store: st, Logger: log, Auth: a, Status: deliveries, Attempts: deliveries, Metrics: metrics.New("test")}
 }
 
 // openTestServer builds the real server from deps, with an ingester over ins

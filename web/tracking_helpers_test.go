@@ -15,6 +15,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/testdb"
 	"github.com/inlet-dev/inlet/web"
 )
 
@@ -51,7 +52,7 @@ func (l *apiAttempts) all() []status.Attempt {
 
 func startAPIServer(t *testing.T, st *store.Store) *apiServer {
 	t.Helper()
-	return startAPIServerWith(t, st, st, ingest.Options{Timeout: 2 * time.Second})
+	return startAPIServerWith(t, st, st, ingest.Options{Timeout: testdb.Patience(2 * time.Second)})
 }
 
 // startAPIServerWith lets a test size the ingester and put something in
@@ -59,7 +60,9 @@ func startAPIServer(t *testing.T, st *store.Store) *apiServer {
 func startAPIServerWith(t *testing.T, st *store.Store, ins ingest.Inserter, opts ingest.Options) *apiServer {
 	t.Helper()
 	rec := &apiAttempts{}
-	srv, ing := openTestServer(t, web.Deps{Config: mustConfig(t, nil), Store: st, Attempts: rec}, ins, opts)
+	deps := serverDeps(t, mustConfig(t, nil), st, testLogger(t))
+	deps.Attempts = rec
+	srv, ing := openTestServer(t, deps, ins, opts)
 	ctx := context.Background()
 	ws, err := st.DefaultWorkspace(ctx)
 	if err != nil {

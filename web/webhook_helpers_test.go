@@ -31,7 +31,7 @@ type hookServer struct {
 
 func startHookServer(t *testing.T, st *store.Store, env map[string]string) *hookServer {
 	t.Helper()
-	srv, _ := openTestServer(t, web.Deps{Config: mustConfig(t, env), Store: st}, st, ingest.Options{})
+	srv, _ := openTestServer(t, serverDeps(t, mustConfig(t, env), st, testLogger(t)), st, ingest.Options{})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatalf("default workspace: %v", err)

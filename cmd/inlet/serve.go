@@ -123,7 +123,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	// seconds and at shutdown, reloaded here so a restart keeps it.
 	deliveries := status.NewAggregator(st, status.Options{Logger: log})
 	deliveries.Start(ctx)
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log,
+	a, err := auth.New(ctx, st, auth.Options{SessionKey: cfg.SessionKey, Secure: cfg.SecureCookies()})
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a,
 		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err

@@ -67,9 +67,17 @@ func TestAbandonedRequestIsNotCommitted(t *testing.T) {
 		held <- err
 	}()
 	<-entered // the writer is now inside the held commit
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := in.Submit(ctx, []store.NewEvent{event(st, t, "abandoned")}); !errors.Is(err, ingest.ErrUnavailable) {
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := in.Submit(ctx, []store.NewEvent{event(st, t, "abandoned")})
+		gaveUp <- err
+	}()
+	// Its sender stops waiting once it is queued behind the held commit.
+	waitFor(t, "the request to queue", func() bool { return in.QueueDepth() == 1 })
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, ingest.ErrUnavailable) {
 		t.Fatalf("submit that gave up: %v, want ErrUnavailable", err)
 	}
 	close(gate)

@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // DeliveryAttempt is one delivery as the connection status remembers it.
@@ -48,50 +48,80 @@ const maxReasonBytes = 500
 // maxCredentialBytes bounds a stored credential label (a key name is in it).
 const maxCredentialBytes = 200
 
+type deliveryAttemptRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	WorkspaceID string
+	At          dbTime
+	Source      string
+	Outcome     string
+	Reason      string
+	Status      int
+	Accepted    int
+	Duplicates  int
+	Credential  string
+}
+
+func (deliveryAttemptRow) TableName() string { return "delivery_attempts" }
+
+type deliveryMinuteRow struct {
+	WorkspaceID string `gorm:"primaryKey"`
+	Minute      dbTime `gorm:"primaryKey"`
+	Outcome     string `gorm:"primaryKey"`
+	Requests    int64
+	Accepted    int64
+	Duplicates  int64
+}
+
+func (deliveryMinuteRow) TableName() string { return "delivery_minutes" }
+
+// addMinuteCounts makes a minute row that already exists add the new counts
+// to its own instead of failing.
+var addMinuteCounts = clause.OnConflict{
+	Columns: []clause.Column{{Name: "workspace_id"}, {Name: "minute"}, {Name: "outcome"}},
+	DoUpdates: clause.Assignments(map[string]any{
+		"requests":   gorm.Expr("delivery_minutes.requests + excluded.requests"),
+		"accepted":   gorm.Expr("delivery_minutes.accepted + excluded.accepted"),
+		"duplicates": gorm.Expr("delivery_minutes.duplicates + excluded.duplicates"),
+	}),
+}
+
 // SaveDeliveries stores new attempts, adds minute counts, keeps only the
 // newest keepAttempts attempts of each workspace it touched and forgets
 // minutes before dropMinutesBefore, all in one transaction.
 func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, minutes []DeliveryMinute, keepAttempts int, dropMinutesBefore time.Time) error {
 	touched := map[uuid.UUID]bool{}
-	err := s.withSQLTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(attempts); start += 500 {
-			chunk := attempts[start:min(start+500, len(attempts))]
-			var b strings.Builder
-			b.WriteString("INSERT INTO delivery_attempts (workspace_id, at, source, outcome, reason, status, accepted, duplicates, credential) VALUES ")
-			args := make([]any, 0, len(chunk)*9)
-			for i, a := range chunk {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString("(?,?,?,?,?,?,?,?,?)")
-				args = append(args, a.WorkspaceID.String(), s.timeArg(a.At), a.Source, a.Outcome,
-					truncateUTF8(a.Reason, maxReasonBytes), a.Status, a.Accepted, a.Duplicates, truncateUTF8(a.Credential, maxCredentialBytes))
-				touched[a.WorkspaceID] = true
-			}
-			if _, err := tx.ExecContext(ctx, s.rebind(b.String()), args...); err != nil {
-				return fmt.Errorf("insert %d delivery attempts: %w", len(chunk), err)
+	rows := make([]deliveryAttemptRow, 0, len(attempts))
+	for _, a := range attempts {
+		rows = append(rows, deliveryAttemptRow{WorkspaceID: a.WorkspaceID.String(), At: at(a.At), Source: a.Source, Outcome: a.Outcome,
+			Reason: truncateUTF8(a.Reason, maxReasonBytes), Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates,
+			Credential: truncateUTF8(a.Credential, maxCredentialBytes)})
+		touched[a.WorkspaceID] = true
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if len(rows) > 0 {
+			// 500 rows of 9 values stay under both dialects' bind-variable limits.
+			if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+				return fmt.Errorf("insert %d delivery attempts: %w", len(rows), err)
 			}
 		}
-		upsert := s.rebind(`INSERT INTO delivery_minutes (workspace_id, minute, outcome, requests, accepted, duplicates)
-			VALUES (?,?,?,?,?,?) ON CONFLICT (workspace_id, minute, outcome) DO UPDATE SET
-			requests = delivery_minutes.requests + excluded.requests,
-			accepted = delivery_minutes.accepted + excluded.accepted,
-			duplicates = delivery_minutes.duplicates + excluded.duplicates`)
 		for _, m := range minutes {
-			if _, err := tx.ExecContext(ctx, upsert, m.WorkspaceID.String(), s.timeArg(m.Minute.Truncate(time.Minute)),
-				m.Outcome, m.Requests, m.Accepted, m.Duplicates); err != nil {
+			row := deliveryMinuteRow{WorkspaceID: m.WorkspaceID.String(), Minute: at(m.Minute.Truncate(time.Minute)),
+				Outcome: m.Outcome, Requests: m.Requests, Accepted: m.Accepted, Duplicates: m.Duplicates}
+			if err := tx.Clauses(addMinuteCounts).Create(&row).Error; err != nil {
 				return fmt.Errorf("add delivery minute %s of %s: %w", m.Minute.Format(time.RFC3339), m.WorkspaceID, err)
 			}
 		}
-		trim := s.rebind(`DELETE FROM delivery_attempts WHERE workspace_id = ? AND id NOT IN
-			(SELECT id FROM delivery_attempts WHERE workspace_id = ? ORDER BY at DESC, id DESC LIMIT ?)`)
 		for ws := range touched {
-			if _, err := tx.ExecContext(ctx, trim, ws.String(), ws.String(), keepAttempts); err != nil {
+			err := tx.Where("workspace_id = ? AND id NOT IN (?)", ws.String(),
+				tx.Model(&deliveryAttemptRow{}).Select("id").Where("workspace_id = ?", ws.String()).
+					Order("at DESC, id DESC").Limit(keepAttempts)).
+				Delete(&deliveryAttemptRow{}).Error
+			if err != nil {
 				return fmt.Errorf("trim delivery attempts of %s: %w", ws, err)
 			}
 		}
 		if !dropMinutesBefore.IsZero() {
-			if _, err := tx.ExecContext(ctx, s.rebind("DELETE FROM delivery_minutes WHERE minute < ?"), s.timeArg(dropMinutesBefore)); err != nil {
+			if err := tx.Where("minute < ?", at(dropMinutesBefore)).Delete(&deliveryMinuteRow{}).Error; err != nil {
 				return fmt.Errorf("drop old delivery minutes: %w", err)
 			}
 		}
@@ -103,86 +133,65 @@ func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, 
 	return nil
 }
 
+// lastEventRow is one workspace's newest received_at, NULL when it has none.
+type lastEventRow struct {
+	ID   string
+	Last dbTime
+}
+
 // LoadDeliveries reads the newest perWorkspace attempts of every workspace,
 // the minute counts since since, and when each workspace last stored an event.
 func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspace int) (DeliveryHistory, error) {
 	h := DeliveryHistory{LastEvent: map[uuid.UUID]time.Time{}}
-	rows, err := s.sql.QueryContext(ctx, s.rebind(`SELECT workspace_id, at, source, outcome, reason, status, accepted, duplicates, credential FROM
+	db := s.db.WithContext(ctx)
+	// The window function has no builder form; the row shape is the model's.
+	var attempts []deliveryAttemptRow
+	err := db.Raw(`SELECT id, workspace_id, at, source, outcome, reason, status, accepted, duplicates, credential FROM
 		(SELECT *, row_number() OVER (PARTITION BY workspace_id ORDER BY at DESC, id DESC) AS n FROM delivery_attempts) r
-		WHERE n <= ? ORDER BY workspace_id, at DESC, id DESC`), perWorkspace)
+		WHERE n <= ? ORDER BY workspace_id, at DESC, id DESC`, perWorkspace).Scan(&attempts).Error
 	if err != nil {
 		return h, fmt.Errorf("load delivery attempts: %w", err)
 	}
-	err = scanAll(rows, func() error {
-		var a DeliveryAttempt
-		var ws string
-		var at dbTime
-		if err := rows.Scan(&ws, &at, &a.Source, &a.Outcome, &a.Reason, &a.Status, &a.Accepted, &a.Duplicates, &a.Credential); err != nil {
-			return err
+	for _, r := range attempts {
+		ws, err := uuid.Parse(r.WorkspaceID)
+		if err != nil {
+			return h, fmt.Errorf("load delivery attempts: workspace id %q: %w", r.WorkspaceID, err)
 		}
-		a.At = at.Time
-		a.WorkspaceID, err = uuid.Parse(ws)
-		h.Attempts = append(h.Attempts, a)
-		return err
-	})
-	if err != nil {
-		return h, fmt.Errorf("load delivery attempts: %w", err)
+		h.Attempts = append(h.Attempts, DeliveryAttempt{WorkspaceID: ws, At: r.At.Time, Source: r.Source, Outcome: r.Outcome,
+			Reason: r.Reason, Status: r.Status, Accepted: r.Accepted, Duplicates: r.Duplicates, Credential: r.Credential})
 	}
 
-	rows, err = s.sql.QueryContext(ctx, s.rebind(`SELECT workspace_id, minute, outcome, requests, accepted, duplicates
-		FROM delivery_minutes WHERE minute >= ? ORDER BY workspace_id, minute`), s.timeArg(since))
-	if err != nil {
+	var minutes []deliveryMinuteRow
+	if err := db.Where("minute >= ?", at(since)).Order("workspace_id, minute").Find(&minutes).Error; err != nil {
 		return h, fmt.Errorf("load delivery minutes: %w", err)
 	}
-	err = scanAll(rows, func() error {
-		var m DeliveryMinute
-		var ws string
-		var at dbTime
-		if err := rows.Scan(&ws, &at, &m.Outcome, &m.Requests, &m.Accepted, &m.Duplicates); err != nil {
-			return err
+	for _, r := range minutes {
+		ws, err := uuid.Parse(r.WorkspaceID)
+		if err != nil {
+			return h, fmt.Errorf("load delivery minutes: workspace id %q: %w", r.WorkspaceID, err)
 		}
-		m.Minute = at.Time
-		m.WorkspaceID, err = uuid.Parse(ws)
-		h.Minutes = append(h.Minutes, m)
-		return err
-	})
-	if err != nil {
-		return h, fmt.Errorf("load delivery minutes: %w", err)
+		h.Minutes = append(h.Minutes, DeliveryMinute{WorkspaceID: ws, Minute: r.Minute.Time, Outcome: r.Outcome,
+			Requests: r.Requests, Accepted: r.Accepted, Duplicates: r.Duplicates})
 	}
 
 	// max() per workspace reads one entry of events_ws_received backwards,
 	// however many events there are.
-	rows, err = s.sql.QueryContext(ctx,
-		"SELECT w.id, (SELECT max(e.received_at) FROM events e WHERE e.workspace_id = w.id) FROM workspaces w")
+	var last []lastEventRow
+	err = db.Raw("SELECT w.id AS id, (SELECT max(e.received_at) FROM events e WHERE e.workspace_id = w.id) AS last FROM workspaces w").
+		Scan(&last).Error
 	if err != nil {
 		return h, fmt.Errorf("load last event times: %w", err)
 	}
-	err = scanAll(rows, func() error {
-		var ws string
-		var last nullTime
-		if err := rows.Scan(&ws, &last); err != nil {
-			return err
+	for _, r := range last {
+		id, err := uuid.Parse(r.ID)
+		if err != nil {
+			return h, fmt.Errorf("load last event times: workspace id %q: %w", r.ID, err)
 		}
-		id, err := uuid.Parse(ws)
-		if last.Valid {
-			h.LastEvent[id] = last.Time
+		if !r.Last.IsZero() {
+			h.LastEvent[id] = r.Last.Time
 		}
-		return err
-	})
-	if err != nil {
-		return h, fmt.Errorf("load last event times: %w", err)
 	}
 	return h, nil
-}
-
-func scanAll(rows *sql.Rows, each func() error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := each(); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 func truncateUTF8(s string, n int) string {

@@ -17,11 +17,11 @@ func (s *Store) CountMatchingEvents(ctx context.Context, f EventFilter, upTo int
 		upTo = EventCountCap
 	}
 	f.Before, f.After, f.countUpTo = nil, nil, upTo
-	q, args, err := s.listEventsSQL(f)
+	q, args, err := listEventsSQL(f)
 	if err != nil {
 		return 0, false, err
 	}
-	if err := s.sql.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+") c", args...).Scan(&n); err != nil {
+	if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM ("+q+") c", args...).Scan(&n).Error; err != nil {
 		return 0, false, fmt.Errorf("count events of %s: %w", f.WorkspaceID, err)
 	}
 	if n > upTo {

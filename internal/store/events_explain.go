@@ -16,7 +16,7 @@ func (s *Store) ExplainListEvents(ctx context.Context, f EventFilter) (string, e
 }
 
 func (s *Store) explain(ctx context.Context, f EventFilter, wrap func(string) string) (string, error) {
-	q, args, err := s.listEventsSQL(f)
+	q, args, err := listEventsSQL(f)
 	if err != nil {
 		return "", err
 	}
@@ -25,12 +25,13 @@ func (s *Store) explain(ctx context.Context, f EventFilter, wrap func(string) st
 	if s.dialect == SQLite {
 		prefix, cols = "EXPLAIN QUERY PLAN ", 4 // id, parent, notused, detail
 	}
-	rows, err := s.sql.QueryContext(ctx, prefix+q, args...)
+	rows, err := s.db.WithContext(ctx).Raw(prefix+q, args...).Rows()
 	if err != nil {
 		return "", fmt.Errorf("explain list events: %w", err)
 	}
+	defer rows.Close()
 	var out []string
-	err = scanAll(rows, func() error {
+	for rows.Next() {
 		vals := make([]any, cols)
 		var line string
 		for i := range vals {
@@ -38,20 +39,23 @@ func (s *Store) explain(ctx context.Context, f EventFilter, wrap func(string) st
 		}
 		vals[cols-1] = &line
 		if err := rows.Scan(vals...); err != nil {
-			return err
+			return "", fmt.Errorf("explain list events: %w", err)
 		}
 		out = append(out, line)
-		return nil
-	})
-	if err != nil {
+	}
+	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("explain list events: %w", err)
 	}
 	return strings.Join(out, "\n"), nil
 }
 
 // ListEventsSQL returns the query text ListEvents sends for f, for the
-// performance notes.
+// performance notes: GORM's rendering of it, with this dialect's bind
+// variables. Nothing is run.
 func (s *Store) ListEventsSQL(f EventFilter) (string, error) {
-	q, _, err := s.listEventsSQL(f)
-	return q, err
+	q, args, err := listEventsSQL(f)
+	if err != nil {
+		return "", err
+	}
+	return s.db.Raw(q, args...).Statement.SQL.String(), nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // NewEvent is one verified event ready to be stored.
@@ -45,11 +45,11 @@ func (s *Store) InsertEvents(ctx context.Context, events []NewEvent) ([]bool, er
 	if s.dialect == Postgres {
 		err = s.insertPostgres(ctx, events, inserted)
 	} else {
-		err = s.withSQLTx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(tx *gorm.DB) error {
 			for start := 0; start < len(events); start += rowsPerStatement {
 				chunk := events[start:min(start+rowsPerStatement, len(events))]
-				query, args := s.insertSQL(chunk)
-				rows, err := tx.QueryContext(ctx, query, args...)
+				query, args := insertSQL(chunk)
+				rows, err := tx.Raw(query, args...).Rows()
 				if err == nil {
 					err = collectInserted(rows, inserted)
 				}
@@ -87,7 +87,9 @@ type eventKey struct {
 // where a multi-row VALUES list is a new statement for every group size. A
 // single statement is atomic on its own, so it needs no BEGIN/COMMIT round
 // trips: the commit is the statement's own, and it is durable
-// (synchronous_commit) before the answer comes back.
+// (synchronous_commit) before the answer comes back. It is the one query
+// that bypasses GORM: GORM expands a Go slice argument into a list of bind
+// variables, so the 13 arrays could not reach unnest as 13 parameters.
 func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted map[eventKey]bool) error {
 	n := len(events)
 	ws := make([]string, n)
@@ -151,27 +153,12 @@ func collectInserted(rows *sql.Rows, inserted map[eventKey]bool) error {
 	return rows.Err()
 }
 
-func (s *Store) withSQLTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) insertSQL(events []NewEvent) (string, []any) {
+// insertSQL is the SQLite statement: one multi-row VALUES list per chunk.
+func insertSQL(events []NewEvent) (string, []any) {
 	var b strings.Builder
 	b.Grow(160 + len(events)*insertColumns*6)
 	b.WriteString("INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw) VALUES ")
 	args := make([]any, 0, len(events)*insertColumns)
-	n := 0
 	for i, e := range events {
 		if i > 0 {
 			b.WriteByte(',')
@@ -181,33 +168,12 @@ func (s *Store) insertSQL(events []NewEvent) (string, []any) {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			n++
-			if s.dialect == Postgres {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(n))
-			} else {
-				b.WriteByte('?')
-			}
+			b.WriteByte('?')
 		}
 		b.WriteByte(')')
-		var ts any
-		if !e.Timestamp.IsZero() {
-			ts = s.timeArg(e.Timestamp)
-		}
 		args = append(args, e.WorkspaceID.String(), e.MessageID, e.Type, e.Event, e.UserID, e.AnonymousID,
-			e.GroupID, e.PreviousID, ts, s.timeArg(e.ReceivedAt), e.Source, e.SourceKey, string(e.Raw))
+			e.GroupID, e.PreviousID, at(e.Timestamp), at(e.ReceivedAt), e.Source, e.SourceKey, string(e.Raw))
 	}
 	b.WriteString(" ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id")
 	return b.String(), args
-}
-
-// sqliteTime is the one text layout times take in SQLite, so that comparing
-// the stored text compares the instants.
-const sqliteTime = "2006-01-02 15:04:05.000000000+00:00"
-
-func (s *Store) timeArg(t time.Time) any {
-	if s.dialect == SQLite {
-		return t.UTC().Format(sqliteTime)
-	}
-	return t.UTC()
 }

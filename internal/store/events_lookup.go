@@ -2,18 +2,25 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
+
+// eventRow names the events table for the builder's counts and deletes;
+// writes go through InsertEvents, reads scan into the domain types.
+type eventRow struct {
+	ID int64 `gorm:"primaryKey"`
+}
+
+func (eventRow) TableName() string { return "events" }
 
 // CountEvents returns how many events a workspace holds.
 func (s *Store) CountEvents(ctx context.Context, ws uuid.UUID) (int64, error) {
 	var n int64
-	err := s.sql.QueryRowContext(ctx, s.rebind("SELECT count(*) FROM events WHERE workspace_id = ?"), ws.String()).Scan(&n)
-	if err != nil {
+	if err := s.db.WithContext(ctx).Model(&eventRow{}).Where("workspace_id = ?", ws.String()).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count events of %s: %w", ws, err)
 	}
 	return n, nil
@@ -34,35 +41,14 @@ type StoredEvent struct {
 // EventByMessageID returns the stored event with that message id, or ErrNotFound.
 func (s *Store) EventByMessageID(ctx context.Context, ws uuid.UUID, messageID string) (StoredEvent, error) {
 	var e StoredEvent
-	var raw string
-	err := s.sql.QueryRowContext(ctx, s.rebind(
-		"SELECT message_id, type, event, user_id, anonymous_id, source, source_key, raw FROM events WHERE workspace_id = ? AND message_id = ?"),
-		ws.String(), messageID).Scan(&e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID, &e.Source, &e.SourceKey, &raw)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := s.db.WithContext(ctx).Model(&eventRow{}).
+		Select("message_id, type, event, user_id, anonymous_id, source, source_key, raw").
+		Where("workspace_id = ? AND message_id = ?", ws.String(), messageID).Take(&e).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return StoredEvent{}, ErrNotFound
 	}
 	if err != nil {
 		return StoredEvent{}, fmt.Errorf("event %q of %s: %w", messageID, ws, err)
 	}
-	e.Raw = []byte(raw)
 	return e, nil
-}
-
-// rebind turns ? placeholders into $n for PostgreSQL.
-func (s *Store) rebind(q string) string {
-	if s.dialect != Postgres {
-		return q
-	}
-	out := make([]byte, 0, len(q)+8)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			out = append(out, '$')
-			out = fmt.Appendf(out, "%d", n)
-			continue
-		}
-		out = append(out, q[i])
-	}
-	return string(out)
 }

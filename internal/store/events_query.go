@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -91,36 +90,36 @@ type EventPage struct {
 	Newer  *EventCursor
 }
 
+// listedRow is one events row as the page query reads it.
+type listedRow struct {
+	ID          int64
+	MessageID   string
+	Type        string
+	Event       string
+	UserID      string
+	AnonymousID string
+	Timestamp   dbTime
+	ReceivedAt  dbTime
+	Source      string
+	SourceKey   string
+	Raw         string
+}
+
 // ListEvents returns one page of a workspace's events, newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) (EventPage, error) {
-	q, args, err := s.listEventsSQL(f)
+	q, args, err := listEventsSQL(f)
 	if err != nil {
 		return EventPage{}, err
 	}
-	rows, err := s.sql.QueryContext(ctx, q, args...)
-	if err != nil {
+	var rows []listedRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return EventPage{}, fmt.Errorf("list events of %s: %w", f.WorkspaceID, err)
 	}
-	defer rows.Close()
-	var events []ListedEvent
-	for rows.Next() {
-		var e ListedEvent
-		var ts nullTime
-		var rec dbTime
-		var raw string
-		if err := rows.Scan(&e.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
-			&ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
-			return EventPage{}, fmt.Errorf("read listed event: %w", err)
-		}
-		if ts.Valid {
-			t := ts.Time
-			e.Timestamp = &t
-		}
-		e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return EventPage{}, fmt.Errorf("list events of %s: %w", f.WorkspaceID, err)
+	events := make([]ListedEvent, 0, len(rows))
+	for _, r := range rows {
+		events = append(events, ListedEvent{ID: r.ID, MessageID: r.MessageID, Type: r.Type, Event: r.Event,
+			UserID: r.UserID, AnonymousID: r.AnonymousID, Timestamp: r.Timestamp.ptr(), ReceivedAt: r.ReceivedAt.Time,
+			Source: r.Source, SourceKey: r.SourceKey, Raw: []byte(r.Raw)})
 	}
 	if f.After != nil && len(events) <= pageLimit(f.Limit) {
 		// Paging newer reached the top: show the full newest page rather
@@ -181,11 +180,13 @@ func pageLimit(n int) int {
 
 const listedColumns = "id, message_id, type, event, user_id, anonymous_id, timestamp, received_at, source, source_key, raw"
 
-// listEventsSQL builds the page query. With a user filter it reads the
+// listEventsSQL builds the page query, run through GORM's Raw: its shape is
+// tuned for the planners (docs/events-performance.md), beyond what the
+// builder can say, and ExplainListEvents must run exactly this text. With a user filter it reads the
 // user_id and anonymous_id indexes separately (each stops after limit+1
 // rows) and merges the two short lists: a plain OR would make PostgreSQL
 // collect every matching row of a busy user before sorting.
-func (s *Store) listEventsSQL(f EventFilter) (string, []any, error) {
+func listEventsSQL(f EventFilter) (string, []any, error) {
 	if f.WorkspaceID == uuid.Nil {
 		return "", nil, errors.New("list events: workspace is required")
 	}
@@ -210,24 +211,24 @@ func (s *Store) listEventsSQL(f EventFilter) (string, []any, error) {
 		add("lower(event) = lower(?)", f.Event)
 	}
 	if !f.From.IsZero() {
-		add("received_at >= ?", s.timeArg(f.From))
+		add("received_at >= ?", at(f.From))
 	}
 	if !f.To.IsZero() {
-		add("received_at < ?", s.timeArg(f.To))
+		add("received_at < ?", at(f.To))
 	}
 	order := "received_at DESC, id DESC"
 	switch {
 	case f.Before != nil:
-		add("(received_at, id) < (?, ?)", s.timeArg(f.Before.ReceivedAt), f.Before.ID)
+		add("(received_at, id) < (?, ?)", at(f.Before.ReceivedAt), f.Before.ID)
 	case f.After != nil:
-		add("(received_at, id) > (?, ?)", s.timeArg(f.After.ReceivedAt), f.After.ID)
+		add("(received_at, id) > (?, ?)", at(f.After.ReceivedAt), f.After.ID)
 		order = "received_at ASC, id ASC"
 	}
 	where := strings.Join(conds, " AND ")
 	lim := " LIMIT " + strconv.Itoa(limit)
 	if f.User == "" {
 		q := "SELECT " + cols + " FROM events WHERE " + where + " ORDER BY " + order + lim
-		return s.rebind(q), args, nil
+		return q, args, nil
 	}
 	branch := func(col string) string {
 		return "SELECT id FROM (SELECT id FROM events WHERE " + where + " AND lower(" + col + ") = lower(?) ORDER BY " + order + lim + ")"
@@ -236,60 +237,12 @@ func (s *Store) listEventsSQL(f EventFilter) (string, []any, error) {
 		// Counting needs the ids only: the union itself, no row fetched twice.
 		q := branch("user_id") + " u UNION " + branch("anonymous_id") + " a"
 		all := append(append(append([]any{}, args...), f.User), args...)
-		return s.rebind(q), append(all, f.User), nil
+		return q, append(all, f.User), nil
 	}
 	q := "SELECT " + cols + " FROM events WHERE id IN (" +
 		branch("user_id") + " u UNION " + branch("anonymous_id") + " a) ORDER BY " + order + lim
 	all := make([]any, 0, 2*len(args)+2)
 	all = append(append(append(all, args...), f.User), args...)
 	all = append(all, f.User)
-	return s.rebind(q), all, nil
+	return q, all, nil
 }
-
-// dbTime scans a time from either dialect: PostgreSQL hands back time.Time,
-// SQLite the text layout the store wrote (or a time its driver parsed).
-type dbTime struct{ Time time.Time }
-
-func (t *dbTime) Scan(v any) error {
-	switch x := v.(type) {
-	case time.Time:
-		t.Time = x.UTC()
-		return nil
-	case string:
-		return t.parse(x)
-	case []byte:
-		return t.parse(string(x))
-	}
-	return fmt.Errorf("scan time from %T", v)
-}
-
-func (t *dbTime) parse(s string) error {
-	for _, layout := range []string{sqliteTime, time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
-		if p, err := time.Parse(layout, s); err == nil {
-			t.Time = p.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("scan time from %q: unknown layout", s)
-}
-
-// nullTime is dbTime for nullable columns.
-type nullTime struct {
-	Time  time.Time
-	Valid bool
-}
-
-func (t *nullTime) Scan(v any) error {
-	if v == nil {
-		t.Valid = false
-		return nil
-	}
-	var d dbTime
-	if err := d.Scan(v); err != nil {
-		return err
-	}
-	t.Time, t.Valid = d.Time, true
-	return nil
-}
-
-var _ sql.Scanner = (*dbTime)(nil)

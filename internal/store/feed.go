@@ -46,14 +46,9 @@ const MaxFeedBatch = 5000
 func (s *Store) FeedHead(ctx context.Context, ws uuid.UUID) (FeedCursor, error) {
 	var c FeedCursor
 	if s.dialect == Postgres {
-		var xmin string
-		err := s.db.WithContext(ctx).Raw("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").Scan(&xmin).Error
+		tx, err := s.feedHorizon(ctx)
 		if err != nil {
 			return c, fmt.Errorf("feed head: %w", err)
-		}
-		tx, err := strconv.ParseInt(xmin, 10, 64)
-		if err != nil {
-			return c, fmt.Errorf("feed head: transaction id %q: %w", xmin, err)
 		}
 		// (tx-1, max) would be exact; (tx, 0) reads every row of tx and later.
 		return FeedCursor{Tx: tx, ID: 0}, nil
@@ -81,9 +76,15 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 	var q string
 	var args []any
 	if s.dialect == Postgres {
+		// The horizon is read first, in its own statement, so the rows are
+		// read with a later snapshot that sees every transaction below it.
+		horizon, err := s.feedHorizon(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read feed of %s: %w", ws, err)
+		}
 		q = "SELECT tx_id::text, " + cols + " FROM events WHERE workspace_id = ? AND (tx_id, id) > (?::text::xid8, ?)" +
-			" AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id, id LIMIT ?"
-		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, limit}
+			" AND tx_id < ?::text::xid8 ORDER BY tx_id, id LIMIT ?"
+		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, strconv.FormatInt(horizon, 10), limit}
 	} else {
 		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?"
 		args = []any{ws.String(), after.ID, limit}
@@ -97,8 +98,7 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 	for rows.Next() {
 		e := FeedEvent{WorkspaceID: ws}
 		var tx, raw string
-		var ts nullTime
-		var rec dbTime
+		var ts, rec dbTime
 		if err := rows.Scan(&tx, &e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
 			&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
 			return nil, fmt.Errorf("read feed row: %w", err)
@@ -106,15 +106,39 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 		if e.Cursor.Tx, err = strconv.ParseInt(tx, 10, 64); err != nil {
 			return nil, fmt.Errorf("feed row transaction id %q: %w", tx, err)
 		}
-		if ts.Valid {
-			t := ts.Time
-			e.Timestamp = &t
-		}
-		e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
+		e.Timestamp, e.ReceivedAt, e.Raw = ts.ptr(), rec.Time, []byte(raw)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read feed of %s: %w", ws, err)
 	}
 	return out, nil
+}
+
+// feedHorizonSQL finds the oldest transaction still running in this database
+// (or, when none is, the next transaction id to be handed out). Every event
+// row with a lower tx_id was committed or rolled back before it was read.
+// pg_snapshot_xmin alone would do but is cluster-wide: a long transaction in
+// any other database of the server (a pg_dump, another application) would
+// hold every reader back. The snapshot's in-progress list is matched to this
+// database's sessions by the low 32 bits of their transaction id; a session
+// that ends between the two reads has finished, which is what matters.
+const feedHorizonSQL = `WITH s AS MATERIALIZED (SELECT pg_current_snapshot() AS snap)
+SELECT coalesce(
+	(SELECT min(x::text::bigint) FROM s, pg_snapshot_xip(s.snap) AS x
+	 WHERE x::text::bigint % 4294967296 IN (
+		SELECT backend_xid::text::bigint FROM pg_stat_activity
+		WHERE datname = current_database() AND backend_xid IS NOT NULL)),
+	(SELECT pg_snapshot_xmax(snap)::text::bigint FROM s))::text`
+
+func (s *Store) feedHorizon(ctx context.Context) (int64, error) {
+	var h string
+	if err := s.db.WithContext(ctx).Raw(feedHorizonSQL).Scan(&h).Error; err != nil {
+		return 0, fmt.Errorf("transaction horizon: %w", err)
+	}
+	tx, err := strconv.ParseInt(h, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("transaction horizon %q: %w", h, err)
+	}
+	return tx, nil
 }

@@ -147,3 +147,38 @@ func feedIDs(evs []store.FeedEvent) []string {
 	}
 	return out
 }
+
+// A long transaction in another database of the same server (a pg_dump,
+// another application, another Inlet) must not hold this feed back.
+func TestFeedIgnoresOtherDatabases(t *testing.T) {
+	ctx := context.Background()
+	st := testdb.Postgres(t)
+	ws, _ := st.DefaultWorkspace(ctx)
+	head, err := st.FeedHead(ctx, ws.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("pgx", testdb.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	long, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Rollback() //nolint:errcheck // only held open
+	if _, err := long.ExecContext(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.InsertEvents(ctx, []store.NewEvent{newEvent(ws.ID, "after-long")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ReadFeed(ctx, ws.ID, head, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].MessageID != "after-long" {
+		t.Fatalf("feed gave %v while another database held a transaction open, want [after-long]", feedIDs(got))
+	}
+}

@@ -11,25 +11,17 @@ import (
 // WorkspaceIDs lists the id of every workspace, without touching secrets
 // (so it works even when ENCRYPTION_KEY is missing).
 func (s *Store) WorkspaceIDs(ctx context.Context) ([]uuid.UUID, error) {
-	rows, err := s.sql.QueryContext(ctx, "SELECT id FROM workspaces ORDER BY id")
-	if err != nil {
+	var raw []string
+	if err := s.db.WithContext(ctx).Model(&workspaceRow{}).Order("id").Pluck("id", &raw).Error; err != nil {
 		return nil, fmt.Errorf("list workspace ids: %w", err)
 	}
-	defer rows.Close()
-	var out []uuid.UUID
-	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&raw); err != nil {
-			return nil, fmt.Errorf("scan workspace id: %w", err)
-		}
-		id, err := uuid.Parse(raw)
+	out := make([]uuid.UUID, 0, len(raw))
+	for _, r := range raw {
+		id, err := uuid.Parse(r)
 		if err != nil {
-			return nil, fmt.Errorf("workspace id %q: %w", raw, err)
+			return nil, fmt.Errorf("workspace id %q: %w", r, err)
 		}
 		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list workspace ids: %w", err)
 	}
 	return out, nil
 }
@@ -44,20 +36,18 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, ws uuid.UUID, cutoff tim
 	if limit <= 0 {
 		return 0, fmt.Errorf("delete events: limit %d must be positive", limit)
 	}
-	batch := `SELECT id FROM events WHERE workspace_id = ? AND received_at < ? ORDER BY received_at, id LIMIT ?`
-	q := "DELETE FROM events WHERE id IN (" + batch + ")"
+	db := s.db.WithContext(ctx)
+	batch := db.Model(&eventRow{}).Select("id").Where("workspace_id = ? AND received_at < ?", ws.String(), at(cutoff)).
+		Order("received_at, id").Limit(limit)
+	cond := "id IN (?)"
 	if s.dialect == Postgres {
 		// PostgreSQL plans IN (subquery) as a hash join over the whole table;
 		// ARRAY(...) is computed first and then probes the primary key.
-		q = s.rebind("DELETE FROM events WHERE id = ANY(ARRAY(" + batch + "))")
+		cond = "id = ANY(ARRAY(?))"
 	}
-	res, err := s.sql.ExecContext(ctx, q, ws.String(), s.timeArg(cutoff), limit)
-	if err != nil {
-		return 0, fmt.Errorf("delete events of %s before %s: %w", ws, cutoff.UTC().Format(time.RFC3339), err)
+	res := db.Where(cond, batch).Delete(&eventRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete events of %s before %s: %w", ws, cutoff.UTC().Format(time.RFC3339), res.Error)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete events of %s: rows affected: %w", ws, err)
-	}
-	return n, nil
+	return res.RowsAffected, nil
 }

@@ -2,12 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // AdminSession is a signed-in browser. ID is a digest of the cookie's token,
@@ -21,12 +21,22 @@ type AdminSession struct {
 	ExpiresAt  time.Time // absolute end, whatever the activity
 }
 
+type sessionRow struct {
+	ID         string `gorm:"primaryKey"`
+	AdminID    string
+	Data       string
+	CreatedAt  dbTime `gorm:"autoCreateTime:false"`
+	LastSeenAt dbTime
+	ExpiresAt  dbTime
+}
+
+func (sessionRow) TableName() string { return "admin_sessions" }
+
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, a AdminSession) error {
-	_, err := s.sql.ExecContext(ctx, s.rebind(
-		"INSERT INTO admin_sessions (id, admin_id, data, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
-		a.ID, a.AdminID.String(), a.Data, s.timeArg(a.CreatedAt), s.timeArg(a.LastSeenAt), s.timeArg(a.ExpiresAt))
-	if err != nil {
+	row := sessionRow{ID: a.ID, AdminID: a.AdminID.String(), Data: a.Data,
+		CreatedAt: at(a.CreatedAt), LastSeenAt: at(a.LastSeenAt), ExpiresAt: at(a.ExpiresAt)}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
@@ -34,32 +44,31 @@ func (s *Store) CreateSession(ctx context.Context, a AdminSession) error {
 
 // Session returns one session or ErrNotFound. Expiry is the caller's call.
 func (s *Store) Session(ctx context.Context, id string) (AdminSession, error) {
-	var a AdminSession
-	var admin string
-	err := s.sql.QueryRowContext(ctx, s.rebind(
-		"SELECT id, admin_id, data, created_at, last_seen_at, expires_at FROM admin_sessions WHERE id = ?"), id).
-		Scan(&a.ID, &admin, &a.Data, &a.CreatedAt, &a.LastSeenAt, &a.ExpiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
+	var row sessionRow
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return AdminSession{}, ErrNotFound
 	}
 	if err != nil {
 		return AdminSession{}, fmt.Errorf("load session: %w", err)
 	}
-	if a.AdminID, err = uuid.Parse(admin); err != nil {
-		return AdminSession{}, fmt.Errorf("session admin id %q: %w", admin, err)
+	admin, err := uuid.Parse(row.AdminID)
+	if err != nil {
+		return AdminSession{}, fmt.Errorf("session admin id %q: %w", row.AdminID, err)
 	}
-	return a, nil
+	return AdminSession{ID: row.ID, AdminID: admin, Data: row.Data,
+		CreatedAt: row.CreatedAt.Time, LastSeenAt: row.LastSeenAt.Time, ExpiresAt: row.ExpiresAt.Time}, nil
 }
 
 // UpdateSession saves a session's values and activity time; ErrNotFound when
 // it was ended meanwhile (signed out elsewhere), so it is not brought back.
 func (s *Store) UpdateSession(ctx context.Context, id, data string, lastSeen time.Time) error {
-	res, err := s.sql.ExecContext(ctx, s.rebind("UPDATE admin_sessions SET data = ?, last_seen_at = ? WHERE id = ?"),
-		data, s.timeArg(lastSeen), id)
-	if err != nil {
-		return fmt.Errorf("update session: %w", err)
+	res := s.db.WithContext(ctx).Model(&sessionRow{}).Where("id = ?", id).
+		Updates(map[string]any{"data": data, "last_seen_at": at(lastSeen)})
+	if res.Error != nil {
+		return fmt.Errorf("update session: %w", res.Error)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if res.RowsAffected == 0 {
 		return ErrNotFound
 	}
 	return nil
@@ -67,7 +76,7 @@ func (s *Store) UpdateSession(ctx context.Context, id, data string, lastSeen tim
 
 // DeleteSession ends one session. Ending one that is already gone is fine.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.sql.ExecContext(ctx, s.rebind("DELETE FROM admin_sessions WHERE id = ?"), id); err != nil {
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Delete(&sessionRow{}).Error; err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -76,11 +85,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // DeleteSessionsBefore removes sessions whose absolute end or idle limit has
 // passed, keeping the table small.
 func (s *Store) DeleteSessionsBefore(ctx context.Context, now time.Time, idleSince time.Time) (int64, error) {
-	res, err := s.sql.ExecContext(ctx, s.rebind("DELETE FROM admin_sessions WHERE expires_at < ? OR last_seen_at < ?"),
-		s.timeArg(now), s.timeArg(idleSince))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	res := s.db.WithContext(ctx).Where("expires_at < ? OR last_seen_at < ?", at(now), at(idleSince)).Delete(&sessionRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", res.Error)
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	return res.RowsAffected, nil
 }

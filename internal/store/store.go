@@ -127,6 +127,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.sql.PingContext(ctx) 
 // PoolStats exposes connection pool figures for metrics.
 func (s *Store) PoolStats() sql.DBStats { return s.sql.Stats() }
 
+// tx is the store's one transaction helper: fn's queries all go through tx
+// and commit together, or roll back together when fn returns an error.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
 }

@@ -18,12 +18,12 @@ type workspaceRow struct {
 	Name                    string
 	IsDefault               bool
 	Secret                  string
-	SecretSetAt             *time.Time
+	SecretSetAt             dbTime
 	SecretSetBy             string
 	PreviousSecret          string
-	PreviousSecretExpiresAt *time.Time
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	PreviousSecretExpiresAt dbTime
+	CreatedAt               dbTime `gorm:"autoCreateTime:false"`
+	UpdatedAt               dbTime `gorm:"autoUpdateTime:false"`
 }
 
 func (workspaceRow) TableName() string { return "workspaces" }
@@ -78,7 +78,7 @@ func (s *Store) toWorkspace(r workspaceRow) (Workspace, error) {
 	if err != nil {
 		return Workspace{}, fmt.Errorf("workspace id %q: %w", r.ID, err)
 	}
-	return Workspace{ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt}, nil
+	return Workspace{ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time}, nil
 }
 
 // withSecrets is toWorkspace plus the workspace's shared secrets.
@@ -94,6 +94,11 @@ func (s *Store) withSecrets(ctx context.Context, r workspaceRow) (Workspace, err
 	return one[0], nil
 }
 
+func newWorkspaceRow(name string, isDefault bool) workspaceRow {
+	now := at(time.Now())
+	return workspaceRow{ID: uuid.NewString(), Name: name, IsDefault: isDefault, CreatedAt: now, UpdatedAt: now}
+}
+
 // EnsureDefaultWorkspace creates the default workspace on first start and
 // returns it. Safe when several instances start at once.
 func (s *Store) EnsureDefaultWorkspace(ctx context.Context) (Workspace, error) {
@@ -101,7 +106,7 @@ func (s *Store) EnsureDefaultWorkspace(ctx context.Context) (Workspace, error) {
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return ws, err
 	}
-	row := workspaceRow{ID: uuid.NewString(), Name: "Default", IsDefault: true}
+	row := newWorkspaceRow("Default", true)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil && !isUniqueViolation(err) {
 		return Workspace{}, fmt.Errorf("create default workspace: %w", err)
 	}
@@ -157,7 +162,7 @@ func (s *Store) Workspaces(ctx context.Context) ([]Workspace, error) {
 // CreateWorkspace adds a named workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, name string) (Workspace, error) {
 	name = strings.TrimSpace(name)
-	row := workspaceRow{ID: uuid.NewString(), Name: name}
+	row := newWorkspaceRow(name, false)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return Workspace{}, fmt.Errorf("create workspace: %w", err)
 	}

@@ -23,9 +23,9 @@ type secretRow struct {
 	ID          int64 `gorm:"primaryKey"`
 	WorkspaceID string
 	Secret      string // sealed (see cipher.go)
-	SetAt       time.Time
+	SetAt       dbTime
 	SetBy       string
-	ExpiresAt   *time.Time
+	ExpiresAt   dbTime // zero (NULL) for the current secret
 }
 
 func (secretRow) TableName() string { return "workspace_secrets" }
@@ -92,13 +92,12 @@ func (s *Store) loadSecrets(ctx context.Context, wss []Workspace) error {
 			if err != nil {
 				return fmt.Errorf("workspace %s secret %d: %w", ids[i], r.ID, err)
 			}
-			if r.ExpiresAt == nil {
-				at := r.SetAt.UTC()
-				info.Current, info.SetAt, info.SetBy = plain, &at, r.SetBy
+			if r.ExpiresAt.IsZero() {
+				info.Current, info.SetAt, info.SetBy = plain, r.SetAt.ptr(), r.SetBy
 				continue
 			}
 			info.PreviousSecrets = append(info.PreviousSecrets, PreviousSecret{ID: r.ID, Secret: plain,
-				SetAt: r.SetAt.UTC(), SetBy: r.SetBy, ExpiresAt: r.ExpiresAt.UTC()})
+				SetAt: r.SetAt.Time, SetBy: r.SetBy, ExpiresAt: r.ExpiresAt.Time})
 		}
 		if len(info.PreviousSecrets) > 0 {
 			p := info.PreviousSecrets[0]
@@ -145,13 +144,12 @@ func (s *Store) SetSecret(ctx context.Context, id uuid.UUID, secret, by string, 
 			switch {
 			case plain == secret:
 				drop = append(drop, r.ID) // saved again: it becomes the current one below
-			case r.ExpiresAt == nil:
-				exp := now.Add(grace)
-				if err := tx.Model(&secretRow{}).Where("id = ?", r.ID).Update("expires_at", exp).Error; err != nil {
+			case r.ExpiresAt.IsZero():
+				if err := tx.Model(&secretRow{}).Where("id = ?", r.ID).Update("expires_at", at(now.Add(grace))).Error; err != nil {
 					return fmt.Errorf("retire the current secret of %s: %w", id, err)
 				}
 				kept = append(kept, r)
-			case !now.Before(*r.ExpiresAt):
+			case !now.Before(r.ExpiresAt.Time):
 				drop = append(drop, r.ID) // grace over
 			default:
 				kept = append(kept, r)
@@ -168,11 +166,11 @@ func (s *Store) SetSecret(ctx context.Context, id uuid.UUID, secret, by string, 
 				return fmt.Errorf("drop old secrets of %s: %w", id, err)
 			}
 		}
-		row := secretRow{WorkspaceID: id.String(), Secret: s.sealSecret(secret), SetAt: now, SetBy: by}
+		row := secretRow{WorkspaceID: id.String(), Secret: s.sealSecret(secret), SetAt: at(now), SetBy: by}
 		if err := tx.Create(&row).Error; err != nil {
 			return fmt.Errorf("save secret for workspace %s: %w", id, err)
 		}
-		return tx.Model(&workspaceRow{}).Where("id = ?", id.String()).Update("updated_at", now).Error
+		return tx.Model(&workspaceRow{}).Where("id = ?", id.String()).Update("updated_at", at(now)).Error
 	})
 }
 

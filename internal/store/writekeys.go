@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // WriteKey authenticates the HTTP Tracking API for one workspace. The key
@@ -57,9 +57,9 @@ func (s *Store) CreateWriteKey(ctx context.Context, ws uuid.UUID, name string) (
 		ID: uuid.New(), WorkspaceID: ws, Name: name, Prefix: key[:WriteKeyPrefixLen],
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
-	_, err := s.sql.ExecContext(ctx, s.rebind(
-		"INSERT INTO write_keys (id, workspace_id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
-		k.ID.String(), ws.String(), k.Name, HashWriteKey(key), k.Prefix, s.timeArg(k.CreatedAt))
+	row := writeKeyRow{ID: k.ID.String(), WorkspaceID: ws.String(), Name: k.Name, KeyHash: HashWriteKey(key),
+		Prefix: k.Prefix, CreatedAt: at(k.CreatedAt)}
+	err := s.db.WithContext(ctx).Create(&row).Error
 	if err != nil {
 		if IsDataError(err) {
 			// The only constraints are the workspace reference and the
@@ -71,37 +71,48 @@ func (s *Store) CreateWriteKey(ctx context.Context, ws uuid.UUID, name string) (
 	return k, key, nil
 }
 
-const writeKeyColumns = "id, workspace_id, name, prefix, created_at, last_used_at, revoked_at"
+type writeKeyRow struct {
+	ID          string `gorm:"primaryKey"`
+	WorkspaceID string
+	Name        string
+	KeyHash     string
+	Prefix      string
+	CreatedAt   dbTime `gorm:"autoCreateTime:false"`
+	LastUsedAt  dbTime
+	RevokedAt   dbTime
+}
+
+func (writeKeyRow) TableName() string { return "write_keys" }
 
 // WriteKeyByHash finds a key, revoked or not, by HashWriteKey of its text;
 // ErrNotFound when there is none.
 func (s *Store) WriteKeyByHash(ctx context.Context, hash string) (WriteKey, error) {
-	row := s.sql.QueryRowContext(ctx, s.rebind("SELECT "+writeKeyColumns+" FROM write_keys WHERE key_hash = ?"), hash)
-	k, err := scanWriteKey(row.Scan)
-	if errors.Is(err, sql.ErrNoRows) {
+	var row writeKeyRow
+	err := s.db.WithContext(ctx).Where("key_hash = ?", hash).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return WriteKey{}, ErrNotFound
 	}
-	return k, err
+	if err != nil {
+		return WriteKey{}, fmt.Errorf("read write key: %w", err)
+	}
+	return row.writeKey()
 }
 
 // WriteKeys lists a workspace's keys, active ones first, newest first.
 func (s *Store) WriteKeys(ctx context.Context, ws uuid.UUID) ([]WriteKey, error) {
-	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+writeKeyColumns+
-		" FROM write_keys WHERE workspace_id = ? ORDER BY (revoked_at IS NULL) DESC, created_at DESC, id"), ws.String())
+	var rows []writeKeyRow
+	err := s.db.WithContext(ctx).Where("workspace_id = ?", ws.String()).
+		Order("(revoked_at IS NULL) DESC, created_at DESC, id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list write keys of %s: %w", ws, err)
 	}
-	defer rows.Close()
 	var out []WriteKey
-	for rows.Next() {
-		k, err := scanWriteKey(rows.Scan)
+	for _, r := range rows {
+		k, err := r.writeKey()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list write keys of %s: %w", ws, err)
 	}
 	return out, nil
 }
@@ -109,13 +120,12 @@ func (s *Store) WriteKeys(ctx context.Context, ws uuid.UUID) ([]WriteKey, error)
 // RevokeWriteKey stops a key of workspace ws for good. Revoking a revoked
 // key is a no-op; a key of another workspace is ErrNotFound.
 func (s *Store) RevokeWriteKey(ctx context.Context, ws, id uuid.UUID) error {
-	res, err := s.sql.ExecContext(ctx, s.rebind(
-		"UPDATE write_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?"),
-		s.timeArg(time.Now()), id.String(), ws.String())
-	if err != nil {
-		return fmt.Errorf("revoke write key %s: %w", id, err)
+	res := s.db.WithContext(ctx).Model(&writeKeyRow{}).Where("id = ? AND workspace_id = ?", id.String(), ws.String()).
+		Update("revoked_at", gorm.Expr("COALESCE(revoked_at, ?)", at(time.Now())))
+	if res.Error != nil {
+		return fmt.Errorf("revoke write key %s: %w", id, res.Error)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if res.RowsAffected == 0 {
 		return ErrNotFound
 	}
 	return nil
@@ -123,41 +133,25 @@ func (s *Store) RevokeWriteKey(ctx context.Context, ws, id uuid.UUID) error {
 
 // TouchWriteKey records that a key was used at. Callers throttle it: it is
 // for the dashboard's "last used", not an audit log.
-func (s *Store) TouchWriteKey(ctx context.Context, id uuid.UUID, at time.Time) error {
+func (s *Store) TouchWriteKey(ctx context.Context, id uuid.UUID, usedAt time.Time) error {
 	// The guard keeps a late, older write from moving the time backwards.
-	_, err := s.sql.ExecContext(ctx, s.rebind(
-		"UPDATE write_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)"),
-		s.timeArg(at), id.String(), s.timeArg(at))
+	err := s.db.WithContext(ctx).Model(&writeKeyRow{}).
+		Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id.String(), at(usedAt)).
+		Update("last_used_at", at(usedAt)).Error
 	if err != nil {
 		return fmt.Errorf("touch write key %s: %w", id, err)
 	}
 	return nil
 }
 
-func scanWriteKey(scan func(...any) error) (WriteKey, error) {
-	var k WriteKey
-	var id, ws string
-	var created dbTime
-	var used, revoked nullTime
-	if err := scan(&id, &ws, &k.Name, &k.Prefix, &created, &used, &revoked); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return WriteKey{}, err
-		}
-		return WriteKey{}, fmt.Errorf("read write key: %w", err)
-	}
+func (r writeKeyRow) writeKey() (WriteKey, error) {
+	k := WriteKey{Name: r.Name, Prefix: r.Prefix, CreatedAt: r.CreatedAt.Time, LastUsedAt: r.LastUsedAt.ptr(), RevokedAt: r.RevokedAt.ptr()}
 	var err error
-	if k.ID, err = uuid.Parse(id); err != nil {
-		return WriteKey{}, fmt.Errorf("write key id %q: %w", id, err)
+	if k.ID, err = uuid.Parse(r.ID); err != nil {
+		return WriteKey{}, fmt.Errorf("write key id %q: %w", r.ID, err)
 	}
-	if k.WorkspaceID, err = uuid.Parse(ws); err != nil {
-		return WriteKey{}, fmt.Errorf("write key %s workspace id %q: %w", id, ws, err)
-	}
-	k.CreatedAt = created.Time
-	if used.Valid {
-		k.LastUsedAt = &used.Time
-	}
-	if revoked.Valid {
-		k.RevokedAt = &revoked.Time
+	if k.WorkspaceID, err = uuid.Parse(r.WorkspaceID); err != nil {
+		return WriteKey{}, fmt.Errorf("write key %s workspace id %q: %w", r.ID, r.WorkspaceID, err)
 	}
 	return k, nil
 }

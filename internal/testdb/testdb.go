@@ -86,6 +86,21 @@ func Open(tb testing.TB) *store.Store {
 	return Postgres(tb)
 }
 
+// SlowStore reports whether the store under test is the embedded SQLite in a
+// race-detector build: its transpiled C then runs fully instrumented, and a
+// commit of thousands of events takes seconds instead of milliseconds.
+func SlowStore() bool { return raceDetector && os.Getenv("INLET_TEST_STORE") == "sqlite" }
+
+// Patience stretches a commit deadline on a SlowStore and returns it as it
+// is otherwise, so a test about what a large request does is not failed by
+// the race detector's cost alone.
+func Patience(d time.Duration) time.Duration {
+	if SlowStore() {
+		return 20 * d
+	}
+	return d
+}
+
 // Postgres opens a migrated store on a fresh PostgreSQL database.
 func Postgres(tb testing.TB) *store.Store {
 	tb.Helper()

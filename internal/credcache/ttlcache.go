@@ -1,11 +1,17 @@
-package web
+// Package credcache keeps the credentials the hot paths check (workspaces
+// with their shared secrets for the webhook, write keys for the Tracking
+// API) in memory for a few seconds, so a busy sender does not cost a query
+// per request. The dashboard invalidates them when it changes one.
+package credcache
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -42,7 +48,8 @@ func newTTLCache[K comparable, V any](ttl time.Duration, load func(context.Conte
 }
 
 // get returns the value for key, or store.ErrNotFound, or the error that kept
-// the database from answering when nothing is cached to answer with.
+// the database from answering (marked apperr.ErrUnavailable) when nothing is
+// cached to answer with.
 func (c *ttlCache[K, V]) get(ctx context.Context, key K) (V, error) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
@@ -60,6 +67,8 @@ func (c *ttlCache[K, V]) get(ctx context.Context, key K) (V, error) {
 		c.put(key, ttlEntry[V]{missing: true, at: time.Now()})
 	case ok:
 		return e.result()
+	default:
+		return v, fmt.Errorf("%w: %w", apperr.ErrUnavailable, err)
 	}
 	return v, err
 }

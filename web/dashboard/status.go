@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/labstack/echo/v4"
@@ -35,9 +36,9 @@ func outcomeLabel(outcome string) (label, badge string) {
 
 // connectionStatus is the settings page's view of a workspace's deliveries.
 // It reads memory only, so the settings page costs no query for it.
-func (s *Server) connectionStatus(_ context.Context, ws uuid.UUID) templates.ConnectionStatusProps {
+func (h *Handler) connectionStatus(_ context.Context, ws uuid.UUID) templates.ConnectionStatusProps {
 	now := time.Now()
-	snap := s.status.Snapshot(ws)
+	snap := h.Status.Snapshot(ws)
 	p := templates.ConnectionStatusProps{
 		WorkspaceID:  ws.String(),
 		LastAccepted: snap.LastAccepted,
@@ -86,30 +87,30 @@ func ago(now, t time.Time) string {
 	return unit(int64(d/(24*time.Hour)), "day")
 }
 
-// statusJSON is GET /dashboard/status.json?ws=<id>, for pages that refresh
+// StatusJSON is GET /dashboard/status.json?ws=<id>, for pages that refresh
 // the connection status in place.
-func (s *Server) statusJSON(c echo.Context) error {
+func (h *Handler) StatusJSON(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	var id uuid.UUID
 	if raw := strings.TrimSpace(c.QueryParam("ws")); raw != "" {
 		// An explicit workspace that does not exist is an error, never
 		// silently another workspace's status.
-		ws, ok, err := s.workspaceByRawID(c.Request().Context(), raw)
+		ws, ok, err := h.workspaceByRawID(c.Request().Context(), raw)
 		if err != nil {
 			return fmt.Errorf("status workspace: %w", err)
 		}
 		if !ok {
-			return writeJSONError(c, errorf(http.StatusNotFound, "no workspace with id "+raw))
+			return apperr.New(apperr.NotFound, "no workspace with id "+raw)
 		}
 		id = ws.ID
 	} else {
-		ws, err := s.currentWorkspace(c)
+		ws, err := h.currentWorkspace(c)
 		if err != nil {
 			return fmt.Errorf("status workspace: %w", err)
 		}
 		id = ws.ID
 	}
-	snap := s.status.Snapshot(id)
+	snap := h.Status.Snapshot(id)
 	out := statusReply{WorkspaceID: id.String(), Now: time.Now().UTC(), LastHour: snap.Hour,
 		RefusedBy: snap.RefusedBy, PerMinute: snap.Minutes, Recent: snap.Recent}
 	if !snap.LastAccepted.IsZero() {

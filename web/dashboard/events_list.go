@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"bytes"
@@ -12,8 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
+	"github.com/inlet-dev/inlet/web/render"
 	"github.com/labstack/echo/v4"
 )
 
@@ -112,13 +114,13 @@ func (f *eventsForm) pageURL(param string, c store.EventCursor) templ.SafeURL {
 	return templ.SafeURL("/dashboard/events?" + v.Encode())
 }
 
-// eventsList is GET /dashboard/events.
-func (s *Server) eventsList(c echo.Context) error {
-	lp, err := s.layoutProps(c, "Events", "events")
+// EventsList is GET /dashboard/events.
+func (h *Handler) EventsList(c echo.Context) error {
+	lp, err := h.layoutProps(c, "Events", "events")
 	if err != nil {
 		return err
 	}
-	ws, err := s.currentWorkspace(c)
+	ws, err := h.currentWorkspace(c)
 	if err != nil {
 		return err
 	}
@@ -131,15 +133,14 @@ func (s *Server) eventsList(c echo.Context) error {
 		Filtered: form.filtered(),
 	}
 	if len(props.Errors) > 0 {
-		return render(c, http.StatusBadRequest, templates.Events(props))
+		return render.Page(c, http.StatusBadRequest, templates.Events(props))
 	}
-	page, err := s.deps.Store.ListEvents(c.Request().Context(), store.EventFilter{
+	page, err := h.Store.ListEvents(c.Request().Context(), store.EventFilter{
 		WorkspaceID: ws.ID, Type: form.Type, Event: form.Event, User: form.User,
 		From: form.from, To: form.to, Before: form.before, After: form.after,
 	})
 	if err != nil {
-		s.logger(c).Error("list events", "workspace", ws.ID, "err", err)
-		return unavailable("The events could not be read from the database. Try again in a moment.", 5)
+		return fmt.Errorf("list events of %s: %w", ws.ID, err)
 	}
 	for _, e := range page.Events {
 		props.Events = append(props.Events, eventRow(e))
@@ -150,16 +151,16 @@ func (s *Server) eventsList(c echo.Context) error {
 	if page.Newer != nil {
 		props.NewerURL = form.pageURL("after", *page.Newer)
 	}
-	return render(c, http.StatusOK, templates.Events(props))
+	return render.Page(c, http.StatusOK, templates.Events(props))
 }
 
 func eventRow(e store.ListedEvent) templates.EventRow {
 	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
 		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: e.Source, SourceKey: e.SourceKey}
 	switch e.Source {
-	case SourceWebhook:
+	case status.SourceWebhook:
 		r.Source = "Webhook"
-	case SourceHTTPAPI:
+	case status.SourceHTTPAPI:
 		r.Source = "HTTP API"
 	}
 	var b bytes.Buffer

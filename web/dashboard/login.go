@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"errors"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/templates"
+	"github.com/inlet-dev/inlet/web/render"
 	"github.com/labstack/echo/v4"
 )
 
 // defaultLanding is where a sign-in lands without a (valid) next.
 const defaultLanding = "/dashboard/settings"
 
-func (s *Server) rootRedirect(c echo.Context) error {
+func (h *Handler) RootRedirect(c echo.Context) error {
 	return c.Redirect(http.StatusFound, defaultLanding)
 }
 
@@ -42,77 +43,77 @@ func safeNext(raw string) string {
 	return u.RequestURI()
 }
 
-func (s *Server) loginShow(c echo.Context) error {
+func (h *Handler) LoginShow(c echo.Context) error {
 	next := safeNext(c.QueryParam("next"))
-	if _, ok := s.admin(c); ok {
+	if _, ok := h.admin(c); ok {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
-	return s.renderLogin(c, http.StatusOK, templates.LoginProps{Next: next})
+	return h.renderLogin(c, http.StatusOK, templates.LoginProps{Next: next})
 }
 
-func (s *Server) renderLogin(c echo.Context, status int, p templates.LoginProps) error {
-	tok, err := s.auth.LoginToken(c.Response(), c.Request())
+func (h *Handler) renderLogin(c echo.Context, status int, p templates.LoginProps) error {
+	tok, err := h.Auth.LoginToken(c.Response(), c.Request())
 	if err != nil {
 		return err
 	}
 	p.CSRFToken = tok
-	if n, err := s.deps.Store.CountAdmins(c.Request().Context()); err == nil && n == 0 {
+	if n, err := h.Store.CountAdmins(c.Request().Context()); err == nil && n == 0 {
 		p.NoAdmin = true
 	}
-	return render(c, status, templates.Login(p))
+	return render.Page(c, status, templates.Login(p))
 }
 
-func (s *Server) loginSubmit(c echo.Context) error {
+func (h *Handler) LoginSubmit(c echo.Context) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	password := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
 	props := templates.LoginProps{Email: email, Next: next}
-	if !s.auth.CheckLoginToken(c.Request(), c.FormValue("csrf_token")) {
+	if !h.Auth.CheckLoginToken(c.Request(), c.FormValue("csrf_token")) {
 		props.Error = "The sign-in form expired. Please try again."
-		return s.renderLogin(c, http.StatusForbidden, props)
+		return h.renderLogin(c, http.StatusForbidden, props)
 	}
 	if email == "" || password == "" {
 		props.Error = "Enter your email and password."
-		return s.renderLogin(c, http.StatusUnprocessableEntity, props)
+		return h.renderLogin(c, http.StatusUnprocessableEntity, props)
 	}
 	// The direct peer address, not X-Forwarded-For: a client could set that
 	// header to a fresh value on every guess and never be throttled.
 	addr := echo.ExtractIPDirect()(c.Request())
-	admin, err := s.auth.SignIn(c.Request().Context(), addr, email, password)
+	admin, err := h.Auth.SignIn(c.Request().Context(), addr, email, password)
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		props.Error = fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", humanSeconds(secs))
-		s.logger(c).Warn("sign-in throttled", "addr", addr, "retry_after_s", secs)
-		return s.renderLogin(c, http.StatusTooManyRequests, props)
+		logger(c).Warn("sign-in throttled", "addr", addr, "retry_after_s", secs)
+		return h.renderLogin(c, http.StatusTooManyRequests, props)
 	case errors.Is(err, auth.ErrBadCredentials):
 		props.Error = "Email or password is incorrect."
-		s.logger(c).Info("sign-in failed", "addr", addr)
-		return s.renderLogin(c, http.StatusUnauthorized, props)
+		logger(c).Info("sign-in failed", "addr", addr)
+		return h.renderLogin(c, http.StatusUnauthorized, props)
 	case err != nil:
 		return fmt.Errorf("sign in: %w", err)
 	}
-	if _, err := s.auth.Sessions.Start(c.Request(), c.Response(), admin.ID); err != nil {
+	if _, err := h.Auth.Sessions.Start(c.Request(), c.Response(), admin.ID); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
 	// Sign-ins are rare, so this is a cheap moment to drop ended sessions.
-	if n, err := s.auth.Sessions.Prune(c.Request().Context()); err != nil {
-		s.logger(c).Warn("prune sessions", "err", err)
+	if n, err := h.Auth.Sessions.Prune(c.Request().Context()); err != nil {
+		logger(c).Warn("prune sessions", "err", err)
 	} else if n > 0 {
-		s.logger(c).Debug("pruned expired sessions", "n", n)
+		logger(c).Debug("pruned expired sessions", "n", n)
 	}
-	s.logger(c).Info("signed in", "admin", admin.Email, "addr", addr)
+	logger(c).Info("signed in", "admin", admin.Email, "addr", addr)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-func (s *Server) logout(c echo.Context) error {
-	if sess := s.session(c); sess != nil && sess.ID != "" {
-		if !auth.TokensEqual(s.csrfToken(c), c.FormValue("csrf_token")) {
-			return errorf(http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
+func (h *Handler) Logout(c echo.Context) error {
+	if sess := h.session(c); sess != nil && sess.ID != "" {
+		if !auth.TokensEqual(h.csrfToken(c), c.FormValue("csrf_token")) {
+			return errFormExpired
 		}
-		if err := s.auth.Sessions.End(c.Request(), c.Response(), sess); err != nil {
+		if err := h.Auth.Sessions.End(c.Request(), c.Response(), sess); err != nil {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package web
+package credcache
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// writeKeyCache looks write keys up by their hash through a ttlCache (a key
+// WriteKeys looks write keys up by their hash through a ttlCache (a key
 // revoked by another instance or the CLI stops within seconds; this
 // instance's own revokes call invalidate and stop the key at once), and
 // throttles the last_used_at writes.
-type writeKeyCache struct {
+type WriteKeys struct {
 	db    *store.Store
 	log   *slog.Logger
 	byKey *ttlCache[string, store.WriteKey] // by store.HashWriteKey
@@ -27,22 +27,25 @@ type writeKeyCache struct {
 // dashboard shows it to the minute, and the hot path must not write per call.
 const touchEvery = time.Minute
 
-func newWriteKeyCache(db *store.Store, ttl time.Duration, log *slog.Logger) *writeKeyCache {
-	return &writeKeyCache{db: db, log: log, byKey: newTTLCache(ttl, db.WriteKeyByHash), touched: map[uuid.UUID]time.Time{}}
+// NewWriteKeys caches db's write keys for ttl; log takes the failures of
+// the background last_used_at writes.
+func NewWriteKeys(db *store.Store, ttl time.Duration, log *slog.Logger) *WriteKeys {
+	return &WriteKeys{db: db, log: log, byKey: newTTLCache(ttl, db.WriteKeyByHash), touched: map[uuid.UUID]time.Time{}}
 }
 
-func (c *writeKeyCache) invalidate() { c.byKey.invalidate() }
+// Invalidate forgets every key, after one was revoked.
+func (c *WriteKeys) Invalidate() { c.byKey.invalidate() }
 
-// lookup returns the key whose text is key, store.ErrNotFound when no key
+// Lookup returns the key whose text is key, store.ErrNotFound when no key
 // has that text, or another error when the database cannot be asked (and
 // nothing is cached to answer with). Only the key's hash is ever kept.
-func (c *writeKeyCache) lookup(ctx context.Context, key string) (store.WriteKey, error) {
+func (c *WriteKeys) Lookup(ctx context.Context, key string) (store.WriteKey, error) {
 	return c.byKey.get(ctx, store.HashWriteKey(key))
 }
 
-// used notes a successful call with key id; at most once per touchEvery it
+// Used notes a successful call with key id; at most once per touchEvery it
 // writes last_used_at, in the background so the caller never waits on it.
-func (c *writeKeyCache) used(id uuid.UUID, at time.Time) {
+func (c *WriteKeys) Used(id uuid.UUID, at time.Time) {
 	c.mu.Lock()
 	last, ok := c.touched[id]
 	if ok && at.Sub(last) < touchEvery {

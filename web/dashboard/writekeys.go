@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"context"
@@ -10,18 +10,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/labstack/echo/v4"
 )
 
 // httpAPIProps is the HTTP Tracking API section of ws's settings page.
-func (s *Server) httpAPIProps(ctx context.Context, ws store.Workspace) (templates.HTTPAPIProps, error) {
-	keys, err := s.deps.Store.WriteKeys(ctx, ws.ID)
+func (h *Handler) httpAPIProps(ctx context.Context, ws store.Workspace) (templates.HTTPAPIProps, error) {
+	keys, err := h.Store.WriteKeys(ctx, ws.ID)
 	if err != nil {
 		return templates.HTTPAPIProps{}, fmt.Errorf("write keys: %w", err)
 	}
-	p := templates.HTTPAPIProps{WorkspaceID: ws.ID.String(), BaseURL: strings.TrimRight(s.deps.Config.BaseURL, "/")}
+	p := templates.HTTPAPIProps{WorkspaceID: ws.ID.String(), BaseURL: strings.TrimRight(h.BaseURL, "/")}
 	for _, k := range keys {
 		v := templates.WriteKeyView{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
 		if k.LastUsedAt != nil {
@@ -37,63 +38,61 @@ func (s *Server) httpAPIProps(ctx context.Context, ws store.Workspace) (template
 
 func writeKeysURL(ws uuid.UUID) string { return settingsURL(ws) + "#http-api-source" }
 
-// keyCreate makes a write key and shows it in full on the page it answers
+// WriteKeyCreate makes a write key and shows it in full on the page it answers
 // with. It is the one form without post/redirect/get: the key must never be
 // kept anywhere to survive a redirect (sessions live in the database), so it
 // exists only in this response, which browsers are told not to store.
-func (a *trackingAPI) keyCreate(c echo.Context) error {
-	s := a.s
+func (h *Handler) WriteKeyCreate(c echo.Context) error {
 	f := newWriteKeyForm(c)
-	ws, err := s.formWorkspace(c, f.WorkspaceID)
+	ws, err := h.formWorkspace(c, f.WorkspaceID)
 	if err != nil {
 		return err
 	}
 	if ferr := f.Validate(); ferr != nil {
-		return s.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
 			p.HTTPAPI.Name, p.HTTPAPI.NameError = f.Name, ferr.Msg
 		})
 	}
-	k, key, err := s.deps.Store.CreateWriteKey(c.Request().Context(), ws.ID, f.Name)
+	k, key, err := h.Store.CreateWriteKey(c.Request().Context(), ws.ID, f.Name)
 	if err != nil {
 		return fmt.Errorf("create write key: %w", err)
 	}
-	admin, _ := s.admin(c)
-	s.logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "admin", admin.Email)
+	admin, _ := h.admin(c)
+	logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "admin", admin.Email)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.renderSettings(c, http.StatusOK, ws, func(p *templates.SettingsProps) {
+	return h.renderSettings(c, http.StatusOK, ws, func(p *templates.SettingsProps) {
 		p.HTTPAPI.NewKey = &templates.NewWriteKey{ID: k.ID.String(), Name: k.Name, Key: key}
 	})
 }
 
-// keyRevoke stops a key for good; this instance refuses it from the next
+// WriteKeyRevoke stops a key for good; this instance refuses it from the next
 // request on (other instances within their 5 s cache lifetime).
-func (a *trackingAPI) keyRevoke(c echo.Context) error {
-	s := a.s
-	ws, err := s.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+func (h *Handler) WriteKeyRevoke(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
 	if err != nil {
 		return err
 	}
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		return errorf(http.StatusNotFound, "No such write key.")
+		return &apperr.Error{Code: apperr.NotFound, Msg: "No such write key.", Err: err}
 	}
 	if c.FormValue("confirm") != "yes" {
-		return s.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
 			p.HTTPAPI.RevokeID = id.String()
 			p.HTTPAPI.RevokeError = "Tick the box to confirm: apps sending with this key are refused from now on."
 		})
 	}
-	err = s.deps.Store.RevokeWriteKey(c.Request().Context(), ws.ID, id)
+	err = h.Store.RevokeWriteKey(c.Request().Context(), ws.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "This workspace has no such write key.")
+		return &apperr.Error{Code: apperr.NotFound, Msg: "This workspace has no such write key.", Err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("revoke write key: %w", err)
 	}
-	a.keys.invalidate()
-	admin, _ := s.admin(c)
-	s.logger(c).Info("write key revoked", "workspace", ws.ID, "key_id", id, "admin", admin.Email)
-	s.flash(c, "success", "Write key revoked: calls with it are refused from now on.")
+	h.WriteKeys.Invalidate()
+	admin, _ := h.admin(c)
+	logger(c).Info("write key revoked", "workspace", ws.ID, "key_id", id, "admin", admin.Email)
+	h.flash(c, "success", "Write key revoked: calls with it are refused from now on.")
 	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
 }
 

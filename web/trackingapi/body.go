@@ -1,4 +1,4 @@
-package web
+package trackingapi
 
 import (
 	"bytes"
@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/segment"
+	"github.com/inlet-dev/inlet/internal/status"
 )
 
 // Segment's own HTTP API limits, so a library tuned for Segment never meets
@@ -21,112 +23,112 @@ const (
 	maxTrackingEvents = 2500
 )
 
-// readTrackingBody reads the JSON body, gunzipping it when the sender says
+// readBody reads the JSON body, gunzipping it when the sender says
 // so (analytics-python does). The limit applies to the JSON itself, read
 // through a LimitReader, so a small gzip bomb costs at most the limit in
 // memory. Oversized is 400, as Segment answers, which its libraries do not
 // retry. The string is the outcome to record when it fails.
-func readTrackingBody(req *http.Request) ([]byte, string, *apiError) {
-	tooLarge := errorf(http.StatusBadRequest, fmt.Sprintf("body is larger than the %d-byte limit per request", maxTrackingBody))
+func readBody(req *http.Request) ([]byte, string, error) {
+	tooLarge := apperr.Errorf(apperr.Invalid, "body is larger than the %d-byte limit per request", maxTrackingBody)
 	enc := strings.ToLower(strings.TrimSpace(req.Header.Get("Content-Encoding")))
 	switch enc {
 	case "", "identity", "gzip", "x-gzip":
 	default:
-		return nil, OutcomeBadBody, errorf(http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %.20q is not supported: send plain or gzip", enc))
+		return nil, status.OutcomeBadBody, apperr.Errorf(apperr.Unsupported, "Content-Encoding %.20q is not supported: send plain or gzip", enc)
 	}
 	// The compressed form is never allowed to be larger than the JSON limit
 	// either: real JSON compresses well.
 	if req.ContentLength > maxTrackingBody {
-		return nil, OutcomeTooLarge, tooLarge
+		return nil, status.OutcomeTooLarge, tooLarge
 	}
 	raw, err := io.ReadAll(io.LimitReader(req.Body, maxTrackingBody+1))
 	if err != nil {
-		return nil, OutcomeBadBody, errorf(http.StatusBadRequest, "could not read the body: "+err.Error())
+		return nil, status.OutcomeBadBody, apperr.New(apperr.Invalid, "could not read the body: "+err.Error())
 	}
 	if len(raw) > maxTrackingBody {
-		return nil, OutcomeTooLarge, tooLarge
+		return nil, status.OutcomeTooLarge, tooLarge
 	}
 	if enc != "gzip" && enc != "x-gzip" {
 		return raw, "", nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, OutcomeBadBody, errorf(http.StatusBadRequest, "Content-Encoding is gzip but the body is not: "+err.Error())
+		return nil, status.OutcomeBadBody, apperr.New(apperr.Invalid, "Content-Encoding is gzip but the body is not: "+err.Error())
 	}
 	body, err := io.ReadAll(io.LimitReader(zr, maxTrackingBody+1))
 	if len(body) > maxTrackingBody {
-		return nil, OutcomeTooLarge, errorf(http.StatusBadRequest,
-			fmt.Sprintf("decompressed body is larger than the %d-byte limit per request", maxTrackingBody))
+		return nil, status.OutcomeTooLarge, apperr.Errorf(apperr.Invalid,
+			"decompressed body is larger than the %d-byte limit per request", maxTrackingBody)
 	}
 	if err != nil {
-		return nil, OutcomeBadBody, errorf(http.StatusBadRequest, "corrupt gzip body: "+err.Error())
+		return nil, status.OutcomeBadBody, apperr.New(apperr.Invalid, "corrupt gzip body: "+err.Error())
 	}
 	return body, "", nil
 }
 
-// parseTracking turns a body into events. kind is the type a single-call
+// parse turns a body into events. kind is the type a single-call
 // path implies, "" for the batch paths.
 // top is the body's top level, from topLevel.
-func parseTracking(body []byte, top map[string]json.RawMessage, kind string) ([]segment.Event, *apiError) {
-	var aerr *apiError
+func parse(body []byte, top map[string]json.RawMessage, kind string) ([]segment.Event, error) {
+	var err error
 	_, isBatch := top["batch"]
 	switch {
 	case kind == "" && !isBatch:
-		return nil, errorf(http.StatusBadRequest, `body must be {"batch": [...]} on the batch endpoint; send one event to /v1/track, /v1/identify, ...`)
+		return nil, apperr.New(apperr.Invalid, `body must be {"batch": [...]} on the batch endpoint; send one event to /v1/track, /v1/identify, ...`)
 	case kind != "" && isBatch:
-		return nil, errorf(http.StatusBadRequest, "this endpoint takes one event; send batches to /v1/batch")
+		return nil, apperr.New(apperr.Invalid, "this endpoint takes one event; send batches to /v1/batch")
 	case kind != "":
-		if body, aerr = withType(body, top, kind); aerr != nil {
-			return nil, aerr
+		if body, err = withType(body, top, kind); err != nil {
+			return nil, err
 		}
 	}
 	events, err := segment.Parse(body)
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, err.Error())
+		return nil, err // a *segment.ParseError: 400 with its message
 	}
 	if len(events) > maxTrackingEvents {
-		return nil, errorf(http.StatusBadRequest, fmt.Sprintf("%d events in one batch; the limit is %d", len(events), maxTrackingEvents))
+		return nil, apperr.Errorf(apperr.Invalid, "%d events in one batch; the limit is %d", len(events), maxTrackingEvents)
 	}
 	for i, e := range events {
 		if e.Type == "delete" {
 			// Deletion requests come from Segment's side, never from a tracking library.
-			return nil, errorf(http.StatusBadRequest, fmt.Sprintf(`event %d: field "type": delete is not accepted by the HTTP API`, i))
+			return nil, apperr.Errorf(apperr.Invalid, `event %d: field "type": delete is not accepted by the HTTP API`, i)
 		}
 	}
 	if err := stripWriteKeys(events); err != nil {
-		return nil, errorf(http.StatusBadRequest, err.Error())
+		return nil, &apperr.Error{Code: apperr.Invalid, Msg: err.Error(), Err: err}
 	}
 	return events, nil
 }
 
 // topLevel decodes the body's top-level keys, their values left as text.
-func topLevel(body []byte) (map[string]json.RawMessage, *apiError) {
+func topLevel(body []byte) (map[string]json.RawMessage, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return nil, badJSON(err)
 	}
 	if top == nil {
-		return nil, errorf(http.StatusBadRequest, "body must be a JSON object, got null")
+		return nil, apperr.New(apperr.Invalid, "body must be a JSON object, got null")
 	}
 	return top, nil
 }
 
-func badJSON(err error) *apiError {
+func badJSON(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return errorf(http.StatusBadRequest, "body must be a JSON object, got "+te.Value)
+		return apperr.New(apperr.Invalid, "body must be a JSON object, got "+te.Value)
 	}
-	return errorf(http.StatusBadRequest, "body: invalid JSON: "+err.Error())
+	return apperr.New(apperr.Invalid, "body: invalid JSON: "+err.Error())
 }
 
 // withType makes sure a single call carries the type its path names. curl
 // users often leave it out, so it is added as the first key by splicing the
 // text, leaving every other byte as sent; a different type is refused.
-func withType(body []byte, top map[string]json.RawMessage, kind string) ([]byte, *apiError) {
+func withType(body []byte, top map[string]json.RawMessage, kind string) ([]byte, error) {
 	if v, ok := top["type"]; ok {
 		var got string
 		if err := json.Unmarshal(v, &got); err != nil || got != kind {
-			return nil, errorf(http.StatusBadRequest, fmt.Sprintf(`field "type" is %.40s but this endpoint takes %q events`, v, kind))
+			return nil, apperr.Errorf(apperr.Invalid, `field "type" is %.40s but this endpoint takes %q events`, v, kind)
 		}
 		return body, nil
 	}

@@ -1,4 +1,4 @@
-package web
+package trackingapi
 
 import (
 	"net/http"
@@ -6,13 +6,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// trackingCORS lets pages on any origin send events (analytics.js posts
+// CORS lets pages on any origin send events (analytics.js posts
 // text/plain to skip the preflight, but other browser code sends JSON with
 // an Authorization header). No credentials are ever allowed: the write key
 // travels in the request itself, never in a cookie, so no page can use an
 // admin's session through this API. Only /v1/* carries these headers; the
 // dashboard and the webhook stay same-origin.
-func trackingCORS(next echo.HandlerFunc) echo.HandlerFunc {
+func CORS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Access-Control-Allow-Origin", "*")

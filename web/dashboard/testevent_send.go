@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"bytes"
@@ -23,32 +23,32 @@ var testEventClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// testEventSend proves the whole path works: it signs a sample identify
+// TestEventSend proves the whole path works: it signs a sample identify
 // event with the saved secret and posts it through the real webhook, then
 // shows Inlet's own answer.
-func (s *Server) testEventSend(c echo.Context) error {
-	ws, err := s.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+func (h *Handler) TestEventSend(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
 	if err != nil {
 		return err
 	}
 	if !ws.Secret.IsSet() {
-		s.flash(c, "error", "Save a shared secret first: the test event is signed with it.")
+		h.flash(c, "error", "Save a shared secret first: the test event is signed with it.")
 		return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 	}
-	status, answer, err := s.postTestEvent(c.Request().Context(), ws.ID, ws.Secret.Current)
+	status, answer, err := h.postTestEvent(c.Request().Context(), ws.ID, ws.Secret.Current)
 	switch {
 	case err != nil:
-		s.flash(c, "error", "The test event could not be sent: "+err.Error())
+		h.flash(c, "error", "The test event could not be sent: "+err.Error())
 	case status == http.StatusOK:
-		s.flash(c, "success", fmt.Sprintf("Test event delivered: the webhook answered %d %s", status, answer))
+		h.flash(c, "success", fmt.Sprintf("Test event delivered: the webhook answered %d %s", status, answer))
 	default:
-		s.flash(c, "error", fmt.Sprintf("The webhook refused the test event: %d %s", status, answer))
+		h.flash(c, "error", fmt.Sprintf("The webhook refused the test event: %d %s", status, answer))
 	}
 	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 }
 
-func (s *Server) postTestEvent(ctx context.Context, ws uuid.UUID, secret string) (int, string, error) {
-	addr := loopbackAddr(s.Addr())
+func (h *Handler) postTestEvent(ctx context.Context, ws uuid.UUID, secret string) (int, string, error) {
+	addr := loopbackAddr(h.Addr())
 	if addr == "" {
 		return 0, "", fmt.Errorf("this server is not listening on a network address")
 	}

@@ -1,0 +1,75 @@
+package dashboard
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/inlet-dev/inlet/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// SecretSave saves a workspace's shared secret; the one it replaces keeps
+// verifying for SecretGrace.
+func (h *Handler) SecretSave(c echo.Context) error {
+	f := newSecretForm(c)
+	ws, err := h.formWorkspace(c, f.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	if ferr := f.Validate(); ferr != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
+			p.Source.SecretError = ferr.Msg
+		})
+	}
+	admin, _ := h.admin(c)
+	grace := h.SecretGrace
+	if err := h.Store.SetSecret(c.Request().Context(), ws.ID, f.Secret, admin.Email, grace); err != nil {
+		return fmt.Errorf("save secret: %w", err)
+	}
+	h.Workspaces.Invalidate()
+	logger(c).Info("shared secret saved", "workspace", ws.ID, "admin", admin.Email)
+	msg := "Shared secret saved. Paste the same secret into Segment's Webhooks destination."
+	if ws.Secret.IsSet() && ws.Secret.Current != f.Secret {
+		msg = fmt.Sprintf("New shared secret saved. The previous one keeps working until %s, so update Segment before then.",
+			templates.FormatTime(time.Now().Add(grace)))
+	}
+	h.flash(c, "success", msg)
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
+}
+
+// SecretRevokePrevious stops the replaced secret before its grace ends.
+func (h *Handler) SecretRevokePrevious(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.RevokePreviousSecret(c.Request().Context(), ws.ID); err != nil {
+		return fmt.Errorf("revoke previous secret: %w", err)
+	}
+	h.Workspaces.Invalidate()
+	logger(c).Info("previous shared secret revoked", "workspace", ws.ID)
+	h.flash(c, "success", "The previous shared secret was revoked: only the current one verifies now.")
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
+}
+
+// SecretClear removes a workspace's secrets, once confirmed.
+func (h *Handler) SecretClear(c echo.Context) error {
+	f := newClearForm(c)
+	ws, err := h.formWorkspace(c, f.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	if ferr := f.Validate(); ferr != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
+			p.Source.ClearError = ferr.Msg
+		})
+	}
+	if err := h.Store.ClearSecret(c.Request().Context(), ws.ID); err != nil {
+		return fmt.Errorf("clear secret: %w", err)
+	}
+	h.Workspaces.Invalidate()
+	logger(c).Info("shared secret cleared", "workspace", ws.ID)
+	h.flash(c, "success", "Shared secret cleared. Segment's deliveries to this workspace are refused with 503 (Segment retries) until a new secret is saved.")
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
+}

@@ -1,0 +1,80 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/templates"
+	"github.com/inlet-dev/inlet/web/render"
+	"github.com/labstack/echo/v4"
+)
+
+// webhookURL is what the admin pastes into Segment for ws.
+func (h *Handler) webhookURL(ws store.Workspace) string {
+	u := h.BaseURL + webhookPath
+	if !ws.IsDefault {
+		u += "?workspaceId=" + ws.ID.String()
+	}
+	return u
+}
+
+func settingsURL(ws uuid.UUID) string {
+	return "/dashboard/settings?ws=" + url.QueryEscape(ws.String())
+}
+
+// SettingsShow is GET /dashboard/settings.
+func (h *Handler) SettingsShow(c echo.Context) error {
+	ws, err := h.currentWorkspace(c)
+	if err != nil {
+		return err
+	}
+	return h.renderSettings(c, http.StatusOK, ws, nil)
+}
+
+// renderSettings renders the page for ws; edit adds what a refused form
+// needs shown (its error next to the field, the name typed so far).
+func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace, edit func(*templates.SettingsProps)) error {
+	c.Set(ctxWorkspace, ws)
+	lp, err := h.layoutProps(c, "Settings", "settings")
+	if err != nil {
+		return err
+	}
+	p := templates.SettingsProps{
+		Layout:    lp,
+		Workspace: templates.WorkspaceView{ID: ws.ID.String(), Name: ws.Name, IsDefault: ws.IsDefault, Count: len(lp.Workspaces)},
+		Source: templates.SourceProps{
+			WorkspaceID: ws.ID.String(),
+			WebhookURL:  h.webhookURL(ws),
+			Secret:      secretView(ws.Secret, time.Now()),
+			Status:      h.connectionStatus(c.Request().Context(), ws.ID),
+		},
+	}
+	if p.HTTPAPI, err = h.httpAPIProps(c.Request().Context(), ws); err != nil {
+		return err
+	}
+	if edit != nil {
+		edit(&p)
+	}
+	return render.Page(c, status, templates.Settings(p))
+}
+
+// secretView is all a page learns about a secret: never more than its last 4.
+func secretView(sec store.SecretInfo, now time.Time) templates.SecretView {
+	v := templates.SecretView{Set: sec.IsSet(), SetBy: sec.SetBy}
+	if v.Set {
+		v.Last4 = sec.Last4()
+	}
+	if sec.SetAt != nil {
+		v.SetAt = *sec.SetAt
+	}
+	if sec.Previous != "" && sec.PreviousExpiresAt != nil && now.Before(*sec.PreviousExpiresAt) {
+		v.PreviousActive, v.PreviousExpiresAt = true, *sec.PreviousExpiresAt
+	}
+	if v.SetBy == "" && v.Set {
+		v.SetBy = "unknown"
+	}
+	return v
+}

@@ -1,0 +1,191 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/reqlog"
+	"github.com/inlet-dev/inlet/internal/segment"
+	"github.com/inlet-dev/inlet/internal/status"
+	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/labstack/echo/v4"
+)
+
+// noSecretRetryAfter is long enough not to hammer us, short enough that
+// events arrive soon after the admin saves the secret.
+const noSecretRetryAfter = 30
+
+// delivery is what one request has learned so far, for its attempt record
+// and log line.
+type delivery struct {
+	start   time.Time
+	ws      uuid.UUID // uuid.Nil until the workspace is known
+	outcome string
+	res     ingest.Result
+}
+
+// Segment takes what Segment's Webhooks destinations post. Refusals are
+// returned as errors and answered by the server's error mapping; the
+// delivery is recorded and logged just before the answer is written, with
+// the status and reason actually sent.
+func (h *Handler) Segment(c echo.Context) error {
+	d := &delivery{start: time.Now(), outcome: "refused"}
+	c.Response().Before(func() { h.record(c, d) })
+	if err := h.receive(c, d); err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, okBody(d.res))
+}
+
+func (h *Handler) receive(c echo.Context, d *delivery) error {
+	req := c.Request()
+	ws, err := h.workspace(c)
+	if err != nil {
+		return err
+	}
+	d.ws = ws.ID
+	d.outcome = status.OutcomeUnavailable
+	if h.Ingester.Saturated() {
+		// Refused before parsing: under overload, parsing bodies only to
+		// refuse them would take the CPU the admitted requests need.
+		// net/http still drains a body under 256 KB to keep the connection
+		// (Segment reuses it) and closes the connection on a larger one.
+		return ingest.ErrOverloaded
+	}
+	body, err := readBody(req, h.MaxBodyBytes)
+	if err != nil {
+		closeAfterReply(c)
+		d.outcome = status.OutcomeBadBody
+		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+			d.outcome = status.OutcomeTooLarge
+		}
+		return err
+	}
+	secrets := ws.Secret.Valid(time.Now())
+	if len(secrets) == 0 {
+		// 503, not 4xx: Segment retries for hours, so events sent before the
+		// admin saves the secret arrive once it is saved.
+		d.outcome = status.OutcomeNoSecret
+		return apperr.TryLater("no shared secret is configured for this workspace yet: paste it in /dashboard/settings", noSecretRetryAfter)
+	}
+	keys := make([][]byte, len(secrets))
+	for i, sec := range secrets {
+		keys[i] = []byte(sec)
+	}
+	if err := segment.VerifyAny(keys, body, req.Header.Get("X-Signature")); err != nil {
+		d.outcome = status.OutcomeBadSignature
+		return fmt.Errorf("workspace %s: %w", ws.ID, err)
+	}
+	// Admission: past the in-flight budget the answer is an immediate 503,
+	// not a body parsed only to time out in the queue while every other
+	// request slows down with it. It comes after the body is in and signed,
+	// so neither a slow sender nor one without the secret can hold budget.
+	release, err := h.Ingester.Admit(int64(len(body)))
+	if err != nil {
+		return err
+	}
+	defer release()
+	events, err := segment.Parse(body)
+	if err != nil {
+		d.outcome = status.OutcomeBadBody
+		return err
+	}
+	d.res, err = h.Ingester.Submit(req.Context(), ingest.Rows(ws.ID, status.SourceWebhook, "", d.start, events))
+	if err != nil {
+		return err
+	}
+	d.outcome = status.OutcomeAccepted
+	if d.res.Accepted == 0 {
+		d.outcome = status.OutcomeDuplicate
+	}
+	return nil
+}
+
+// workspace finds the workspace a request names by ?workspaceId= or the
+// df-workspace-id header (Dittofeed's names, so existing Segment setups
+// keep working), or the default one.
+func (h *Handler) workspace(c echo.Context) (store.Workspace, error) {
+	q := strings.TrimSpace(c.QueryParam("workspaceId"))
+	hdr := strings.TrimSpace(c.Request().Header.Get("df-workspace-id"))
+	ctx := c.Request().Context() // the cache bounds its own lookups
+	var id uuid.UUID
+	switch {
+	case q == "" && hdr == "":
+		def, err := h.Workspaces.DefaultID(ctx)
+		if err != nil {
+			return store.Workspace{}, fmt.Errorf("default workspace: %w", err)
+		}
+		id = def
+	default:
+		raw := q
+		if raw == "" {
+			raw = hdr
+		}
+		if q != "" && hdr != "" && !strings.EqualFold(q, hdr) {
+			return store.Workspace{}, apperr.New(apperr.Invalid, "workspaceId query parameter and df-workspace-id header name different workspaces")
+		}
+		parsed, err := uuid.Parse(raw)
+		if err != nil {
+			return store.Workspace{}, apperr.New(apperr.Invalid, "workspaceId is not a valid workspace id (expected a UUID)")
+		}
+		id = parsed
+	}
+	ws, err := h.Workspaces.Workspace(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Workspace{}, &apperr.Error{Code: apperr.NotFound, Msg: "no workspace with id " + id.String(), Err: err}
+	}
+	if err != nil {
+		return store.Workspace{}, fmt.Errorf("workspace %s: %w", id, err)
+	}
+	return ws, nil
+}
+
+// okBody is the 200 answer, written by hand: it is sent for every stored
+// delivery, and reflection-based JSON of a map costs more than the rest of
+// the response.
+func okBody(res ingest.Result) []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"ok":true,"accepted":`...)
+	b = strconv.AppendInt(b, int64(res.Accepted), 10)
+	b = append(b, `,"duplicates":`...)
+	b = strconv.AppendInt(b, int64(res.Duplicates), 10)
+	return append(b, '}')
+}
+
+// record notes the delivery for the workspace's connection status (once
+// the workspace is known) and logs its one line. It runs just before the
+// answer is written: the status is the one being sent and, for a refusal,
+// the reason is the message the error mapping chose.
+func (h *Handler) record(c echo.Context, d *delivery) {
+	code := c.Response().Status
+	reply, refused := apperr.ReplyOf(c)
+	if d.ws != uuid.Nil {
+		h.Attempts.Record(status.Attempt{At: d.start, WorkspaceID: d.ws, Source: status.SourceWebhook, Outcome: d.outcome,
+			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates})
+	}
+	level := slog.LevelInfo
+	if refused {
+		level = slog.LevelWarn
+	}
+	ctx := c.Request().Context()
+	log := reqlog.From(ctx)
+	// Building the attributes is most of a line's cost; skip it when the
+	// line would be dropped (LOG_LEVEL=warn).
+	if !log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates,
+		"ms", time.Since(d.start).Milliseconds()}
+	if refused {
+		attrs = append(attrs, "status", code, "reason", reply.Message)
+	}
+	log.Log(ctx, level, "webhook", attrs...)
+}
