@@ -44,6 +44,13 @@ func (s *Server) routes() {
 		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, s.tracking.Handle(r.kind), selfLogging)
 	}
 
+	// analytics.js posts its own usage metrics to <host>/m (Segment's own
+	// host: /v1/m) every 30 s. They are not events: answered 2xx so the
+	// library is content, discarded unread, and marked self-logging so they
+	// write no line per call (the HTTP metrics still count them).
+	v1.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, selfLogging)
+	e.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, trackingapi.CORS, selfLogging)
+
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 
@@ -62,6 +69,7 @@ func (s *Server) routes() {
 	dash.GET("/settings", d.SettingsShow)
 	dash.GET("/events", d.EventsList)
 	dash.POST("/settings/secret", d.SecretSave)
+	dash.POST("/settings/secret/revoke", d.SecretRevoke)
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
 	dash.POST("/settings/test-event", d.TestEventSend)

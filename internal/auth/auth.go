@@ -262,3 +262,7 @@ func (a *Service) loginTokenFromCookie(r *http.Request) (string, bool) {
 	}
 	return string(raw), true
 }
+
+// SecureCookies says whether cookies set for the dashboard carry the Secure
+// flag (BASE_URL is https), for cookies set outside this package.
+func (a *Service) SecureCookies() bool { return a.secure }
