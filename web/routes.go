@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/static"
 	"github.com/inlet-dev/inlet/web/trackingapi"
 	"github.com/labstack/echo/v4"
@@ -50,6 +51,19 @@ func (s *Server) routes() {
 	// write no line per call (the HTTP metrics still count them).
 	v1.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, selfLogging)
 	e.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, trackingapi.CORS, selfLogging)
+
+	// The read and erase API for scripts (web/api): Bearer API tokens of
+	// one workspace, JSON errors; DELETE needs a write token.
+	a := s.api
+	read, write := a.RequireToken(store.ScopeRead), a.RequireToken(store.ScopeWrite)
+	apiV1 := e.Group("/api/v1")
+	apiV1.GET("/openapi.json", a.OpenAPI)
+	apiV1.GET("/users", a.UsersList, read)
+	apiV1.GET("/users/:userId", a.UserShow, read)
+	apiV1.DELETE("/users/:userId", a.UserDelete, write)
+	apiV1.DELETE("/suppressions/:userId", a.SuppressionDelete, write)
+	apiV1.GET("/events", a.EventsList, read)
+	apiV1.GET("/events/export", a.EventsExport, read)
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))

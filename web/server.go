@@ -20,8 +20,10 @@ import (
 	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/metrics"
+	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/web/api"
 	"github.com/inlet-dev/inlet/web/dashboard"
 	"github.com/inlet-dev/inlet/web/trackingapi"
 	"github.com/inlet-dev/inlet/web/webhook"
@@ -39,6 +41,11 @@ type Deps struct {
 	Status   *status.Aggregator // the connection status the settings page shows
 	Attempts status.Recorder    // where webhook and /v1 deliveries are recorded (Status, metrics, or both)
 	Metrics  *metrics.Metrics   // served at GET /metrics; it also counts every request
+	// Suppressions is the cache the ingest gate reads, so an erasure made
+	// through /api/v1 applies to the next webhook at once. Optional: nil
+	// builds one of the API's own (the gate then sees erasures within 2 s).
+	Suppressions *profiles.Suppressions
+	Profiles     profiles.Options // erasure's profile settings (PROFILE_MAX_ANONYMOUS_IDS)
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -58,6 +65,7 @@ type Server struct {
 	webhook   *webhook.Handler
 	tracking  *trackingapi.Handler
 	dashboard *dashboard.Handler
+	api       *api.Handler
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
@@ -94,6 +102,11 @@ func New(d Deps) (*Server, error) {
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
+	supp := d.Suppressions
+	if supp == nil {
+		supp = profiles.NewSuppressions(d.Store)
+	}
+	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

@@ -64,6 +64,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return adminCmd(ctx, args, getenv, stdin, stdout)
 	case "writekey":
 		return writekeyCmd(ctx, args, getenv, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args, getenv, stdout, stderr)
+	case "profiles":
+		return profilesCmd(ctx, args, getenv, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":

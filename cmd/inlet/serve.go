@@ -13,6 +13,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web"
@@ -113,7 +114,22 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		writers = 1 // SQLite has one writer; more would only wait on its lock
 	}
 	m := newMetrics(st)
-	ing := ingest.New(st, ingest.Options{
+	// Profiles follow the stored events in the background; the gate in
+	// front of the store drops events of erased (suppressed) ids and wakes
+	// the follower after each commit.
+	supp := profiles.NewSuppressions(st)
+	gate := &profiles.Gate{Inner: st, Suppressions: supp}
+	var follower *profiles.Follower
+	if cfg.Profiles {
+		opts := profileOptions(cfg)
+		opts.Suppressions, opts.Logger = supp, log
+		follower = profiles.NewFollower(st, opts)
+		gate.AfterCommit = follower.Notify
+		follower.Start(ctx)
+	} else {
+		log.Info("profiles are off (PROFILES=off): no profile is kept from new events")
+	}
+	ing := ingest.New(gate, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
 		InflightBytes: cfg.IngestInflight,
 		Observer:      m,
@@ -128,6 +144,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a,
+		Suppressions: supp, Profiles: profileOptions(cfg),
 		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err
@@ -159,6 +176,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	if err := ing.Close(sctx); err != nil {
 		errs = append(errs, err)
+	}
+	if follower != nil {
+		if err := follower.Close(sctx); err != nil {
+			log.Warn("profiles follower did not stop in time", "err", err)
+		}
 	}
 	if ret != nil {
 		if err := ret.Close(sctx); err != nil {

@@ -37,6 +37,8 @@ type Config struct {
 	IngestInflight int64         // INGEST_INFLIGHT_BYTES: request bytes admitted at once
 	ShutdownGrace  time.Duration // SHUTDOWN_TIMEOUT
 	ReadTimeout    time.Duration // READ_TIMEOUT: longest a client may take to send one request
+	Profiles       bool          // PROFILES: on or off
+	ProfileMaxAnon int           // PROFILE_MAX_ANONYMOUS_IDS
 }
 
 // Setting documents one variable for --help and the README.
@@ -68,6 +70,8 @@ var Settings = []Setting{
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
+	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
+	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -144,6 +148,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
 		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
+		ProfileMaxAnon: integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
+	}
+	switch v := strings.ToLower(str("PROFILES", "on")); v {
+	case "on", "true", "1":
+		c.Profiles = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("PROFILES: %q must be on or off", v))
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {

@@ -1,0 +1,241 @@
+// Package profiles turns events into who each user is: identities (a userId
+// and anonymous ids, linked by events and merged by alias), traits where the
+// latest event wins, groups, counts; and erases a user on request.
+//
+// A Follower runs in every server instance. Per workspace it reads the
+// commit-safe event feed after its stored cursor and applies each batch in one
+// transaction that also moves the cursor, holding the workspace's profile lock
+// (store.WithProfileLock): every event is applied exactly once, whichever
+// instance gets there first. It never runs on the webhook's path.
+package profiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+// Options tune profiles; the zero value gets the defaults.
+type Options struct {
+	// MaxAnonymousIDs caps the anonymous ids one profile holds; further ones
+	// (the latest linked) stay profiles of their own. Default 100.
+	MaxAnonymousIDs int
+	// Poll is how often an idle follower looks for new events. Default 250 ms.
+	Poll time.Duration
+	// Batch is the most events applied in one transaction. Default 5000:
+	// a busy user's profile is written once per batch, not once per event
+	// (500 on SQLite, whose single writer lock the ingester shares).
+	Batch        int
+	Logger       *slog.Logger
+	Suppressions *Suppressions // optional: events of suppressed ids are dropped
+}
+
+func (o Options) withDefaults(d store.Dialect) Options {
+	if o.MaxAnonymousIDs <= 0 {
+		o.MaxAnonymousIDs = 100
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	if o.Batch <= 0 {
+		o.Batch = store.MaxFeedBatch
+		if d == store.SQLite {
+			o.Batch = 500
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Follower keeps the profiles of every workspace up to date.
+type Follower struct {
+	st     *store.Store
+	opts   Options
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// NewFollower builds a follower; Start runs it.
+func NewFollower(st *store.Store, opts Options) *Follower {
+	return &Follower{st: st, opts: opts.withDefaults(st.Dialect()), wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Notify wakes the follower now (after a local commit) instead of at its
+// next poll. It never blocks.
+func (f *Follower) Notify() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the follower until Close or ctx ends.
+func (f *Follower) Start(ctx context.Context) {
+	ctx, f.cancel = context.WithCancel(ctx)
+	go f.loop(ctx)
+}
+
+// Close stops the follower after its current batch (which commits or rolls
+// back whole), waiting at most until ctx ends.
+func (f *Follower) Close(ctx context.Context) error {
+	f.once.Do(func() {
+		if f.cancel != nil {
+			f.cancel()
+		} else {
+			close(f.done)
+		}
+	})
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("profiles: follower did not stop before the shutdown deadline")
+	}
+}
+
+func (f *Follower) loop(ctx context.Context) {
+	defer close(f.done)
+	var wss []uuid.UUID
+	var listed time.Time
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		if time.Since(listed) > 5*time.Second {
+			ids, err := f.st.WorkspaceIDs(ctx)
+			if err == nil {
+				wss, listed = ids, time.Now()
+			} else if ctx.Err() == nil {
+				f.opts.Logger.Warn("profiles: list workspaces", "err", err)
+			}
+		}
+		busy, failed := false, false
+		for _, ws := range wss {
+			n, err := f.Step(ctx, ws)
+			if err != nil {
+				if ctx.Err() == nil {
+					f.opts.Logger.Warn("profiles: applying events failed; retrying", "workspace", ws, "err", err)
+				}
+				failed = true
+				continue
+			}
+			busy = busy || n > 0
+		}
+		wait := f.opts.Poll
+		switch {
+		case failed:
+			backoff = min(max(2*backoff, time.Second), 30*time.Second)
+			wait = backoff
+		case busy:
+			backoff = 0
+			continue
+		default:
+			backoff = 0
+		}
+		select {
+		case <-ctx.Done():
+		case <-f.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// errMoved means another instance applied the batch first.
+var errMoved = errors.New("profile cursor moved")
+
+// Step applies the next batch of ws's feed and says how many events it
+// covered (0 when there was nothing new, or another instance took it).
+func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
+	// Read outside the lock: the read does not hold back the feed horizon,
+	// and the lock is held only while the batch is written.
+	c0, err := f.st.ProfileCursor(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	events, err := f.st.ReadFeed(ctx, ws, c0, f.opts.Batch)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	var suppr func(kind, id string) bool
+	if f.opts.Suppressions != nil {
+		if err := f.opts.Suppressions.Refresh(ctx); err != nil {
+			return 0, err
+		}
+		suppr = f.opts.Suppressions.For(ws)
+	}
+	err = f.st.WithProfileLock(ctx, ws, func(tx *store.ProfileTx) error {
+		if tx.Cursor() != c0 {
+			return errMoved
+		}
+		return newBatch(tx, f.opts, suppr).run(events)
+	})
+	if errors.Is(err, errMoved) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("apply %d events of workspace %s: %w", len(events), ws, err)
+	}
+	return len(events), nil
+}
+
+// CatchUp applies batches until every event of ws stored before the call
+// is applied, and returns how many events it applied. On PostgreSQL the
+// feed holds events back while older transactions anywhere in the cluster
+// still run, so it may wait for them.
+func (f *Follower) CatchUp(ctx context.Context, ws uuid.UUID) (int, error) {
+	target, err := f.st.FeedTail(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		n, err := f.Step(ctx, ws)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n > 0 {
+			continue
+		}
+		c, err := f.st.ProfileCursor(ctx, ws)
+		if err != nil {
+			return total, err
+		}
+		if c.Reached(target) {
+			return total, nil
+		}
+		// Events may have been erased meanwhile: never wait past the tail.
+		tail, err := f.st.FeedTail(ctx, ws)
+		if err != nil {
+			return total, err
+		}
+		if !tail.Reached(target) {
+			target = tail
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Rebuild throws away the profiles of ws and recomputes them from every
+// stored event, returning how many events it applied. While it runs, the
+// workspace's profiles are partial; running followers help it along.
+func (f *Follower) Rebuild(ctx context.Context, ws uuid.UUID) (int, error) {
+	err := f.st.WithProfileLock(ctx, ws, func(tx *store.ProfileTx) error { return tx.ResetProfiles() })
+	if err != nil {
+		return 0, fmt.Errorf("reset profiles of %s: %w", ws, err)
+	}
+	return f.CatchUp(ctx, ws)
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// API token scopes: read serves the /api/v1 reads; write also erases.
+const (
+	ScopeRead  = "read"
+	ScopeWrite = "write"
+)
+
+// APIToken authenticates the read API (/api/v1) for one workspace. The token
+// is shown once, when created; the store keeps only its SHA-256.
+type APIToken struct {
+	ID          uuid.UUID
+	WorkspaceID uuid.UUID
+	Name        string
+	Scope       string
+	Prefix      string // the token's first characters, for display
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+// Active reports whether the token still authenticates.
+func (t APIToken) Active() bool { return t.RevokedAt == nil }
+
+// APITokenPrefix marks Inlet API tokens, so a leaked one is recognisable
+// (secret scanners) and cannot be mistaken for a write key.
+const APITokenPrefix = "inlet_"
+
+// CreateAPIToken makes a token and returns it with its plaintext, which is
+// never stored.
+func (s *Store) CreateAPIToken(ctx context.Context, ws uuid.UUID, name, scope string) (APIToken, string, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > MaxWriteKeyName {
+		return APIToken{}, "", fmt.Errorf("token name is longer than %d characters", MaxWriteKeyName)
+	}
+	if scope != ScopeRead && scope != ScopeWrite {
+		return APIToken{}, "", fmt.Errorf("token scope %q: must be read or write", scope)
+	}
+	token := APITokenPrefix + rand.Text() // 130 random bits
+	t := APIToken{ID: uuid.New(), WorkspaceID: ws, Name: name, Scope: scope, Prefix: token[:len(APITokenPrefix)+6],
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	_, err := s.sql.ExecContext(ctx, s.rebind(
+		"INSERT INTO api_tokens (id, workspace_id, name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		t.ID.String(), ws.String(), t.Name, t.Scope, HashWriteKey(token), t.Prefix, s.timeArg(t.CreatedAt))
+	if err != nil {
+		if IsDataError(err) {
+			return APIToken{}, "", fmt.Errorf("create API token for workspace %s: %w", ws, ErrNotFound)
+		}
+		return APIToken{}, "", fmt.Errorf("create API token: %w", err)
+	}
+	return t, token, nil
+}
+
+const apiTokenCols = "id, workspace_id, name, scope, prefix, created_at, last_used_at, revoked_at"
+
+// APITokenByHash finds a token, revoked or not, by HashWriteKey of its
+// text; ErrNotFound when there is none.
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, error) {
+	row := s.sql.QueryRowContext(ctx, s.rebind("SELECT "+apiTokenCols+" FROM api_tokens WHERE token_hash = ?"), hash)
+	t, err := scanAPIToken(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return APIToken{}, ErrNotFound
+	}
+	return t, err
+}
+
+// APITokens lists a workspace's tokens, active first, newest first.
+func (s *Store) APITokens(ctx context.Context, ws uuid.UUID) ([]APIToken, error) {
+	rows, err := s.sql.QueryContext(ctx, s.rebind("SELECT "+apiTokenCols+
+		" FROM api_tokens WHERE workspace_id = ? ORDER BY (revoked_at IS NULL) DESC, created_at DESC, id"), ws.String())
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens of %s: %w", ws, err)
+	}
+	defer rows.Close()
+	var out []APIToken
+	for rows.Next() {
+		t, err := scanAPIToken(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIToken stops a token of ws for good; ErrNotFound for a token of
+// another workspace.
+func (s *Store) RevokeAPIToken(ctx context.Context, ws, id uuid.UUID) error {
+	res, err := s.sql.ExecContext(ctx, s.rebind(
+		"UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?"),
+		s.timeArg(time.Now()), id.String(), ws.String())
+	if err != nil {
+		return fmt.Errorf("revoke API token %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// TouchAPIToken records when a token was last used (callers throttle it).
+func (s *Store) TouchAPIToken(ctx context.Context, id uuid.UUID, at time.Time) error {
+	_, err := s.sql.ExecContext(ctx, s.rebind(
+		"UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)"),
+		s.timeArg(at), id.String(), s.timeArg(at))
+	if err != nil {
+		return fmt.Errorf("touch API token %s: %w", id, err)
+	}
+	return nil
+}
+
+func scanAPIToken(scan func(...any) error) (APIToken, error) {
+	var t APIToken
+	var id, ws string
+	var created dbTime
+	var used, revoked nullTime
+	if err := scan(&id, &ws, &t.Name, &t.Scope, &t.Prefix, &created, &used, &revoked); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return APIToken{}, err
+		}
+		return APIToken{}, fmt.Errorf("read API token: %w", err)
+	}
+	var err error
+	if t.ID, err = uuid.Parse(id); err != nil {
+		return APIToken{}, fmt.Errorf("API token id %q: %w", id, err)
+	}
+	if t.WorkspaceID, err = uuid.Parse(ws); err != nil {
+		return APIToken{}, fmt.Errorf("API token %s workspace %q: %w", id, ws, err)
+	}
+	t.CreatedAt = created.Time
+	if used.Valid {
+		t.LastUsedAt = &used.Time
+	}
+	if revoked.Valid {
+		t.RevokedAt = &revoked.Time
+	}
+	return t, nil
+}
