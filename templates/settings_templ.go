@@ -40,6 +40,9 @@ type SourceProps struct {
 	// …"), "" when it looks public; ExposeDocsURL is the README section.
 	Unreachable   string
 	ExposeDocsURL string
+	// FirstElementSignatures: element-0-signed arrays are accepted.
+	FirstElementSignatures bool
+	FirstElementMaxEvents  int // FIRST_ELEMENT_MAX_EVENTS
 }
 
 // SecretView is what a page may know of a saved secret: never the secret.
@@ -102,7 +105,7 @@ func Settings(p SettingsProps) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Workspace.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/settings.templ`, Line: 65, Col: 60}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/settings.templ`, Line: 68, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {

@@ -32,6 +32,7 @@ var codeStatus = map[apperr.Code]int{
 	apperr.Unauthorized: http.StatusUnauthorized,
 	apperr.Forbidden:    http.StatusForbidden,
 	apperr.NotFound:     http.StatusNotFound,
+	apperr.Conflict:     http.StatusConflict,
 	apperr.Timeout:      http.StatusRequestTimeout,
 	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
 	apperr.Unsupported:  http.StatusUnsupportedMediaType,
@@ -85,6 +86,8 @@ func errorReply(err error) (r apperr.Reply, internal bool) {
 		return apperr.Reply{Status: http.StatusServiceUnavailable, Message: "too many events in flight, try again", RetryAfter: 2}, false
 	case errors.Is(err, ingest.ErrClosed):
 		return apperr.Reply{Status: http.StatusServiceUnavailable, Message: "shutting down, try again", RetryAfter: 5}, false
+	case errors.Is(err, ingest.ErrFirstElementStored):
+		return apperr.Reply{Status: http.StatusConflict, Message: "element 0 of this batch (the only event its X-Signature covers) is already stored, and the batch adds events that are not: a retry must repeat the whole batch"}, false
 	case errors.Is(err, ingest.ErrRejected):
 		return apperr.Reply{Status: http.StatusBadRequest, Message: "the database refused these events"}, false
 	case errors.Is(err, ingest.ErrUnavailable), errors.Is(err, apperr.ErrUnavailable), databaseDown(err):

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/inlet-dev/inlet/internal/metrics"
 	"log/slog"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func (s *Server) requestLogging(next echo.HandlerFunc) echo.HandlerFunc {
 		// The path without its query: a query may carry what does not belong
 		// in logs, and the route already says which handler answered.
 		log.LogAttrs(req.Context(), level, "http",
-			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("route", route),
+			slog.String("method", metrics.Method(req.Method)), slog.String("path", req.URL.Path), slog.String("route", route),
 			slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
 			slog.Int64("ms", took.Milliseconds()), slog.String("ip", c.RealIP()))
 		return nil

@@ -57,3 +57,34 @@ func marked(c echo.Context, key string) bool {
 	v, _ := c.Get(key).(bool)
 	return v
 }
+
+// maxRequestIDLen bounds a caller's X-Request-Id: ids are echoed in the
+// answer and written in every log line of the request.
+const maxRequestIDLen = 64
+
+// filterRequestID drops a caller's X-Request-Id unless it is a short id of
+// safe characters (1–64 of A–Z, a–z, 0–9, '.', '_', '-'), so the request-id
+// middleware that runs next makes a new one instead of echoing and logging
+// whatever was sent (a 60 KB header was echoed back whole).
+func filterRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !validRequestID(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

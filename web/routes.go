@@ -17,10 +17,10 @@ import (
 // answered by handleError (errors.go).
 func (s *Server) routes() {
 	e := s.echo
-	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		// Accept a caller's id only when it looks harmless in a log line.
-		Generator: newRequestID,
-	}))
+	// Accept a caller's id only when it looks harmless in a log line
+	// (filterRequestID); otherwise make one.
+	e.Pre(filterRequestID)
+	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(s.requestLogging) // request-scoped logger, access line, HTTP metrics
 	e.Use(recoverPanics)
 
@@ -82,14 +82,22 @@ func (s *Server) routes() {
 	dash.GET("", d.RootRedirect)
 	dash.GET("/settings", d.SettingsShow)
 	dash.GET("/events", d.EventsList)
+	dash.GET("/events/live", d.EventsLive) // server-sent events for the events page's Live mode
+	dash.GET("/events/:id/raw", d.EventRawDownload)
 	dash.POST("/settings/secret", d.SecretSave)
 	dash.POST("/settings/secret/revoke", d.SecretRevoke)
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
+	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)
 	dash.POST("/settings/test-event", d.TestEventSend)
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)
 	dash.POST("/settings/writekeys/:id/revoke", d.WriteKeyRevoke)
+	dash.GET("/destinations", d.DestinationsList)
+	dash.POST("/destinations", d.DestinationCreate)
+	dash.GET("/destinations/:id", d.DestinationShow)
+	// pause, resume, test, retry, rotate, replay
+	dash.POST("/destinations/:id/:action", d.DestinationAction)
 
 	// The connection status for the settings page's script: the dashboard's
 	// session, but JSON errors, so it sits outside the group of pages.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/clientip"
 	"log/slog"
 	"net"
 	"net/http"
@@ -97,11 +98,15 @@ func New(d Deps) (*Server, error) {
 		writeKeys:  credcache.NewWriteKeys(d.Store, credTTL, d.Logger),
 	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
-		MaxBodyBytes: d.Config.MaxBodyBytes}
-	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
+		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts, ReadWait: d.Config.IngestTimeout}
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys,
-		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr}
+		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
+		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+	// One client address for the throttle, the access log and the delivery
+	// log: X-Forwarded-For only from TRUSTED_PROXIES.
+	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)
 	supp := d.Suppressions
 	if supp == nil {
 		supp = profiles.NewSuppressions(d.Store)
@@ -111,6 +116,14 @@ func New(d Deps) (*Server, error) {
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
+	if s.metrics != nil {
+		// Route labels come from this table only (review item 3).
+		var patterns []string
+		for _, r := range s.echo.Routes() {
+			patterns = append(patterns, r.Path)
+		}
+		s.metrics.SetRoutes(patterns)
+	}
 	s.http = &http.Server{
 		Handler: s.echo,
 		// A sender that trickles headers or a body is cut off instead of

@@ -145,7 +145,7 @@ func TestSettingsSaveSecretMasked(t *testing.T) {
 
 func TestSettingsBackgroundRefreshKeepsTheFlash(t *testing.T) {
 	d := startDashboard(t, dashOptions{})
-	r := d.c.submit(d.c.mustSignIn(), "#secret-form", url.Values{"secret": {"flash-secret"}})
+	r := d.c.submit(d.c.mustSignIn(), "#secret-form", url.Values{"secret": {"flash-secret-0123456789"}})
 	req, err := http.NewRequest(http.MethodGet, d.url+r.Header.Get("Location"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -187,8 +187,8 @@ func TestSettingsEmptySecretIsAnErrorNextToTheField(t *testing.T) {
 func TestSettingsRotationAndRevoke(t *testing.T) {
 	d := startDashboard(t, dashOptions{})
 	ws := d.defaultWS()
-	p := d.c.saveSecret(d.c.mustSignIn(), "old-secret-aaaa")
-	p = d.c.saveSecret(p, "new-secret-bbbb")
+	p := d.c.saveSecret(d.c.mustSignIn(), "old-secret-aaaaaa")
+	p = d.c.saveSecret(p, "new-secret-bbbbbb")
 
 	if !strings.Contains(p.text("#flash"), "previous one keeps working") {
 		t.Fatalf("flash does not mention the grace period: %q", p.text("#flash"))
@@ -201,7 +201,7 @@ func TestSettingsRotationAndRevoke(t *testing.T) {
 	if p.text("#secret-last4") != "…bbb" {
 		t.Fatalf("last4 %q", p.text("#secret-last4"))
 	}
-	for _, sec := range []string{"old-secret-aaaa", "new-secret-bbbb"} {
+	for _, sec := range []string{"old-secret-aaaaaa", "new-secret-bbbbbb"} {
 		if got := d.postHook(ws, sec); got != http.StatusOK {
 			t.Fatalf("during the grace period %q: %d", sec, got)
 		}
@@ -215,10 +215,10 @@ func TestSettingsRotationAndRevoke(t *testing.T) {
 	if after.Doc.Find("#secrets").Length() != 0 {
 		t.Fatal("previous secret still shown after revoke")
 	}
-	if got := d.postHook(ws, "old-secret-aaaa"); got != http.StatusUnauthorized {
+	if got := d.postHook(ws, "old-secret-aaaaaa"); got != http.StatusUnauthorized {
 		t.Fatalf("old secret after revoke: %d, want 401", got)
 	}
-	if got := d.postHook(ws, "new-secret-bbbb"); got != http.StatusOK {
+	if got := d.postHook(ws, "new-secret-bbbbbb"); got != http.StatusOK {
 		t.Fatalf("new secret after revoke: %d", got)
 	}
 }

@@ -47,6 +47,16 @@ func (h *hookServer) setSecret(ws uuid.UUID, secret string) {
 	h.srv.InvalidateWorkspace()
 }
 
+// acceptFirstElement turns on, for ws, arrays signed over element 0 only
+// (the "Accept batches signed over their first event only" setting).
+func (h *hookServer) acceptFirstElement(ws uuid.UUID, on bool) {
+	h.t.Helper()
+	if err := h.st.SetFirstElementSignatures(context.Background(), ws, on); err != nil {
+		h.t.Fatalf("set element-0 signatures: %v", err)
+	}
+	h.srv.InvalidateWorkspace()
+}
+
 type hookReply struct {
 	Status     int
 	RetryAfter string

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/redact"
 	"io"
 	"log/slog"
 	"net/url"
@@ -66,7 +67,7 @@ func run(ctx context.Context, out io.Writer, admin string, n int, keep bool) err
 	}
 	u.Path = "/" + name
 	if keep {
-		slog.Info("scratch database kept", "url", u.Redacted())
+		slog.Info("scratch database kept", "url", redact.URL(u.String()))
 	} else {
 		defer func() {
 			if _, err := adm.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {

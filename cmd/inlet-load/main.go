@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Senders, "senders", 64, "concurrent senders")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "how long to send (default 10s when -events is not set)")
 	fs.IntVar(&cfg.Events, "events", 0, "how many events to send")
-	fs.IntVar(&cfg.Batch, "batch", 1, "events per request; >1 sends a JSON array signed over element 0, like Segment Actions batching")
+	fs.IntVar(&cfg.Batch, "batch", 1, "events per request; >1 sends a JSON array signed over the whole body")
 	fs.IntVar(&cfg.Size, "size", 1024, "approximate bytes per event")
 	fs.BoolVar(&cfg.Retry, "retry", false, "retry 429, 5xx and transport errors, honouring Retry-After up to -retry-cap, like Segment")
 	fs.DurationVar(&cfg.RetryFor, "retry-for", time.Minute, "with -retry: how long one request keeps being retried")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"io"
 	"strings"
 
@@ -114,6 +115,9 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 		secret, err := readSecret(stdin)
 		if err != nil {
 			return err
+		}
+		if err := segment.ValidateSecret(secret); err != nil {
+			return fmt.Errorf("secret set: %w", err)
 		}
 		// Same rotation as the dashboard: the replaced secret keeps verifying
 		// for SECRET_ROTATION_GRACE so Segment's side can be changed afterwards.

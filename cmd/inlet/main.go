@@ -64,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return adminCmd(ctx, args, getenv, stdin, stdout)
 	case "writekey":
 		return writekeyCmd(ctx, args, getenv, stdout, stderr)
+	case "destination":
+		return destinationCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "export":

@@ -114,8 +114,10 @@ func TestSecretEncryptConvertsPlaintextRows(t *testing.T) {
 		const older = "older-shared-secret-9876543210"
 		db.cli(t, "", older+"\n", "secret", "set")
 		db.cli(t, "", fixtureSecret+"\n", "secret", "set")
-		if cur, prev := db.raw(t); cur != fixtureSecret || prev != older {
-			t.Fatalf("without a key the secrets are stored as %q, %q, want plaintext", cur, prev)
+		// Plaintext says so ("plain:"), so it is never mistaken for an
+		// encrypted value (security review item 9).
+		if cur, prev := db.raw(t); cur != "plain:"+fixtureSecret || prev != "plain:"+older {
+			t.Fatalf("without a key the secrets are stored as %q, %q, want marked plaintext", cur, prev)
 		}
 
 		out := db.cli(t, testEncryptionKey, "", "secret", "encrypt")

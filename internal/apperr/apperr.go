@@ -25,6 +25,7 @@ const (
 	Unauthorized Code = "unauthorized" // no, or wrong, credentials
 	Forbidden    Code = "forbidden"    // credentials fine, this is not allowed (an expired form)
 	NotFound     Code = "not_found"    // what the request names does not exist
+	Conflict     Code = "conflict"     // contradicts what is already stored; sending it again cannot help
 	Timeout      Code = "timeout"      // the request did not arrive in time
 	TooLarge     Code = "too_large"    // the body is over a limit
 	Unsupported  Code = "unsupported"  // an encoding or media type Inlet does not take

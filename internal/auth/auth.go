@@ -41,8 +41,7 @@ type Options struct {
 type Service struct {
 	Sessions   *SessionStore
 	db         *store.Store
-	byAddr     *Throttle
-	byAccount  *Throttle
+	throttle   *Throttle
 	loginCodec *securecookie.SecureCookie
 	secure     bool
 	cost       int
@@ -74,10 +73,8 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 	return &Service{
 		Sessions: NewSessionStore(db, SessionOptions{Key: key, Secure: o.Secure, Idle: o.Idle, Absolute: o.Absolute, Now: o.Now}),
 		db:       db,
-		// Per account: five guesses per quarter hour, then 30 s, 1 min, 2 min… up to 15 min.
-		byAccount: NewThrottle(5, 15*time.Minute, 30*time.Second, 15*time.Minute),
-		// Per address: looser, since several admins may share one office address.
-		byAddr:     NewThrottle(20, 15*time.Minute, 30*time.Second, 15*time.Minute),
+		// Limits per quarter hour, then 30 s, 1 min, 2 min… up to 15 min.
+		throttle:   NewThrottle(accountAtAddrLimit, 15*time.Minute, 30*time.Second, 15*time.Minute),
 		loginCodec: lc,
 		secure:     o.Secure,
 		cost:       cost,
@@ -87,8 +84,17 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 
 // SetClock replaces the throttles' clock (tests only).
 func (a *Service) SetClock(now func() time.Time) {
-	a.byAccount.Now, a.byAddr.Now = now, now
+	a.throttle.Now = now
 }
+
+// Sign-in limits per window. Per account *at an address*, not per account
+// alone: a per-account lock let anyone lock the admin out from anywhere.
+// Per address, looser, since several admins may share one office address;
+// it bounds guessing across many accounts from one place.
+const (
+	accountAtAddrLimit = 5
+	addrLimit          = 20
+)
 
 // ThrottledError says sign-in is refused for a while.
 type ThrottledError struct{ RetryAfter time.Duration }
@@ -107,22 +113,27 @@ func roundUp(d time.Duration) time.Duration {
 // right password, so guessing gains nothing from waiting out the answer.
 func (a *Service) SignIn(ctx context.Context, addr, email, password string) (store.Admin, error) {
 	acct := store.NormalizeEmail(email)
-	if wait := max(a.byAddr.Wait(addr), a.byAccount.Wait(acct)); wait > 0 {
+	pair := "acct\x00" + acct + "\x00" + addr
+	// Checked and counted in one step: parallel guesses cannot all pass the
+	// check before any of them is counted.
+	attempt, wait := a.throttle.Begin(Check{Key: pair, Limit: accountAtAddrLimit}, Check{Key: "addr\x00" + addr, Limit: addrLimit})
+	if attempt == nil {
 		return store.Admin{}, &ThrottledError{RetryAfter: wait}
 	}
+	ok := false
+	defer func() { attempt.Done(ok, pair) }()
 	admin, err := a.db.AdminByEmail(ctx, acct)
 	hash := admin.PasswordHash
 	if errors.Is(err, store.ErrNotFound) {
 		hash = a.dummy
 	} else if err != nil {
+		attempt.Abandon()
 		return store.Admin{}, err
 	}
 	if !checkPassword(hash, password) || admin.Email == "" {
-		a.byAddr.Fail(addr)
-		a.byAccount.Fail(acct)
 		return store.Admin{}, ErrBadCredentials
 	}
-	a.byAccount.Reset(acct)
+	ok = true
 	return admin, nil
 }
 

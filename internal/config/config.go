@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -37,8 +38,22 @@ type Config struct {
 	IngestInflight int64         // INGEST_INFLIGHT_BYTES: request bytes admitted at once
 	ShutdownGrace  time.Duration // SHUTDOWN_TIMEOUT
 	ReadTimeout    time.Duration // READ_TIMEOUT: longest a client may take to send one request
-	Profiles       bool          // PROFILES: on or off
-	ProfileMaxAnon int           // PROFILE_MAX_ANONYMOUS_IDS
+	IngestRead     int64         // INGEST_READ_BYTES: body bytes being received and verified at once
+	// TrustedProxies (TRUSTED_PROXIES): peers whose X-Forwarded-For names
+	// the client; empty = the direct peer is the client.
+	TrustedProxies []netip.Prefix
+	// FirstElementMaxEvents (FIRST_ELEMENT_MAX_EVENTS): most events in an
+	// array signed only over element 0, where a workspace allows those.
+	FirstElementMaxEvents int
+	Profiles              bool // PROFILES: on or off
+	ProfileMaxAnon        int  // PROFILE_MAX_ANONYMOUS_IDS
+
+	DestinationConcurrency   int             // DESTINATION_CONCURRENCY: requests in flight per destination
+	DestinationTimeout       time.Duration   // DESTINATION_TIMEOUT: longest one delivery attempt may take
+	DestinationRetryFor      time.Duration   // DESTINATION_RETRY_FOR: retry period before an event is marked failed
+	DestinationSchedule      []time.Duration // DESTINATION_RETRY_SCHEDULE: waits between attempts
+	DestinationDeny          []netip.Prefix  // DESTINATION_DENY_NETWORKS: networks destinations may not reach
+	DestinationAllowMetadata bool            // DESTINATION_ALLOW_METADATA
 }
 
 // Setting documents one variable for --help and the README.
@@ -69,6 +84,15 @@ var Settings = []Setting{
 	{"INGEST_INFLIGHT_BYTES", "8388608", "Webhook body bytes being read, parsed or committed at once; beyond that Inlet answers 503 at once instead of slowing every request down."},
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
+	{"DESTINATION_CONCURRENCY", "32", "Delivery requests in flight at once per destination (each destination has its own, so a slow one holds back only itself)."},
+	{"DESTINATION_TIMEOUT", "15s", "Longest one delivery attempt to a destination may take before it counts as failed."},
+	{"DESTINATION_RETRY_FOR", "24h", "How long a failed delivery is retried before it is marked failed (shown on the destination's page, counted in /metrics, retryable)."},
+	{"DESTINATION_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "Waits before each retry of a failed delivery, with ±20% jitter; the last repeats. A receiver's Retry-After replaces the wait."},
+	{"DESTINATION_DENY_NETWORKS", "", "Comma-separated CIDRs destinations may not connect to, e.g. 10.0.0.0/8,192.168.0.0/16 (loopback and private networks are allowed by default). Checked on every connect."},
+	{"DESTINATION_ALLOW_METADATA", "false", "true lets destinations reach cloud metadata addresses (169.254.169.254, fd00:ec2::254 and the like), refused by default."},
+	{"INGEST_READ_BYTES", "8388608", "Request body bytes (webhook and Tracking API) held in memory while they arrive and before they are authenticated, all requests together; further requests wait their turn (up to INGEST_TIMEOUT), then get 503. Bounds what unauthenticated senders can make Inlet hold."},
+	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For is believed. The client address (sign-in throttle, access and delivery logs) is then the rightmost address not in these ranges; unset = the direct peer address, X-Forwarded-For ignored."},
+	{"FIRST_ELEMENT_MAX_EVENTS", "1000", "Most events in one array signed only over its element 0 (Segment's Webhooks (Actions) batching), for workspaces that accept those; Segment's default batch size is 1000. Larger arrays get 413."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
 	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
@@ -148,7 +172,29 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
 		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
-		ProfileMaxAnon: integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
+		IngestRead:     int64(integer("INGEST_READ_BYTES", 8<<20, 64<<10)),
+		TrustedProxies: prefixes("TRUSTED_PROXIES", getenv, &errs),
+		// Segment's Webhooks (Actions) allows batches of up to 4000.
+		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
+		ProfileMaxAnon:        integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
+
+		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
+		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),
+		DestinationRetryFor:    duration("DESTINATION_RETRY_FOR", 24*time.Hour),
+	}
+	var err error
+	if c.DestinationSchedule, err = parseSchedule(str("DESTINATION_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")); err != nil {
+		errs = append(errs, fmt.Errorf("DESTINATION_RETRY_SCHEDULE: %w", err))
+	}
+	if c.DestinationDeny, err = ParseNetworks(str("DESTINATION_DENY_NETWORKS", "")); err != nil {
+		errs = append(errs, fmt.Errorf("DESTINATION_DENY_NETWORKS: %w", err))
+	}
+	switch v := strings.ToLower(str("DESTINATION_ALLOW_METADATA", "false")); v {
+	case "true", "1", "yes":
+		c.DestinationAllowMetadata = true
+	case "false", "0", "no":
+	default:
+		errs = append(errs, fmt.Errorf("DESTINATION_ALLOW_METADATA: %q must be true or false", v))
 	}
 	switch v := strings.ToLower(str("PROFILES", "on")); v {
 	case "on", "true", "1":
@@ -162,6 +208,28 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// prefixes parses a comma-separated list of CIDRs or single addresses.
+func prefixes(name string, getenv func(string) string, errs *[]error) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(getenv(name), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: %q is not a CIDR such as 10.0.0.0/8 or an address", name, f))
+			continue
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out
 }
 
 func (c *Config) validate() []error {
@@ -201,6 +269,9 @@ func (c *Config) validate() []error {
 	if c.EncryptionKey != "" && len(c.EncryptionKey) < 32 {
 		errs = append(errs, errors.New("ENCRYPTION_KEY: must be at least 32 characters (try: openssl rand -hex 32)"))
 	}
+	if c.DestinationConcurrency > 1024 {
+		errs = append(errs, errors.New("DESTINATION_CONCURRENCY: at most 1024 requests in flight per destination"))
+	}
 	if c.IngestTimeout >= 5*time.Second {
 		errs = append(errs, errors.New("INGEST_TIMEOUT: must be under 5s, Segment's own timeout, so a slow database answers 503 rather than a timeout"))
 	}
@@ -220,3 +291,42 @@ func (c *Config) SecureCookies() bool {
 
 // UsesEmbedded reports whether Inlet runs on its embedded SQLite default.
 func (c *Config) UsesEmbedded() bool { return c.DatabaseURL == "" }
+
+// parseSchedule reads comma-separated positive durations.
+func parseSchedule(v string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%q is not a list of positive durations such as 5s,5m,30m,2h", v)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// ParseNetworks reads a comma-separated list of CIDRs or single addresses.
+func ParseNetworks(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or an address", f)
+			}
+			ip = ip.Unmap()
+			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

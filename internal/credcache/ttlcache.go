@@ -13,13 +13,16 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/store"
+	"golang.org/x/sync/singleflight"
 )
 
 // lookupTimeout bounds a cache refresh so that, with the ingester's own
 // timeout, an answer always leaves before Segment's 5 s deadline.
 const lookupTimeout = time.Second
 
-// maxCacheEntries bounds the memory a flood of made-up ids or keys can take.
+// maxCacheEntries bounds the memory a flood of made-up ids or keys can take:
+// unknown keys are kept apart from known ones, each side with this bound, so
+// a flood of made-up keys only ever flushes other made-up keys.
 const maxCacheEntries = 10000
 
 // ttlCache keeps what the hot path looks up (workspaces with their secrets,
@@ -34,7 +37,10 @@ type ttlCache[K comparable, V any] struct {
 	load func(ctx context.Context, key K) (V, error) // store.ErrNotFound for unknown keys
 
 	mu      sync.Mutex
-	entries map[K]ttlEntry[V]
+	entries map[K]ttlEntry[V] // keys the database knows
+	missing map[K]ttlEntry[V] // keys it does not know
+	// flights makes concurrent misses for one key share one query.
+	flights singleflight.Group
 }
 
 type ttlEntry[V any] struct {
@@ -44,7 +50,7 @@ type ttlEntry[V any] struct {
 }
 
 func newTTLCache[K comparable, V any](ttl time.Duration, load func(context.Context, K) (V, error)) *ttlCache[K, V] {
-	return &ttlCache[K, V]{ttl: ttl, load: load, entries: map[K]ttlEntry[V]{}}
+	return &ttlCache[K, V]{ttl: ttl, load: load, entries: map[K]ttlEntry[V]{}, missing: map[K]ttlEntry[V]{}}
 }
 
 // get returns the value for key, or store.ErrNotFound, or the error that kept
@@ -53,13 +59,27 @@ func newTTLCache[K comparable, V any](ttl time.Duration, load func(context.Conte
 func (c *ttlCache[K, V]) get(ctx context.Context, key K) (V, error) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
+	if !ok {
+		e, ok = c.missing[key]
+	}
 	c.mu.Unlock()
 	if ok && time.Since(e.at) < c.ttl {
 		return e.result()
 	}
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	v, err := c.load(lctx, key)
+	type loaded struct {
+		v   V
+		err error
+	}
+	// Concurrent misses for one key wait for the first one's query. The
+	// query runs detached from any one caller's context (bounded by
+	// lookupTimeout), so a caller giving up does not fail the others.
+	r, _, _ := c.flights.Do(fmt.Sprint(key), func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+		defer cancel()
+		v, err := c.load(lctx, key)
+		return loaded{v, err}, nil
+	})
+	v, err := r.(loaded).v, r.(loaded).err
 	switch {
 	case err == nil:
 		c.put(key, ttlEntry[V]{val: v, at: time.Now()})
@@ -84,8 +104,26 @@ func (e ttlEntry[V]) result() (V, error) {
 func (c *ttlCache[K, V]) put(key K, e ttlEntry[V]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if e.missing {
+		delete(c.entries, key)
+		if len(c.missing) >= maxCacheEntries {
+			c.missing = map[K]ttlEntry[V]{}
+		}
+		c.missing[key] = e
+		return
+	}
+	delete(c.missing, key)
 	if len(c.entries) >= maxCacheEntries {
-		c.entries = map[K]ttlEntry[V]{}
+		// Only keys the database knows get here, so this takes more real
+		// credentials than anyone has; drop the stale ones first.
+		for k, old := range c.entries {
+			if time.Since(old.at) >= c.ttl {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= maxCacheEntries {
+			c.entries = map[K]ttlEntry[V]{}
+		}
 	}
 	c.entries[key] = e
 }
@@ -94,4 +132,5 @@ func (c *ttlCache[K, V]) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.entries = map[K]ttlEntry[V]{}
+	c.missing = map[K]ttlEntry[V]{}
 }

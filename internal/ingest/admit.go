@@ -1,12 +1,45 @@
 package ingest
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // DefaultInflightBytes is the admission budget when Options leave it zero:
 // enough for hundreds of typical Segment deliveries at once, small enough
 // that what is admitted can be parsed and committed well within Segment's
 // 5 s timeout on a small machine.
 const DefaultInflightBytes = 8 << 20
+
+// DefaultReadBytes is the read budget when Options leave it zero: the body
+// bytes that may be in memory while being received and verified. Bodies
+// beyond it wait for their turn (see ReserveRead), so 600 unsigned 1 MiB
+// bodies at once cost 8 MiB, not 600.
+const DefaultReadBytes = 8 << 20
+
+// ReserveRead reserves n bytes of the read budget before a body of (at
+// most) n bytes is read, and waits, first come first served, until they are
+// free or ctx ends (then it returns ctx's error). Call release once the body
+// is verified (and Admit has taken it over) or refused. Reserving before
+// reading bounds the memory that requests nobody has authenticated yet can
+// take, whatever their number; waiting instead of refusing lets a signed
+// request through in its turn while unsigned ones flood in, since each of
+// those holds its bytes only while being read and checked. A request larger
+// than the whole budget reserves the whole budget.
+func (in *Ingester) ReserveRead(ctx context.Context, n int64) (release func(), err error) {
+	in.mu.RLock()
+	closed := in.closed
+	in.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	n = min(max(n, 1), in.opts.ReadBytes)
+	if err := in.reading.Acquire(ctx, n); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { in.reading.Release(n) }) }, nil
+}
 
 // Admit reserves n bytes of the in-flight budget for a request about to be
 // parsed and committed; call release once it is answered. When the budget

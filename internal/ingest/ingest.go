@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/store"
+	"golang.org/x/sync/semaphore"
 )
 
 var (
@@ -31,6 +32,9 @@ var (
 // Inserter is the part of the store the ingester needs.
 type Inserter interface {
 	InsertEvents(ctx context.Context, events []store.NewEvent) ([]bool, error)
+	// InsertEventsFirstNew stores events only if events[0] is new (or all
+	// of them are already stored); see store.InsertEventsFirstNew.
+	InsertEventsFirstNew(ctx context.Context, events []store.NewEvent) ([]bool, error)
 }
 
 // Observer receives figures for metrics; every method must be cheap.
@@ -43,6 +47,7 @@ type Options struct {
 	QueueRequests int           // requests that may wait at once
 	QueueBytes    int64         // raw event bytes that may wait at once
 	InflightBytes int64         // request bytes admitted at once (see Admit)
+	ReadBytes     int64         // body bytes being read and verified at once (see ReserveRead)
 	BatchEvents   int           // most events per group commit
 	Writers       int           // concurrent group commits
 	Timeout       time.Duration // longest a request waits, and a commit may take
@@ -56,10 +61,11 @@ type Result struct {
 }
 
 type request struct {
-	events []store.NewEvent
-	bytes  int64
-	done   chan outcome // buffered: the writer never blocks on a caller that gave up
-	state  atomic.Int32 // queued → taken by a writer, or queued → abandoned by its caller
+	events   []store.NewEvent
+	firstNew bool // element-0-signed: store only if events[0] is new
+	bytes    int64
+	done     chan outcome // buffered: the writer never blocks on a caller that gave up
+	state    atomic.Int32 // queued → taken by a writer, or queued → abandoned by its caller
 }
 
 const (
@@ -80,6 +86,7 @@ type Ingester struct {
 	queue    chan *request
 	queued   atomic.Int64 // raw bytes waiting
 	inflight atomic.Int64 // request bytes admitted and not yet answered
+	reading  *semaphore.Weighted
 	mu       sync.RWMutex // guards closed against sends racing Close
 	closed   bool
 	wg       sync.WaitGroup
@@ -96,6 +103,9 @@ func New(db Inserter, opts Options) *Ingester {
 	if opts.InflightBytes <= 0 {
 		opts.InflightBytes = DefaultInflightBytes
 	}
+	if opts.ReadBytes <= 0 {
+		opts.ReadBytes = DefaultReadBytes
+	}
 	if opts.BatchEvents <= 0 {
 		opts.BatchEvents = 1000
 	}
@@ -105,7 +115,7 @@ func New(db Inserter, opts Options) *Ingester {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 3 * time.Second
 	}
-	in := &Ingester{db: db, opts: opts, queue: make(chan *request, opts.QueueRequests)}
+	in := &Ingester{db: db, opts: opts, queue: make(chan *request, opts.QueueRequests), reading: semaphore.NewWeighted(opts.ReadBytes)}
 	for range opts.Writers {
 		in.wg.Add(1)
 		go in.writer()
@@ -120,6 +130,22 @@ func (in *Ingester) QueueDepth() int { return len(in.queue) }
 // saying why they were not (they may still be committed later; the caller's
 // retry is then a harmless duplicate).
 func (in *Ingester) Submit(ctx context.Context, events []store.NewEvent) (Result, error) {
+	return in.submit(ctx, events, false)
+}
+
+// SubmitFirstNew is Submit for a request whose signature covers only
+// events[0] (Segment's Webhooks (Actions) batching): it is stored only if
+// events[0] was not stored before, or answered as all duplicates when it is
+// an exact retry. Otherwise it fails with ErrFirstElementStored, nothing
+// stored, so one captured signed event cannot carry new events twice.
+func (in *Ingester) SubmitFirstNew(ctx context.Context, events []store.NewEvent) (Result, error) {
+	return in.submit(ctx, events, true)
+}
+
+// ErrFirstElementStored: see SubmitFirstNew.
+var ErrFirstElementStored = store.ErrFirstElementStored
+
+func (in *Ingester) submit(ctx context.Context, events []store.NewEvent, firstNew bool) (Result, error) {
 	if len(events) == 0 {
 		return Result{}, nil
 	}
@@ -127,7 +153,7 @@ func (in *Ingester) Submit(ctx context.Context, events []store.NewEvent) (Result
 	for i := range events {
 		size += int64(len(events[i].Raw))
 	}
-	req := &request{events: events, bytes: size, done: make(chan outcome, 1)}
+	req := &request{events: events, firstNew: firstNew, bytes: size, done: make(chan outcome, 1)}
 
 	in.mu.RLock()
 	if in.closed {
@@ -229,6 +255,21 @@ func (in *Ingester) commit(batch []*request, n int) {
 	}
 	defer in.queued.Add(-bytes)
 
+	// Element-0-signed requests each need their own transaction (their
+	// first event decides whether the rest may go in); the others share one.
+	group := batch[:0:0]
+	for _, r := range batch {
+		if r.firstNew {
+			in.commitOne(r)
+			n -= len(r.events)
+			continue
+		}
+		group = append(group, r)
+	}
+	batch = group
+	if len(batch) == 0 {
+		return
+	}
 	all := make([]store.NewEvent, 0, n)
 	for _, r := range batch {
 		all = append(all, r.events...)
@@ -274,7 +315,11 @@ func (in *Ingester) commit(batch []*request, n int) {
 func (in *Ingester) commitOne(r *request) {
 	ctx, cancel := context.WithTimeout(context.Background(), in.commitTimeout(len(r.events)))
 	defer cancel()
-	fresh, err := in.db.InsertEvents(ctx, r.events)
+	insert := in.db.InsertEvents
+	if r.firstNew {
+		insert = in.db.InsertEventsFirstNew
+	}
+	fresh, err := insert(ctx, r.events)
 	if err != nil {
 		r.done <- outcome{err: classify(err)}
 		return
@@ -299,6 +344,9 @@ func (in *Ingester) commitTimeout(events int) time.Duration {
 }
 
 func classify(err error) error {
+	if errors.Is(err, store.ErrFirstElementStored) {
+		return err
+	}
 	if store.IsDataError(err) {
 		return errors.Join(ErrRejected, err)
 	}

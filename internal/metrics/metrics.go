@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,12 @@ type Metrics struct {
 
 	retentionDeleted prometheus.Counter
 	retentionRuns    *prometheus.CounterVec
+
+	destAttempts *prometheus.CounterVec
+	destSeconds  prometheus.Histogram
+	// routes is the route table's patterns, set once before serving (see
+	// SetRoutes); a route outside it is counted as "other".
+	routes atomic.Pointer[map[string]bool]
 }
 
 // New registers every Inlet metric plus the Go runtime and process collectors.
@@ -87,6 +94,15 @@ func New(version string) *Metrics {
 		Namespace: namespace, Subsystem: "retention", Name: "runs_total", Help: "Retention passes by result (ok or error).",
 	}, []string{"result"})
 
+	m.destAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "destination", Name: "attempts_total",
+		Help: "Delivery attempts to destinations by outcome (delivered, retrying, failed = given up, paused = 410 Gone) and status class (2xx, 3xx, 4xx, 5xx, none).",
+	}, []string{"outcome", "status"})
+	m.destSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "destination", Name: "attempt_seconds", Help: "Time one delivery attempt took.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
+	})
+
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info", Help: "Always 1; the version label says which build runs.",
 		ConstLabels: prometheus.Labels{"version": version},
@@ -94,7 +110,7 @@ func New(version string) *Metrics {
 	build.Set(1)
 
 	for _, c := range []prometheus.Collector{m.deliveries, m.accepted, m.duplicates, m.commits, m.batchEvents,
-		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, build,
+		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, m.destAttempts, m.destSeconds, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -124,11 +140,57 @@ func (m *Metrics) Committed(events, requests int, took time.Duration, err error)
 	m.commitSeconds.Observe(took.Seconds())
 }
 
-// ObserveHTTP counts one answered request. route must be the registered
-// route pattern (bounded), never the raw path.
+// ObserveHTTP counts one answered request. Every label value comes from a
+// fixed set, whatever the request said: the method from the known methods,
+// the route from the route table (SetRoutes), the code from 100–599 (each
+// else "other"). A label value taken as sent is a new series per distinct
+// value, kept until restart: 12,000 made-up 30 KB methods once took the
+// server to 1.1 GB.
 func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
-	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	route = m.knownRoute(route)
+	m.httpRequests.WithLabelValues(route, Method(method), statusLabel(code)).Inc()
 	m.httpSeconds.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// SetRoutes gives the route patterns that may be route labels ("unmatched"
+// is always allowed): the server passes its route table once it is built.
+func (m *Metrics) SetRoutes(patterns []string) {
+	known := make(map[string]bool, len(patterns)+1)
+	for _, p := range patterns {
+		known[p] = true
+	}
+	known["unmatched"] = true
+	m.routes.Store(&known)
+}
+
+func (m *Metrics) knownRoute(route string) string {
+	known := m.routes.Load()
+	if known == nil || !(*known)[route] {
+		return "other"
+	}
+	return route
+}
+
+// knownMethods are the methods a label (or a log line) may name as sent.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+// Method is method when it is a standard HTTP method, else "other".
+func Method(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+func statusLabel(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code)
 }
 
 // RetentionPass counts one retention pass and the events it deleted.
@@ -139,6 +201,22 @@ func (m *Metrics) RetentionPass(deleted int64, err error) {
 		return
 	}
 	m.retentionRuns.WithLabelValues("ok").Inc()
+}
+
+// destinationOutcomes is the fixed label set of destination attempts.
+var destinationOutcomes = map[string]bool{"delivered": true, "retrying": true, "failed": true, "paused": true}
+
+// DestinationAttempt implements delivery.Observer.
+func (m *Metrics) DestinationAttempt(outcome string, status int, took time.Duration) {
+	if !destinationOutcomes[outcome] {
+		outcome = "other"
+	}
+	class := "none"
+	if status >= 200 && status < 600 {
+		class = strconv.Itoa(status/100) + "xx"
+	}
+	m.destAttempts.WithLabelValues(outcome, class).Inc()
+	m.destSeconds.Observe(took.Seconds())
 }
 
 // WatchQueue exposes the ingest queue depth, read at scrape time.

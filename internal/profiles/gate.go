@@ -9,6 +9,7 @@ import (
 // Inserter is the store's write used by the ingester.
 type Inserter interface {
 	InsertEvents(ctx context.Context, events []store.NewEvent) ([]bool, error)
+	InsertEventsFirstNew(ctx context.Context, events []store.NewEvent) ([]bool, error)
 }
 
 // Gate sits between the ingester and the store: it drops events of
@@ -24,6 +25,24 @@ type Gate struct {
 
 // InsertEvents implements ingest.Inserter.
 func (g *Gate) InsertEvents(ctx context.Context, events []store.NewEvent) ([]bool, error) {
+	return g.insert(ctx, events, g.Inner.InsertEvents)
+}
+
+// InsertEventsFirstNew implements ingest.Inserter for arrays signed over
+// element 0 only. When element 0 itself is suppressed the whole request is
+// dropped: what follows it was not signed, and must not become the element
+// whose freshness decides whether the rest goes in.
+func (g *Gate) InsertEventsFirstNew(ctx context.Context, events []store.NewEvent) ([]bool, error) {
+	if len(events) > 0 && g.Suppressions != nil {
+		_ = g.Suppressions.Refresh(ctx)
+		if e := &events[0]; g.Suppressions.Suppressed(e.WorkspaceID, e.UserID, e.AnonymousID) {
+			return make([]bool, len(events)), nil
+		}
+	}
+	return g.insert(ctx, events, g.Inner.InsertEventsFirstNew)
+}
+
+func (g *Gate) insert(ctx context.Context, events []store.NewEvent, insert func(context.Context, []store.NewEvent) ([]bool, error)) ([]bool, error) {
 	keep := events
 	var dropped []bool
 	if g.Suppressions != nil {
@@ -45,7 +64,7 @@ func (g *Gate) InsertEvents(ctx context.Context, events []store.NewEvent) ([]boo
 			}
 		}
 	}
-	fresh, err := g.Inner.InsertEvents(ctx, keep)
+	fresh, err := insert(ctx, keep)
 	if err != nil {
 		return nil, err
 	}

@@ -42,3 +42,12 @@ func parseTimestamp(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// inStoreRange reports whether t (in UTC) falls in years 0001–9999.
+// "9999-12-31T23:59:59-23:59" is year 10000 in UTC: SQLite's fixed text
+// layout cannot hold it (and broke the events page), PostgreSQL would keep
+// it but nothing else could read it back the same way, so both refuse it.
+func inStoreRange(t time.Time) bool {
+	y := t.Year()
+	return y >= 1 && y <= 9999
+}

@@ -161,6 +161,9 @@ func timeField(i int, m map[string]json.RawMessage, key string) (time.Time, erro
 	if !ok {
 		return time.Time{}, eventErr(i, key, "not an ISO-8601 timestamp: %.40q", s)
 	}
+	if !inStoreRange(t) {
+		return time.Time{}, eventErr(i, key, "outside years 0001–9999 once converted to UTC: %.40q", s)
+	}
 	return t, nil
 }
 

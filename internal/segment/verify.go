@@ -30,10 +30,36 @@ func mac(secret, data []byte) []byte {
 	return h.Sum(nil)
 }
 
+// Signed says which bytes a verified X-Signature covered.
+type Signed int
+
+const (
+	// SignedWholeBody: the HMAC of the whole body (Segment's classic
+	// Webhooks destination, and arrays signed whole). Nothing in the body
+	// can have been added by someone without the secret.
+	SignedWholeBody Signed = iota + 1
+	// SignedFirstElement: the HMAC of the exact bytes of element 0 of a JSON
+	// array, which is what Segment's Webhooks (Actions) destination with
+	// batching sends. Only element 0 is authenticated: anyone holding one
+	// signed event (a captured delivery) can append events of their own, so
+	// callers must accept this only where the workspace has opted in.
+	SignedFirstElement
+)
+
+func (s Signed) String() string {
+	switch s {
+	case SignedWholeBody:
+		return "whole body"
+	case SignedFirstElement:
+		return "element 0 only"
+	default:
+		return "unsigned"
+	}
+}
+
 // Verify checks X-Signature for a body against one secret. It accepts the
 // HMAC of the whole body, or, when the body is a JSON array, the HMAC of the
-// exact bytes of element 0, because Segment's Webhooks (Actions) destination
-// with batching signs only the first element.
+// exact bytes of element 0 (see SignedFirstElement for what that proves).
 //
 // An empty secret never verifies: HMAC with an empty key is forgeable by
 // anyone, so a missing configuration must fail closed.
@@ -41,25 +67,40 @@ func Verify(secret, body []byte, signature string) error {
 	return VerifyAny([][]byte{secret}, body, signature)
 }
 
-// VerifyAny is Verify against several secrets, so a secret can be rotated
-// (current + previous) without dropping events. Empty secrets are skipped.
-// Every secret is compared, each in constant time; the loop does not stop at
-// the first match.
+// VerifyAny is Verify against several secrets. Callers that store what they
+// verified use Authenticate, which also says which bytes were signed.
 func VerifyAny(secrets [][]byte, body []byte, signature string) error {
-	_, err := VerifyWhich(secrets, body, signature)
+	_, err := Authenticate(secrets, body, signature)
 	return err
 }
 
-// VerifyWhich is VerifyAny that also says which secret verified (its index),
-// so the delivery log can show when Segment switched to a new secret. When
-// several match, the first listed wins. Timing does not depend on which.
+// VerifyWhich is VerifyAny that also says which secret verified (its index).
 func VerifyWhich(secrets [][]byte, body []byte, signature string) (int, error) {
+	_, which, err := AuthenticateWhich(secrets, body, signature)
+	return which, err
+}
+
+// Authenticate checks X-Signature against several secrets, so a secret can
+// be rotated (current + previous) without dropping events, and says which
+// bytes the signature covered. A whole-body match wins over an element-0
+// match. Empty secrets are skipped.
+func Authenticate(secrets [][]byte, body []byte, signature string) (Signed, error) {
+	signed, _, err := AuthenticateWhich(secrets, body, signature)
+	return signed, err
+}
+
+// AuthenticateWhich is Authenticate that also says which secret verified
+// (its index: the first listed of those matching the winning way), so the
+// delivery log can show when Segment switched to a new secret. Every secret
+// is compared, each in constant time; the loop does not stop at the first
+// match, so timing does not depend on which one matched.
+func AuthenticateWhich(secrets [][]byte, body []byte, signature string) (Signed, int, error) {
 	sig, err := decodeSignature(signature)
 	if err != nil {
-		return -1, err
+		return 0, -1, err
 	}
 	first, hasFirst := firstElement(body)
-	which := -1
+	wholeAt, elemAt := -1, -1
 	for i, secret := range secrets {
 		if len(secret) == 0 {
 			continue
@@ -68,14 +109,21 @@ func VerifyWhich(secrets [][]byte, body []byte, signature string) (int, error) {
 		// skipped by short-circuit evaluation.
 		whole := hmac.Equal(sig, mac(secret, body))
 		elem := hasFirst && hmac.Equal(sig, mac(secret, first))
-		if (whole || elem) && which < 0 {
-			which = i
+		if whole && wholeAt < 0 {
+			wholeAt = i
+		}
+		if elem && elemAt < 0 {
+			elemAt = i
 		}
 	}
-	if which < 0 {
-		return -1, ErrSignatureMismatch
+	switch {
+	case wholeAt >= 0:
+		return SignedWholeBody, wholeAt, nil
+	case elemAt >= 0:
+		return SignedFirstElement, elemAt, nil
+	default:
+		return 0, -1, ErrSignatureMismatch
 	}
-	return which, nil
 }
 
 // decodeSignature accepts hex in either case with surrounding whitespace,

@@ -15,6 +15,14 @@ import (
 // ENCRYPTION_KEY was set keep working until `inlet secret encrypt` runs.
 const encPrefix = "enc:v1:"
 
+// plainPrefix marks a secret stored as plaintext. Without it a plaintext
+// secret that happened to start with "enc:v1:" was taken for an encrypted
+// one, and every page and the webhook of its workspace failed (migration
+// 00012 gave existing plaintext rows the prefix). A stored value with
+// neither prefix can only come from a binary older than that migration and
+// is read as plaintext.
+const plainPrefix = "plain:"
+
 // ErrNoEncryptionKey is returned when a row is encrypted but Inlet runs without the key.
 var ErrNoEncryptionKey = errors.New("a shared secret is stored encrypted but ENCRYPTION_KEY is not set")
 
@@ -56,14 +64,20 @@ func (c *secretCipher) open(stored string) (string, error) {
 
 // sealSecret prepares a secret for storage.
 func (s *Store) sealSecret(plain string) string {
-	if s.cipher == nil || plain == "" {
-		return plain
+	if plain == "" {
+		return ""
+	}
+	if s.cipher == nil {
+		return plainPrefix + plain
 	}
 	return s.cipher.seal(plain)
 }
 
 // openSecret turns a stored secret back into plaintext.
 func (s *Store) openSecret(stored string) (string, error) {
+	if plain, ok := strings.CutPrefix(stored, plainPrefix); ok {
+		return plain, nil
+	}
 	if !strings.HasPrefix(stored, encPrefix) {
 		return stored, nil
 	}
@@ -75,3 +89,6 @@ func (s *Store) openSecret(stored string) (string, error) {
 
 // Encrypts reports whether secrets are encrypted at rest.
 func (s *Store) Encrypts() bool { return s.cipher != nil }
+
+// isSealed reports whether a stored secret is encrypted.
+func isSealed(stored string) bool { return strings.HasPrefix(stored, encPrefix) }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"net/url"
+
+	"github.com/inlet-dev/inlet/internal/redact"
 )
 
 // withConnectTimeout adds a short connect_timeout unless the operator set one,
@@ -19,11 +21,6 @@ func withConnectTimeout(dsn string) string {
 	return u.String()
 }
 
-// redactURL hides the password so the location can be logged.
-func redactURL(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable DATABASE_URL)"
-	}
-	return u.Redacted()
-}
+// redactURL hides the password (userinfo and ?password=) so the location
+// can be logged.
+func redactURL(dsn string) string { return redact.URL(dsn) }

@@ -34,8 +34,11 @@ const insertColumns = 13
 const rowsPerStatement = 1000
 
 // InsertEvents stores events in one transaction and reports, per event, whether
-// it was new (true) or a duplicate of a stored (workspace, message_id) or of an
-// earlier event in the same call (false). Nothing is stored if it fails.
+// it was new (true) or a duplicate (false) of a stored event or of an earlier
+// event in the same call. Duplicates are per source: the key is (workspace,
+// message_id, source, source_key), so an event sent with one write key never
+// suppresses the same messageId from the webhook or another key. Nothing is
+// stored if it fails.
 func (s *Store) InsertEvents(ctx context.Context, events []NewEvent) ([]bool, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -46,39 +49,57 @@ func (s *Store) InsertEvents(ctx context.Context, events []NewEvent) ([]bool, er
 		err = s.insertPostgres(ctx, events, inserted)
 	} else {
 		err = s.tx(ctx, func(tx *gorm.DB) error {
-			for start := 0; start < len(events); start += rowsPerStatement {
-				chunk := events[start:min(start+rowsPerStatement, len(events))]
-				query, args := insertSQL(chunk)
-				rows, err := tx.Raw(query, args...).Rows()
-				if err == nil {
-					err = collectInserted(rows, inserted)
-				}
-				if err != nil {
-					return fmt.Errorf("insert %d events: %w", len(chunk), err)
-				}
-			}
-			return nil
+			return insertChunks(tx, events, inserted)
 		})
 	}
 	if err != nil {
 		return nil, err
 	}
-	// The first copy of a key in this call is the one that was stored; later
-	// copies (and keys the database already held) are duplicates.
+	return freshness(events, inserted), nil
+}
+
+// insertChunks inserts events in statements of at most rowsPerStatement rows
+// inside tx, recording the keys that were new.
+func insertChunks(tx *gorm.DB, events []NewEvent, inserted map[eventKey]bool) error {
+	for start := 0; start < len(events); start += rowsPerStatement {
+		chunk := events[start:min(start+rowsPerStatement, len(events))]
+		query, args := insertSQL(chunk)
+		rows, err := tx.Raw(query, args...).Rows()
+		if err == nil {
+			err = collectInserted(rows, inserted)
+		}
+		if err != nil {
+			return fmt.Errorf("insert %d events: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// freshness turns the keys an insert returned into one answer per event: the
+// first copy of a key in the call is the one that was stored; later copies
+// (and keys the database already held) are duplicates.
+func freshness(events []NewEvent, inserted map[eventKey]bool) []bool {
 	out := make([]bool, len(events))
-	for i, e := range events {
-		k := eventKey{e.WorkspaceID, e.MessageID}
+	for i := range events {
+		k := keyOf(&events[i])
 		if inserted[k] {
 			out[i] = true
 			delete(inserted, k)
 		}
 	}
-	return out, nil
+	return out
 }
 
+// eventKey is the dedupe key: the unique constraint's columns.
 type eventKey struct {
-	ws  uuid.UUID
-	mid string
+	ws     uuid.UUID
+	mid    string
+	source string
+	key    string
+}
+
+func keyOf(e *NewEvent) eventKey {
+	return eventKey{e.WorkspaceID, e.MessageID, e.Source, e.SourceKey}
 }
 
 // insertPostgres sends every event as 13 array parameters of one statement
@@ -129,23 +150,23 @@ const pgInsertUnnest = `INSERT INTO events (workspace_id, message_id, type, even
 SELECT w, m, t, e, u, a, g, p, ts, r, s, k, j::json
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
 	AS x(w, m, t, e, u, a, g, p, ts, r, s, k, j)
-ON CONFLICT (workspace_id, message_id) DO NOTHING
-RETURNING workspace_id, message_id`
+ON CONFLICT (workspace_id, message_id, source, source_key) DO NOTHING
+RETURNING workspace_id, message_id, source, source_key`
 
-// collectInserted reads the (workspace_id, message_id) rows an INSERT …
-// RETURNING gave back into inserted.
+// collectInserted reads the (workspace_id, message_id, source, source_key)
+// rows an INSERT … RETURNING gave back into inserted.
 func collectInserted(rows *sql.Rows, inserted map[eventKey]bool) error {
 	defer rows.Close()
 	for rows.Next() {
-		var ws, mid string
-		if err := rows.Scan(&ws, &mid); err != nil {
+		var ws, mid, src, key string
+		if err := rows.Scan(&ws, &mid, &src, &key); err != nil {
 			return fmt.Errorf("read inserted keys: %w", err)
 		}
 		id, err := uuid.Parse(ws)
 		if err != nil {
 			return fmt.Errorf("inserted workspace id %q: %w", ws, err)
 		}
-		inserted[eventKey{id, mid}] = true
+		inserted[eventKey{id, mid, src, key}] = true
 	}
 	if err := rows.Close(); err != nil {
 		return err
@@ -174,6 +195,6 @@ func insertSQL(events []NewEvent) (string, []any) {
 		args = append(args, e.WorkspaceID.String(), e.MessageID, e.Type, e.Event, e.UserID, e.AnonymousID,
 			e.GroupID, e.PreviousID, at(e.Timestamp), at(e.ReceivedAt), e.Source, e.SourceKey, string(e.Raw))
 	}
-	b.WriteString(" ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id")
+	b.WriteString(" ON CONFLICT (workspace_id, message_id, source, source_key) DO NOTHING RETURNING workspace_id, message_id, source, source_key")
 	return b.String(), args
 }

@@ -38,12 +38,14 @@ type StoredEvent struct {
 	Raw         []byte
 }
 
-// EventByMessageID returns the stored event with that message id, or ErrNotFound.
+// EventByMessageID returns the stored event with that message id, or
+// ErrNotFound. Events are deduplicated per source, so several sources may
+// each hold one with the same id: this returns the first one stored.
 func (s *Store) EventByMessageID(ctx context.Context, ws uuid.UUID, messageID string) (StoredEvent, error) {
 	var e StoredEvent
 	err := s.db.WithContext(ctx).Model(&eventRow{}).
 		Select("message_id, type, event, user_id, anonymous_id, source, source_key, raw").
-		Where("workspace_id = ? AND message_id = ?", ws.String(), messageID).Take(&e).Error
+		Where("workspace_id = ? AND message_id = ?", ws.String(), messageID).Order("id").Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return StoredEvent{}, ErrNotFound
 	}

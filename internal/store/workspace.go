@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"gorm.io/gorm"
 )
 
@@ -22,6 +23,7 @@ type workspaceRow struct {
 	SecretSetBy             string
 	PreviousSecret          string
 	PreviousSecretExpiresAt dbTime
+	FirstElementSignatures  bool
 	CreatedAt               dbTime `gorm:"autoCreateTime:false"`
 	UpdatedAt               dbTime `gorm:"autoUpdateTime:false"`
 }
@@ -35,6 +37,9 @@ type Workspace struct {
 	IsDefault bool
 	CreatedAt time.Time
 	Secret    SecretInfo
+	// FirstElementSignatures: the admin accepts arrays signed only over
+	// element 0 (Segment's Webhooks (Actions) destination with batching).
+	FirstElementSignatures bool
 }
 
 // SecretInfo carries the shared secrets (workspace_secrets.go). The
@@ -53,15 +58,9 @@ type SecretInfo struct {
 // IsSet reports whether a current secret is configured.
 func (s SecretInfo) IsSet() bool { return s.Current != "" }
 
-// Last4 is the tail the settings page shows. The delivery log uses the
-// stricter SecretTail (never more than a quarter); once secrets under 16
-// characters are refused (issue 10) the two agree.
-func (s SecretInfo) Last4() string {
-	if len(s.Current) <= 4 {
-		return s.Current
-	}
-	return s.Current[len(s.Current)-4:]
-}
+// Last4 is the tail the dashboard may show: the last 4 characters, never
+// more than a quarter of the secret.
+func (s SecretInfo) Last4() string { return segment.SecretTail(s.Current) }
 
 // Valid returns the secrets that verify at now: the current one and every
 // previous one still in its grace.
@@ -78,7 +77,8 @@ func (s *Store) toWorkspace(r workspaceRow) (Workspace, error) {
 	if err != nil {
 		return Workspace{}, fmt.Errorf("workspace id %q: %w", r.ID, err)
 	}
-	return Workspace{ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time}, nil
+	return Workspace{ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time,
+		FirstElementSignatures: r.FirstElementSignatures}, nil
 }
 
 // withSecrets is toWorkspace plus the workspace's shared secrets.

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -41,10 +41,7 @@ type PreviousSecret struct {
 
 // SecretTail is the end of a secret the dashboard and the delivery log may
 // show: its last 4 characters, and never more than a quarter of it.
-func SecretTail(secret string) string {
-	n := min(4, len(secret)/4)
-	return secret[len(secret)-n:]
-}
+func SecretTail(secret string) string { return segment.SecretTail(secret) }
 
 // VerifyingSecret is a secret that verifies now and how the delivery log
 // names it: "current …a1b2" or "previous …c3d4".
@@ -234,10 +231,14 @@ func (s *Store) EncryptSecrets(ctx context.Context) (int, error) {
 			return fmt.Errorf("list shared secrets: %w", err)
 		}
 		for _, r := range rows {
-			if strings.HasPrefix(r.Secret, encPrefix) {
+			if isSealed(r.Secret) {
 				continue
 			}
-			if err := tx.Model(&secretRow{}).Where("id = ?", r.ID).Update("secret", s.cipher.seal(r.Secret)).Error; err != nil {
+			plain, err := s.openSecret(r.Secret)
+			if err != nil {
+				return err
+			}
+			if err := tx.Model(&secretRow{}).Where("id = ?", r.ID).Update("secret", s.cipher.seal(plain)).Error; err != nil {
 				return fmt.Errorf("encrypt secret of %s: %w", r.WorkspaceID, err)
 			}
 			if !slices.Contains(touched, r.WorkspaceID) {

@@ -15,7 +15,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
+	redactpkg "github.com/inlet-dev/inlet/internal/redact"
 	"net/url"
 	"os"
 	"testing"
@@ -138,10 +138,4 @@ func Each(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 }
 
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return fmt.Sprint(u.Redacted())
-}
+func redact(raw string) string { return redactpkg.URL(raw) }

@@ -156,19 +156,25 @@ func (p *inletProc) terminate(limit time.Duration) (time.Duration, error) {
 }
 
 // peakRSS is the process's high-water resident memory (VmHWM) in bytes.
-func (p *inletProc) peakRSS() int64 {
+func (p *inletProc) peakRSS() int64 { return p.procStatus("VmHWM:") }
+
+// procStatus reads one size field of /proc/PID/status in bytes.
+func (p *inletProc) procStatus(field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return -1
 	}
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		if f := strings.Fields(string(line)); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(string(line)); len(f) >= 2 && f[0] == field {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb << 10
 		}
 	}
 	return -1
 }
+
+// rss is the process's current resident memory (VmRSS) in bytes.
+func (p *inletProc) rss() int64 { return p.procStatus("VmRSS:") }
 
 func (p *inletProc) baseURL() string    { return "http://" + p.addr }
 func (p *inletProc) webhookURL() string { return p.baseURL() + "/api/public/webhooks/segment" }

@@ -15,6 +15,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv("INLET_RELIABILITY") != "1" {
 		os.Exit(m.Run()) // every test skips and says why
 	}
+	// INLET_RELIABILITY_BIN runs the suite against a given binary (e.g. one
+	// built from an older commit, to measure what a fix changed).
+	if bin := os.Getenv("INLET_RELIABILITY_BIN"); bin != "" {
+		inletBin = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "inlet-reliability-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reliability:", err)

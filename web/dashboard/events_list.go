@@ -1,19 +1,21 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/jsonview"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
@@ -199,6 +201,7 @@ func (h *Handler) EventsList(c echo.Context) error {
 	}
 	for _, e := range page.Events {
 		r := eventRow(e, keys)
+		r.WorkspaceID = ws.ID.String()
 		if e.UserID != "" {
 			r.UserURL = form.filterURL("user", e.UserID)
 		}
@@ -226,11 +229,37 @@ func eventRow(e store.ListedEvent, keys map[string]string) templates.EventRow {
 	}
 	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
 		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: sourceLabel(e.Source, key)}
-	var b bytes.Buffer
-	if err := json.Indent(&b, e.Raw, "", "  "); err == nil {
-		r.RawJSON = b.String()
-	} else {
-		r.RawJSON = string(e.Raw) // shown as stored rather than not at all
-	}
+	// Bounded: an event nested thousands deep made json.Indent write
+	// hundreds of megabytes per view. Deeper parts are shown as stored, and
+	// past the size limit the page links to the exact JSON instead.
+	r.RawJSON, r.RawTruncated = jsonview.Indent(e.Raw, rawShownDepth, rawShownBytes)
 	return r
+}
+
+// What the events page pretty-prints of one event at most; a page of 50
+// events stays under a few megabytes whatever is stored.
+const (
+	rawShownDepth = 16
+	rawShownBytes = 16 << 10
+)
+
+// EventRawDownload serves one event's JSON exactly as stored, as a file.
+func (h *Handler) EventRawDownload(c echo.Context) error {
+	ws, err := h.currentWorkspace(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "no such event")
+	}
+	raw, err := h.Store.EventRaw(c.Request().Context(), ws.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.New(apperr.NotFound, "no such event in this workspace")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="event-%d.json"`, id))
+	return c.Blob(http.StatusOK, "application/json", raw)
 }

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"fmt"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -59,6 +60,9 @@ func (f secretForm) Validate() *formError {
 		return &formError{"secret", fmt.Sprintf("The shared secret is too long: at most %d characters.", maxSecretLen)}
 	case strings.IndexFunc(f.Secret, unicode.IsControl) >= 0:
 		return &formError{"secret", "The shared secret cannot contain line breaks or other control characters."}
+	case utf8.RuneCountInString(f.Secret) < segment.MinSecretLen:
+		// A short secret falls to offline guessing from one captured delivery.
+		return &formError{"secret", fmt.Sprintf("The shared secret is too short: use at least %d characters (Generate makes a long random one).", segment.MinSecretLen)}
 	}
 	return nil
 }

@@ -27,6 +27,11 @@ type Handler struct {
 	WriteKeys   *credcache.WriteKeys
 	BaseURL     string        // BASE_URL: the webhook URL shown to admins starts with it
 	SecretGrace time.Duration // how long a replaced secret keeps verifying
+	// Destinations holds what the destination pages need beyond the store.
+	Destinations Destinations
+	// FirstElementMaxEvents (FIRST_ELEMENT_MAX_EVENTS), shown with the
+	// element-0 setting.
+	FirstElementMaxEvents int
 	// Addr is where this server listens, known once it does: the test
 	// event is posted there.
 	Addr func() string

@@ -83,9 +83,11 @@ func (h *Handler) LoginSubmit(c echo.Context) error {
 		props.Error = "Enter your email and password."
 		return h.renderLogin(c, http.StatusUnprocessableEntity, props)
 	}
-	// The direct peer address, not X-Forwarded-For: a client could set that
-	// header to a fresh value on every guess and never be throttled.
-	addr := echo.ExtractIPDirect()(c.Request())
+	// The one client address (internal/clientip): the direct peer, or with
+	// TRUSTED_PROXIES the address those proxies saw. Never an
+	// X-Forwarded-For the client wrote itself: it could set a fresh value on
+	// every guess and never be throttled.
+	addr := c.RealIP()
 	admin, err := h.Auth.SignIn(c.Request().Context(), addr, email, password)
 	var throttled *auth.ThrottledError
 	switch {

@@ -31,6 +31,12 @@ func (h *Handler) PageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hdr.Set("X-Frame-Options", "DENY")
 		hdr.Set("Referrer-Policy", "same-origin")
 		hdr.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(h.BaseURL, "https://") {
+			// Served over https: browsers keep to https for a year, so a
+			// network attacker cannot downgrade a later visit and read the
+			// session cookie or the secret on the settings page.
+			hdr.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		req := c.Request()
 		if req.ContentLength > maxFormBytes {
 			return apperr.New(apperr.TooLarge, "this form is too large")

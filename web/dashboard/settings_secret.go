@@ -109,3 +109,25 @@ func (h *Handler) SecretClear(c echo.Context) error {
 	h.flash(c, "success", "Shared secret cleared. Segment's deliveries to this workspace are refused with 503 (Segment retries) until a new secret is saved.")
 	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 }
+
+// FirstElementSignaturesSave turns on or off, for one workspace, arrays
+// signed over their first event only (Segment's Webhooks (Actions) batching).
+func (h *Handler) FirstElementSignaturesSave(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("enabled") == "yes"
+	if err := h.Store.SetFirstElementSignatures(c.Request().Context(), ws.ID, on); err != nil {
+		return fmt.Errorf("save element-0 signatures: %w", err)
+	}
+	h.Workspaces.Invalidate()
+	admin, _ := h.admin(c)
+	logger(c).Info("element-0 signatures", "workspace", ws.ID, "enabled", on, "admin", admin.Email)
+	msg := "Batches signed over their first event only are refused (401)."
+	if on {
+		msg = "Batches signed over their first event only are accepted, each only while its first event is new."
+	}
+	h.flash(c, "success", msg)
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID)+"#segment-source")
+}

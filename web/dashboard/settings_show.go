@@ -52,6 +52,9 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 			WebhookURL:  h.webhookURL(ws),
 			Secret:      secretView(ws.Secret, time.Now()),
 			Status:      h.connectionStatus(c.Request().Context(), ws.ID),
+
+			FirstElementSignatures: ws.FirstElementSignatures,
+			FirstElementMaxEvents:  h.FirstElementMaxEvents,
 		},
 	}
 	if p.HTTPAPI, err = h.httpAPIProps(c.Request().Context(), ws); err != nil {

@@ -157,10 +157,12 @@ var writeKeyField = []byte(`"writeKey"`)
 
 // stripWriteKeys removes a writeKey that analytics.js and curl users put
 // inside events, so no key is ever stored in plaintext with the events
-// admins browse. Only events that mention one are re-encoded.
+// admins browse. The key goes by its decoded name, so "write\u004bey" is
+// removed too. Only events that mention one, or hold an escape that might
+// spell one, are decoded and re-encoded.
 func stripWriteKeys(events []segment.Event) error {
 	for i := range events {
-		if !bytes.Contains(events[i].Raw, writeKeyField) {
+		if !bytes.Contains(events[i].Raw, writeKeyField) && !bytes.Contains(events[i].Raw, []byte(`\u`)) {
 			continue
 		}
 		var m map[string]json.RawMessage

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,17 @@ func (h *Handler) receive(c echo.Context, cl *call, kind string) error {
 			return err
 		}
 	}
+	// Memory for the body is reserved before it is read, from the same read
+	// budget as the webhook: callers with the key in the body (or none) are
+	// not authenticated until it is in, so what they can make us hold is
+	// bounded as a whole, however many send at once.
+	cl.outcome = status.OutcomeUnavailable
+	releaseRead, err := h.reserveRead(req)
+	if err != nil {
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+		return slowDown(err)
+	}
+	defer releaseRead()
 	body, outcome, err := readBody(req)
 	if err != nil {
 		cl.outcome = outcome
@@ -87,6 +99,7 @@ func (h *Handler) receive(c echo.Context, cl *call, kind string) error {
 		return slowDown(err)
 	}
 	defer release()
+	releaseRead() // the in-flight budget holds the body from here on
 	events, err := parse(body, top, kind)
 	if err != nil {
 		cl.outcome = status.OutcomeBadBody
@@ -102,6 +115,30 @@ func (h *Handler) receive(c echo.Context, cl *call, kind string) error {
 		cl.outcome = status.OutcomeDuplicate
 	}
 	return nil
+}
+
+// reserveRead takes read budget for the body about to be read: its declared
+// length (or the whole limit without one), plus room for the decompressed
+// JSON when it is gzip.
+func (h *Handler) reserveRead(req *http.Request) (func(), error) {
+	n := int64(maxTrackingBody)
+	if cl := req.ContentLength; cl > 0 && cl < n {
+		n = cl
+	}
+	if enc := strings.ToLower(strings.TrimSpace(req.Header.Get("Content-Encoding"))); enc == "gzip" || enc == "x-gzip" {
+		n += maxTrackingBody
+	}
+	wait := h.ReadWait
+	if wait <= 0 {
+		wait = 3 * time.Second // INGEST_TIMEOUT's default
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), wait)
+	defer cancel()
+	release, err := h.Ingester.ReserveRead(ctx, n)
+	if err != nil && !errors.Is(err, ingest.ErrClosed) {
+		return nil, ingest.ErrOverloaded
+	}
+	return release, err
 }
 
 // authenticate finds an active key. An unknown key is refused without a

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,17 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		// (Segment reuses it) and closes the connection on a larger one.
 		return ingest.ErrOverloaded
 	}
+	// Memory for the body is reserved before a byte of it is read, so what
+	// senders nobody has authenticated yet can make us hold is bounded as a
+	// whole (INGEST_READ_BYTES), however many send at once. Waiting for it,
+	// rather than refusing at once, lets a signed request through in its turn
+	// while unsigned ones flood in.
+	releaseRead, err := reserveRead(c, h.Ingester, h.MaxBodyBytes, h.ReadWait)
+	if err != nil {
+		closeAfterReply(c)
+		return err
+	}
+	defer releaseRead()
 	body, err := readBody(req, h.MaxBodyBytes)
 	if err != nil {
 		closeAfterReply(c)
@@ -83,12 +95,20 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 	for i, sec := range secrets {
 		keys[i] = []byte(sec.Secret)
 	}
-	which, err := segment.VerifyWhich(keys, body, req.Header.Get("X-Signature"))
+	signed, which, err := segment.AuthenticateWhich(keys, body, req.Header.Get("X-Signature"))
 	if err != nil {
 		d.outcome = status.OutcomeBadSignature
 		return fmt.Errorf("workspace %s: %w", ws.ID, err)
 	}
 	d.credential = secrets[which].Label
+	firstOnly := signed == segment.SignedFirstElement
+	if firstOnly && !ws.FirstElementSignatures {
+		// Only element 0 is authenticated: anyone holding one signed event
+		// could append events of their own. Refused unless the admin chose
+		// to accept that risk for this workspace.
+		d.outcome = status.OutcomeBadSignature
+		return apperr.New(apperr.Unauthorized, FirstElementRefusal)
+	}
 	// Admission: past the in-flight budget the answer is an immediate 503,
 	// not a body parsed only to time out in the queue while every other
 	// request slows down with it. It comes after the body is in and signed,
@@ -98,13 +118,32 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		return err
 	}
 	defer release()
+	releaseRead() // the in-flight budget holds the body from here on
 	events, err := segment.Parse(body)
 	if err != nil {
 		d.outcome = status.OutcomeBadBody
 		return err
 	}
-	d.res, err = h.Ingester.Submit(req.Context(), ingest.Rows(ws.ID, status.SourceWebhook, "", d.start, events))
+	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", d.start, events)
+	if firstOnly {
+		limit := h.FirstElementMaxEvents
+		if limit <= 0 {
+			limit = 1000 // FIRST_ELEMENT_MAX_EVENTS' default
+		}
+		if len(events) > limit {
+			d.outcome = status.OutcomeTooLarge
+			return apperr.Errorf(apperr.TooLarge, "%d events in an array signed over element 0 only; the limit is %d (FIRST_ELEMENT_MAX_EVENTS): lower the batch size in Segment", len(events), limit)
+		}
+		// Stored only while element 0 is new: a captured signed event cannot
+		// carry new events once it is in (an exact retry is all duplicates).
+		d.res, err = h.Ingester.SubmitFirstNew(req.Context(), rows)
+	} else {
+		d.res, err = h.Ingester.Submit(req.Context(), rows)
+	}
 	if err != nil {
+		if errors.Is(err, ingest.ErrFirstElementStored) {
+			d.outcome = status.OutcomeBadSignature
+		}
 		return err
 	}
 	d.outcome = status.OutcomeAccepted
@@ -112,6 +151,30 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		d.outcome = status.OutcomeDuplicate
 	}
 	return nil
+}
+
+// FirstElementRefusal is the answer, and the delivery log's reason, for an
+// element-0-signed array sent to a workspace that does not accept them. It
+// names the setting on the settings page.
+const FirstElementRefusal = `this array's X-Signature covers only its first event (Segment's Webhooks (Actions) batching), and this workspace does not accept that: turn on "Accept batches signed over their first event only" in /dashboard/settings#segment-source, or send the classic Webhooks destination's whole-body signature`
+
+// reserveRead takes read budget for the body about to be read: its declared
+// length, or the whole limit when it has none (chunked).
+func reserveRead(c echo.Context, in *ingest.Ingester, limit int64, wait time.Duration) (func(), error) {
+	n := limit
+	if cl := c.Request().ContentLength; cl > 0 && cl < limit {
+		n = cl
+	}
+	if wait <= 0 {
+		wait = 3 * time.Second // INGEST_TIMEOUT's default
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), wait)
+	defer cancel()
+	release, err := in.ReserveRead(ctx, n)
+	if err != nil && !errors.Is(err, ingest.ErrClosed) {
+		return nil, ingest.ErrOverloaded
+	}
+	return release, err
 }
 
 // workspace finds the workspace a request names by ?workspaceId= or the
@@ -188,7 +251,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 		return
 	}
 	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates,
-		"ms", time.Since(d.start).Milliseconds()}
+		"ms", time.Since(d.start).Milliseconds(), "ip", c.RealIP()}
 	if refused {
 		attrs = append(attrs, "status", code, "reason", reply.Message)
 	}

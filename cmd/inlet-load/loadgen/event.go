@@ -66,8 +66,9 @@ func (f *Factory) Event(s, seq int, now time.Time) []byte {
 }
 
 // Build returns a body of k events starting at seq. One event is sent as an
-// object signed whole; several as a JSON array signed over element 0's bytes,
-// as Segment's Webhooks (Actions) destination does when batching.
+// object, several as a JSON array, each signed over the whole body: arrays
+// signed over element 0 only (Segment's Webhooks (Actions) batching) are
+// refused unless a workspace opts in, and then take their own path.
 func (f *Factory) Build(s, seq, k int, now time.Time) Body {
 	if k <= 1 {
 		ev := f.Event(s, seq, now)
@@ -75,19 +76,14 @@ func (f *Factory) Build(s, seq, k int, now time.Time) Body {
 	}
 	var b bytes.Buffer
 	ids := make([]string, 0, k)
-	var first []byte
 	b.WriteByte('[')
 	for i := range k {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		ev := f.Event(s, seq+i, now)
-		if i == 0 {
-			first = ev
-		}
-		b.Write(ev)
+		b.Write(f.Event(s, seq+i, now))
 		ids = append(ids, f.MessageID(s, seq+i))
 	}
 	b.WriteByte(']')
-	return Body{Bytes: b.Bytes(), Signature: segment.Sign(f.Secret, first), MessageIDs: ids}
+	return Body{Bytes: b.Bytes(), Signature: segment.Sign(f.Secret, b.Bytes()), MessageIDs: ids}
 }

@@ -1,0 +1,486 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+// Observer counts attempts (metrics). outcome is one of delivered, retrying,
+// failed (given up) or paused; status is the HTTP status, 0 for no answer.
+type Observer interface {
+	DestinationAttempt(outcome string, status int, took time.Duration)
+}
+
+// Options tune a Manager; zero values take the defaults noted.
+type Options struct {
+	Owner       string        // this instance's lease name; default hostname + random
+	Concurrency int           // requests in flight per destination (DESTINATION_CONCURRENCY), 32
+	Window      int           // events read from the feed per step, 1000
+	Timeout     time.Duration // per attempt (DESTINATION_TIMEOUT), 15s
+	Retry       Policy
+	LeaseTTL    time.Duration // 15s: how long a killed instance's destinations wait for another
+	Poll        time.Duration // wait when there is nothing to send, 250ms
+	Rescan      time.Duration // how often unclaimed destinations are looked for, 2s
+	Guard       *NetGuard
+	Observer    Observer
+	Logger      *slog.Logger
+	Version     string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Owner == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		o.Owner = host + "-" + hex.EncodeToString(b)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	if o.Window <= 0 {
+		o.Window = 1000
+	}
+	o.Window = min(o.Window, store.MaxFeedBatch)
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 15 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	if o.Rescan <= 0 {
+		o.Rescan = 2 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Retry = o.Retry.withDefaults()
+	return o
+}
+
+// Manager runs the delivery workers of one instance: it claims the lease of
+// every active destination nobody else works and runs one worker per
+// claimed destination, each with its own bounded concurrency, so a slow or
+// dead receiver holds back only its own destination.
+type Manager struct {
+	st     *store.Store
+	opts   Options
+	sender *Sender
+
+	mu      sync.Mutex
+	running map[uuid.UUID]context.CancelFunc
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// New prepares a Manager; Start runs it.
+func New(st *store.Store, opts Options) *Manager {
+	opts = opts.withDefaults()
+	return &Manager{
+		st: st, opts: opts,
+		sender:  NewSender(opts.Guard, opts.Timeout, opts.Concurrency, opts.Version),
+		running: map[uuid.UUID]context.CancelFunc{},
+	}
+}
+
+// Sender is the manager's HTTP sender (the dashboard's test event uses it).
+func (m *Manager) Sender() *Sender { return m.sender }
+
+// Start looks for destinations to work until Close.
+func (m *Manager) Start(ctx context.Context) {
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.done = make(chan struct{})
+	go func() {
+		defer close(m.done)
+		t := time.NewTicker(m.opts.Rescan)
+		defer t.Stop()
+		for {
+			m.scan(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Close stops every worker and releases their leases so another instance
+// takes over at once; what was in flight is sent again from the cursor.
+func (m *Manager) Close(ctx context.Context) error {
+	if m.cancel == nil {
+		return nil
+	}
+	m.cancel()
+	all := make(chan struct{})
+	go func() { <-m.done; m.wg.Wait(); close(all) }()
+	select {
+	case <-all:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("delivery workers: %w", ctx.Err())
+	}
+}
+
+func (m *Manager) scan(ctx context.Context) {
+	ds, err := m.st.ActiveDestinations(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.opts.Logger.Warn("delivery: cannot list destinations", "err", err)
+		}
+		return
+	}
+	for _, d := range ds {
+		m.mu.Lock()
+		_, busy := m.running[d.ID]
+		m.mu.Unlock()
+		if busy {
+			continue
+		}
+		ok, err := m.st.ClaimDestination(ctx, d.ID, m.opts.Owner, time.Now(), m.opts.LeaseTTL)
+		if err != nil || !ok {
+			continue
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		m.mu.Lock()
+		m.running[d.ID] = cancel
+		m.mu.Unlock()
+		m.wg.Add(1)
+		go func(id uuid.UUID) {
+			defer m.wg.Done()
+			defer func() {
+				cancel()
+				m.mu.Lock()
+				delete(m.running, id)
+				m.mu.Unlock()
+			}()
+			w := &worker{m: m, id: id}
+			w.run(wctx)
+		}(d.ID)
+	}
+}
+
+// worker delivers one destination while this instance holds its lease.
+type worker struct {
+	m  *Manager
+	id uuid.UUID
+	d  store.Destination
+
+	leaseUntil time.Time // by this instance's clock; only the lease keeper uses it
+	failing    bool      // the last feed step failed entirely: probe with one event
+	backoff    time.Duration
+	resumeAt   time.Time // no feed step before this while failing
+}
+
+func (w *worker) log() *slog.Logger { return w.m.opts.Logger.With("destination", w.id) }
+
+func (w *worker) run(ctx context.Context) {
+	o := w.m.opts
+	w.leaseUntil = time.Now().Add(o.LeaseTTL)
+	if err := w.reload(ctx); err != nil {
+		w.log().Warn("delivery: cannot load destination", "err", err)
+		return
+	}
+	// The lease keeper renews the lease while steps run (a step against a
+	// slow receiver can outlast it) and stops the worker when it is lost.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var kept sync.WaitGroup
+	kept.Add(1)
+	go func() { defer kept.Done(); w.keepLease(sctx, stop) }()
+	defer func() {
+		stop()
+		kept.Wait()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = w.m.st.ReleaseDestination(rctx, w.id, o.Owner)
+	}()
+
+	dbBackoff := time.Duration(0)
+	lastReload := time.Now()
+	for sctx.Err() == nil {
+		if time.Since(lastReload) > o.LeaseTTL/3 {
+			// Pause, rotation, URL or type changes made on any instance.
+			if err := w.reload(sctx); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return
+				}
+			} else if w.d.Paused {
+				return
+			}
+			lastReload = time.Now()
+		}
+		worked, err := w.step(sctx)
+		switch {
+		case errors.Is(err, store.ErrLeaseLost), errors.Is(err, errPaused):
+			return
+		case err != nil:
+			if sctx.Err() != nil {
+				return
+			}
+			dbBackoff = min(max(2*dbBackoff, 250*time.Millisecond), 5*time.Second)
+			w.log().Warn("delivery step failed; events will be sent again from the cursor", "err", err, "retry_in", dbBackoff)
+			sleep(sctx, dbBackoff)
+			continue
+		}
+		dbBackoff = 0
+		if !worked {
+			sleep(sctx, o.Poll)
+		}
+	}
+}
+
+// keepLease renews the lease every third of its life; when it is taken or
+// cannot be renewed before it runs out, it stops the worker.
+func (w *worker) keepLease(ctx context.Context, stop context.CancelFunc) {
+	o := w.m.opts
+	t := time.NewTicker(o.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		ok, err := w.m.st.ClaimDestination(ctx, w.id, o.Owner, now, o.LeaseTTL)
+		switch {
+		case err == nil && ok:
+			w.leaseUntil = now.Add(o.LeaseTTL)
+		case err == nil && !ok:
+			stop() // paused, deleted or taken over
+			return
+		case time.Now().After(w.leaseUntil.Add(-o.LeaseTTL / 6)):
+			w.log().Warn("delivery: lease could not be renewed; stopping this destination's worker", "err", err)
+			stop()
+			return
+		}
+	}
+}
+
+func (w *worker) reload(ctx context.Context) error {
+	d, err := w.m.st.DestinationByID(ctx, w.id)
+	if err != nil {
+		return err
+	}
+	w.d = d
+	return nil
+}
+
+var errPaused = errors.New("destination paused")
+
+// item is one event to send in a step.
+type item struct {
+	eventID   int64
+	messageID string
+	typ       string
+	raw       []byte
+	attempts  int        // made before this one
+	retry     bool       // from the retry table (a row to drop once delivered)
+	first     *time.Time // first failure, nil if none yet
+	res       Result
+}
+
+// step sends what is due: retries first, then the next window of the feed.
+// It reports whether there was anything to do.
+func (w *worker) step(ctx context.Context) (bool, error) {
+	o := w.m.opts
+	now := time.Now()
+	due, err := w.m.st.DueRetries(ctx, w.d, now, o.Window)
+	if err != nil {
+		return false, err
+	}
+	worked := false
+	if len(due) > 0 {
+		worked = true
+		if err := w.sendRetries(ctx, due); err != nil {
+			return true, err
+		}
+	}
+	if w.failing && time.Now().Before(w.resumeAt) {
+		return worked, nil
+	}
+	limit := o.Window
+	if w.failing {
+		limit = 1 // the receiver seems down: probe with one event, keep the rest in the feed
+	}
+	evs, err := w.m.st.ReadFeed(ctx, w.d.WorkspaceID, w.d.Cursor, limit)
+	if err != nil {
+		return worked, err
+	}
+	if len(evs) == 0 {
+		return worked, nil
+	}
+	items := make([]*item, 0, len(evs))
+	for _, e := range evs {
+		if w.d.Wants(e.Type) {
+			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw})
+		}
+	}
+	cursor := evs[len(evs)-1].Cursor
+	return true, w.sendFeed(ctx, items, cursor)
+}
+
+// send runs the attempts with at most Concurrency in flight.
+func (w *worker) send(ctx context.Context, items []*item) {
+	secrets := w.d.SigningSecrets(time.Now())
+	sem := make(chan struct{}, w.m.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			it.res = w.m.sender.Send(ctx, w.d.URL, secrets, WebhookID(w.d.ID, it.messageID), it.raw)
+		}()
+	}
+	wg.Wait()
+}
+
+// maxDeliveredRecords bounds the successful attempts recorded per step (every
+// failure is recorded): the page needs recent ones, not one row per event.
+const maxDeliveredRecords = 20
+
+func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedCursor) error {
+	w.send(ctx, items)
+	if ctx.Err() != nil {
+		return ctx.Err() // nothing recorded: the window is sent again from the cursor
+	}
+	p := w.progress()
+	p.Cursor = &cursor
+	failed := w.account(&p, items)
+	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
+		return err
+	}
+	w.d.Cursor = cursor
+	if len(items) > 0 && failed == len(items) {
+		w.backoff = min(max(2*w.backoff, 500*time.Millisecond), 30*time.Second)
+		w.failing, w.resumeAt = true, time.Now().Add(w.backoff)
+	} else if len(items) > 0 {
+		w.failing, w.backoff = false, 0
+	}
+	return w.pauseIfGone(ctx, items)
+}
+
+func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) error {
+	p := w.progress()
+	items := make([]*item, 0, len(due))
+	for _, e := range due {
+		if e.Gone {
+			p.Done = append(p.Done, e.EventID)
+			continue
+		}
+		items = append(items, &item{eventID: e.EventID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
+			attempts: e.Attempts, first: e.FirstFailedAt, retry: true})
+	}
+	w.send(ctx, items)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	w.account(&p, items)
+	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
+		return err
+	}
+	return w.pauseIfGone(ctx, items)
+}
+
+func (w *worker) progress() store.DeliveryProgress {
+	return store.DeliveryProgress{DestinationID: w.id, Owner: w.m.opts.Owner, Now: time.Now()}
+}
+
+// account turns the results into progress: delivered events leave the
+// retry table, failed ones get their next attempt or are given up. It
+// returns how many failed.
+func (w *worker) account(p *store.DeliveryProgress, items []*item) int {
+	o := w.m.opts
+	now := time.Now()
+	failed, okRecorded := 0, 0
+	for i := len(items) - 1; i >= 0; i-- { // newest first, so the recorded successes are the latest
+		it := items[i]
+		r := it.res
+		a := store.DestinationAttempt{At: now, EventID: it.eventID, MessageID: it.messageID,
+			WebhookID: WebhookID(w.id, it.messageID), Attempt: it.attempts + 1, Status: r.Status, Latency: r.Latency,
+			Response: r.Response}
+		if r.OK() {
+			p.Delivered++
+			if it.retry {
+				p.Done = append(p.Done, it.eventID)
+			}
+			a.Outcome = "delivered"
+			w.observe(a.Outcome, r)
+			if okRecorded < maxDeliveredRecords {
+				okRecorded++
+				p.Attempts = append(p.Attempts, a)
+			}
+			continue
+		}
+		failed++
+		first := now
+		if it.first != nil {
+			first = *it.first
+		}
+		next, giveUp := o.Retry.Next(it.attempts+1, first, now, r.RetryAfter)
+		rs := store.RetryState{EventID: it.eventID, Attempts: it.attempts + 1, NextAt: next, FirstFailedAt: first,
+			Status: r.Status, Error: r.Reason(), Failed: giveUp}
+		a.Reason, a.Outcome = r.Reason(), "retrying"
+		switch {
+		case r.Status == http.StatusGone:
+			a.Outcome, rs.Failed, rs.NextAt = "paused", false, now
+		case giveUp:
+			a.Outcome, rs.NextAt = "failed", now
+			p.GaveUp++
+		}
+		w.observe(a.Outcome, r)
+		p.Retry = append(p.Retry, rs)
+		p.Attempts = append(p.Attempts, a)
+	}
+	return failed
+}
+
+func (w *worker) observe(outcome string, r Result) {
+	if w.m.opts.Observer != nil {
+		w.m.opts.Observer.DestinationAttempt(outcome, r.Status, r.Latency)
+	}
+}
+
+// pauseIfGone pauses the destination when its receiver answered 410 Gone:
+// the receiver says the endpoint no longer exists. The event stays in the
+// retry table, so a resume sends it again.
+func (w *worker) pauseIfGone(ctx context.Context, items []*item) error {
+	for _, it := range items {
+		if it.res.Status == http.StatusGone {
+			reason := fmt.Sprintf("the receiver answered 410 Gone at %s (event %s); resume once it accepts events again",
+				time.Now().UTC().Format(time.RFC3339), it.messageID)
+			if err := w.m.st.SetDestinationPaused(ctx, w.d.WorkspaceID, w.id, true, reason); err != nil {
+				return err
+			}
+			w.log().Warn("destination paused: its receiver answered 410 Gone")
+			return errPaused
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
