@@ -194,11 +194,11 @@ func TestSettingsRotationAndRevoke(t *testing.T) {
 		t.Fatalf("flash does not mention the grace period: %q", p.text("#flash"))
 	}
 	if p.Doc.Find("#secrets tr.secret-previous").Length() != 1 || p.attr("#secrets .secret-expires", "datetime") == "" ||
-		p.text("#secrets .secret-tail") != "…aaa" {
+		p.text("#secrets .secret-tail") != "…aaaa" {
 		t.Fatalf("page does not show the previous secret and its expiry: tail %q", p.text("#secrets .secret-tail"))
 	}
-	// Never more than a quarter of a 15-character secret: 3 characters.
-	if p.text("#secret-last4") != "…bbb" {
+	// The last 4 of a 17-character secret (never more than a quarter).
+	if p.text("#secret-last4") != "…bbbb" {
 		t.Fatalf("last4 %q", p.text("#secret-last4"))
 	}
 	for _, sec := range []string{"old-secret-aaaaaa", "new-secret-bbbbbb"} {
