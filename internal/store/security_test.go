@@ -112,7 +112,8 @@ func TestSecurityMigrationsKeepData(t *testing.T) {
 		if ws.FirstElementSignatures {
 			t.Fatal("element-0 signatures on by default after migration")
 		}
-		raw, _ := store.QueryString(ctx, st, "SELECT secret FROM workspaces WHERE id = ?", other.ID.String())
+		// Migration 00015 moved each secret, as stored, into workspace_secrets.
+		raw, _ := store.QueryString(ctx, st, "SELECT secret FROM workspace_secrets WHERE workspace_id = ? AND expires_at IS NULL", other.ID.String())
 		if raw != sealed {
 			t.Fatalf("encrypted secret rewritten by the migration: %q", raw)
 		}
