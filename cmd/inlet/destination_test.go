@@ -22,7 +22,12 @@ import (
 func storeEnv(t *testing.T) map[string]string {
 	t.Helper()
 	if os.Getenv("INLET_TEST_STORE") == "sqlite" {
-		return map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error"}
+		// Commands other than serve refuse to create a database: make it first.
+		env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error"}
+		if _, errOut, err := runDest(env, "", "migrate", "--init"); err != nil {
+			t.Fatalf("migrate --init: %v %s", err, errOut)
+		}
+		return env
 	}
 	return map[string]string{"DATABASE_URL": testdb.PostgresURL(t), "LOG_LEVEL": "error"}
 }
