@@ -152,6 +152,14 @@ func TestTrackingAPIGivesFreshMessageIDs(t *testing.T) {
 			t.Fatalf("message ids %v", page.Events)
 		}
 		seen[e.MessageID] = true
+		// The stored JSON carries the assigned id too (exports, the API and
+		// destinations read it there), as Segment's own events do.
+		var raw struct {
+			MessageID string `json:"messageId"`
+		}
+		if err := json.Unmarshal(e.Raw, &raw); err != nil || raw.MessageID != e.MessageID {
+			t.Fatalf("stored raw %s carries messageId %q, want %q (%v)", e.Raw, raw.MessageID, e.MessageID, err)
+		}
 	}
 	// A messageId sent is kept, and still deduplicates.
 	mustAPIOK(t, "with id", a.post("/v1/track", []byte(`{"messageId":"m-1","userId":"u","event":"E"}`), a.auth()...))

@@ -35,6 +35,25 @@ func TestAssignMessageIDsOnlyToEventsWithout(t *testing.T) {
 	}
 }
 
+func TestAssignedMessageIDIsWrittenIntoRaw(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{`{"type":"track","event":"A"}`, `{"type":"track","event":"A","messageId":"inlet-x"}`},
+		{`{ }`, `{ "messageId":"inlet-x"}`},
+		// A present but empty id is overridden: readers keep the last key.
+		{`{"messageId":"","type":"identify","userId":"u"}`, `{"messageId":"","type":"identify","userId":"u","messageId":"inlet-x"}`},
+	} {
+		evs := []Event{{MessageIDDerived: true, Raw: []byte(tc.raw)}}
+		AssignMessageIDs(evs, func() string { return "x" })
+		if string(evs[0].Raw) != tc.want {
+			t.Errorf("%s → %s, want %s", tc.raw, evs[0].Raw, tc.want)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(evs[0].Raw, &m); err != nil || m["messageId"] != "inlet-x" {
+			t.Errorf("%s: decoded messageId %v (%v)", evs[0].Raw, m["messageId"], err)
+		}
+	}
+}
+
 func TestTrackingErrorHasWhatClientLibrariesRead(t *testing.T) {
 	b, err := json.Marshal(NewTrackingError(http.StatusUnauthorized, "unknown write key"))
 	if err != nil {
