@@ -37,6 +37,10 @@ type SourceProps struct {
 	SecretError string // next to the secret field
 	ClearError  string // next to the confirm box
 	Status      ConnectionStatusProps
+	// Unreachable says why Segment cannot reach BASE_URL ("it is localhost
+	// …"), "" when it looks public; ExposeDocsURL is the README section.
+	Unreachable   string
+	ExposeDocsURL string
 	// FirstElementSignatures: element-0-signed arrays are accepted.
 	FirstElementSignatures bool
 	FirstElementMaxEvents  int // FIRST_ELEMENT_MAX_EVENTS
@@ -44,12 +48,20 @@ type SourceProps struct {
 
 // SecretView is what a page may know of a saved secret: never the secret.
 type SecretView struct {
-	Set               bool
-	Last4             string
-	SetAt             time.Time
-	SetBy             string
-	PreviousActive    bool
-	PreviousExpiresAt time.Time
+	Set      bool
+	Last4    string // the tail: at most 4 characters, at most a quarter of the secret
+	SetAt    time.Time
+	SetBy    string
+	Previous []PreviousSecretView // replaced secrets still verifying, newest first
+	Max      int                  // how many secrets verify at once
+}
+
+// PreviousSecretView is a replaced secret that still verifies until ExpiresAt.
+type PreviousSecretView struct {
+	ID        string
+	Tail      string
+	SetAt     time.Time
+	ExpiresAt time.Time
 }
 
 // NewWorkspaceProps is the "new workspace" form.
@@ -94,7 +106,7 @@ func Settings(p SettingsProps) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Workspace.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/settings.templ`, Line: 57, Col: 60}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/settings.templ`, Line: 69, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {

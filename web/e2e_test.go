@@ -128,7 +128,7 @@ func TestE2EAdminConnectsSegment(t *testing.T) {
 		chromedp.Click(css(`#test-event-form button[type="submit"]`)),
 		chromedp.WaitVisible(css("#flash")),
 	)
-	if got := read(t, ctx, "test flash", chromedp.Text(css("#flash"))); !strings.Contains(got, "Test event delivered") {
+	if got := read(t, ctx, "test flash", chromedp.Text(css("#flash"))); !strings.Contains(got, "Test event posted internally") || !strings.Contains(got, "answered 200") {
 		t.Fatalf("test event flash %q", got)
 	}
 	shot(t, ctx, d.url+"/dashboard/settings", "#connection-status", "settings.png")

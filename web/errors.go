@@ -109,6 +109,14 @@ func databaseDown(err error) bool {
 		strings.Contains(err.Error(), "sql: database is closed")
 }
 
+// trackingAPIRoute says whether the request is for the Tracking API, by
+// path rather than by route, so that /v1 paths no route matches (404, 405)
+// answer in the same shape as the rest.
+func trackingAPIRoute(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/v1" || strings.HasPrefix(p, "/v1/")
+}
+
 // handleError is Echo's HTTPErrorHandler: it answers whatever a handler or
 // middleware returned, as an HTML page on routes for people (see htmlErrors)
 // and as {"error": "..."} everywhere else, and logs what needs logging once,
@@ -142,6 +150,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 			title = "Error"
 		}
 		werr = render.Page(c, r.Status, templates.ErrorPage(templates.ErrorPageProps{Status: r.Status, Title: title, Message: r.Message}))
+	} else if trackingAPIRoute(c) {
+		// Segment's libraries read code and message (analytics-python
+		// retries a body without them as a network error); error stays
+		// for Inlet's own readers.
+		werr = c.JSON(r.Status, segment.NewTrackingError(r.Status, r.Message))
 	} else {
 		werr = c.JSON(r.Status, map[string]string{"error": r.Message})
 	}

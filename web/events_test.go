@@ -99,7 +99,7 @@ func TestEventsPagesNewestFirst(t *testing.T) {
 	if got, _ := row.Find("time").Attr("datetime"); got != "2026-04-01T12:01:59Z" {
 		t.Fatalf("received time = %q", got)
 	}
-	if got := strings.TrimSpace(row.Find(".event-source").Text()); got != "Webhook" {
+	if got := strings.TrimSpace(row.Find(".event-source").Text()); got != "Segment webhook" {
 		t.Fatalf("source = %q", got)
 	}
 	raw := p1.Doc.Find("#events pre.raw-json").First()
@@ -122,12 +122,16 @@ func TestEventsFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wk, _, err := d.st.CreateWriteKey(ctx, def.ID, "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
 	storeEvents(t, d.st, def.ID, 40, func(i int, e *store.NewEvent) {
 		if i == 7 {
 			e.UserID, e.AnonymousID = "", "u-1" // the user field matches anonymous ids too
 		}
 		if i == 8 {
-			e.Source, e.SourceKey = "http_api", "key_abc"
+			e.Source, e.SourceKey = "http_api", wk.ID.String()
 		}
 	})
 	storeEvents(t, d.st, other.ID, 5, func(_ int, e *store.NewEvent) { e.MessageID = "other-" + e.MessageID })
@@ -186,7 +190,8 @@ func TestEventsFilters(t *testing.T) {
 	}
 
 	api := d.c.get("/dashboard/events?user=u-0&from=2026-04-01T12:00:08&to=2026-04-01T12:00:09")
-	if got := strings.Join(strings.Fields(api.text("#events .event-source")), " "); got != "HTTP API (key key_abc)" {
+	// The key by its name and prefix, never its internal id.
+	if got := strings.Join(strings.Fields(api.text("#events .event-source")), " "); got != "HTTP API · checkout ("+wk.Prefix+"…)" {
 		t.Fatalf("HTTP API source shows %q", got)
 	}
 	many := d.c.get("/dashboard/events?ws=" + other.ID.String())

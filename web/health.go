@@ -31,3 +31,9 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(s.store.Dialect())})
 }
+
+// discardMetrics answers analytics.js's own metrics posts (/m, /v1/m) and
+// keeps nothing: the body is not read (net/http drains or drops it).
+func discardMetrics(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]bool{"success": true})
+}

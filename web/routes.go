@@ -45,6 +45,13 @@ func (s *Server) routes() {
 		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, s.tracking.Handle(r.kind), selfLogging)
 	}
 
+	// analytics.js posts its own usage metrics to <host>/m (Segment's own
+	// host: /v1/m) every 30 s. They are not events: answered 2xx so the
+	// library is content, discarded unread, and marked self-logging so they
+	// write no line per call (the HTTP metrics still count them).
+	v1.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, selfLogging)
+	e.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, trackingapi.CORS, selfLogging)
+
 	// The read and erase API for scripts (web/api): Bearer API tokens of
 	// one workspace, JSON errors; DELETE needs a write token.
 	a := s.api
@@ -78,6 +85,7 @@ func (s *Server) routes() {
 	dash.GET("/events/live", d.EventsLive) // server-sent events for the events page's Live mode
 	dash.GET("/events/:id/raw", d.EventRawDownload)
 	dash.POST("/settings/secret", d.SecretSave)
+	dash.POST("/settings/secret/revoke", d.SecretRevoke)
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
 	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)

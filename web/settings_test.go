@@ -193,9 +193,11 @@ func TestSettingsRotationAndRevoke(t *testing.T) {
 	if !strings.Contains(p.text("#flash"), "previous one keeps working") {
 		t.Fatalf("flash does not mention the grace period: %q", p.text("#flash"))
 	}
-	if p.Doc.Find("#previous-secret").Length() != 1 || p.attr("#previous-expires", "datetime") == "" {
-		t.Fatal("page does not show the previous secret's expiry")
+	if p.Doc.Find("#secrets tr.secret-previous").Length() != 1 || p.attr("#secrets .secret-expires", "datetime") == "" ||
+		p.text("#secrets .secret-tail") != "…aaaa" {
+		t.Fatalf("page does not show the previous secret and its expiry: tail %q", p.text("#secrets .secret-tail"))
 	}
+	// The last 4 of a 17-character secret (never more than a quarter).
 	if p.text("#secret-last4") != "…bbbb" {
 		t.Fatalf("last4 %q", p.text("#secret-last4"))
 	}
@@ -205,12 +207,12 @@ func TestSettingsRotationAndRevoke(t *testing.T) {
 		}
 	}
 
-	r := d.c.submit(p, "#revoke-form", nil)
+	r := d.c.submit(p, "#secrets tr.secret-previous .revoke-secret-form", nil)
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", r.Status)
 	}
 	after := d.c.follow(r)
-	if after.Doc.Find("#previous-secret").Length() != 0 {
+	if after.Doc.Find("#secrets").Length() != 0 {
 		t.Fatal("previous secret still shown after revoke")
 	}
 	if got := d.postHook(ws, "old-secret-aaaaaa"); got != http.StatusUnauthorized {

@@ -165,7 +165,7 @@ func TestConnectionStatusRendering(t *testing.T) {
 	if rows.Length() != 2 || rows.First().Find(".reason").Text() != hostile || !rows.First().Find(".badge").HasClass("badge-err") {
 		t.Fatalf("deliveries table: %d rows, first reason %q", rows.Length(), rows.First().Find(".reason").Text())
 	}
-	if got := strings.TrimSpace(rows.Eq(1).Find("td").Eq(3).Text()); got != "5 (+1 duplicates)" {
+	if got := strings.TrimSpace(rows.Eq(1).Find("td").Eq(5).Text()); got != "5 (+1 duplicates)" {
 		t.Fatalf("events cell = %q", got)
 	}
 	bars := doc.Find("#minute-chart g.minute")

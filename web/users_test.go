@@ -212,7 +212,7 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 
 	// The events page links users to their pages and exports its filter.
 	evp := b.get("/dashboard/events?user=user-42")
-	if href := evp.attr("#events .user-id a", "href"); href != "/dashboard/users/user-42" {
+	if href := evp.attr("#events a.user-profile", "href"); href != "/dashboard/users/user-42" {
 		t.Errorf("events page user link: %q", href)
 	}
 	if href := evp.attr("#export-link", "href"); href != "/dashboard/events/export?user=user-42" {

@@ -44,12 +44,24 @@ func TestWriteKeysOnSettings(t *testing.T) {
 		t.Fatalf("empty name: %d\n%s", r.Status, r.Body)
 	}
 
-	// Create: the key is in this answer, and only in this one.
+	// Create: post/redirect/get. The key is in the page the redirect leads
+	// to, at the top of its section, and only in that one.
 	r = d.c.submit(p, "#write-key-form", url.Values{"name": {"checkout <script>alert(1)</script>"}})
+	if r.Status != http.StatusSeeOther || !strings.HasSuffix(r.Header.Get("Location"), "#http-api-source") {
+		t.Fatalf("create: %d to %q\n%s", r.Status, r.Header.Get("Location"), r.Body)
+	}
+	redirect := r
+	r = d.c.follow(r)
 	if r.Status != http.StatusOK {
-		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+		t.Fatalf("after create: %d\n%s", r.Status, r.Body)
+	}
+	if first := r.Doc.Find("#http-api-source").Children().Eq(1); first.AttrOr("id", "") != "new-write-key" {
+		t.Fatalf("the new key is not at the top of its section: %q comes first", first.AttrOr("id", first.Nodes[0].Data))
 	}
 	key := r.attr("#new-key", "value")
+	if bytes.Contains(redirect.Body, []byte(key)) || strings.Contains(redirect.Header.Get("Location"), key) {
+		t.Fatal("the redirect itself carries the key")
+	}
 	if len(key) < 26 || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("new key %q, Cache-Control %q", key, r.Header.Get("Cache-Control"))
 	}
@@ -72,9 +84,16 @@ func TestWriteKeysOnSettings(t *testing.T) {
 		t.Fatalf("prefix shown as %q", got)
 	}
 
-	p = d.c.get("/dashboard/settings")
+	// A reload shows nothing and creates nothing.
+	p = d.c.get("/dashboard/settings?ws=" + d.defaultWS().ID.String())
 	if bytes.Contains(p.Body, []byte(key)) || p.Doc.Find("#new-key").Length() != 0 {
 		t.Fatal("the key is shown again after creation")
+	}
+	if n := p.Doc.Find("#write-keys tbody tr").Length(); n != 1 {
+		t.Fatalf("%d keys after a reload, want 1", n)
+	}
+	if keys, err := d.st.WriteKeys(ctx, d.defaultWS().ID); err != nil || len(keys) != 1 {
+		t.Fatalf("stored keys: %d (%v)", len(keys), err)
 	}
 	if got := strings.TrimSpace(p.Doc.Find("#write-keys .key-last-used").First().Text()); got != "never" {
 		t.Fatalf("last used of a fresh key: %q", got)

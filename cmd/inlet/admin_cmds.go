@@ -20,12 +20,14 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if len(args) > 0 {
 		sub = args[0]
 	}
-	_, st, log, err := openStore(ctx, getenv, io.Discard)
+	if sub != "up" && sub != "status" {
+		return fmt.Errorf("migrate: unknown subcommand %q (use up or status; `inlet migrate --help`)", sub)
+	}
+	_, st, err := openCommandStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	_ = log
 	switch sub {
 	case "up":
 		applied, err := st.Migrate(ctx)
@@ -58,13 +60,31 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 }
 
-// openForCommand is the start of every admin subcommand: configuration,
-// store, and the schema brought up to date. The caller closes the store.
-func openForCommand(ctx context.Context, getenv func(string) string) (*config.Config, *store.Store, error) {
-	cfg, st, log, err := openStore(ctx, getenv, io.Discard)
+// openCommandStore opens the store for a command other than serve: it says
+// which store it uses and never creates a new SQLite file without --init.
+func openCommandStore(ctx context.Context, getenv func(string) string) (*config.Config, *store.Store, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	if err := prepareCommandStore(ctx, cfg); err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{EncryptionKey: cfg.EncryptionKey})
 	if err != nil {
 		return nil, nil, err
 	}
+	return cfg, st, nil
+}
+
+// openForCommand is the start of every admin subcommand: configuration,
+// store, and the schema brought up to date. The caller closes the store.
+func openForCommand(ctx context.Context, getenv func(string) string) (*config.Config, *store.Store, error) {
+	cfg, st, err := openCommandStore(ctx, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := newLogger(cfg, io.Discard)
 	if err := migrateWithRetry(ctx, st, log); err != nil {
 		st.Close()
 		return nil, nil, err
@@ -104,9 +124,10 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err := st.SetSecret(ctx, ws.ID, secret, "cli", cfg.SecretGrace); err != nil {
 			return fmt.Errorf("save secret: %w", err)
 		}
-		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, segment.SecretTail(secret))
+		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, store.SecretTail(secret))
 		if ws.Secret.IsSet() && ws.Secret.Current != secret {
-			fmt.Fprintf(stdout, "the previous secret keeps verifying for %s\n", cfg.SecretGrace)
+			fmt.Fprintf(stdout, "the secret it replaces keeps verifying for %s (at most %d secrets verify at once; the oldest previous one is dropped first)\n",
+				cfg.SecretGrace, store.MaxSecrets)
 		}
 		return nil
 	case "encrypt":

@@ -22,12 +22,17 @@ import (
 func storeEnv(t *testing.T) map[string]string {
 	t.Helper()
 	if os.Getenv("INLET_TEST_STORE") == "sqlite" {
-		return map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error"}
+		// Commands other than serve refuse to create a database: make it first.
+		env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error"}
+		if _, errOut, err := runDest(env, "", "migrate", "--init"); err != nil {
+			t.Fatalf("migrate --init: %v %s", err, errOut)
+		}
+		return env
 	}
 	return map[string]string{"DATABASE_URL": testdb.PostgresURL(t), "LOG_LEVEL": "error"}
 }
 
-func runWith(env map[string]string, stdin string, args ...string) (string, string, error) {
+func runDest(env map[string]string, stdin string, args ...string) (string, string, error) {
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), err
@@ -49,7 +54,7 @@ func TestDestinationCreateEndToEnd(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	out, errOut, err := runWith(env, "", "destination", "create", "--url", recv.URL+"/segment-events", "--types", "track,identify", "--name", "crm")
+	out, errOut, err := runDest(env, "", "destination", "create", "--url", recv.URL+"/segment-events", "--types", "track,identify", "--name", "crm")
 	if err != nil {
 		t.Fatalf("create: %v %s", err, errOut)
 	}
@@ -60,11 +65,11 @@ func TestDestinationCreateEndToEnd(t *testing.T) {
 	if !strings.Contains(errOut, "shown only this once") {
 		t.Errorf("stderr does not say the secret is shown once: %q", errOut)
 	}
-	out, _, err = runWith(env, "", "destination", "list")
+	out, _, err = runDest(env, "", "destination", "list")
 	if err != nil || !strings.Contains(out, "crm") || !strings.Contains(out, "identify,track") || strings.Contains(out, secret) {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
-	if _, _, err := runWith(env, fixtureSecret, "secret", "set"); err != nil {
+	if _, _, err := runDest(env, fixtureSecret, "secret", "set"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -132,7 +137,7 @@ func TestDestinationCreateRefusesBadInput(t *testing.T) {
 		"no command": {[]string{"destination"}, "destination create --url"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			out, _, err := runWith(env, "", tc.args...)
+			out, _, err := runDest(env, "", tc.args...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want it to say %q", err, tc.want)
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -23,11 +24,34 @@ func main() {
 	}
 }
 
-// run dispatches the subcommands; with none it serves.
+// run dispatches the subcommands; with none it serves. -h/--help anywhere
+// in a command's arguments prints its usage and runs nothing.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
+	}
+	switch {
+	case isHelpFlag(cmd) || cmd == "help":
+		if len(args) > 0 && !isHelpFlag(args[0]) {
+			if !commandHelp(stdout, strings.Join(args, " ")) {
+				usage(stderr)
+				return fmt.Errorf("no command %q", strings.Join(args, " "))
+			}
+			return nil
+		}
+		usage(stdout)
+		return nil
+	case hasCommand(cmd):
+		if path, ok := helpRequest(cmd, args); ok {
+			commandHelp(stdout, path)
+			return nil
+		}
+	}
+	if opensDatabase(cmd) {
+		var init bool
+		args, init = takeInit(args)
+		ctx = withCLIOptions(ctx, cliOptions{init: init, stderr: stderr})
 	}
 	switch cmd {
 	case "serve":
@@ -54,9 +78,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return healthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "inlet", version)
-		return nil
-	case "help", "--help", "-h", "-help":
-		usage(stdout)
 		return nil
 	default:
 		usage(stderr)

@@ -35,8 +35,14 @@ func eachStoreAtRest(t *testing.T, fn func(t *testing.T, db atRest)) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
+			// Secrets live in workspace_secrets (migration 00015): the current
+			// row has no expiry, the newest expiring one is the previous.
 			var cur, prev string
-			if err := conn.QueryRow("SELECT secret, previous_secret FROM workspaces WHERE is_default").Scan(&cur, &prev); err != nil {
+			q := `SELECT COALESCE((SELECT s.secret FROM workspace_secrets s JOIN workspaces w ON w.id = s.workspace_id
+				WHERE w.is_default AND s.expires_at IS NULL), ''),
+				COALESCE((SELECT s.secret FROM workspace_secrets s JOIN workspaces w ON w.id = s.workspace_id
+				WHERE w.is_default AND s.expires_at IS NOT NULL ORDER BY s.set_at DESC, s.id DESC LIMIT 1), '')`
+			if err := conn.QueryRow(q).Scan(&cur, &prev); err != nil {
 				t.Fatalf("read the raw secret column: %v", err)
 			}
 			return cur, prev
@@ -59,6 +65,7 @@ func (db atRest) cli(t *testing.T, key, stdin string, args ...string) string {
 		env[k] = v
 	}
 	var out bytes.Buffer
+	args = append(args, "--init") // the SQLite file is new in these tests
 	if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, io.Discard); err != nil {
 		t.Fatalf("inlet %s: %v", strings.Join(args, " "), err)
 	}

@@ -48,7 +48,7 @@ func TestSecretSetRefusesShortSecrets(t *testing.T) {
 			env[k] = v
 		}
 		var out strings.Builder
-		err := run(context.Background(), []string{"secret", "set"}, func(k string) string { return env[k] }, strings.NewReader("ab\n"), &out, io.Discard)
+		err := run(context.Background(), []string{"secret", "set", "--init"}, func(k string) string { return env[k] }, strings.NewReader("ab\n"), &out, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "at least 16") {
 			t.Fatalf("2-character secret: err %v, out %q", err, out.String())
 		}

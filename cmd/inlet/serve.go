@@ -39,6 +39,9 @@ func openStore(ctx context.Context, getenv func(string) string, logw io.Writer) 
 	}
 	log := newLogger(cfg, logw)
 	slog.SetDefault(log)
+	if err := checkDataDir(cfg); err != nil {
+		return nil, nil, nil, err
+	}
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{EncryptionKey: cfg.EncryptionKey})
 	if err != nil {
 		return nil, nil, nil, err
@@ -99,9 +102,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer closeStore(st, log, storeCloseTimeout) // after everything below has stopped
 	if cfg.UsesEmbedded() {
-		log.Info("using the embedded SQLite store; set DATABASE_URL to a PostgreSQL database for production", "path", st.Where())
+		log.Info("using the embedded SQLite store; set DATABASE_URL to a PostgreSQL database for production", "store", cfg.StoreDescription(), "path", cfg.SQLitePath())
 	} else {
-		log.Info("using PostgreSQL", "at", st.Where())
+		log.Info("using PostgreSQL", "store", cfg.StoreDescription())
 	}
 	warnSecretsAtRest(cfg, log)
 	if err := migrateWithRetry(ctx, st, log); err != nil {
@@ -170,6 +173,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	dests.Start(ctx)
 	log.Info("inlet listening", "addr", srv.Addr(), "url", redact.URL(cfg.BaseURL),
 		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)
+	if why := cfg.SegmentCannotReach(); why != "" {
+		log.Warn("Segment cannot reach BASE_URL "+cfg.BaseURL+": "+why+". Set BASE_URL to a public https URL that forwards to this server "+
+			"(a reverse proxy, or a tunnel while trying Inlet out); see the README section \"Expose Inlet to Segment\"",
+			"base_url", cfg.BaseURL, "help", config.ExposeDocsURL)
+	}
 
 	<-ctx.Done()
 	log.Info("shutting down")

@@ -43,7 +43,6 @@ type Service struct {
 	db         *store.Store
 	throttle   *Throttle
 	loginCodec *securecookie.SecureCookie
-	onceCodec  *securecookie.SecureCookie // one-time values (onetime.go)
 	secure     bool
 	cost       int
 	dummy      string // hash compared against for unknown emails
@@ -77,7 +76,6 @@ func New(ctx context.Context, db *store.Store, o Options) (*Service, error) {
 		// Limits per quarter hour, then 30 s, 1 min, 2 min… up to 15 min.
 		throttle:   NewThrottle(accountAtAddrLimit, 15*time.Minute, 30*time.Second, 15*time.Minute),
 		loginCodec: lc,
-		onceCodec:  newOneTimeCodec(key),
 		secure:     o.Secure,
 		cost:       cost,
 		dummy:      dummyHash(cost),
@@ -205,6 +203,14 @@ func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password stri
 		return err
 	}
 	if n > 0 {
+		if email != "" {
+			// The variables only ever create the first admin; saying so keeps an
+			// admin from believing a changed ADMIN_PASSWORD took effect.
+			log.Warn("ADMIN_EMAIL and ADMIN_PASSWORD are set but an admin already exists, so they are ignored; "+
+				"to change a password use `inlet admin reset-password --email "+store.NormalizeEmail(email)+"`, "+
+				"to add an admin `inlet admin create --email …`, then unset them",
+				"admin_email", store.NormalizeEmail(email))
+		}
 		return nil
 	}
 	if email == "" {
@@ -226,6 +232,9 @@ func EnsureFirstAdmin(ctx context.Context, db *store.Store, email, password stri
 	}
 	if created {
 		log.Info("created the first dashboard admin from ADMIN_EMAIL", "email", store.NormalizeEmail(email))
+	} else {
+		log.Warn("ADMIN_EMAIL and ADMIN_PASSWORD are set but another instance created an admin first, so they are ignored; " +
+			"an admin already exists: use `inlet admin reset-password --email " + store.NormalizeEmail(email) + "` to change a password")
 	}
 	return nil
 }
@@ -264,3 +273,7 @@ func (a *Service) loginTokenFromCookie(r *http.Request) (string, bool) {
 	}
 	return string(raw), true
 }
+
+// SecureCookies says whether cookies set for the dashboard carry the Secure
+// flag (BASE_URL is https), for cookies set outside this package.
+func (a *Service) SecureCookies() bool { return a.secure }

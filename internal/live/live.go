@@ -30,8 +30,9 @@ type Filter struct {
 func (f Filter) Match(e store.FeedEvent) bool {
 	switch {
 	case f.Type != "" && e.Type != f.Type,
-		f.Event != "" && e.Event != f.Event,
-		f.User != "" && e.UserID != f.User && e.AnonymousID != f.User,
+		// Event and user ignore case, like the events page's query.
+		f.Event != "" && !strings.EqualFold(e.Event, f.Event),
+		f.User != "" && !strings.EqualFold(e.UserID, f.User) && !strings.EqualFold(e.AnonymousID, f.User),
 		!f.From.IsZero() && e.ReceivedAt.Before(f.From),
 		!f.To.IsZero() && !e.ReceivedAt.Before(f.To):
 		return false

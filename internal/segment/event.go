@@ -4,6 +4,7 @@
 package segment
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,45 @@ type Event struct {
 	// the item re-encoded with the top-level context/integrations/sentAt
 	// merged in. It never aliases the body passed to Parse.
 	Raw []byte
+	// MessageIDDerived is true when the event had no messageId and Parse
+	// derived one from its bytes (see AssignMessageIDs).
+	MessageIDDerived bool
+}
+
+// AssignMessageIDs gives every event that came without a messageId a fresh
+// one from newID (prefixed "inlet-"), as Segment's Tracking API does when it
+// receives such an event: two identical requests are two events. The
+// webhook does not call it: Segment always sends a messageId there, and a
+// retried body must keep deduplicating.
+func AssignMessageIDs(events []Event, newID func() string) {
+	for i := range events {
+		if events[i].MessageIDDerived {
+			events[i].MessageID = derivedIDPrefix + newID()
+			events[i].MessageIDDerived = false
+			events[i].Raw = withMessageID(events[i].Raw, events[i].MessageID)
+		}
+	}
+}
+
+// withMessageID writes the assigned id into the stored JSON too, as Segment
+// does, so exports, the API and destinations carry the id that dedupes the
+// event. It goes last: a "messageId" that was present but empty or null is
+// then overridden, since JSON readers keep the last of repeated keys. id
+// must need no escaping (AssignMessageIDs's ids are UUIDs).
+func withMessageID(raw []byte, id string) []byte {
+	end := bytes.LastIndexByte(raw, '}')
+	start := bytes.IndexByte(raw, '{')
+	if start < 0 || end <= start {
+		return raw
+	}
+	sep := ","
+	if len(bytes.TrimSpace(raw[start+1:end])) == 0 {
+		sep = ""
+	}
+	out := make([]byte, 0, len(raw)+len(id)+16)
+	out = append(out, raw[:end]...)
+	out = append(out, sep+`"messageId":"`+id+`"`...)
+	return append(out, raw[end:]...)
 }
 
 // MaxMessageIDLen is the longest messageId accepted, in runes.

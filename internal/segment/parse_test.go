@@ -48,7 +48,7 @@ func TestSpecCalls(t *testing.T) {
 	for _, tc := range tests {
 		evs := mustParse(t, []byte(tc.body))
 		got := evs[0]
-		got.Raw, got.MessageID = nil, ""
+		got.Raw, got.MessageID, got.MessageIDDerived = nil, "", false // ids: TestMessageID*, TestAssignMessageIDs*
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Parse(%s)\n got %+v\nwant %+v", tc.body, got, tc.want)
 		}

@@ -42,6 +42,7 @@ func buildEvent(i int, raw []byte, m map[string]json.RawMessage) (Event, error) 
 	if ev.MessageID == "" {
 		sum := sha256.Sum256(raw)
 		ev.MessageID = derivedIDPrefix + hex.EncodeToString(sum[:])[:32]
+		ev.MessageIDDerived = true
 	}
 
 	// Segment sometimes sends ids as JSON numbers; keep their literal text.

@@ -74,19 +74,34 @@ func VerifyAny(secrets [][]byte, body []byte, signature string) error {
 	return err
 }
 
+// VerifyWhich is VerifyAny that also says which secret verified (its index).
+func VerifyWhich(secrets [][]byte, body []byte, signature string) (int, error) {
+	_, which, err := AuthenticateWhich(secrets, body, signature)
+	return which, err
+}
+
 // Authenticate checks X-Signature against several secrets, so a secret can
 // be rotated (current + previous) without dropping events, and says which
 // bytes the signature covered. A whole-body match wins over an element-0
-// match. Empty secrets are skipped. Every secret is compared, each in
-// constant time; the loop does not stop at the first match.
+// match. Empty secrets are skipped.
 func Authenticate(secrets [][]byte, body []byte, signature string) (Signed, error) {
+	signed, _, err := AuthenticateWhich(secrets, body, signature)
+	return signed, err
+}
+
+// AuthenticateWhich is Authenticate that also says which secret verified
+// (its index: the first listed of those matching the winning way), so the
+// delivery log can show when Segment switched to a new secret. Every secret
+// is compared, each in constant time; the loop does not stop at the first
+// match, so timing does not depend on which one matched.
+func AuthenticateWhich(secrets [][]byte, body []byte, signature string) (Signed, int, error) {
 	sig, err := decodeSignature(signature)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	first, hasFirst := firstElement(body)
-	wholeMatched, elemMatched := false, false
-	for _, secret := range secrets {
+	wholeAt, elemAt := -1, -1
+	for i, secret := range secrets {
 		if len(secret) == 0 {
 			continue
 		}
@@ -94,16 +109,20 @@ func Authenticate(secrets [][]byte, body []byte, signature string) (Signed, erro
 		// skipped by short-circuit evaluation.
 		whole := hmac.Equal(sig, mac(secret, body))
 		elem := hasFirst && hmac.Equal(sig, mac(secret, first))
-		wholeMatched = wholeMatched || whole
-		elemMatched = elemMatched || elem
+		if whole && wholeAt < 0 {
+			wholeAt = i
+		}
+		if elem && elemAt < 0 {
+			elemAt = i
+		}
 	}
 	switch {
-	case wholeMatched:
-		return SignedWholeBody, nil
-	case elemMatched:
-		return SignedFirstElement, nil
+	case wholeAt >= 0:
+		return SignedWholeBody, wholeAt, nil
+	case elemAt >= 0:
+		return SignedFirstElement, elemAt, nil
 	default:
-		return 0, ErrSignatureMismatch
+		return 0, -1, ErrSignatureMismatch
 	}
 }
 

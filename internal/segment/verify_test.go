@@ -118,3 +118,24 @@ func TestSignatureErrorsDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyWhichSaysWhichSecretVerified(t *testing.T) {
+	a, b, c := []byte("secret-a-0123456789"), []byte("secret-b-0123456789"), []byte("secret-c-0123456789")
+	body := readFixture(t, "identify.json")
+	for want, signer := range [][]byte{c, b, a} {
+		got, err := VerifyWhich([][]byte{c, b, a}, body, Sign(signer, body))
+		if err != nil || got != want {
+			t.Errorf("signed with secret %d: VerifyWhich = %d, %v", want, got, err)
+		}
+	}
+	if got, err := VerifyWhich([][]byte{nil, c}, body, Sign(c, body)); err != nil || got != 1 {
+		t.Errorf("after an empty secret: %d, %v", got, err)
+	}
+	if got, err := VerifyWhich([][]byte{a, b}, body, Sign(c, body)); !errors.Is(err, ErrSignatureMismatch) || got != -1 {
+		t.Errorf("unknown secret: %d, %v", got, err)
+	}
+	batch := readFixture(t, "actions-batch.json")
+	if got, err := VerifyWhich([][]byte{a, []byte(fixtureSecret)}, batch, loadSignatures(t)["actions-batch.json"]); err != nil || got != 1 {
+		t.Errorf("batch element 0 signed with the second secret: %d, %v", got, err)
+	}
+}

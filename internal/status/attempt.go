@@ -32,6 +32,10 @@ type Attempt struct {
 	Status      int       `json:"status"`
 	Accepted    int       `json:"accepted"`
 	Duplicates  int       `json:"duplicates"`
+	// Credential names what verified the delivery: "current …a1b2" /
+	// "previous …c3d4" (a shared secret, by its tail only) or a write key's
+	// name and prefix. Empty when nothing verified.
+	Credential string `json:"credential,omitempty"`
 }
 
 // Recorder receives every attempt. It is called on the hot path, so

@@ -67,7 +67,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 		}
 		attempts[a.WorkspaceID] = append(attempts[a.WorkspaceID], Attempt{At: a.At, WorkspaceID: a.WorkspaceID,
 			Source: a.Source, Outcome: outcomes[outcomeIndex(a.Outcome)], Reason: a.Reason, Status: a.Status,
-			Accepted: a.Accepted, Duplicates: a.Duplicates})
+			Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -130,7 +130,7 @@ func (g *Aggregator) Flush(ctx context.Context) error {
 		batch[id] = taken{w.pendingAttempts, w.pendingMinutes}
 		for _, a := range w.pendingAttempts {
 			attempts = append(attempts, store.DeliveryAttempt{WorkspaceID: id, At: a.At, Source: a.Source, Outcome: a.Outcome,
-				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates})
+				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
 		}
 		for k, c := range w.pendingMinutes {
 			minutes = append(minutes, store.DeliveryMinute{WorkspaceID: id, Minute: time.Unix(k.minute*60, 0).UTC(),
@@ -189,8 +189,11 @@ func (g *Aggregator) loop() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), g.opts.FlushEvery)
+		// Reload after every flush, not only once: with several instances on
+		// one database each shows what all of them saved, not only its own
+		// traffic (Load adds what this one has not saved yet).
 		err := g.Flush(ctx)
-		if err == nil && !g.isLoaded() {
+		if err == nil {
 			err = g.Load(ctx)
 		}
 		cancel()
@@ -204,12 +207,6 @@ func (g *Aggregator) loop() {
 		}
 		failing = err != nil
 	}
-}
-
-func (g *Aggregator) isLoaded() bool {
-	g.flushMu.Lock()
-	defer g.flushMu.Unlock()
-	return g.loaded
 }
 
 // Close stops the flusher and writes what is left.

@@ -62,7 +62,7 @@ func TestSQLiteTimesShareOneLayout(t *testing.T) {
 
 	layout := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}\+00:00$`)
 	for _, col := range []struct{ table, column string }{
-		{"workspaces", "created_at"}, {"workspaces", "updated_at"}, {"workspaces", "secret_set_at"}, {"workspaces", "previous_secret_expires_at"},
+		{"workspaces", "created_at"}, {"workspaces", "updated_at"}, {"workspace_secrets", "set_at"}, {"workspace_secrets WHERE expires_at IS NOT NULL", "expires_at"},
 		{"events", "timestamp"}, {"events", "received_at"},
 		{"admins", "created_at"}, {"admins", "updated_at"},
 		{"admin_sessions", "created_at"}, {"admin_sessions", "last_seen_at"}, {"admin_sessions", "expires_at"},

@@ -21,6 +21,7 @@ type DeliveryAttempt struct {
 	Status      int
 	Accepted    int
 	Duplicates  int
+	Credential  string // which secret or write key verified it, e.g. "previous …a1b2"
 }
 
 // DeliveryMinute counts one minute's deliveries of one outcome. Saved rows
@@ -44,6 +45,9 @@ type DeliveryHistory struct {
 // maxReasonBytes bounds a stored reason; reasons can quote what a sender sent.
 const maxReasonBytes = 500
 
+// maxCredentialBytes bounds a stored credential label (a key name is in it).
+const maxCredentialBytes = 200
+
 type deliveryAttemptRow struct {
 	ID          int64 `gorm:"primaryKey"`
 	WorkspaceID string
@@ -54,6 +58,7 @@ type deliveryAttemptRow struct {
 	Status      int
 	Accepted    int
 	Duplicates  int
+	Credential  string
 }
 
 func (deliveryAttemptRow) TableName() string { return "delivery_attempts" }
@@ -88,12 +93,13 @@ func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, 
 	rows := make([]deliveryAttemptRow, 0, len(attempts))
 	for _, a := range attempts {
 		rows = append(rows, deliveryAttemptRow{WorkspaceID: a.WorkspaceID.String(), At: at(a.At), Source: a.Source, Outcome: a.Outcome,
-			Reason: truncateUTF8(a.Reason, maxReasonBytes), Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates})
+			Reason: truncateUTF8(a.Reason, maxReasonBytes), Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates,
+			Credential: truncateUTF8(a.Credential, maxCredentialBytes)})
 		touched[a.WorkspaceID] = true
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if len(rows) > 0 {
-			// 500 rows of 8 values stay under both dialects' bind-variable limits.
+			// 500 rows of 9 values stay under both dialects' bind-variable limits.
 			if err := tx.CreateInBatches(rows, 500).Error; err != nil {
 				return fmt.Errorf("insert %d delivery attempts: %w", len(rows), err)
 			}
@@ -140,7 +146,7 @@ func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspac
 	db := s.db.WithContext(ctx)
 	// The window function has no builder form; the row shape is the model's.
 	var attempts []deliveryAttemptRow
-	err := db.Raw(`SELECT id, workspace_id, at, source, outcome, reason, status, accepted, duplicates FROM
+	err := db.Raw(`SELECT id, workspace_id, at, source, outcome, reason, status, accepted, duplicates, credential FROM
 		(SELECT *, row_number() OVER (PARTITION BY workspace_id ORDER BY at DESC, id DESC) AS n FROM delivery_attempts) r
 		WHERE n <= ? ORDER BY workspace_id, at DESC, id DESC`, perWorkspace).Scan(&attempts).Error
 	if err != nil {
@@ -152,7 +158,7 @@ func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspac
 			return h, fmt.Errorf("load delivery attempts: workspace id %q: %w", r.WorkspaceID, err)
 		}
 		h.Attempts = append(h.Attempts, DeliveryAttempt{WorkspaceID: ws, At: r.At.Time, Source: r.Source, Outcome: r.Outcome,
-			Reason: r.Reason, Status: r.Status, Accepted: r.Accepted, Duplicates: r.Duplicates})
+			Reason: r.Reason, Status: r.Status, Accepted: r.Accepted, Duplicates: r.Duplicates, Credential: r.Credential})
 	}
 
 	var minutes []deliveryMinuteRow

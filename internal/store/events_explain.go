@@ -12,10 +12,15 @@ import (
 // docs/events-performance.md, so the measured query cannot drift from the
 // served one.
 func (s *Store) ExplainListEvents(ctx context.Context, f EventFilter) (string, error) {
+	return s.explain(ctx, f, func(q string) string { return q })
+}
+
+func (s *Store) explain(ctx context.Context, f EventFilter, wrap func(string) string) (string, error) {
 	q, args, err := listEventsSQL(f)
 	if err != nil {
 		return "", err
 	}
+	q = wrap(q)
 	prefix, cols := "EXPLAIN (ANALYZE, BUFFERS) ", 1
 	if s.dialect == SQLite {
 		prefix, cols = "EXPLAIN QUERY PLAN ", 4 // id, parent, notused, detail

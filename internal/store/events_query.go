@@ -48,7 +48,8 @@ func ParseEventCursor(s string) (EventCursor, error) {
 }
 
 // EventFilter selects events of one workspace. Zero fields do not filter.
-// Text filters match exactly, so each can use its index.
+// Type matches exactly; Event and User ignore case, each through an index on
+// lower(column) (migration 00016).
 type EventFilter struct {
 	WorkspaceID uuid.UUID
 	Type        string
@@ -59,6 +60,8 @@ type EventFilter struct {
 	Before      *EventCursor // older than this (the "Older" link)
 	After       *EventCursor // newer than this (the "Newer" link)
 	Limit       int          // 0 → DefaultEventPage
+
+	countUpTo int // CountMatchingEvents: read ids only, at most countUpTo+1 of them
 }
 
 // ListedEvent is one event as the dashboard shows it.
@@ -191,6 +194,10 @@ func listEventsSQL(f EventFilter) (string, []any, error) {
 		return "", nil, errors.New("list events: Before and After are exclusive")
 	}
 	limit := pageLimit(f.Limit) + 1
+	cols := listedColumns
+	if f.countUpTo > 0 {
+		limit, cols = f.countUpTo+1, "id"
+	}
 	conds := []string{"workspace_id = ?"}
 	args := []any{f.WorkspaceID.String()}
 	add := func(cond string, a ...any) {
@@ -201,7 +208,7 @@ func listEventsSQL(f EventFilter) (string, []any, error) {
 		add("type = ?", f.Type)
 	}
 	if f.Event != "" {
-		add("event = ?", f.Event)
+		add("lower(event) = lower(?)", f.Event)
 	}
 	if !f.From.IsZero() {
 		add("received_at >= ?", at(f.From))
@@ -220,13 +227,19 @@ func listEventsSQL(f EventFilter) (string, []any, error) {
 	where := strings.Join(conds, " AND ")
 	lim := " LIMIT " + strconv.Itoa(limit)
 	if f.User == "" {
-		q := "SELECT " + listedColumns + " FROM events WHERE " + where + " ORDER BY " + order + lim
+		q := "SELECT " + cols + " FROM events WHERE " + where + " ORDER BY " + order + lim
 		return q, args, nil
 	}
 	branch := func(col string) string {
-		return "SELECT id FROM (SELECT id FROM events WHERE " + where + " AND " + col + " = ? ORDER BY " + order + lim + ")"
+		return "SELECT id FROM (SELECT id FROM events WHERE " + where + " AND lower(" + col + ") = lower(?) ORDER BY " + order + lim + ")"
 	}
-	q := "SELECT " + listedColumns + " FROM events WHERE id IN (" +
+	if f.countUpTo > 0 {
+		// Counting needs the ids only: the union itself, no row fetched twice.
+		q := branch("user_id") + " u UNION " + branch("anonymous_id") + " a"
+		all := append(append(append([]any{}, args...), f.User), args...)
+		return q, append(all, f.User), nil
+	}
+	q := "SELECT " + cols + " FROM events WHERE id IN (" +
 		branch("user_id") + " u UNION " + branch("anonymous_id") + " a) ORDER BY " + order + lim
 	all := make([]any, 0, 2*len(args)+2)
 	all = append(append(append(all, args...), f.User), args...)

@@ -92,7 +92,10 @@ func TestSecurityMigrationsKeepData(t *testing.T) {
 			}
 		}
 		tricky := "enc:v1:this-is-my-plaintext-secret"
-		if err := store.ExecRaw(ctx, st, "UPDATE workspaces SET secret = ?, previous_secret = ? WHERE id = ?", tricky, "plain-old-secret-0123", def.ID.String()); err != nil {
+		// The previous secret is in its grace (migration 00015 carries only
+		// previous secrets that still verify into workspace_secrets).
+		if err := store.ExecRaw(ctx, st, "UPDATE workspaces SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
+			tricky, "plain-old-secret-0123", "2099-01-01 00:00:00.000000000+00:00", def.ID.String()); err != nil {
 			t.Fatal(err)
 		}
 		sealed := store.SealForTest("k", "sealed-secret-0123456")
@@ -109,7 +112,8 @@ func TestSecurityMigrationsKeepData(t *testing.T) {
 		if ws.FirstElementSignatures {
 			t.Fatal("element-0 signatures on by default after migration")
 		}
-		raw, _ := store.QueryString(ctx, st, "SELECT secret FROM workspaces WHERE id = ?", other.ID.String())
+		// Migration 00015 moved each secret, as stored, into workspace_secrets.
+		raw, _ := store.QueryString(ctx, st, "SELECT secret FROM workspace_secrets WHERE workspace_id = ? AND expires_at IS NULL", other.ID.String())
 		if raw != sealed {
 			t.Fatalf("encrypted secret rewritten by the migration: %q", raw)
 		}

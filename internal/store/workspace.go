@@ -42,12 +42,15 @@ type Workspace struct {
 	FirstElementSignatures bool
 }
 
-// SecretInfo carries the shared secrets. The plaintext is only for the
-// verifier; pages show Last4 and the dates.
+// SecretInfo carries the shared secrets (workspace_secrets.go). The
+// plaintext is only for the verifier; pages show Last4 and the dates.
 type SecretInfo struct {
-	Current           string
-	SetAt             *time.Time
-	SetBy             string
+	Current string
+	SetAt   *time.Time
+	SetBy   string
+	// PreviousSecrets are the replaced secrets still in their grace, newest
+	// first; Previous and PreviousExpiresAt repeat the newest of them.
+	PreviousSecrets   []PreviousSecret
 	Previous          string
 	PreviousExpiresAt *time.Time
 }
@@ -59,15 +62,12 @@ func (s SecretInfo) IsSet() bool { return s.Current != "" }
 // more than a quarter of the secret.
 func (s SecretInfo) Last4() string { return segment.SecretTail(s.Current) }
 
-// Valid returns the secrets that verify at now: the current one and, during
-// its grace period, the previous one.
+// Valid returns the secrets that verify at now: the current one and every
+// previous one still in its grace.
 func (s SecretInfo) Valid(now time.Time) []string {
 	var out []string
-	if s.Current != "" {
-		out = append(out, s.Current)
-	}
-	if s.Previous != "" && s.PreviousExpiresAt != nil && now.Before(*s.PreviousExpiresAt) {
-		out = append(out, s.Previous)
+	for _, v := range s.Verifying(now) {
+		out = append(out, v.Secret)
 	}
 	return out
 }
@@ -77,18 +77,21 @@ func (s *Store) toWorkspace(r workspaceRow) (Workspace, error) {
 	if err != nil {
 		return Workspace{}, fmt.Errorf("workspace id %q: %w", r.ID, err)
 	}
-	cur, err := s.openSecret(r.Secret)
+	return Workspace{ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time,
+		FirstElementSignatures: r.FirstElementSignatures}, nil
+}
+
+// withSecrets is toWorkspace plus the workspace's shared secrets.
+func (s *Store) withSecrets(ctx context.Context, r workspaceRow) (Workspace, error) {
+	ws, err := s.toWorkspace(r)
 	if err != nil {
-		return Workspace{}, fmt.Errorf("workspace %s secret: %w", r.ID, err)
+		return Workspace{}, err
 	}
-	prev, err := s.openSecret(r.PreviousSecret)
-	if err != nil {
-		return Workspace{}, fmt.Errorf("workspace %s previous secret: %w", r.ID, err)
+	one := []Workspace{ws}
+	if err := s.loadSecrets(ctx, one); err != nil {
+		return Workspace{}, err
 	}
-	return Workspace{
-		ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time, FirstElementSignatures: r.FirstElementSignatures,
-		Secret: SecretInfo{Current: cur, SetAt: r.SecretSetAt.ptr(), SetBy: r.SecretSetBy, Previous: prev, PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr()},
-	}, nil
+	return one[0], nil
 }
 
 func newWorkspaceRow(name string, isDefault bool) workspaceRow {
@@ -120,7 +123,7 @@ func (s *Store) DefaultWorkspace(ctx context.Context) (Workspace, error) {
 	if err != nil {
 		return Workspace{}, fmt.Errorf("default workspace: %w", err)
 	}
-	return s.toWorkspace(row)
+	return s.withSecrets(ctx, row)
 }
 
 // Workspace returns one workspace by id.
@@ -133,7 +136,7 @@ func (s *Store) Workspace(ctx context.Context, id uuid.UUID) (Workspace, error) 
 	if err != nil {
 		return Workspace{}, fmt.Errorf("workspace %s: %w", id, err)
 	}
-	return s.toWorkspace(row)
+	return s.withSecrets(ctx, row)
 }
 
 // Workspaces lists every workspace, the default first.
@@ -150,6 +153,9 @@ func (s *Store) Workspaces(ctx context.Context) ([]Workspace, error) {
 		}
 		out = append(out, ws)
 	}
+	if err := s.loadSecrets(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -161,99 +167,4 @@ func (s *Store) CreateWorkspace(ctx context.Context, name string) (Workspace, er
 		return Workspace{}, fmt.Errorf("create workspace: %w", err)
 	}
 	return s.Workspace(ctx, uuid.MustParse(row.ID))
-}
-
-// SetSecret saves a new current secret. The one it replaces stays valid for
-// grace so the admin can update Segment's side afterwards without losing events.
-func (s *Store) SetSecret(ctx context.Context, id uuid.UUID, secret, by string, grace time.Duration) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		var row workspaceRow
-		err := tx.Where("id = ?", id.String()).Take(&row).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("load workspace %s: %w", id, err)
-		}
-		now := time.Now().UTC()
-		cur, err := s.openSecret(row.Secret)
-		if err != nil {
-			return err
-		}
-		updates := map[string]any{
-			"secret": s.sealSecret(secret), "secret_set_at": at(now), "secret_set_by": by, "updated_at": at(now),
-		}
-		if cur != "" && cur != secret {
-			updates["previous_secret"] = row.Secret
-			updates["previous_secret_expires_at"] = at(now.Add(grace))
-		}
-		if err := tx.Model(&workspaceRow{}).Where("id = ?", id.String()).Updates(updates).Error; err != nil {
-			return fmt.Errorf("save secret for workspace %s: %w", id, err)
-		}
-		return nil
-	})
-}
-
-// RevokePreviousSecret ends the rotation grace period now.
-func (s *Store) RevokePreviousSecret(ctx context.Context, id uuid.UUID) error {
-	res := s.db.WithContext(ctx).Model(&workspaceRow{}).Where("id = ?", id.String()).
-		Updates(map[string]any{"previous_secret": "", "previous_secret_expires_at": nil, "updated_at": at(time.Now())})
-	if res.Error != nil {
-		return fmt.Errorf("revoke previous secret of %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// ClearSecret removes every secret: the webhook then answers 503 so Segment
-// keeps retrying until a new one is saved.
-func (s *Store) ClearSecret(ctx context.Context, id uuid.UUID) error {
-	res := s.db.WithContext(ctx).Model(&workspaceRow{}).Where("id = ?", id.String()).
-		Updates(map[string]any{"secret": "", "secret_set_at": nil, "secret_set_by": "",
-			"previous_secret": "", "previous_secret_expires_at": nil, "updated_at": at(time.Now())})
-	if res.Error != nil {
-		return fmt.Errorf("clear secret of %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// EncryptSecrets rewrites plaintext secrets encrypted with ENCRYPTION_KEY.
-func (s *Store) EncryptSecrets(ctx context.Context) (int, error) {
-	if s.cipher == nil {
-		return 0, errors.New("ENCRYPTION_KEY is not set")
-	}
-	n := 0
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var rows []workspaceRow
-		if err := tx.Find(&rows).Error; err != nil {
-			return fmt.Errorf("list workspaces: %w", err)
-		}
-		for _, r := range rows {
-			up := map[string]any{}
-			for col, stored := range map[string]string{"secret": r.Secret, "previous_secret": r.PreviousSecret} {
-				if stored == "" || isSealed(stored) {
-					continue
-				}
-				plain, err := s.openSecret(stored)
-				if err != nil {
-					return err
-				}
-				up[col] = s.cipher.seal(plain)
-			}
-			if len(up) == 0 {
-				continue
-			}
-			if err := tx.Model(&workspaceRow{}).Where("id = ?", r.ID).Updates(up).Error; err != nil {
-				return fmt.Errorf("encrypt secret of %s: %w", r.ID, err)
-			}
-			n++
-		}
-		return nil
-	})
-	return n, err
 }

@@ -16,18 +16,15 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// newTokenCookie carries a just-created API token from the form's POST to
-// the settings page it redirects to; see auth.SetOneTime.
-const (
-	newTokenCookie = "inlet_new_api_token"
-	newTokenPath   = "/dashboard/settings"
-)
+// onceAPIToken names a just-created API token kept for the page the form
+// redirects to (keepOnce: sealed in the session, its key in a cookie).
+const onceAPIToken = "api_token"
 
 func apiTokensURL(ws uuid.UUID) string { return settingsURL(ws) + "#api-tokens" }
 
 // apiTokensProps is the API tokens section of ws's settings page, with the
-// token just created when this request carries it (shown once: the cookie
-// is deleted as it is read, so a reload shows the list only).
+// token just created when this is the page after its creation (shown once:
+// takeOnce forgets it, so a reload shows the list only).
 func (h *Handler) apiTokensProps(c echo.Context, ws store.Workspace) (templates.APITokensProps, error) {
 	p := templates.APITokensProps{WorkspaceID: ws.ID.String()}
 	toks, err := h.Store.APITokens(c.Request().Context(), ws.ID)
@@ -45,9 +42,15 @@ func (h *Handler) apiTokensProps(c echo.Context, ws store.Workspace) (templates.
 		p.Tokens = append(p.Tokens, v)
 	}
 	if c.Request().Method == http.MethodGet {
-		if v, ok := h.Auth.TakeOneTime(c.Response(), c.Request(), newTokenCookie, newTokenPath); ok && v["ws"] == ws.ID.String() {
-			p.New = &templates.NewAPIToken{Name: v["name"], Scope: v["scope"], Token: v["token"]}
-			c.Response().Header().Set("Cache-Control", "no-store")
+		if v, ok := h.takeOnce(c, onceAPIToken); ok {
+			id, token, _ := strings.Cut(v, "\n")
+			for _, t := range p.Tokens {
+				if t.ID == id { // another workspace's token: its page has gone by
+					p.New = &templates.NewAPIToken{Name: t.Name, Scope: t.Scope, Token: token}
+					// The token's text is in this answer: no cache may keep it.
+					c.Response().Header().Set("Cache-Control", "no-store")
+				}
+			}
 		}
 	}
 	return p, nil
@@ -75,8 +78,7 @@ func (h *Handler) APITokenCreate(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("create API token: %w", err)
 	}
-	if err := h.Auth.SetOneTime(c.Response(), newTokenCookie, newTokenPath,
-		map[string]string{"ws": ws.ID.String(), "name": t.Name, "scope": t.Scope, "token": token}); err != nil {
+	if err := h.keepOnce(c, onceAPIToken, t.ID.String()+"\n"+token); err != nil {
 		// The token exists but cannot be shown: revoke it rather than leave
 		// one nobody has.
 		_ = h.Store.RevokeAPIToken(context.WithoutCancel(c.Request().Context()), ws.ID, t.ID)

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/export"
 	"github.com/inlet-dev/inlet/internal/jsonview"
@@ -105,26 +107,27 @@ func (f *eventsForm) filtered() bool {
 	return f.Type != "" || f.Event != "" || f.User != "" || f.From != "" || f.To != ""
 }
 
-// pageURL links to a neighbouring page under the same filters.
-func (f *eventsForm) pageURL(param string, c store.EventCursor) templ.SafeURL {
+// values are the filters as typed, for links that keep them.
+func (f *eventsForm) values() url.Values {
 	v := url.Values{}
 	for k, val := range map[string]string{"type": f.Type, "event": f.Event, "user": f.User, "from": f.From, "to": f.To} {
 		if val != "" {
 			v.Set(k, val)
 		}
 	}
+	return v
+}
+
+// pageURL links to a neighbouring page under the same filters.
+func (f *eventsForm) pageURL(param string, c store.EventCursor) templ.SafeURL {
+	v := f.values()
 	v.Set(param, c.String())
 	return templ.SafeURL("/dashboard/events?" + v.Encode())
 }
 
 // exportURL is the Export link: the same filter, as NDJSON.
 func (f *eventsForm) exportURL() templ.SafeURL {
-	v := url.Values{}
-	for k, val := range map[string]string{"type": f.Type, "event": f.Event, "user": f.User, "from": f.From, "to": f.To} {
-		if val != "" {
-			v.Set(k, val)
-		}
-	}
+	v := f.values()
 	if len(v) == 0 {
 		return "/dashboard/events/export"
 	}
@@ -158,6 +161,42 @@ func (h *Handler) EventsExport(c echo.Context) error {
 	return nil
 }
 
+// filterURL links to the first page with field set to val, the other
+// filters kept: a user id in a row filters by that user.
+func (f *eventsForm) filterURL(field, val string) templ.SafeURL {
+	v := f.values()
+	v.Set(field, val)
+	return templ.SafeURL("/dashboard/events?" + v.Encode())
+}
+
+// keyLabels names ws's write keys (revoked ones too) by name and prefix,
+// by id: pages never show a key's internal id.
+func (h *Handler) keyLabels(ctx context.Context, ws uuid.UUID) (map[string]string, error) {
+	keys, err := h.Store.WriteKeys(ctx, ws)
+	if err != nil {
+		return nil, fmt.Errorf("write keys of %s: %w", ws, err)
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		out[k.ID.String()] = status.KeyLabel(k.Name, k.Prefix)
+	}
+	return out, nil
+}
+
+// sourceLabel names where an event or a delivery came from, for people.
+func sourceLabel(source, key string) string {
+	switch source {
+	case status.SourceWebhook:
+		return "Segment webhook"
+	case status.SourceHTTPAPI:
+		if key == "" {
+			return "HTTP API"
+		}
+		return "HTTP API · " + key
+	}
+	return source
+}
+
 // EventsList is GET /dashboard/events.
 func (h *Handler) EventsList(c echo.Context) error {
 	lp, err := h.layoutProps(c, "Events", "events")
@@ -179,17 +218,34 @@ func (h *Handler) EventsList(c echo.Context) error {
 	if len(props.Errors) > 0 {
 		return render.Page(c, http.StatusBadRequest, templates.Events(props))
 	}
-	page, err := h.Store.ListEvents(c.Request().Context(), store.EventFilter{
+	ctx := c.Request().Context()
+	filter := store.EventFilter{
 		WorkspaceID: ws.ID, Type: form.Type, Event: form.Event, User: form.User,
 		From: form.from, To: form.to, Before: form.before, After: form.after,
-	})
+	}
+	page, err := h.Store.ListEvents(ctx, filter)
 	if err != nil {
 		return fmt.Errorf("list events of %s: %w", ws.ID, err)
 	}
+	// Exact up to store.EventCountCap, "10,000+" beyond: the count reads at
+	// most that many index entries, so it costs about what a page does.
+	if props.Count, props.CountMore, err = h.Store.CountMatchingEvents(ctx, filter, store.EventCountCap); err != nil {
+		return fmt.Errorf("count events of %s: %w", ws.ID, err)
+	}
+	keys, err := h.keyLabels(ctx, ws.ID)
+	if err != nil {
+		return err
+	}
 	for _, e := range page.Events {
-		row := eventRow(e)
-		row.WorkspaceID = ws.ID.String()
-		props.Events = append(props.Events, row)
+		r := eventRow(e, keys)
+		r.WorkspaceID = ws.ID.String()
+		if e.UserID != "" {
+			r.UserURL = form.filterURL("user", e.UserID)
+		}
+		if e.AnonymousID != "" {
+			r.AnonymousURL = form.filterURL("user", e.AnonymousID)
+		}
+		props.Events = append(props.Events, r)
 	}
 	if page.Older != nil {
 		props.OlderURL = form.pageURL("before", *page.Older)
@@ -201,24 +257,25 @@ func (h *Handler) EventsList(c echo.Context) error {
 	return render.Page(c, http.StatusOK, templates.Events(props))
 }
 
-func eventRow(e store.ListedEvent) templates.EventRow {
-	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
-		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: e.Source, SourceKey: e.SourceKey}
-	switch e.Source {
-	case status.SourceWebhook:
-		r.Source = "Webhook"
-	case status.SourceHTTPAPI:
-		r.Source = "HTTP API"
+func eventRow(e store.ListedEvent, keys map[string]string) templates.EventRow {
+	key := ""
+	if e.SourceKey != "" {
+		key = keys[e.SourceKey]
+		if key == "" {
+			key = "a deleted write key"
+		}
 	}
+	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
+		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: sourceLabel(e.Source, key)}
 	// Bounded: an event nested thousands deep made json.Indent write
 	// hundreds of megabytes per view. Deeper parts are shown as stored, and
 	// past the size limit the page links to the exact JSON instead.
 	r.RawJSON, r.RawTruncated = jsonview.Indent(e.Raw, rawShownDepth, rawShownBytes)
 	if e.UserID != "" {
-		r.UserURL = userURL(e.UserID)
+		r.ProfileURL = userURL(e.UserID)
 	}
 	if e.AnonymousID != "" {
-		r.AnonURL = anonURL(e.AnonymousID)
+		r.AnonymousProfileURL = anonURL(e.AnonymousID)
 	}
 	return r
 }

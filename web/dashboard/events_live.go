@@ -42,11 +42,14 @@ type liveRow struct {
 	Source      string `json:"source"`
 }
 
-func liveRowOf(e store.FeedEvent) liveRow {
-	src := "Webhook"
-	if e.Source == "http_api" {
-		src = "HTTP API"
+func liveRowOf(e store.FeedEvent, keys map[string]string) liveRow {
+	key := ""
+	if e.SourceKey != "" {
+		if key = keys[e.SourceKey]; key == "" {
+			key = "a deleted write key"
+		}
 	}
+	src := sourceLabel(e.Source, key)
 	return liveRow{ID: e.Cursor.ID, MessageID: e.MessageID, ReceivedAt: templates.ISOTime(e.ReceivedAt),
 		Received: templates.FormatTime(e.ReceivedAt), Type: e.Type, Event: e.Event, UserID: e.UserID,
 		AnonymousID: e.AnonymousID, Source: src}
@@ -116,10 +119,21 @@ func (h *Handler) EventsLive(c echo.Context) error {
 		}
 	}()
 	f := live.Filter{Type: form.Type, Event: form.Event, User: form.User, From: form.from, To: form.to}
+	// Keys by name and prefix, never their ids; reloaded when a batch names
+	// a key created since.
+	keys, err := h.keyLabels(ctx, ws.ID)
+	if err != nil {
+		return err
+	}
 	err = live.Follow(ctx, h.Store, ws.ID, f, from, live.Options{Poll: livePoll}, func(b live.Batch) error {
 		rows := make([]liveRow, 0, len(b.Events))
 		for _, e := range b.Events {
-			rows = append(rows, liveRowOf(e))
+			if _, known := keys[e.SourceKey]; e.SourceKey != "" && !known {
+				if fresh, err := h.keyLabels(ctx, ws.ID); err == nil {
+					keys = fresh
+				}
+			}
+			rows = append(rows, liveRowOf(e, keys))
 		}
 		data, err := json.Marshal(map[string]any{"events": rows, "skipped": b.Skipped})
 		if err != nil {

@@ -48,7 +48,14 @@ func (h *Handler) LoginShow(c echo.Context) error {
 	if _, ok := h.admin(c); ok {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
-	return h.renderLogin(c, http.StatusOK, templates.LoginProps{Next: next})
+	p := templates.LoginProps{Next: next}
+	if c.QueryParam("expired") != "" {
+		p.Notice = "Your session ended, so you were signed out. Sign in again to go back to the page you were on."
+		if next == defaultLanding {
+			p.Notice = "Your session ended, so you were signed out. Sign in again to continue."
+		}
+	}
+	return h.renderLogin(c, http.StatusOK, p)
 }
 
 func (h *Handler) renderLogin(c echo.Context, status int, p templates.LoginProps) error {

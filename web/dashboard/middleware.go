@@ -76,18 +76,46 @@ func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // RequireAdmin sends anyone not signed in to the sign-in page, and back
-// here afterwards.
+// here afterwards. A browser that still sends a session cookie had a
+// session that ended (idle or absolute timeout, or signed out elsewhere):
+// the sign-in page says so. A form posted after that returns to the page
+// it was posted from (its Referer, when that is a dashboard page here).
 func (h *Handler) RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, ok := h.admin(c); ok {
 			return next(c)
 		}
+		req := c.Request()
+		back := ""
+		switch req.Method {
+		case http.MethodGet, http.MethodHead:
+			back = req.URL.RequestURI()
+		default:
+			back = sameSiteReferer(req)
+		}
+		q := url.Values{}
+		if back != "" {
+			q.Set("next", safeNext(back)) // only a dashboard path of this site survives
+		}
+		if _, err := req.Cookie(auth.CookieName); err == nil {
+			q.Set("expired", "1")
+		}
 		target := "/login"
-		if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
-			target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		if len(q) > 0 {
+			target += "?" + q.Encode()
 		}
 		return c.Redirect(http.StatusSeeOther, target)
 	}
+}
+
+// sameSiteReferer is the path and query of the Referer when it names a page
+// of this site, "" otherwise.
+func sameSiteReferer(req *http.Request) string {
+	ref, err := url.Parse(req.Referer())
+	if err != nil || ref.Host == "" || !strings.EqualFold(ref.Host, req.Host) {
+		return ""
+	}
+	return ref.RequestURI()
 }
 
 // CheckCSRF refuses any state-changing request whose csrf_token does not

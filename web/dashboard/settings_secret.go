@@ -1,9 +1,14 @@
 package dashboard
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/store"
 
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/labstack/echo/v4"
@@ -31,14 +36,45 @@ func (h *Handler) SecretSave(c echo.Context) error {
 	logger(c).Info("shared secret saved", "workspace", ws.ID, "admin", admin.Email)
 	msg := "Shared secret saved. Paste the same secret into Segment's Webhooks destination."
 	if ws.Secret.IsSet() && ws.Secret.Current != f.Secret {
-		msg = fmt.Sprintf("New shared secret saved. The previous one keeps working until %s, so update Segment before then.",
-			templates.FormatTime(time.Now().Add(grace)))
+		msg = fmt.Sprintf("New shared secret saved. The previous one keeps working until %s, so update Segment before then. Up to %d secrets verify at once; saving more drops the oldest previous one.",
+			templates.FormatTime(time.Now().Add(grace)), store.MaxSecrets)
 	}
 	h.flash(c, "success", msg)
 	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 }
 
-// SecretRevokePrevious stops the replaced secret before its grace ends.
+// SecretRevoke stops one replaced secret before its grace ends: the admin
+// sees in the recent deliveries which secret Segment signs with, then
+// revokes the ones it no longer uses.
+func (h *Handler) SecretRevoke(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.FormValue("secret_id"), 10, 64)
+	if err != nil {
+		return &apperr.Error{Code: apperr.NotFound, Msg: "No such previous secret.", Err: err}
+	}
+	var tail string
+	for _, p := range ws.Secret.PreviousSecrets {
+		if p.ID == id {
+			tail = store.SecretTail(p.Secret)
+		}
+	}
+	err = h.Store.RevokeSecret(c.Request().Context(), ws.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return &apperr.Error{Code: apperr.NotFound, Msg: "This workspace has no such previous secret (it may have expired already).", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("revoke secret: %w", err)
+	}
+	h.Workspaces.Invalidate()
+	logger(c).Info("previous shared secret revoked", "workspace", ws.ID, "secret_id", id)
+	h.flash(c, "success", "The previous secret …"+tail+" was revoked: deliveries signed with it are refused from now on.")
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
+}
+
+// SecretRevokePrevious stops every replaced secret before its grace ends.
 func (h *Handler) SecretRevokePrevious(c echo.Context) error {
 	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
 	if err != nil {
@@ -49,7 +85,7 @@ func (h *Handler) SecretRevokePrevious(c echo.Context) error {
 	}
 	h.Workspaces.Invalidate()
 	logger(c).Info("previous shared secret revoked", "workspace", ws.ID)
-	h.flash(c, "success", "The previous shared secret was revoked: only the current one verifies now.")
+	h.flash(c, "success", "The previous shared secrets were revoked: only the current one verifies now.")
 	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 }
 

@@ -3,9 +3,11 @@ package dashboard
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/inlet-dev/inlet/web/render"
@@ -61,23 +63,34 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 	if p.APITokens, err = h.apiTokensProps(c, ws); err != nil {
 		return err
 	}
+	if c.Request().Method == http.MethodGet {
+		p.HTTPAPI.NewKey = h.newWriteKey(c, ws.ID, p.HTTPAPI.Keys)
+	}
+	if why := config.SegmentCannotReach(h.BaseURL); why != "" {
+		p.Source.Unreachable, p.Source.ExposeDocsURL = why, config.ExposeDocsURL
+	}
 	if edit != nil {
 		edit(&p)
 	}
 	return render.Page(c, status, templates.Settings(p))
 }
 
-// secretView is all a page learns about a secret: never more than its last 4.
+// secretView is all a page learns about the secrets: of each, never more
+// than its last 4 characters and never more than a quarter of it.
 func secretView(sec store.SecretInfo, now time.Time) templates.SecretView {
-	v := templates.SecretView{Set: sec.IsSet(), SetBy: sec.SetBy}
+	v := templates.SecretView{Set: sec.IsSet(), SetBy: sec.SetBy, Max: store.MaxSecrets}
 	if v.Set {
-		v.Last4 = sec.Last4()
+		v.Last4 = store.SecretTail(sec.Current)
 	}
 	if sec.SetAt != nil {
 		v.SetAt = *sec.SetAt
 	}
-	if sec.Previous != "" && sec.PreviousExpiresAt != nil && now.Before(*sec.PreviousExpiresAt) {
-		v.PreviousActive, v.PreviousExpiresAt = true, *sec.PreviousExpiresAt
+	for _, p := range sec.PreviousSecrets {
+		if p.Secret == "" || !now.Before(p.ExpiresAt) {
+			continue
+		}
+		v.Previous = append(v.Previous, templates.PreviousSecretView{ID: strconv.FormatInt(p.ID, 10),
+			Tail: store.SecretTail(p.Secret), SetAt: p.SetAt, ExpiresAt: p.ExpiresAt})
 	}
 	if v.SetBy == "" && v.Set {
 		v.SetBy = "unknown"

@@ -60,7 +60,8 @@ func (h *Handler) connectionStatus(_ context.Context, ws uuid.UUID) templates.Co
 	for _, a := range snap.Recent {
 		label, badge := outcomeLabel(a.Outcome)
 		p.Attempts = append(p.Attempts, templates.StatusAttempt{At: a.At, Outcome: a.Outcome, Label: label, BadgeClass: badge,
-			Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Source: a.Source, Reason: a.Reason})
+			Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Source: sourceLabel(a.Source, ""),
+			Credential: a.Credential, Reason: a.Reason})
 	}
 	return p
 }

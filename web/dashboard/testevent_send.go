@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/labstack/echo/v4"
 )
@@ -36,13 +37,19 @@ func (h *Handler) TestEventSend(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 	}
 	status, answer, err := h.postTestEvent(c.Request().Context(), ws.ID, ws.Secret.Current)
+	// The event is posted by this server to its own listener, never through
+	// BASE_URL: say so, so a success here is not read as "Segment can reach us".
+	reach := " This proves the secret and the database, not that Segment can reach " + h.BaseURL + "."
+	if why := config.SegmentCannotReach(h.BaseURL); why != "" {
+		reach = " Segment itself cannot reach " + h.BaseURL + ": " + why + " (see \"Expose Inlet to Segment\" in the README)."
+	}
 	switch {
 	case err != nil:
 		h.flash(c, "error", "The test event could not be sent: "+err.Error())
 	case status == http.StatusOK:
-		h.flash(c, "success", fmt.Sprintf("Test event delivered: the webhook answered %d %s", status, answer))
+		h.flash(c, "success", fmt.Sprintf("Test event posted internally (by this server to its own webhook): it answered %d %s.%s", status, answer, reach))
 	default:
-		h.flash(c, "error", fmt.Sprintf("The webhook refused the test event: %d %s", status, answer))
+		h.flash(c, "error", fmt.Sprintf("The test event was posted internally and the webhook refused it: %d %s", status, answer))
 	}
 	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID))
 }

@@ -262,13 +262,23 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 				users = append(users, id.ID)
 			}
 		}
+		keys, err := h.keyLabels(ctx, ws.ID)
+		if err != nil {
+			return err
+		}
 		page, err := h.Store.ListProfileEvents(ctx, ws.ID, users, anons, before, timelinePage)
 		if err != nil {
 			return fmt.Errorf("profile timeline: %w", err)
 		}
 		for _, e := range page.Events {
-			row := eventRow(e)
+			row := eventRow(e, keys)
 			row.WorkspaceID = ws.ID.String()
+			if e.UserID != "" {
+				row.UserURL = templ.SafeURL("/dashboard/events?user=" + url.QueryEscape(e.UserID))
+			}
+			if e.AnonymousID != "" {
+				row.AnonymousURL = templ.SafeURL("/dashboard/events?user=" + url.QueryEscape(e.AnonymousID))
+			}
 			p.Events = append(p.Events, row)
 		}
 		if page.Older != nil && len(page.Events) > 0 {

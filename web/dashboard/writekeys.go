@@ -38,10 +38,13 @@ func (h *Handler) httpAPIProps(ctx context.Context, ws store.Workspace) (templat
 
 func writeKeysURL(ws uuid.UUID) string { return settingsURL(ws) + "#http-api-source" }
 
-// WriteKeyCreate makes a write key and shows it in full on the page it answers
-// with. It is the one form without post/redirect/get: the key must never be
-// kept anywhere to survive a redirect (sessions live in the database), so it
-// exists only in this response, which browsers are told not to store.
+// onceWriteKey names the new write key kept for the page after the redirect.
+const onceWriteKey = "writekey"
+
+// WriteKeyCreate makes a write key and answers with post/redirect/get like
+// every form: the key travels to the next settings page sealed (see
+// keepOnce), is shown there once at the top of its section, and a reload
+// shows nothing and creates nothing.
 func (h *Handler) WriteKeyCreate(c echo.Context) error {
 	f := newWriteKeyForm(c)
 	ws, err := h.formWorkspace(c, f.WorkspaceID)
@@ -59,10 +62,28 @@ func (h *Handler) WriteKeyCreate(c echo.Context) error {
 	}
 	admin, _ := h.admin(c)
 	logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "admin", admin.Email)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return h.renderSettings(c, http.StatusOK, ws, func(p *templates.SettingsProps) {
-		p.HTTPAPI.NewKey = &templates.NewWriteKey{ID: k.ID.String(), Name: k.Name, Key: key}
-	})
+	if err := h.keepOnce(c, onceWriteKey, k.ID.String()+"\n"+key); err != nil {
+		return fmt.Errorf("create write key: %w", err)
+	}
+	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
+}
+
+// newWriteKey takes the key just created for ws, if this is the page after
+// its creation: it is shown once, then forgotten.
+func (h *Handler) newWriteKey(c echo.Context, ws uuid.UUID, keys []templates.WriteKeyView) *templates.NewWriteKey {
+	v, ok := h.takeOnce(c, onceWriteKey)
+	if !ok {
+		return nil
+	}
+	id, key, _ := strings.Cut(v, "\n")
+	for _, k := range keys {
+		if k.ID == id {
+			// The key's text is in this answer: no cache may keep it.
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return &templates.NewWriteKey{ID: id, Name: k.Name, Prefix: k.Prefix, Key: key}
+		}
+	}
+	return nil // another workspace's key: its page has gone by
 }
 
 // WriteKeyRevoke stops a key for good; this instance refuses it from the next

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"net/http"
 	"strings"
@@ -98,6 +99,11 @@ func parse(body []byte, top map[string]json.RawMessage, kind string) ([]segment.
 	if err := stripWriteKeys(events); err != nil {
 		return nil, &apperr.Error{Code: apperr.Invalid, Msg: err.Error(), Err: err}
 	}
+	// Like Segment's own Tracking API: an event sent without a messageId is
+	// a new event each time it is sent, so two identical curl calls store
+	// two events. (The webhook keeps the id derived from the bytes: Segment
+	// always sends one there, and its retries must deduplicate.)
+	segment.AssignMessageIDs(events, uuid.NewString)
 	return events, nil
 }
 

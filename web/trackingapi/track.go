@@ -176,8 +176,13 @@ func (h *Handler) record(c echo.Context, cl *call) {
 	code := c.Response().Status
 	reply, refused := apperr.ReplyOf(c)
 	if cl.key.WorkspaceID != uuid.Nil {
+		cred := status.KeyLabel(cl.key.Name, cl.key.Prefix)
+		if !cl.key.Active() {
+			cred = "revoked key " + cred
+		}
 		h.Attempts.Record(status.Attempt{At: cl.start, WorkspaceID: cl.key.WorkspaceID, Source: status.SourceHTTPAPI,
-			Outcome: cl.outcome, Reason: reply.Message, Status: code, Accepted: cl.res.Accepted, Duplicates: cl.res.Duplicates})
+			Outcome: cl.outcome, Reason: reply.Message, Status: code, Accepted: cl.res.Accepted, Duplicates: cl.res.Duplicates,
+			Credential: cred})
 	}
 	if code == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="Inlet HTTP API"`)

@@ -31,6 +31,9 @@ type delivery struct {
 	ws      uuid.UUID // uuid.Nil until the workspace is known
 	outcome string
 	res     ingest.Result
+	// credential names the secret that verified the body ("current …a1b2",
+	// "previous …c3d4"), so the admin sees when Segment switched secrets.
+	credential string
 }
 
 // Segment takes what Segment's Webhooks destinations post. Refusals are
@@ -81,7 +84,7 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		}
 		return err
 	}
-	secrets := ws.Secret.Valid(time.Now())
+	secrets := ws.Secret.Verifying(time.Now())
 	if len(secrets) == 0 {
 		// 503, not 4xx: Segment retries for hours, so events sent before the
 		// admin saves the secret arrive once it is saved.
@@ -90,13 +93,14 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 	}
 	keys := make([][]byte, len(secrets))
 	for i, sec := range secrets {
-		keys[i] = []byte(sec)
+		keys[i] = []byte(sec.Secret)
 	}
-	signed, err := segment.Authenticate(keys, body, req.Header.Get("X-Signature"))
+	signed, which, err := segment.AuthenticateWhich(keys, body, req.Header.Get("X-Signature"))
 	if err != nil {
 		d.outcome = status.OutcomeBadSignature
 		return fmt.Errorf("workspace %s: %w", ws.ID, err)
 	}
+	d.credential = secrets[which].Label
 	firstOnly := signed == segment.SignedFirstElement
 	if firstOnly && !ws.FirstElementSignatures {
 		// Only element 0 is authenticated: anyone holding one signed event
@@ -233,7 +237,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 	reply, refused := apperr.ReplyOf(c)
 	if d.ws != uuid.Nil {
 		h.Attempts.Record(status.Attempt{At: d.start, WorkspaceID: d.ws, Source: status.SourceWebhook, Outcome: d.outcome,
-			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates})
+			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates, Credential: d.credential})
 	}
 	level := slog.LevelInfo
 	if refused {
