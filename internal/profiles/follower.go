@@ -117,7 +117,7 @@ func (f *Follower) loop(ctx context.Context) {
 				f.opts.Logger.Warn("profiles: list workspaces", "err", err)
 			}
 		}
-		busy, failed := false, false
+		full, failed := false, false
 		for _, ws := range wss {
 			n, err := f.Step(ctx, ws)
 			if err != nil {
@@ -127,14 +127,19 @@ func (f *Follower) loop(ctx context.Context) {
 				failed = true
 				continue
 			}
-			busy = busy || n > 0
+			full = full || n >= f.opts.Batch
 		}
+		// A batch that was not full means the follower has caught up: it
+		// waits a poll before the next one (a Notify does not cut that
+		// short), so under steady ingestion it applies one larger batch per
+		// poll instead of a stream of tiny ones, each paying a transaction,
+		// the cursor lock and the feed horizon for a handful of events.
 		wait := f.opts.Poll
 		switch {
 		case failed:
 			backoff = min(max(2*backoff, time.Second), 30*time.Second)
 			wait = backoff
-		case busy:
+		case full:
 			backoff = 0
 			continue
 		default:
