@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,14 +54,15 @@ func TestE2EEventsPageFirstHour(t *testing.T) {
 
 	step(t, ctx, "filter ignoring case",
 		chromedp.SendKeys(css("#f-event"), "order completed"),
-		chromedp.Click(css(`#events-filter button[type="submit"]`)),
-		chromedp.WaitVisible(css("#event-count")))
+		chromedp.Click(css(`#events-filter button[type="submit"]`)))
+	// The page before the click has #event-count too: wait for the new one.
+	waitNewPage(t, ctx, "event=order")
 	if n := read(t, ctx, "count", chromedp.Text(css("#event-count"))); n != "30 events match" {
 		t.Fatalf("lower-case event name: %q", n)
 	}
 	step(t, ctx, "click a user id",
-		chromedp.Click(css(`#events a.user-id`)),
-		chromedp.WaitVisible(css("#event-count")))
+		chromedp.Click(css(`#events a.user-id`)))
+	waitNewPage(t, ctx, "user=User-")
 	if u := read(t, ctx, "user filter", chromedp.Value(css("#f-user"))); !strings.HasPrefix(u, "User-") {
 		t.Fatalf("user filter after the click: %q", u)
 	}
@@ -205,6 +207,25 @@ func TestE2ESessionEndedReturnsToThePage(t *testing.T) {
 	if v := read(t, ctx, "event filter", chromedp.Value(css("#f-event"))); v != "Signup" {
 		t.Fatalf("back on the events page with event=%q", v)
 	}
+}
+
+// waitNewPage waits until the page the browser navigated to has loaded and
+// its query has want. Asking while the old page is torn down fails (the
+// execution context is gone), so failures are retried until the deadline.
+func waitNewPage(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](
+			`document.readyState === "complete" && location.search.includes(`+strconv.Quote(want)+`) && !!document.getElementById("event-count")`))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no page with %q in its query within 20 s", want)
 }
 
 func signInBrowser(t *testing.T, ctx context.Context, d *dashServer) {
