@@ -165,7 +165,7 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	events, err := f.st.ReadFeed(ctx, ws, c0, f.opts.Batch)
+	events, err := f.st.ReadFeedWithTraits(ctx, ws, c0, f.opts.Batch)
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}

@@ -69,10 +69,26 @@ func (s *Store) FeedHead(ctx context.Context, ws uuid.UUID) (FeedCursor, error) 
 // could still commit an event before it is running, so a consumer that moves
 // its cursor to the last event it was given never skips one.
 func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int) ([]FeedEvent, error) {
+	return s.readFeed(ctx, ws, after, limit, "raw")
+}
+
+// ReadFeedWithTraits is ReadFeed for readers that need an event's JSON only
+// when it carries traits (the profile follower): Raw is empty for every
+// other event, so the database does not send, and the reader does not
+// allocate, a kilobyte per event that it would not look at.
+func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int) ([]FeedEvent, error) {
+	raw := `CASE WHEN instr(raw, '"traits"') > 0 THEN raw ELSE '' END`
+	if s.dialect == Postgres {
+		raw = `CASE WHEN strpos(raw::text, '"traits"') > 0 THEN raw::text ELSE '' END`
+	}
+	return s.readFeed(ctx, ws, after, limit, raw)
+}
+
+func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string) ([]FeedEvent, error) {
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
-	const cols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw"
+	cols := "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, " + rawExpr
 	var q string
 	var args []any
 	if s.dialect == Postgres {
