@@ -117,7 +117,7 @@ func (f *Follower) loop(ctx context.Context) {
 				f.opts.Logger.Warn("profiles: list workspaces", "err", err)
 			}
 		}
-		full, failed := false, false
+		busy, full, failed := false, false, false
 		for _, ws := range wss {
 			n, err := f.Step(ctx, ws)
 			if err != nil {
@@ -127,13 +127,15 @@ func (f *Follower) loop(ctx context.Context) {
 				failed = true
 				continue
 			}
+			busy = busy || n > 0
 			full = full || n >= f.opts.Batch
 		}
 		// A batch that was not full means the follower has caught up: it
-		// waits a poll before the next one (a Notify does not cut that
-		// short), so under steady ingestion it applies one larger batch per
-		// poll instead of a stream of tiny ones, each paying a transaction,
-		// the cursor lock and the feed horizon for a handful of events.
+		// waits a poll before the next one, and only an idle follower is
+		// woken early by Notify (the ingester calls it after every commit).
+		// Under steady ingestion it so applies one larger batch per poll
+		// instead of a stream of tiny ones, each paying a transaction, the
+		// cursor lock and the feed horizon for a handful of events.
 		wait := f.opts.Poll
 		switch {
 		case failed:
@@ -145,9 +147,13 @@ func (f *Follower) loop(ctx context.Context) {
 		default:
 			backoff = 0
 		}
+		wake := f.wake
+		if busy {
+			wake = nil // a nil channel never fires: wait the whole poll
+		}
 		select {
 		case <-ctx.Done():
-		case <-f.wake:
+		case <-wake:
 		case <-time.After(wait):
 		}
 	}
