@@ -33,11 +33,16 @@ type batch struct {
 	changed map[idKey]bool           // rows to write
 	docs    map[string]*Doc          // documents of profiles that will be written
 	gone    map[string]bool          // profiles to delete
+
+	seenUsers map[string]bool       // userIds this batch's events carry as userId
+	seenAnons map[string]bool       // anonymous ids they carry as anonymousId
+	refused   []store.MergeRefusal  // refusals recorded for the first time
 }
 
 func newBatch(tx *store.ProfileTx, opts Options, suppr func(kind, id string) bool) *batch {
 	return &batch{tx: tx, opts: opts, upTo: tx.Cursor(), suppr: suppr,
-		rows: map[idKey]store.Identity{}, orig: map[idKey]store.Identity{}, changed: map[idKey]bool{}, docs: map[string]*Doc{}, gone: map[string]bool{}}
+		rows: map[idKey]store.Identity{}, orig: map[idKey]store.Identity{}, changed: map[idKey]bool{}, docs: map[string]*Doc{}, gone: map[string]bool{},
+		seenUsers: map[string]bool{}, seenAnons: map[string]bool{}}
 }
 
 // primary is the identity an event counts for, ok false when it has none.
@@ -68,13 +73,14 @@ type collected struct {
 	refused  map[idKey]int64
 	users    map[string]bool // valid userIds carried
 	anons    map[string]bool // valid anonymousIds carried without a valid userId
+	seenAnon map[string]bool // every valid anonymousId carried
 	groupIDs map[string]bool
 }
 
 // collect sorts a batch's events into what the two phases need.
 func (b *batch) collect(events []store.FeedEvent) *collected {
 	c := &collected{links: map[[2]string]store.Link{}, refused: map[idKey]int64{},
-		users: map[string]bool{}, anons: map[string]bool{}, groupIDs: map[string]bool{}}
+		users: map[string]bool{}, anons: map[string]bool{}, seenAnon: map[string]bool{}, groupIDs: map[string]bool{}}
 	for i := range events {
 		e := &events[i]
 		if b.suppressed(e) {
@@ -101,6 +107,9 @@ func (c *collected) add(e *store.FeedEvent) {
 	} else if aok {
 		c.anons[e.AnonymousID] = true
 	}
+	if aok {
+		c.seenAnon[e.AnonymousID] = true
+	}
 	if uok && aok {
 		c.addLink(store.Link{AnonymousID: e.AnonymousID, UserID: e.UserID, TS: ts, MessageID: e.MessageID})
 	}
@@ -108,7 +117,7 @@ func (c *collected) add(e *store.FeedEvent) {
 	case e.Type == "alias" && uok && validID(e.PreviousID) && e.PreviousID != e.UserID:
 		// Segment's alias does not say whether previousId was a userId or
 		// an anonymousId, so it is both: the profile holding either merges.
-		c.aliases = append(c.aliases, store.Alias{MessageID: e.MessageID, PreviousID: e.PreviousID, UserID: e.UserID, TS: ts})
+		c.aliases = append(c.aliases, store.Alias{MessageID: e.MessageID, PreviousID: e.PreviousID, UserID: e.UserID, Trusted: e.Trusted, TS: ts})
 		c.addLink(store.Link{AnonymousID: e.PreviousID, UserID: e.UserID, TS: ts, MessageID: e.MessageID})
 	case e.Type == "alias" && e.PreviousID != "" && !validID(e.PreviousID):
 		c.refused[idKey{store.IdentityUser, e.PreviousID}]++
@@ -133,6 +142,7 @@ func (b *batch) run(events []store.FeedEvent) error {
 		return nil
 	}
 	c := b.collect(events)
+	b.seenUsers, b.seenAnons = c.users, c.seenAnon
 	if err := b.identities(keys(c.users), keys(c.anons), c.links, c.aliases); err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ func (b *batch) identities(users, anons []string, links map[[2]string]store.Link
 		return err
 	}
 	b.addNewIdentities(append(users, owners...), anons)
+	b.markSeen()
 	return b.transition()
 }
 
@@ -145,6 +146,40 @@ func (b *batch) addNewIdentities(users, anons []string) {
 	}
 }
 
+// markSeen records on their rows the ids this batch's events carry in their
+// own role.
+func (b *batch) markSeen() {
+	for kind, ids := range map[string]map[string]bool{store.IdentityUser: b.seenUsers, store.IdentityAnon: b.seenAnons} {
+		for v := range ids {
+			k := idKey{kind, v}
+			if row, ok := b.rows[k]; ok && !row.Seen {
+				row.Seen = true
+				b.rows[k] = row
+				b.changed[k] = true
+			}
+		}
+	}
+}
+
+// isSeen says whether some stored or batch event carries u as its userId.
+func (b *batch) isSeen(u string) bool {
+	return b.seenUsers[u] || b.rows[idKey{store.IdentityUser, u}].Seen
+}
+
+// newlySeen are the userIds this batch carries for the first time whose
+// rows exist already (an alias named them as previousId): whether their
+// aliases merge may change now, so their components are resolved again.
+func (b *batch) newlySeen() []string {
+	var out []string
+	for u := range b.seenUsers {
+		if row, ok := b.orig[idKey{store.IdentityUser, u}]; ok && !row.Seen {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // load reads the stored rows of identities not loaded yet.
 func (b *batch) load(kind string, values []string) error {
 	var need []string
@@ -175,9 +210,14 @@ func (b *batch) remember(row store.Identity) {
 	}
 }
 
-// set records a computed identity row, to be written if it differs.
+// set records a computed identity row, to be written if it differs. Once
+// seen, an identity stays seen (its events are stored).
 func (b *batch) set(k idKey, row store.Identity) {
-	if cur, ok := b.rows[k]; ok && sameIdentity(cur, row) {
+	cur, ok := b.rows[k]
+	if ok {
+		row.Seen = row.Seen || cur.Seen
+	}
+	if ok && sameIdentity(cur, row) {
 		return
 	}
 	b.rows[k] = row

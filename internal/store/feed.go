@@ -33,6 +33,7 @@ type FeedEvent struct {
 	ReceivedAt  time.Time
 	Source      string
 	SourceKey   string
+	Trusted     bool // see NewEvent.Trusted
 	Raw         []byte
 }
 
@@ -88,7 +89,7 @@ func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
-	cols := "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, " + rawExpr
+	cols := "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, trusted, " + rawExpr
 	var q string
 	var args []any
 	if s.dialect == Postgres {
@@ -118,7 +119,7 @@ func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 		var tx, raw string
 		var ts, rec dbTime
 		if err := rows.Scan(&tx, &e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
-			&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
+			&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &e.Trusted, &raw); err != nil {
 			return nil, fmt.Errorf("read feed row: %w", err)
 		}
 		if e.Cursor.Tx, err = strconv.ParseInt(tx, 10, 64); err != nil {

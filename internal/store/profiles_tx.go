@@ -147,7 +147,7 @@ func (p *ProfileTx) insertRows(head, tail string, rows [][]any) error {
 // cursor back to the start of the feed, so the follower rebuilds them all.
 func (p *ProfileTx) ResetProfiles() error {
 	for _, t := range []string{"profiles", "profile_identities", "profile_links", "profile_aliases",
-		"profile_trait_values", "profile_groups", "profile_refused_ids"} {
+		"profile_trait_values", "profile_groups", "profile_refused_ids", "profile_merge_refusals"} {
 		if _, err := p.exec("DELETE FROM "+t+" WHERE workspace_id = ?", p.ws.String()); err != nil {
 			return fmt.Errorf("reset %s of %s: %w", t, p.ws, err)
 		}
@@ -164,7 +164,7 @@ type ProfileEvent = FeedEvent
 // both may come twice; callers attribute each event to one identity. fn must
 // not use the transaction.
 func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, fn func(FeedEvent) error) error {
-	const cols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw"
+	const cols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, trusted, raw"
 	pos, posArgs := "id <= ?", []any{upTo.ID}
 	if p.s.dialect == Postgres {
 		pos, posArgs = "(tx_id, id) <= (?::text::xid8, ?)", []any{strconv.FormatInt(upTo.Tx, 10), upTo.ID}
@@ -188,7 +188,7 @@ func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, f
 				var rec dbTime
 				var raw string
 				if err := rows.Scan(&e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
-					&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
+					&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &e.Trusted, &raw); err != nil {
 					return fmt.Errorf("read profile event: %w", err)
 				}
 				if !ts.IsZero() {
