@@ -34,9 +34,9 @@ type batch struct {
 	docs    map[string]*Doc          // documents of profiles that will be written
 	gone    map[string]bool          // profiles to delete
 
-	seenUsers map[string]bool       // userIds this batch's events carry as userId
-	seenAnons map[string]bool       // anonymous ids they carry as anonymousId
-	refused   []store.MergeRefusal  // refusals recorded for the first time
+	seenUsers map[string]bool      // userIds this batch's events carry as userId
+	seenAnons map[string]bool      // anonymous ids they carry as anonymousId
+	refused   []store.MergeRefusal // refusals recorded for the first time
 }
 
 func newBatch(tx *store.ProfileTx, opts Options, suppr func(kind, id string) bool) *batch {

@@ -13,19 +13,19 @@ import (
 
 // View is a profile as the API returns it and the pages show it.
 type View struct {
-	Key           string                     `json:"-"`
-	UserID        *string                    `json:"userId"`
-	AnonymousIDs  []string                   `json:"anonymousIds"` // ids some event carried as anonymousId
-	Aliases       []string                   `json:"aliases"`      // other ids merged in by alias: former userIds, aliased ids
-	Traits        map[string]json.RawMessage `json:"traits"`
-	TraitsSetBy   map[string]SetBy           `json:"traitsSetBy"`
-	Groups        []GroupView                `json:"groups"`
-	FirstSeen     time.Time                  `json:"firstSeen"`
-	LastSeen      time.Time                  `json:"lastSeen"`
-	EventCount    int64                      `json:"eventCount"`
-	EventCounts   map[string]int64           `json:"eventCounts"`
-	EventNames    map[string]int64           `json:"eventNames"`
-	Identities    []IdentityView             `json:"identities"`
+	Key          string                     `json:"-"`
+	UserID       *string                    `json:"userId"`
+	AnonymousIDs []string                   `json:"anonymousIds"` // ids some event carried as anonymousId
+	Aliases      []string                   `json:"aliases"`      // other ids merged in by alias: former userIds, aliased ids
+	Traits       map[string]json.RawMessage `json:"traits"`
+	TraitsSetBy  map[string]SetBy           `json:"traitsSetBy"`
+	Groups       []GroupView                `json:"groups"`
+	FirstSeen    time.Time                  `json:"firstSeen"`
+	LastSeen     time.Time                  `json:"lastSeen"`
+	EventCount   int64                      `json:"eventCount"`
+	EventCounts  map[string]int64           `json:"eventCounts"`
+	EventNames   map[string]int64           `json:"eventNames"`
+	Identities   []IdentityView             `json:"identities"`
 	// IdentityCount is how many identities the profile has; Identities (and
 	// the two lists above) hold at most MaxViewIdentities of them.
 	IdentityCount int64 `json:"identityCount"`

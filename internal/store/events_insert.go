@@ -28,7 +28,7 @@ type NewEvent struct {
 	// Trusted: from the signed webhook or a server write key. Only a trusted
 	// alias may merge two users who each have events of their own.
 	Trusted bool
-	Raw         []byte
+	Raw     []byte
 }
 
 const insertColumns = 14
