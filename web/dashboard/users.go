@@ -56,6 +56,9 @@ func (h *Handler) UsersList(c echo.Context) error {
 		trait = "email"
 	}
 	p := templates.UsersProps{Layout: lp, Query: q, TraitKey: trait, Searched: q != ""}
+	if _, p.Warnings, err = h.Store.ListMergeRefusals(ctx, ws.ID, 0, 0); err != nil {
+		return fmt.Errorf("identity warnings: %w", err)
+	}
 	if badSearchText(q) || badSearchText(trait) {
 		p.Error = fmt.Sprintf("Enter text of at most %d characters.", maxSearchText)
 		return render.Page(c, http.StatusBadRequest, templates.Users(p))
@@ -241,6 +244,9 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	}
 	p.Found = true
 	fillProfile(&p, v)
+	if err := h.fillIdentities(c, &p, ws.ID, v, ref); err != nil {
+		return err
+	}
 
 	var before *store.EventCursor
 	if raw := c.QueryParam("before"); raw != "" {
@@ -254,13 +260,11 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 		}
 	}
 	if p.PageError == "" {
-		var users, anons []string
-		for _, id := range v.Identities {
-			if id.Kind == "anonymousId" {
-				anons = append(anons, id.ID)
-			} else {
-				users = append(users, id.ID)
-			}
+		// Every id events carry, however many: the store reads them in
+		// bounded groups.
+		users, anons, err := h.Store.ProfileCarriedIDs(ctx, ws.ID, v.Key)
+		if err != nil {
+			return fmt.Errorf("profile timeline: %w", err)
 		}
 		keys, err := h.keyLabels(ctx, ws.ID)
 		if err != nil {
@@ -317,13 +321,6 @@ func fillProfile(p *templates.UserProps, v profiles.View) {
 			row.SetAt, row.MessageID = s.Timestamp, s.MessageID
 		}
 		p.Traits = append(p.Traits, row)
-	}
-	for _, id := range v.Identities {
-		row := templates.IdentityRow{Kind: id.Kind, ID: id.ID, MessageID: id.MessageID, Why: identityWhy(id)}
-		if id.Timestamp != nil {
-			row.At = *id.Timestamp
-		}
-		p.Identities = append(p.Identities, row)
 	}
 	for _, g := range v.Groups {
 		gr := templates.GroupRow{GroupID: g.GroupID, SetAt: g.SetBy.Timestamp, MessageID: g.SetBy.MessageID}

@@ -24,7 +24,7 @@ func (h *Handler) httpAPIProps(ctx context.Context, ws store.Workspace) (templat
 	}
 	p := templates.HTTPAPIProps{WorkspaceID: ws.ID.String(), BaseURL: strings.TrimRight(h.BaseURL, "/")}
 	for _, k := range keys {
-		v := templates.WriteKeyView{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
+		v := templates.WriteKeyView{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, Kind: k.Kind, CreatedAt: k.CreatedAt}
 		if k.LastUsedAt != nil {
 			v.LastUsedAt = *k.LastUsedAt
 		}
@@ -53,15 +53,15 @@ func (h *Handler) WriteKeyCreate(c echo.Context) error {
 	}
 	if ferr := f.Validate(); ferr != nil {
 		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
-			p.HTTPAPI.Name, p.HTTPAPI.NameError = f.Name, ferr.Msg
+			p.HTTPAPI.Name, p.HTTPAPI.Kind, p.HTTPAPI.NameError = f.Name, f.Kind, ferr.Msg
 		})
 	}
-	k, key, err := h.Store.CreateWriteKey(c.Request().Context(), ws.ID, f.Name)
+	k, key, err := h.Store.CreateWriteKeyKind(c.Request().Context(), ws.ID, f.Name, f.Kind)
 	if err != nil {
 		return fmt.Errorf("create write key: %w", err)
 	}
 	admin, _ := h.admin(c)
-	logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "admin", admin.Email)
+	logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "kind", k.Kind, "admin", admin.Email)
 	if err := h.keepOnce(c, onceWriteKey, k.ID.String()+"\n"+key); err != nil {
 		return fmt.Errorf("create write key: %w", err)
 	}
@@ -117,19 +117,57 @@ func (h *Handler) WriteKeyRevoke(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
 }
 
+// WriteKeyKind makes a key a client or a server key. Events stored before
+// keep the trust they came with, so profiles (and a rebuild) do not change;
+// this instance applies the new kind from the next request on, others
+// within their 5 s cache lifetime.
+func (h *Handler) WriteKeyKind(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return &apperr.Error{Code: apperr.NotFound, Msg: "No such write key.", Err: err}
+	}
+	kind := c.FormValue("kind")
+	if !store.ValidWriteKeyKind(kind) {
+		return apperr.New(apperr.Invalid, "A write key is a client or a server key.")
+	}
+	err = h.Store.SetWriteKeyKind(c.Request().Context(), ws.ID, id, kind)
+	if errors.Is(err, store.ErrNotFound) {
+		return &apperr.Error{Code: apperr.NotFound, Msg: "This workspace has no such write key.", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("set write key kind: %w", err)
+	}
+	h.WriteKeys.Invalidate()
+	admin, _ := h.admin(c)
+	logger(c).Info("write key kind changed", "workspace", ws.ID, "key_id", id, "kind", kind, "admin", admin.Email)
+	h.flash(c, "success", "The write key is now a "+kind+" key, for the events it sends from now on.")
+	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
+}
+
 // writeKeyForm creates a write key.
 type writeKeyForm struct {
 	WorkspaceID uuid.UUID
 	Name        string
+	Kind        string // client (the default) or server
 }
 
 func newWriteKeyForm(c echo.Context) writeKeyForm {
-	return writeKeyForm{WorkspaceID: parseWorkspaceID(c.FormValue("workspace_id")), Name: strings.TrimSpace(c.FormValue("name"))}
+	kind := c.FormValue("kind")
+	if kind == "" {
+		kind = store.WriteKeyClient
+	}
+	return writeKeyForm{WorkspaceID: parseWorkspaceID(c.FormValue("workspace_id")), Name: strings.TrimSpace(c.FormValue("name")), Kind: kind}
 }
 
 // Validate explains what is wrong, or returns nil.
 func (f writeKeyForm) Validate() *formError {
 	switch {
+	case !store.ValidWriteKeyKind(f.Kind):
+		return &formError{"kind", "Choose where the key lives: client or server."}
 	case f.Name == "":
 		return &formError{"name", "Name the key after what will use it (e.g. checkout-service), so you know which one to revoke later."}
 	case !utf8.ValidString(f.Name):
