@@ -126,6 +126,13 @@ func (b *batch) resolveAnonOwners(anonList []string, first map[string]store.Link
 			OwnerUser: l.UserID, Via: "link", ViaTS: &ts, ViaMessage: l.MessageID})
 		candidates[cand] = true
 	}
+	// An anonymous id seen for the first time may now take a place under
+	// its candidate's cap (see applyCap).
+	for a := range b.seenAnons {
+		if o, ok := b.orig[idKey{store.IdentityAnon, a}]; ok && !o.Seen && o.Candidate != "" {
+			candidates[o.Candidate] = true
+		}
+	}
 	return owners, b.applyCap(keys(candidates))
 }
 
@@ -233,7 +240,11 @@ func sameIdentity(a, b store.Identity) bool {
 }
 
 // applyCap lets each candidate profile keep at most MaxAnonymousIDs
-// anonymous ids, the earliest linked; the others stay profiles of their own.
+// anonymous ids: those events carried as anonymousId first, then those an
+// alias's previousId named only, each the earliest linked first; the others
+// stay profiles of their own. Ids no event carried go last so that aliases
+// of made-up ids (thousands from a public key) cannot push a real device
+// out of its user's profile.
 func (b *batch) applyCap(cands []string) error {
 	if len(cands) == 0 {
 		return nil
@@ -253,7 +264,13 @@ func (b *batch) applyCap(cands []string) error {
 	}
 	for _, c := range cands {
 		members := group[c]
-		sort.Slice(members, func(i, j int) bool { return linkedBefore(members[i], members[j]) })
+		sort.Slice(members, func(i, j int) bool {
+			si, sj := b.anonSeen(members[i]), b.anonSeen(members[j])
+			if si != sj {
+				return si
+			}
+			return linkedBefore(members[i], members[j])
+		})
 		for i, row := range members {
 			want := row
 			if i < b.opts.MaxAnonymousIDs {
@@ -266,6 +283,10 @@ func (b *batch) applyCap(cands []string) error {
 	}
 	return nil
 }
+
+// anonSeen says whether some stored or batch event carries row's id as
+// anonymousId.
+func (b *batch) anonSeen(row store.Identity) bool { return row.Seen || b.seenAnons[row.Value] }
 
 // linkedBefore orders anonymous ids by their owning link, then by value.
 func linkedBefore(x, y store.Identity) bool {
