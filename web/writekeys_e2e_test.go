@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/inlet-dev/inlet/internal/store"
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -84,5 +87,77 @@ func TestE2EAdminManagesWriteKeys(t *testing.T) {
 	}
 	if got := d.sendWithKey(key, "e2e-after"); got != http.StatusUnauthorized {
 		t.Fatalf("the revoked key still works: %d", got)
+	}
+}
+
+// TestE2EServerKeyMergesAndClientKeyIsRefused: an admin creates a server
+// write key in a real browser; its alias merges two users, while a client
+// key's alias of two users is refused, and the admin sees "merge refused"
+// on the profile page; a key's kind can be changed back.
+func TestE2EServerKeyMergesAndClientKeyIsRefused(t *testing.T) {
+	d := startProfileDashboard(t)
+	ctx := newChrome(t)
+	step(t, ctx, "sign in",
+		chromedp.Navigate(d.url+"/dashboard/settings"),
+		chromedp.WaitVisible(css("#login-form")),
+		chromedp.SendKeys(css("#email"), adminEmail),
+		chromedp.SendKeys(css("#password"), adminPassword),
+		chromedp.Click(css(`#login-form button[type="submit"]`)),
+		chromedp.WaitVisible(css("#http-api-source")),
+	)
+	step(t, ctx, "create a server key",
+		chromedp.SendKeys(css("#write-key-name"), "backend"),
+		chromedp.Click(css("#write-key-kind-server")),
+		chromedp.Click(css(`#write-key-form button[type="submit"]`)),
+		chromedp.WaitVisible(css("#new-key")),
+	)
+	key := read(t, ctx, "new key", chromedp.Value(css("#new-key")))
+	id := read(t, ctx, "new key's row", chromedp.Evaluate[string](
+		`[...document.querySelectorAll('#write-keys tr[data-key-id]')].find(r => r.querySelector('.key-name').textContent.trim() === 'backend').dataset.keyId`))
+	kind := func() string {
+		return strings.TrimSpace(read(t, ctx, "kind", chromedp.Text(css("#write-key-"+id+" .key-kind .badge"))))
+	}
+	if k := kind(); k != "server" {
+		t.Fatalf("the new key's kind is %q, want server", k)
+	}
+
+	base := d.url
+	postWithKey(t, base, "/v1/batch", key, `{"batch":[`+strings.Join([]string{
+		ev("identify", "s-1", "2026-01-01T10:00:00Z", `"userId":"ann"`),
+		ev("identify", "s-2", "2026-01-01T10:00:01Z", `"userId":"ann-new"`),
+		ev("alias", "s-3", "2026-01-01T10:00:02Z", `"previousId":"ann","userId":"ann-new"`),
+	}, ",")+`]}`)
+	postWithKey(t, base, "/v1/batch", d.writeKey, `{"batch":[`+strings.Join([]string{
+		ev("identify", "c-1", "2026-01-01T10:00:00Z", `"userId":"carol"`),
+		ev("identify", "c-2", "2026-01-01T10:00:01Z", `"userId":"dave"`),
+		ev("alias", "c-3", "2026-01-01T10:00:02Z", `"previousId":"carol","userId":"dave"`),
+	}, ",")+`]}`)
+	if _, err := d.follower.CatchUp(context.Background(), d.ws.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := d.st.ProfileByIdentity(context.Background(), d.ws.ID, store.IdentityUser, "ann"); err != nil || p.Key != "u:ann-new" {
+		t.Errorf("the server key's alias: ann in %q, %v; want u:ann-new", p.Key, err)
+	}
+
+	step(t, ctx, "open carol's page",
+		chromedp.Navigate(d.url+"/dashboard/users/carol"),
+		chromedp.WaitVisible(css("#merge-refusals")),
+	)
+	if txt := read(t, ctx, "refusal", chromedp.Text(css("#merge-refusals li.merge-refusal"))); !strings.Contains(txt, "merge refused") || !strings.Contains(txt, "dave") {
+		t.Errorf("carol's page: %q", txt)
+	}
+	step(t, ctx, "follow it to dave",
+		chromedp.Click(css("#merge-refusals a.merge-refusal-other")),
+		chromedp.WaitVisible(css(`#merge-refusals li.merge-refusal[data-other="carol"]`)),
+	)
+
+	step(t, ctx, "make the key a client key",
+		chromedp.Navigate(d.url+"/dashboard/settings"),
+		chromedp.WaitVisible(css("#write-key-"+id)),
+		chromedp.Click(css("#make-client-"+id)),
+		chromedp.WaitVisible(css("#make-server-"+id)),
+	)
+	if k := kind(); k != "client" {
+		t.Errorf("after the change the kind is %q", k)
 	}
 }
