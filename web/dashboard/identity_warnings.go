@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"github.com/a-h/templ"
-	"github.com/inlet-dev/inlet/web/render"
 	"github.com/inlet-dev/inlet/templates"
+	"github.com/inlet-dev/inlet/web/render"
 	"github.com/labstack/echo/v4"
 )
 
