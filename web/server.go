@@ -47,6 +47,9 @@ type Deps struct {
 	// builds one of the API's own (the gate then sees erasures within 2 s).
 	Suppressions *profiles.Suppressions
 	Profiles     profiles.Options // erasure's profile settings (PROFILE_MAX_ANONYMOUS_IDS)
+	// APILimits bound /api/v1 lists and exports; zero fields take
+	// api.DefaultLimits (tests lower them).
+	APILimits api.Limits
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -113,7 +116,7 @@ func New(d Deps) (*Server, error) {
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
-	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, api.Limits{}, d.Logger)
+	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits, d.Logger)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
