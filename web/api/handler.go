@@ -11,7 +11,6 @@ package api
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
@@ -27,19 +26,17 @@ type Handler struct {
 	Tokens       *auth.APITokens
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
-	Logger       *slog.Logger
 
 	budget *Budget
 	reads  *reads // the store, for lists and exports: a bounded share of its pool
 }
 
-// New builds the handler; limits bound what API reads may take (see Limits).
-func New(st *store.Store, tokens *auth.APITokens, supp *profiles.Suppressions, opts profiles.Options, limits Limits, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.Default()
-	}
+// New builds the handler; limits bound what API reads may take (see
+// Limits). Its log lines go to the request's logger (internal/reqlog), with
+// the request id.
+func New(st *store.Store, tokens *auth.APITokens, supp *profiles.Suppressions, opts profiles.Options, limits Limits) *Handler {
 	limits = limits.withDefaults(st)
-	return &Handler{Store: st, Tokens: tokens, Suppressions: supp, Profiles: opts, Logger: log,
+	return &Handler{Store: st, Tokens: tokens, Suppressions: supp, Profiles: opts,
 		budget: NewBudget(limits.Global, limits.PerToken), reads: newReads(st, limits.DBShare)}
 }
 
