@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	apiV1.GET("/users/:userId", a.UserShow, read)
 	apiV1.DELETE("/users/:userId", a.UserDelete, write)
 	apiV1.DELETE("/anonymous/:anonymousId", a.AnonymousDelete, write)
+	apiV1.DELETE("/anonymous/:anonymousId/suppression", a.AnonymousSuppressionDelete, write)
 	apiV1.DELETE("/suppressions/:userId", a.SuppressionDelete, write)
 	apiV1.GET("/events", a.EventsList, read, a.Budgeted)
 	apiV1.GET("/events/export", a.EventsExport, read, a.Budgeted)

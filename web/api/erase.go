@@ -64,12 +64,27 @@ func (h *Handler) SuppressionDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := profiles.LiftSuppression(c.Request().Context(), h.Store, tokenOf(c).WorkspaceID, store.IdentityUser, id, h.Suppressions)
+	return h.lift(c, store.IdentityUser, id, "this userId is not suppressed")
+}
+
+// AnonymousSuppressionDelete is DELETE
+// /api/v1/anonymous/:anonymousId/suppression (write token): lift the
+// suppression of the ids erased with this anonymous id.
+func (h *Handler) AnonymousSuppressionDelete(c echo.Context) error {
+	id, err := idParam(c, "anonymousId")
+	if err != nil {
+		return err
+	}
+	return h.lift(c, store.IdentityAnon, id, "this anonymousId is not suppressed")
+}
+
+func (h *Handler) lift(c echo.Context, kind, id, notSuppressed string) error {
+	n, err := profiles.LiftSuppression(c.Request().Context(), h.Store, tokenOf(c).WorkspaceID, kind, id, h.Suppressions)
 	if err != nil {
 		return fmt.Errorf("lift suppression: %w", err)
 	}
 	if n == 0 {
-		return apperr.New(apperr.NotFound, "this userId is not suppressed")
+		return apperr.New(apperr.NotFound, notSuppressed)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"lifted": n})
 }

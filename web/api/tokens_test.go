@@ -73,6 +73,13 @@ func TestEraseByAnonymousID(t *testing.T) {
 		if code, _, body := e.do(t, "DELETE", "/api/v1/anonymous/a9?suppress=maybe", e.write); code != 400 {
 			t.Errorf("bad suppress: %d %s", code, body)
 		}
+		// Its suppression is lifted by the same id.
+		if code, _, body := e.do(t, "DELETE", "/api/v1/anonymous/a9/suppression", e.write); code != 200 || !strings.Contains(string(body), `"lifted":`) {
+			t.Errorf("lift a9: %d %s", code, body)
+		}
+		if code, _, body := e.do(t, "DELETE", "/api/v1/anonymous/a9/suppression", e.write); code != 404 {
+			t.Errorf("lift a9 again: %d %s", code, body)
+		}
 	})
 }
 
@@ -92,6 +99,7 @@ func TestDatabaseDownIs503(t *testing.T) {
 			{"DELETE", "/api/v1/users/u1", e.write},
 			{"DELETE", "/api/v1/anonymous/a1", e.write},
 			{"DELETE", "/api/v1/suppressions/u1", e.write},
+			{"DELETE", "/api/v1/anonymous/a1/suppression", e.write},
 		} {
 			code, hdr, body := e.do(t, r.method, r.path, r.token)
 			if code != 503 || hdr.Get("Retry-After") == "" || !strings.Contains(string(body), `"error"`) {
