@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,33 @@ type env struct {
 	read, write string
 	ws          store.Workspace
 	srv         *web.Server
+	logs        *logBuffer // the server's log, as JSON lines
+}
+
+// logBuffer keeps what the server logged, for tests about its log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines are the logged lines decoded.
+func (b *logBuffer) lines() []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(l, &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // setup starts the real server over st with the events of bodies stored
@@ -94,7 +122,8 @@ func setupWith(t *testing.T, st *store.Store, bodies string, limits api.Limits) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(tWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := auth.New(ctx, st, auth.Options{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +150,7 @@ func setupWith(t *testing.T, st *store.Store, bodies string, limits api.Limits) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{st: st, url: "http://" + srv.Addr(), read: read, write: write, ws: ws, srv: srv}
+	return env{st: st, url: "http://" + srv.Addr(), read: read, write: write, ws: ws, srv: srv, logs: logs}
 }
 
 func submit(t *testing.T, st *store.Store, ing *ingest.Ingester, ws store.Workspace, bodies string) {

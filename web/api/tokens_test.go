@@ -105,6 +105,16 @@ func TestDatabaseDownIs503(t *testing.T) {
 			if code != 503 || hdr.Get("Retry-After") == "" || !strings.Contains(string(body), `"error"`) {
 				t.Errorf("%s %s with the database closed: %d %v %s", r.method, r.path, code, hdr.Get("Retry-After"), body)
 			}
+			// Logged once by the one error mapping, with the request id.
+			id, n := hdr.Get("X-Request-Id"), 0
+			for _, l := range e.logs.lines() {
+				if l["request_id"] == id && l["msg"] == "unavailable" && l["status"] == float64(503) {
+					n++
+				}
+			}
+			if id == "" || n != 1 {
+				t.Errorf("%s %s: %d 503 log lines with request id %q, want 1", r.method, r.path, n, id)
+			}
 		}
 	})
 }
