@@ -62,14 +62,14 @@ func TestAliasTrust(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(v.MergeRefusals) != 1 || v.MergeRefusals[0].Other != "mallory" || v.MergeRefusals[0].Reason != store.RefusedUntrusted {
+		if len(v.MergeRefusals) != 1 || v.MergeRefusals[0].OtherID != "mallory" || v.MergeRefusals[0].Reason != store.RefusedUntrusted {
 			t.Errorf("alice's refusals: %+v", v.MergeRefusals)
 		}
 		v, err = profiles.Find(ctx, st, ws.ID, store.IdentityUser, "mallory")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(v.MergeRefusals) != 1 || v.MergeRefusals[0].Other != "alice" {
+		if len(v.MergeRefusals) != 1 || v.MergeRefusals[0].OtherID != "alice" {
 			t.Errorf("mallory's refusals: %+v", v.MergeRefusals)
 		}
 		if len(v.AnonymousIDs) != 1 || v.AnonymousIDs[0] != "visitor" || len(v.Aliases) != 1 || v.Aliases[0] != "later" {

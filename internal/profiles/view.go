@@ -53,7 +53,6 @@ type RefusalView struct {
 	MessageID  string    `json:"messageId"`
 	Timestamp  time.Time `json:"timestamp"`
 	Trusted    bool      `json:"trustedSource"`
-	Other      string    `json:"-"` // the same as OtherID, for callers in Go
 }
 
 // RefusalOf describes a stored refusal from the side that is not r.Other.
@@ -62,7 +61,7 @@ func RefusalOf(r store.MergeRefusal) RefusalView {
 	if r.Reason == store.RefusedMaxUserIDs {
 		why = "the merged profile would hold more userIds than PROFILE_MAX_USER_IDS"
 	}
-	return RefusalView{Message: "merge refused with " + r.Other + ": " + why, OtherID: r.Other, Other: r.Other, Reason: r.Reason,
+	return RefusalView{Message: "merge refused with " + r.Other + ": " + why, OtherID: r.Other, Reason: r.Reason,
 		PreviousID: r.PreviousID, UserID: r.UserID, MessageID: r.MessageID, Timestamp: r.TS, Trusted: r.Trusted}
 }
 
