@@ -195,15 +195,15 @@ func (g *Aggregator) take() *batch {
 const roundTimeout = 30 * time.Second
 
 // Start loads the saved status (a failure is retried by the flusher) and
-// starts flushing every FlushEvery until Close.
+// starts flushing every FlushEvery until Close or ctx ends (Close still
+// writes what is left).
 func (g *Aggregator) Start(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := g.Load(lctx); err != nil {
 		g.opts.Logger.Warn("connection status not loaded yet; will retry", "err", err)
 	}
 	cancel()
-	// The flusher outlives a request context: Close stops it.
-	g.run = lifecycle.New(context.WithoutCancel(ctx), "connection status flusher")
+	g.run = lifecycle.New(ctx, "connection status flusher")
 	g.run.Go(g.loop)
 }
 
