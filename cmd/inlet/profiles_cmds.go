@@ -16,7 +16,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/export"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
-	"github.com/inlet-dev/inlet/web/api"
 )
 
 // profileOptions are the profile settings from the configuration.
@@ -117,7 +116,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			vals[k] = []string{*v}
 		}
 	}
-	f, msg := api.EventFilter(vals, store.EventFilter{WorkspaceID: ws.ID})
+	f, msg := store.ParseEventFilter(vals, store.EventFilter{WorkspaceID: ws.ID})
 	if msg != "" {
 		return fmt.Errorf("export: --%s", msg)
 	}

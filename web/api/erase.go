@@ -13,7 +13,7 @@ import (
 // suppressing the ids afterwards.
 func (h *Handler) UserDelete(c echo.Context) error {
 	id := c.Param("userId")
-	if id == "" || badText(id) {
+	if id == "" || !store.ValidSearchText(id) {
 		return jsonError(c, http.StatusBadRequest, "userId: not a valid id")
 	}
 	suppress := true
@@ -43,7 +43,7 @@ func (h *Handler) UserDelete(c echo.Context) error {
 // lift the suppression of an erased user's ids.
 func (h *Handler) SuppressionDelete(c echo.Context) error {
 	id := c.Param("userId")
-	if id == "" || badText(id) {
+	if id == "" || !store.ValidSearchText(id) {
 		return jsonError(c, http.StatusBadRequest, "userId: not a valid id")
 	}
 	n, err := profiles.LiftSuppression(c.Request().Context(), h.Store, tokenOf(c).WorkspaceID, store.IdentityUser, id, h.Suppressions)

@@ -5,26 +5,18 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
 )
 
-// maxQueryText bounds ids and trait values in queries (index lookups).
-const maxQueryText = 1024
-
-func badText(v string) bool {
-	return len(v) > maxQueryText || !utf8.ValidString(v) || strings.ContainsRune(v, 0)
-}
-
 // UserShow is GET /api/v1/users/:userId.
 func (h *Handler) UserShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	ws := tokenOf(c).WorkspaceID
 	id := c.Param("userId")
-	if id == "" || badText(id) {
+	if id == "" || !store.ValidSearchText(id) {
 		return jsonError(c, http.StatusBadRequest, "userId: not a valid id")
 	}
 	v, err := profiles.Find(ctx, h.Store, ws, store.IdentityUser, id)
@@ -52,7 +44,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	ws := tokenOf(c).WorkspaceID
 	q := c.QueryParams()
 	if anon := q.Get("anonymousId"); q.Has("anonymousId") {
-		if anon == "" || badText(anon) {
+		if anon == "" || !store.ValidSearchText(anon) {
 			return jsonError(c, http.StatusBadRequest, "anonymousId: not a valid id")
 		}
 		v, err := profiles.Find(ctx, h.Store, ws, store.IdentityAnon, anon)
@@ -70,7 +62,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 			if f.TraitKey != "" {
 				return jsonError(c, http.StatusBadRequest, "search by one trait at a time")
 			}
-			if key == "" || badText(key) || len(vals) != 1 || badText(vals[0]) {
+			if key == "" || !store.ValidSearchText(key) || len(vals) != 1 || !store.ValidSearchText(vals[0]) {
 				return jsonError(c, http.StatusBadRequest, k+": give one trait value")
 			}
 			f.TraitKey, f.TraitValue = key, vals[0]

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/inlet-dev/inlet/internal/profiles"
@@ -15,9 +14,6 @@ import (
 	"github.com/inlet-dev/inlet/web/render"
 	"github.com/labstack/echo/v4"
 )
-
-// maxSearchText bounds searched ids and trait values (index lookups).
-const maxSearchText = 1024
 
 // usersPage is how many profiles one page of /dashboard/users lists.
 const usersPage = 50
@@ -30,10 +26,6 @@ func userURL(userID string) templ.SafeURL {
 // anonURL is the page of the profile an anonymous id belongs to.
 func anonURL(anon string) templ.SafeURL {
 	return templ.SafeURL("/dashboard/anonymous/" + url.PathEscape(anon))
-}
-
-func badSearchText(v string) bool {
-	return len(v) > maxSearchText || !utf8.ValidString(v) || strings.ContainsRune(v, 0)
 }
 
 // UsersList is GET /dashboard/users: every profile newest last seen first
@@ -55,8 +47,8 @@ func (h *Handler) UsersList(c echo.Context) error {
 		trait = "email"
 	}
 	p := templates.UsersProps{Layout: lp, Query: q, TraitKey: trait, Searched: q != ""}
-	if badSearchText(q) || badSearchText(trait) {
-		p.Error = fmt.Sprintf("Enter text of at most %d characters.", maxSearchText)
+	if !store.ValidSearchText(q) || !store.ValidSearchText(trait) {
+		p.Error = fmt.Sprintf("Enter text of at most %d characters.", store.MaxSearchText)
 		return render.Page(c, http.StatusBadRequest, templates.Users(p))
 	}
 	f := store.ProfileFilter{Limit: usersPage}

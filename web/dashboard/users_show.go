@@ -39,7 +39,7 @@ func anonRef(c echo.Context) (profileRef, error) {
 func refFrom(c echo.Context, kind, param string) (profileRef, error) {
 	raw := c.Param(param)
 	id, err := url.PathUnescape(raw)
-	if err != nil || id == "" || badSearchText(id) {
+	if err != nil || id == "" || !store.ValidSearchText(id) {
 		return profileRef{}, notFound("No profile has this id.")
 	}
 	return profileRef{kind: kind, id: id}, nil
