@@ -114,7 +114,7 @@ func New(db Inserter, opts Options) *Ingester {
 		opts.Writers = 2
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 3 * time.Second
+		opts.Timeout = DefaultTimeout
 	}
 	in := &Ingester{db: db, opts: opts, queue: make(chan *request, opts.QueueRequests), reading: semaphore.NewWeighted(opts.ReadBytes)}
 	// The writers ignore the group's context: Close closes the queue and
