@@ -37,15 +37,11 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	_, st, err := openForCommand(ctx, getenv)
+	_, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsFlag)
-	if err != nil {
-		return err
-	}
 	switch args[0] {
 	case "create":
 		t, plain, err := st.CreateAPIToken(ctx, ws.ID, *name, *scope)
@@ -101,15 +97,11 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_, st, err := openForCommand(ctx, getenv)
+	_, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsFlag)
-	if err != nil {
-		return err
-	}
 	vals := map[string][]string{}
 	for k, v := range q {
 		if *v != "" {
@@ -202,15 +194,11 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if *userID == "" {
 		return errors.New("user: --user-id is required")
 	}
-	cfg, st, err := openForCommand(ctx, getenv)
+	cfg, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsFlag)
-	if err != nil {
-		return err
-	}
 	if args[0] == "unsuppress" {
 		n, err := profiles.LiftSuppression(ctx, st, ws.ID, store.IdentityUser, *userID, nil)
 		if err != nil {
