@@ -16,8 +16,8 @@ const identityShown = "NOT (kind = 'anon' AND seen = FALSE)"
 func (s *Store) ProfileIdentityPage(ctx context.Context, ws uuid.UUID, key string, offset, limit int) ([]Identity, int64, error) {
 	db := s.db.WithContext(ctx)
 	var total int64
-	if err := db.Raw("SELECT count(*) FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND "+identityShown,
-		ws.String(), key).Scan(&total).Error; err != nil {
+	if err := first(db, &total, "SELECT count(*) FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND "+identityShown,
+		ws.String(), key); err != nil {
 		return nil, 0, fmt.Errorf("count identities of %s: %w", key, err)
 	}
 	rows, err := db.Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND "+identityShown+
@@ -30,8 +30,8 @@ func (s *Store) ProfileIdentityPage(ctx context.Context, ws uuid.UUID, key strin
 // the userIds and anonymous ids its timeline reads.
 func (s *Store) ProfileCarriedIDs(ctx context.Context, ws uuid.UUID, key string) (users, anons []string, err error) {
 	var rows []struct{ Kind, Value string }
-	err = s.db.WithContext(ctx).Raw("SELECT kind, value FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND seen = TRUE ORDER BY kind, value",
-		ws.String(), key).Scan(&rows).Error
+	err = all(s.db.WithContext(ctx), &rows, "SELECT kind, value FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND seen = TRUE ORDER BY kind, value",
+		ws.String(), key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ids of %s: %w", key, err)
 	}

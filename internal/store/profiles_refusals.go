@@ -56,8 +56,8 @@ func (p *ProfileTx) ReplaceMergeRefusals(aliases []Alias, want []MergeRefusal) (
 	stored := map[string]MergeRefusal{}
 	err := chunks(midList, func(part []string) error {
 		var rows []refusalRow
-		err := p.tx.Raw("SELECT "+refusalCols+" FROM profile_merge_refusals WHERE workspace_id = ? AND message_id IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Scan(&rows).Error
+		err := all(p.tx, &rows, "SELECT "+refusalCols+" FROM profile_merge_refusals WHERE workspace_id = ? AND message_id IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...)
 		for _, r := range rows {
 			stored[r.refusal().Key()] = r.refusal()
 		}
@@ -85,7 +85,7 @@ func (p *ProfileTx) ReplaceMergeRefusals(aliases []Alias, want []MergeRefusal) (
 	}
 	for k, r := range stored {
 		if inComp[k] && !wanted[k] {
-			_, err := p.exec("DELETE FROM profile_merge_refusals WHERE workspace_id = ? AND message_id = ? AND previous_id = ? AND user_id = ? AND trusted = ?",
+			_, err := exec(p.tx, "DELETE FROM profile_merge_refusals WHERE workspace_id = ? AND message_id = ? AND previous_id = ? AND user_id = ? AND trusted = ?",
 				p.ws.String(), r.MessageID, r.PreviousID, r.UserID, r.Trusted)
 			if err != nil {
 				return nil, fmt.Errorf("delete merge refusal: %w", err)
@@ -104,7 +104,7 @@ func (p *ProfileTx) ReplaceMergeRefusals(aliases []Alias, want []MergeRefusal) (
 func (p *ProfileTx) DeleteMergeRefusals(ids []string) error {
 	return chunks(ids, func(part []string) error {
 		ph := placeholders(len(part))
-		_, err := p.exec("DELETE FROM profile_merge_refusals WHERE workspace_id = ? AND (previous_id IN ("+ph+") OR user_id IN ("+ph+"))",
+		_, err := exec(p.tx, "DELETE FROM profile_merge_refusals WHERE workspace_id = ? AND (previous_id IN ("+ph+") OR user_id IN ("+ph+"))",
 			strArgs(strArgs([]any{p.ws.String()}, part), part)...)
 		if err != nil {
 			return fmt.Errorf("delete merge refusals: %w", err)
@@ -127,15 +127,15 @@ const profileRefusalsSQL = "SELECT r.message_id, r.previous_id, r.user_id, r.tru
 func (s *Store) ProfileMergeRefusals(ctx context.Context, ws uuid.UUID, key string, limit int) ([]MergeRefusal, int64, error) {
 	args := []any{ws.String(), key, ws.String(), key}
 	var total int64
-	if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM ("+profileRefusalsSQL+") x", args...).Scan(&total).Error; err != nil {
+	if err := first(s.db.WithContext(ctx), &total, "SELECT count(*) FROM ("+profileRefusalsSQL+") x", args...); err != nil {
 		return nil, 0, fmt.Errorf("count merge refusals of %s: %w", key, err)
 	}
 	if total == 0 {
 		return nil, 0, nil
 	}
 	var rows []refusalRow
-	err := s.db.WithContext(ctx).Raw("SELECT * FROM ("+profileRefusalsSQL+") x ORDER BY ts DESC, message_id, other LIMIT ?",
-		append(args, limit)...).Scan(&rows).Error
+	err := all(s.db.WithContext(ctx), &rows, "SELECT * FROM ("+profileRefusalsSQL+") x ORDER BY ts DESC, message_id, other LIMIT ?",
+		append(args, limit)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("merge refusals of %s: %w", key, err)
 	}
@@ -151,12 +151,12 @@ func (s *Store) ProfileMergeRefusals(ctx context.Context, ws uuid.UUID, key stri
 func (s *Store) ListMergeRefusals(ctx context.Context, ws uuid.UUID, offset, limit int) ([]MergeRefusal, int64, error) {
 	var total int64
 	db := s.db.WithContext(ctx)
-	if err := db.Raw("SELECT count(*) FROM profile_merge_refusals WHERE workspace_id = ?", ws.String()).Scan(&total).Error; err != nil {
+	if err := first(db, &total, "SELECT count(*) FROM profile_merge_refusals WHERE workspace_id = ?", ws.String()); err != nil {
 		return nil, 0, fmt.Errorf("count merge refusals of %s: %w", ws, err)
 	}
 	var rows []refusalRow
-	err := db.Raw("SELECT "+refusalCols+" FROM profile_merge_refusals WHERE workspace_id = ? ORDER BY ts DESC, message_id, previous_id, user_id, trusted LIMIT ? OFFSET ?",
-		ws.String(), limit, offset).Scan(&rows).Error
+	err := all(db, &rows, "SELECT "+refusalCols+" FROM profile_merge_refusals WHERE workspace_id = ? ORDER BY ts DESC, message_id, previous_id, user_id, trusted LIMIT ? OFFSET ?",
+		ws.String(), limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list merge refusals of %s: %w", ws, err)
 	}
