@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
@@ -18,20 +20,20 @@ import (
 // startHostileServer is a real server on PostgreSQL with room for the
 // largest hostile body (100k events). wait is how long a request may wait
 // for its commit: 0 keeps the longest INGEST_TIMEOUT allowed (4.9 s).
-func startHostileServer(t *testing.T, wait time.Duration) *hookServer {
+func startHostileServer(t *testing.T, wait time.Duration) *webtest.Hook {
 	t.Helper()
 	st := testdb.Open(t)
-	cfg := mustConfig(t, map[string]string{"MAX_BODY_BYTES": "16777216", "INGEST_TIMEOUT": "4900ms"})
+	cfg := webtest.Config(t, map[string]string{"MAX_BODY_BYTES": "16777216", "INGEST_TIMEOUT": "4900ms"})
 	if wait == 0 {
 		wait = cfg.IngestTimeout
 	}
-	srv, _ := openTestServer(t, serverDeps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
+	srv, _ := webtest.Open(t, webtest.Deps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hookServer{t: t, st: st, srv: srv, url: "http://" + srv.Addr(), ws: ws}
-	h.setSecret(ws.ID, fixtureSecret)
+	h := &webtest.Hook{T: t, St: st, Srv: srv, URL: "http://" + srv.Addr(), WS: ws}
+	h.SetSecret(ws.ID, webtest.FixtureSecret)
 	return h
 }
 
@@ -84,7 +86,7 @@ func TestHostileBodies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := h.postTimed(c.body)
+			r := postTimed(h, c.body)
 			switch {
 			case r.Status >= 500:
 				t.Fatalf("status %d (%q): a hostile body must never be a server error", r.Status, r.Error)
@@ -96,7 +98,7 @@ func TestHostileBodies(t *testing.T) {
 				t.Fatalf("got %+v, want %d with a reason", r, c.status)
 			}
 			if r.Status == http.StatusOK && c.mid != "" {
-				got := h.mustStoreExactly(c.mid, c.body)
+				got := mustStoreExactly(h, c.mid, c.body)
 				if c.mid == "sql-html" && (got.Event != sqlHTMLDecoded || got.UserID != sqlHTMLDecoded || got.AnonymousID != sqlHTMLDecoded) {
 					t.Fatalf("typed columns differ from the sent values: %+v", got)
 				}
@@ -107,10 +109,10 @@ func TestHostileBodies(t *testing.T) {
 				}
 			}
 			t.Logf("%d %s", r.Status, r.Error)
-			h.mustStillServe(c.name)
+			mustStillServe(h, c.name)
 		})
 	}
-	if n := h.count(h.ws.ID); n > int64(len(cases))*2 {
+	if n := h.Count(h.WS.ID); n > int64(len(cases))*2 {
 		t.Fatalf("%d events stored from %d hostile bodies", n, len(cases))
 	}
 }
@@ -137,48 +139,48 @@ func TestHostileHundredThousandEvents(t *testing.T) {
 	}
 	b.WriteByte(']')
 	start := time.Now()
-	r := h.postTimed(b.Bytes())
+	r := postTimed(h, b.Bytes())
 	if r.Status != http.StatusOK || r.Accepted != 100000 {
 		t.Fatalf("100k events in %d bytes: %+v after %s", b.Len(), r, time.Since(start))
 	}
-	if n := h.count(h.ws.ID); n != 100000 {
+	if n := h.Count(h.WS.ID); n != 100000 {
 		t.Fatalf("stored %d events, want 100000", n)
 	}
 	t.Logf("100k events (%d bytes) stored and answered in %s", b.Len(), time.Since(start).Round(time.Millisecond))
-	h.mustStillServe("after 100k")
+	mustStillServe(h, "after 100k")
 }
 
 // postTimed posts a body signed over all of it, failing on a hang.
-func (h *hookServer) postTimed(body []byte) hookReply {
-	h.t.Helper()
-	done := make(chan hookReply, 1)
-	go func() { done <- h.post("", sign(fixtureSecret, body), body) }()
+func postTimed(h *webtest.Hook, body []byte) webtest.HookReply {
+	h.T.Helper()
+	done := make(chan webtest.HookReply, 1)
+	go func() { done <- h.Post("", webtest.Sign(webtest.FixtureSecret, body), body) }()
 	select {
 	case r := <-done:
 		return r
 	case <-time.After(90 * time.Second):
-		h.t.Fatal("no answer within 90s: the server hangs on this body")
-		return hookReply{}
+		h.T.Fatal("no answer within 90s: the server hangs on this body")
+		return webtest.HookReply{}
 	}
 }
 
-func (h *hookServer) mustStoreExactly(mid string, body []byte) store.StoredEvent {
-	h.t.Helper()
-	got, err := h.st.EventByMessageID(context.Background(), h.ws.ID, mid)
+func mustStoreExactly(h *webtest.Hook, mid string, body []byte) store.StoredEvent {
+	h.T.Helper()
+	got, err := h.St.EventByMessageID(context.Background(), h.WS.ID, mid)
 	if err != nil {
-		h.t.Fatalf("stored event %q: %v", mid, err)
+		h.T.Fatalf("stored event %q: %v", mid, err)
 	}
 	if !bytes.Equal(got.Raw, body) {
-		h.t.Fatalf("stored raw differs from the body sent:\n got %q\nwant %q", trunc(got.Raw), trunc(body))
+		h.T.Fatalf("stored raw differs from the body sent:\n got %q\nwant %q", trunc(got.Raw), trunc(body))
 	}
 	return got
 }
 
-func (h *hookServer) mustStillServe(after string) {
-	h.t.Helper()
+func mustStillServe(h *webtest.Hook, after string) {
+	h.T.Helper()
 	body := []byte(`{"type":"track","event":"alive","userId":"u","messageId":"alive-` + after + `"}`)
-	if r := h.post("", sign(fixtureSecret, body), body); r.Status != http.StatusOK {
-		h.t.Fatalf("ordinary request after %s: %+v", after, r)
+	if r := h.Post("", webtest.Sign(webtest.FixtureSecret, body), body); r.Status != http.StatusOK {
+		h.T.Fatalf("ordinary request after %s: %+v", after, r)
 	}
 }
 

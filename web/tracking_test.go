@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -17,7 +19,7 @@ import (
 )
 
 func TestTrackingSingleCalls(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
+	a := webtest.StartTracking(t, testdb.Open(t))
 	bodies := map[string]string{
 		"track":    `{"userId":"u1","event":"Signed Up","properties":{"plan":"team"}`,
 		"identify": `{"userId":"u1","traits":{"email":"ada@example.com"}`,
@@ -31,10 +33,10 @@ func TestTrackingSingleCalls(t *testing.T) {
 		for _, path := range []string{"/v1/" + typ, "/v1/" + short[typ]} {
 			// curl users leave type out: it comes from the path.
 			id := "no-type" + strings.ReplaceAll(path, "/", "-")
-			r := a.post(path, []byte(fmt.Sprintf(`%s,"messageId":%q}`, fields, id)), a.auth()...)
-			mustAPIOK(t, path+" without type", r)
-			ev := a.stored(id)
-			if ev.Type != typ || ev.Source != "http_api" || ev.SourceKey != a.key.ID.String() {
+			r := a.Post(path, []byte(fmt.Sprintf(`%s,"messageId":%q}`, fields, id)), a.Auth()...)
+			webtest.MustTrackingOK(t, path+" without type", r)
+			ev := a.Stored(id)
+			if ev.Type != typ || ev.Source != "http_api" || ev.SourceKey != a.Key.ID.String() {
 				t.Errorf("%s: stored type=%q source=%q key=%q", path, ev.Type, ev.Source, ev.SourceKey)
 			}
 			if !bytes.HasPrefix(ev.Raw, []byte(`{"type":"`+typ+`",`)) {
@@ -43,60 +45,60 @@ func TestTrackingSingleCalls(t *testing.T) {
 			// Segment's libraries send type; it must match the path.
 			id = "typed" + strings.ReplaceAll(path, "/", "-")
 			body := fmt.Sprintf(`{"type":%q,%s,"messageId":%q}`, typ, fields[1:], id)
-			mustAPIOK(t, path+" with type", a.post(path, []byte(body), a.auth()...))
-			if got := a.stored(id).Raw; string(got) != body {
+			webtest.MustTrackingOK(t, path+" with type", a.Post(path, []byte(body), a.Auth()...))
+			if got := a.Stored(id).Raw; string(got) != body {
 				t.Errorf("%s: raw must be stored byte-exact, got %s", path, got)
 			}
 		}
 	}
-	before := a.count()
-	mustAPIRefuse(t, "type contradicting the path", a.post("/v1/track", []byte(`{"type":"identify","userId":"u1"}`), a.auth()...), 400)
-	mustAPIRefuse(t, "null type", a.post("/v1/identify", []byte(`{"type":null,"userId":"u1"}`), a.auth()...), 400)
-	mustAPIRefuse(t, "invalid JSON", a.post("/v1/track", []byte(`{"userId":`), a.auth()...), 400)
-	mustAPIRefuse(t, "array on a single endpoint", a.post("/v1/track", []byte(`[{"event":"x","userId":"u"}]`), a.auth()...), 400)
-	mustAPIRefuse(t, "batch on a single endpoint", a.post("/v1/track", []byte(`{"batch":[]}`), a.auth()...), 400)
-	mustAPIRefuse(t, "track without event", a.post("/v1/track", []byte(`{"userId":"u1"}`), a.auth()...), 400)
-	mustAPIRefuse(t, "empty object", a.post("/v1/t", []byte(` { } `), a.auth()...), 400)
-	mustAPIRefuse(t, "delete through the API", a.post("/v1/batch", []byte(`{"batch":[{"type":"delete","userId":"u1"}]}`), a.auth()...), 400)
-	mustAPIRefuse(t, "single event on batch", a.post("/v1/batch", []byte(apiTrackJSON("x", 0)), a.auth()...), 400)
-	mustAPIRefuse(t, "null body", a.post("/v1/batch", []byte(`null`), a.auth()...), 400)
-	if a.count() != before {
+	before := a.Count()
+	webtest.MustTrackingRefuse(t, "type contradicting the path", a.Post("/v1/track", []byte(`{"type":"identify","userId":"u1"}`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "null type", a.Post("/v1/identify", []byte(`{"type":null,"userId":"u1"}`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "invalid JSON", a.Post("/v1/track", []byte(`{"userId":`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "array on a single endpoint", a.Post("/v1/track", []byte(`[{"event":"x","userId":"u"}]`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "batch on a single endpoint", a.Post("/v1/track", []byte(`{"batch":[]}`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "track without event", a.Post("/v1/track", []byte(`{"userId":"u1"}`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "empty object", a.Post("/v1/t", []byte(` { } `), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "delete through the API", a.Post("/v1/batch", []byte(`{"batch":[{"type":"delete","userId":"u1"}]}`), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "single event on batch", a.Post("/v1/batch", []byte(webtest.TrackJSON("x", 0)), a.Auth()...), 400)
+	webtest.MustTrackingRefuse(t, "null body", a.Post("/v1/batch", []byte(`null`), a.Auth()...), 400)
+	if a.Count() != before {
 		t.Fatal("a refused call stored something")
 	}
-	req, _ := http.NewRequest(http.MethodGet, a.url+"/v1/track", nil)
-	if r := a.do(req); r.Status != http.StatusMethodNotAllowed && r.Status != http.StatusNotFound {
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/v1/track", nil)
+	if r := a.Do(req); r.Status != http.StatusMethodNotAllowed && r.Status != http.StatusNotFound {
 		t.Fatalf("GET /v1/track: %d", r.Status)
 	}
 }
 
 func TestTrackingAuth(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
-	ev := func(id string) []byte { return []byte(apiTrackJSON(id, 0)) }
+	a := webtest.StartTracking(t, testdb.Open(t))
+	ev := func(id string) []byte { return []byte(webtest.TrackJSON(id, 0)) }
 
-	mustAPIOK(t, "Basic auth", a.post("/v1/track", ev("basic"), a.auth()...))
-	withKey := fmt.Sprintf(`{"writeKey":%q,%s`, a.raw, apiTrackJSON("body-key", 0)[1:])
-	mustAPIOK(t, "writeKey in the body", a.post("/v1/track", []byte(withKey), "Content-Type", "text/plain"))
-	if raw := a.stored("body-key").Raw; bytes.Contains(raw, []byte(a.raw)) || bytes.Contains(raw, []byte("writeKey")) {
+	webtest.MustTrackingOK(t, "Basic auth", a.Post("/v1/track", ev("basic"), a.Auth()...))
+	withKey := fmt.Sprintf(`{"writeKey":%q,%s`, a.Raw, webtest.TrackJSON("body-key", 0)[1:])
+	webtest.MustTrackingOK(t, "writeKey in the body", a.Post("/v1/track", []byte(withKey), "Content-Type", "text/plain"))
+	if raw := a.Stored("body-key").Raw; bytes.Contains(raw, []byte(a.Raw)) || bytes.Contains(raw, []byte("writeKey")) {
 		t.Fatalf("the write key must not be stored with the event: %s", raw)
 	}
 	// analytics.js: text/plain, short path, writeKey in the body.
-	mustAPIOK(t, "analytics.js style", a.post("/v1/t", []byte(strings.Replace(withKey, "body-key", "ajs", 1)), "Content-Type", "text/plain;charset=UTF-8"))
+	webtest.MustTrackingOK(t, "analytics.js style", a.Post("/v1/t", []byte(strings.Replace(withKey, "body-key", "ajs", 1)), "Content-Type", "text/plain;charset=UTF-8"))
 
-	before := a.count()
-	r := a.post("/v1/track", ev("none"))
-	mustAPIRefuse(t, "no key", r, 401)
+	before := a.Count()
+	r := a.Post("/v1/track", ev("none"))
+	webtest.MustTrackingRefuse(t, "no key", r, 401)
 	if !strings.Contains(r.Error, "write key") || r.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("no key: %q, WWW-Authenticate %q", r.Error, r.Header.Get("WWW-Authenticate"))
 	}
-	mustAPIRefuse(t, "unknown key", a.post("/v1/track", ev("unknown"), "Basic", "not-a-key"), 401)
-	mustAPIRefuse(t, "unknown body key", a.post("/v1/track", []byte(`{"writeKey":"nope","userId":"u","event":"e"}`)), 401)
-	mustAPIRefuse(t, "key of another case", a.post("/v1/track", ev("case"), "Basic", strings.ToLower(a.raw)), 401)
-	mustAPIRefuse(t, "bearer instead of basic", a.post("/v1/track", ev("bearer"), "Authorization", "Bearer "+a.raw), 401)
-	mustAPIRefuse(t, "non-string writeKey", a.post("/v1/track", []byte(`{"writeKey":42,"userId":"u","event":"e"}`)), 401)
-	if a.count() != before {
+	webtest.MustTrackingRefuse(t, "unknown key", a.Post("/v1/track", ev("unknown"), "Basic", "not-a-key"), 401)
+	webtest.MustTrackingRefuse(t, "unknown body key", a.Post("/v1/track", []byte(`{"writeKey":"nope","userId":"u","event":"e"}`)), 401)
+	webtest.MustTrackingRefuse(t, "key of another case", a.Post("/v1/track", ev("case"), "Basic", strings.ToLower(a.Raw)), 401)
+	webtest.MustTrackingRefuse(t, "bearer instead of basic", a.Post("/v1/track", ev("bearer"), "Authorization", "Bearer "+a.Raw), 401)
+	webtest.MustTrackingRefuse(t, "non-string writeKey", a.Post("/v1/track", []byte(`{"writeKey":42,"userId":"u","event":"e"}`)), 401)
+	if a.Count() != before {
 		t.Fatal("an unauthenticated call stored something")
 	}
-	for _, at := range a.rec.all() {
+	for _, at := range a.Rec.All() {
 		if at.Outcome == status.OutcomeBadKey {
 			t.Fatalf("an unknown key names no workspace, so nothing may be recorded: %+v", at)
 		}
@@ -104,36 +106,36 @@ func TestTrackingAuth(t *testing.T) {
 
 	// A revoked key stops; its workspace sees the refusal.
 	ctx := context.Background()
-	k2, raw2, err := a.st.CreateWriteKey(ctx, a.ws.ID, "to revoke")
+	k2, raw2, err := a.St.CreateWriteKey(ctx, a.WS.ID, "to revoke")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.st.RevokeWriteKey(ctx, a.ws.ID, k2.ID); err != nil {
+	if err := a.St.RevokeWriteKey(ctx, a.WS.ID, k2.ID); err != nil {
 		t.Fatal(err)
 	}
-	r = a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("revoked", 0)+`]}`), "Basic", raw2)
-	mustAPIRefuse(t, "revoked key", r, 401)
+	r = a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("revoked", 0)+`]}`), "Basic", raw2)
+	webtest.MustTrackingRefuse(t, "revoked key", r, 401)
 	if !strings.Contains(r.Error, "revoked") {
 		t.Fatalf("revoked: %q", r.Error)
 	}
 	var found bool
-	for _, at := range a.rec.all() {
-		if at.Outcome == status.OutcomeBadKey && at.WorkspaceID == a.ws.ID && at.Source == "http_api" && at.Status == 401 {
+	for _, at := range a.Rec.All() {
+		if at.Outcome == status.OutcomeBadKey && at.WorkspaceID == a.WS.ID && at.Source == "http_api" && at.Status == 401 {
 			found = true
 		}
 	}
 	if !found {
-		t.Fatalf("the revoked key's refusal was not recorded: %+v", a.rec.all())
+		t.Fatalf("the revoked key's refusal was not recorded: %+v", a.Rec.All())
 	}
 
 	// Last used is written (throttled, in the background) after a success.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		list, err := a.st.WriteKeys(ctx, a.ws.ID)
+		list, err := a.St.WriteKeys(ctx, a.WS.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) > 0 && list[0].ID == a.key.ID && list[0].LastUsedAt != nil {
+		if len(list) > 0 && list[0].ID == a.Key.ID && list[0].LastUsedAt != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -144,14 +146,14 @@ func TestTrackingAuth(t *testing.T) {
 }
 
 func TestTrackingBatchMergeAndRetries(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
+	a := webtest.StartTracking(t, testdb.Open(t))
 	body := []byte(`{"batch":[
 		{"type":"track","messageId":"m1","userId":"u1","event":"A","context":{"ip":"10.0.0.1"}},
 		{"type":"identify","messageId":"m2","userId":"u1","integrations":{"All":true},"context":null}],
 	 "context":{"library":{"name":"analytics-node","version":"3.1.0"},"ip":"10.9.9.9"},
 	 "integrations":{"All":false,"Mixpanel":true},
-	 "sentAt":"2026-05-01T10:00:00Z","writeKey":"` + a.raw + `"}`)
-	mustAPIOK(t, "batch", a.post("/v1/batch", body, a.auth()...))
+	 "sentAt":"2026-05-01T10:00:00Z","writeKey":"` + a.Raw + `"}`)
+	webtest.MustTrackingOK(t, "batch", a.Post("/v1/batch", body, a.Auth()...))
 
 	var m1, m2 struct {
 		Context      map[string]any  `json:"context"`
@@ -159,10 +161,10 @@ func TestTrackingBatchMergeAndRetries(t *testing.T) {
 		SentAt       string          `json:"sentAt"`
 		WriteKey     *string         `json:"writeKey"`
 	}
-	if err := json.Unmarshal(a.stored("m1").Raw, &m1); err != nil {
+	if err := json.Unmarshal(a.Stored("m1").Raw, &m1); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(a.stored("m2").Raw, &m2); err != nil {
+	if err := json.Unmarshal(a.Stored("m2").Raw, &m2); err != nil {
 		t.Fatal(err)
 	}
 	if m1.Context["ip"] != "10.0.0.1" || m1.Context["library"] == nil {
@@ -179,35 +181,35 @@ func TestTrackingBatchMergeAndRetries(t *testing.T) {
 	}
 
 	// A library retries the whole batch when it did not see our answer.
-	n := a.count()
+	n := a.Count()
 	for i := 1; i <= 2; i++ {
-		mustAPIOK(t, "retry", a.post("/v1/batch", body, append(a.auth(), "X-Retry-Count", fmt.Sprint(i))...))
+		webtest.MustTrackingOK(t, "retry", a.Post("/v1/batch", body, append(a.Auth(), "X-Retry-Count", fmt.Sprint(i))...))
 	}
-	if a.count() != n {
-		t.Fatalf("retried batch stored again: %d → %d events", n, a.count())
+	if a.Count() != n {
+		t.Fatalf("retried batch stored again: %d → %d events", n, a.Count())
 	}
 	var dup bool
-	for _, at := range a.rec.all() {
+	for _, at := range a.Rec.All() {
 		dup = dup || (at.Outcome == status.OutcomeDuplicate && at.Duplicates == 2 && at.Source == "http_api")
 	}
 	if !dup {
-		t.Fatalf("retries must be recorded as duplicates: %+v", a.rec.all())
+		t.Fatalf("retries must be recorded as duplicates: %+v", a.Rec.All())
 	}
 }
 
 func TestTrackingUnavailable(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
+	a := webtest.StartTracking(t, testdb.Open(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := a.ing.Close(ctx); err != nil {
+	if err := a.Ing.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("late", 0)+`]}`), a.auth()...)
-	mustAPIRefuse(t, "ingester closed", r, http.StatusServiceUnavailable)
+	r := a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("late", 0)+`]}`), a.Auth()...)
+	webtest.MustTrackingRefuse(t, "ingester closed", r, http.StatusServiceUnavailable)
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
 	}
-	if a.count() != 0 {
+	if a.Count() != 0 {
 		t.Fatal("stored while refusing")
 	}
 }
@@ -228,31 +230,31 @@ func (g *gatedStore) InsertEvents(ctx context.Context, evs []store.NewEvent) ([]
 func TestTrackingOverloadIs429(t *testing.T) {
 	st := testdb.Open(t)
 	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
-	a := startAPIServerWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, QueueRequests: 1})
-	send := func(id string) <-chan apiReply {
-		ch := make(chan apiReply, 1)
-		go func() { ch <- a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON(id, 0)+`]}`), a.auth()...) }()
+	a := webtest.StartTrackingWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, QueueRequests: 1})
+	send := func(id string) <-chan webtest.TrackingReply {
+		ch := make(chan webtest.TrackingReply, 1)
+		go func() { ch <- a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON(id, 0)+`]}`), a.Auth()...) }()
 		return ch
 	}
 	first := send("first")
 	<-g.entered // the one writer is busy with it
 	second := send("second")
-	for deadline := time.Now().Add(5 * time.Second); a.ing.QueueDepth() < 1; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); a.Ing.QueueDepth() < 1; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("second request never queued")
 		}
 	}
-	r := a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("third", 0)+`]}`), a.auth()...)
-	mustAPIRefuse(t, "full queue", r, http.StatusTooManyRequests)
+	r := a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("third", 0)+`]}`), a.Auth()...)
+	webtest.MustTrackingRefuse(t, "full queue", r, http.StatusTooManyRequests)
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After: analytics-node would count it against its retries")
 	}
 	close(g.gate)
-	mustAPIOK(t, "first", <-first)
-	mustAPIOK(t, "second", <-second)
-	a.stored("first")
-	a.stored("second")
-	if n := a.count(); n != 2 {
+	webtest.MustTrackingOK(t, "first", <-first)
+	webtest.MustTrackingOK(t, "second", <-second)
+	a.Stored("first")
+	a.Stored("second")
+	if n := a.Count(); n != 2 {
 		t.Fatalf("want 2 events, have %d", n)
 	}
 }
@@ -262,19 +264,21 @@ func TestTrackingOverloadIs429(t *testing.T) {
 func TestTrackingInflightBudgetIs429(t *testing.T) {
 	st := testdb.Open(t)
 	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
-	a := startAPIServerWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, InflightBytes: 64})
-	first := make(chan apiReply, 1)
-	go func() { first <- a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("held", 0)+`]}`), a.auth()...) }()
+	a := webtest.StartTrackingWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, InflightBytes: 64})
+	first := make(chan webtest.TrackingReply, 1)
+	go func() {
+		first <- a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("held", 0)+`]}`), a.Auth()...)
+	}()
 	<-g.entered // its bytes are admitted and held in the commit
-	r := a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("over-budget", 0)+`]}`), a.auth()...)
-	mustAPIRefuse(t, "in-flight budget spent", r, http.StatusTooManyRequests)
+	r := a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("over-budget", 0)+`]}`), a.Auth()...)
+	webtest.MustTrackingRefuse(t, "in-flight budget spent", r, http.StatusTooManyRequests)
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
 	close(g.gate)
-	mustAPIOK(t, "held", <-first)
-	a.stored("held")
-	if n := a.count(); n != 1 {
+	webtest.MustTrackingOK(t, "held", <-first)
+	a.Stored("held")
+	if n := a.Count(); n != 1 {
 		t.Fatalf("want 1 event, have %d", n)
 	}
 }

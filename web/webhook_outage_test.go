@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -124,14 +126,14 @@ func openProxiedStore(t *testing.T) (*store.Store, *flakyProxy) {
 func TestWebhookDatabaseOutage(t *testing.T) {
 	st, proxy := openProxiedStore(t)
 	ctx := context.Background()
-	h := startHookServer(t, st, nil)
-	h.setSecret(h.ws.ID, fixtureSecret)
+	h := webtest.StartHook(t, st, nil)
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
 	var acked []string // every messageId answered 2xx
-	post := func(i int) (hookReply, time.Duration) {
+	post := func(i int) (webtest.HookReply, time.Duration) {
 		mid := fmt.Sprintf("outage-%d", i)
 		body := []byte(fmt.Sprintf(`{"type":"track","event":"Outage","userId":"u","messageId":%q}`, mid))
 		start := time.Now()
-		r := h.post("", sign(fixtureSecret, body), body)
+		r := h.Post("", webtest.Sign(webtest.FixtureSecret, body), body)
 		if r.Status/100 == 2 {
 			acked = append(acked, mid)
 		}
@@ -183,7 +185,7 @@ func TestWebhookDatabaseOutage(t *testing.T) {
 		t.Fatalf("acknowledged %v: want the delivery before and the one after the outage", acked)
 	}
 	for _, mid := range acked {
-		if _, err := st.EventByMessageID(ctx, h.ws.ID, mid); err != nil {
+		if _, err := st.EventByMessageID(ctx, h.WS.ID, mid); err != nil {
 			t.Errorf("%s acknowledged but not in the database: %v", mid, err)
 		}
 	}

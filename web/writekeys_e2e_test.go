@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -14,8 +16,8 @@ import (
 // let an app send: create a key, copy it, later revoke it (answering the
 // browser's confirmation), and the key stops at once.
 func TestE2EAdminManagesWriteKeys(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	ctx := newChrome(t)
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	ctx := webtest.Chrome(t)
 
 	// Accept every confirmation dialog, keeping its text for the checks.
 	dialogs := make(chan string, 4)
@@ -32,44 +34,44 @@ func TestE2EAdminManagesWriteKeys(t *testing.T) {
 		}
 	}()
 
-	step(t, ctx, "sign in",
-		chromedp.Navigate(d.url+"/dashboard/settings"),
-		chromedp.WaitVisible(css("#login-form")),
-		chromedp.SendKeys(css("#email"), adminEmail),
-		chromedp.SendKeys(css("#password"), adminPassword),
-		chromedp.Click(css(`#login-form button[type="submit"]`)),
-		chromedp.WaitVisible(css("#http-api-source")),
+	webtest.Step(t, ctx, "sign in",
+		chromedp.Navigate(d.URL+"/dashboard/settings"),
+		chromedp.WaitVisible(webtest.CSS("#login-form")),
+		chromedp.SendKeys(webtest.CSS("#email"), webtest.AdminEmail),
+		chromedp.SendKeys(webtest.CSS("#password"), webtest.AdminPassword),
+		chromedp.Click(webtest.CSS(`#login-form button[type="submit"]`)),
+		chromedp.WaitVisible(webtest.CSS("#http-api-source")),
 	)
-	step(t, ctx, "create a key",
-		chromedp.SendKeys(css("#write-key-name"), "checkout-service"),
-		chromedp.Click(css(`#write-key-form button[type="submit"]`)),
-		chromedp.WaitVisible(css("#new-key")),
+	webtest.Step(t, ctx, "create a key",
+		chromedp.SendKeys(webtest.CSS("#write-key-name"), "checkout-service"),
+		chromedp.Click(webtest.CSS(`#write-key-form button[type="submit"]`)),
+		chromedp.WaitVisible(webtest.CSS("#new-key")),
 	)
-	key := read(t, ctx, "new key", chromedp.Value(css("#new-key")))
+	key := webtest.Read(t, ctx, "new key", chromedp.Value(webtest.CSS("#new-key")))
 	if len(key) < 26 {
 		t.Fatalf("new key %q", key)
 	}
-	if snippet := read(t, ctx, "snippet", chromedp.Text(css("#snippet-node"))); !strings.Contains(snippet, "writeKey: '"+key+"'") {
+	if snippet := webtest.Read(t, ctx, "snippet", chromedp.Text(webtest.CSS("#snippet-node"))); !strings.Contains(snippet, "writeKey: '"+key+"'") {
 		t.Fatalf("the analytics-node snippet does not carry the key: %q", snippet)
 	}
-	step(t, ctx, "copy it",
-		chromedp.Click(css(`button[data-copy="#new-key"]`)),
+	webtest.Step(t, ctx, "copy it",
+		chromedp.Click(webtest.CSS(`button[data-copy="#new-key"]`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('button[data-copy="#new-key"]').textContent === "Copied"`),
 	)
 	if os.Getenv("INLET_SCREENSHOTS") != "" {
-		shot(t, ctx, d.url+"/dashboard/settings", "#http-api-source", "http-api.png")
+		webtest.Shot(t, ctx, d.URL+"/dashboard/settings", "#http-api-source", "http-api.png")
 	}
-	if got := d.sendWithKey(key, "e2e-before"); got != http.StatusOK {
+	if got := d.SendWithKey(key, "e2e-before"); got != http.StatusOK {
 		t.Fatalf("the new key is refused: %d", got)
 	}
 
-	step(t, ctx, "revoke it",
-		chromedp.Navigate(d.url+"/dashboard/settings"),
-		chromedp.WaitVisible(css("#write-keys")),
-		chromedp.Click(css("#write-keys tbody tr:first-child details.revoke-key summary")),
-		chromedp.Click(css(`#write-keys tbody tr:first-child input[name="confirm"]`)),
-		chromedp.Click(css(`#write-keys tbody tr:first-child .revoke-key-form button[type="submit"]`)),
-		chromedp.WaitVisible(css("#write-keys .badge-err")),
+	webtest.Step(t, ctx, "revoke it",
+		chromedp.Navigate(d.URL+"/dashboard/settings"),
+		chromedp.WaitVisible(webtest.CSS("#write-keys")),
+		chromedp.Click(webtest.CSS("#write-keys tbody tr:first-child details.revoke-key summary")),
+		chromedp.Click(webtest.CSS(`#write-keys tbody tr:first-child input[name="confirm"]`)),
+		chromedp.Click(webtest.CSS(`#write-keys tbody tr:first-child .revoke-key-form button[type="submit"]`)),
+		chromedp.WaitVisible(webtest.CSS("#write-keys .badge-err")),
 	)
 	select {
 	case msg := <-dialogs:
@@ -79,10 +81,10 @@ func TestE2EAdminManagesWriteKeys(t *testing.T) {
 	default:
 		t.Error("revoking asked for no confirmation")
 	}
-	if flash := read(t, ctx, "flash", chromedp.Text(css("#flash"))); !strings.Contains(flash, "revoked") {
+	if flash := webtest.Read(t, ctx, "flash", chromedp.Text(webtest.CSS("#flash"))); !strings.Contains(flash, "revoked") {
 		t.Errorf("flash after revoke: %q", flash)
 	}
-	if got := d.sendWithKey(key, "e2e-after"); got != http.StatusUnauthorized {
+	if got := d.SendWithKey(key, "e2e-after"); got != http.StatusUnauthorized {
 		t.Fatalf("the revoked key still works: %d", got)
 	}
 }
