@@ -11,7 +11,7 @@ import (
 )
 
 // TestDashboardDatabaseDown: with the database gone, every page answers
-// the same 503 error webtest.Page, and the JSON route next to them answers JSON.
+// the same 503 error page, and the JSON route next to them answers JSON.
 func TestDashboardDatabaseDown(t *testing.T) {
 	st, proxy := openProxiedStore(t)
 	d := webtest.StartDashboard(t, webtest.DashOptions{St: st})
@@ -57,7 +57,7 @@ func TestDashboardDatabaseDown(t *testing.T) {
 	}
 }
 
-// TestErrorFormats: routes for people answer errors with an HTML webtest.Page,
+// TestErrorFormats: routes for people answer errors with an HTML page,
 // every other route with {"error": "..."}.
 func TestErrorFormats(t *testing.T) {
 	d := webtest.StartDashboard(t, webtest.DashOptions{})

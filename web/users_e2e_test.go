@@ -84,7 +84,7 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 		chromedp.SendKeys(webtest.CSS("#users-q"), "grace@example.com"),
 		chromedp.Click(webtest.CSS(`#users-search button[type="submit"]`)),
 		// Only a search's results carry the "matched" badge: waiting for it
-		// waits for the new webtest.Page, not the list it replaces.
+		// waits for the new page, not the list it replaces.
 		chromedp.WaitVisible(webtest.CSS("#users .user-row .badge")),
 		chromedp.Click(webtest.CSS("#users a.user-link")),
 		chromedp.WaitVisible(webtest.CSS("#traits")),
