@@ -13,14 +13,14 @@ import (
 // TestDashboardDatabaseDown: with the database gone, every page answers
 // the same 503 error page, and the JSON route next to them answers JSON.
 func TestDashboardDatabaseDown(t *testing.T) {
-	st, proxy := openProxiedStore(t)
+	st, proxy := webtest.OpenProxiedStore(t)
 	d := webtest.StartDashboard(t, webtest.DashOptions{St: st})
 	d.C.MustSignIn()
 	if p := d.C.Get("/dashboard/events"); p.Status != http.StatusOK {
 		t.Fatalf("events before the outage: %d", p.Status)
 	}
 
-	proxy.cut()
+	proxy.Cut()
 	var first webtest.Page
 	for i, path := range []string{"/dashboard/settings", "/dashboard/events", "/dashboard/events?type=track"} {
 		p := d.C.Get(path)
@@ -47,7 +47,7 @@ func TestDashboardDatabaseDown(t *testing.T) {
 		t.Fatalf("status.json with the database down: %d %q, want 503 with a JSON error", p.Status, p.Body)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	deadline := time.Now().Add(10 * time.Second)
 	for d.C.Get("/dashboard/settings").Status != http.StatusOK {
 		if time.Now().After(deadline) {

@@ -1,4 +1,4 @@
-package web_test
+package webhook_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 // Security review item 1: one captured single-event delivery, used as
 // element 0 of an array with its X-Signature, must not carry forged events.
 func TestCapturedSignatureCannotForgeEvents(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		deps := webtest.Deps(t, webtest.Config(t, nil), st, webtest.Logger(t))
 		srv, _ := webtest.Open(t, deps, st, ingest.Options{})

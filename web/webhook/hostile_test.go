@@ -1,4 +1,4 @@
-package web_test
+package webhook_test
 
 import (
 	"bytes"
@@ -42,6 +42,7 @@ func startHostileServer(t *testing.T, wait time.Duration) *webtest.Hook {
 // for byte) or a 4xx with a JSON reason; never a 5xx, a panic or a hang; and
 // the server must answer the next ordinary request.
 func TestHostileBodies(t *testing.T) {
+	t.Parallel()
 	h := startHostileServer(t, 0)
 	// As JSON string content: the quote is escaped, \u0027 is an apostrophe.
 	const sqlHTML = `'; DROP TABLE events; -- <script>alert(1)</script><img src=x onerror=alert(2)> \" \u0027 OR 1=1 $1 ?`
@@ -120,6 +121,7 @@ func TestHostileBodies(t *testing.T) {
 // TestHostileHundredThousandEvents sends 100k tiny events in one array: all
 // are stored, in one all-or-nothing request, before the answer.
 func TestHostileHundredThousandEvents(t *testing.T) {
+	t.Parallel()
 	// Committing 100k rows takes ~3 s on an idle 2-core machine and far
 	// longer under -race on a busy one, so this test lets the request wait:
 	// it is about the body (parsed, stored exactly, no 5xx or hang), while

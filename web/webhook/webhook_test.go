@@ -1,4 +1,4 @@
-package web_test
+package webhook_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 )
 
 func TestWebhookFixtures(t *testing.T) {
+	t.Parallel()
 	fx := webtest.Fixtures(t)
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		h := webtest.StartHook(t, st, nil)
@@ -79,6 +80,7 @@ func TestWebhookFixtures(t *testing.T) {
 }
 
 func TestWebhookSignatureRefusals(t *testing.T) {
+	t.Parallel()
 	fx := webtest.Fixtures(t)
 	st := testdb.Open(t)
 	h := webtest.StartHook(t, st, nil)
@@ -120,6 +122,7 @@ func TestWebhookSignatureRefusals(t *testing.T) {
 }
 
 func TestWebhookNoSecretAnswers503(t *testing.T) {
+	t.Parallel()
 	fx := webtest.Fixtures(t)
 	st := testdb.Open(t)
 	h := webtest.StartHook(t, st, nil)
@@ -139,6 +142,7 @@ func TestWebhookNoSecretAnswers503(t *testing.T) {
 }
 
 func TestWebhookWorkspaceSelection(t *testing.T) {
+	t.Parallel()
 	fx := webtest.Fixtures(t)
 	st := testdb.Open(t)
 	h := webtest.StartHook(t, st, nil)
@@ -180,6 +184,7 @@ func TestWebhookWorkspaceSelection(t *testing.T) {
 }
 
 func TestWebhookBadBodiesStoreNothing(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	h := webtest.StartHook(t, st, nil)
 	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
@@ -217,6 +222,7 @@ func TestWebhookBadBodiesStoreNothing(t *testing.T) {
 }
 
 func TestWebhookBodyLimit(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	h := webtest.StartHook(t, st, map[string]string{"MAX_BODY_BYTES": "2048"})
 	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
@@ -238,6 +244,7 @@ func TestWebhookBodyLimit(t *testing.T) {
 }
 
 func TestWebhookDedupeUnderRace(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		h := webtest.StartHook(t, st, nil)
 		h.SetSecret(h.WS.ID, webtest.FixtureSecret)
