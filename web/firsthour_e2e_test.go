@@ -29,7 +29,7 @@ func TestE2EEventsPageFirstHour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeEvents(t, d.St, def.ID, 30, func(i int, e *store.NewEvent) {
+	webtest.StoreEvents(t, d.St, def.ID, 30, func(i int, e *store.NewEvent) {
 		e.Type, e.Event = "track", "Order Completed"
 		e.UserID, e.AnonymousID = fmt.Sprintf("User-%d", i%3), "anon-7f3c2a9e-41d2-4b8e-9a51-0c7d2e6b1f00"
 		if i%2 == 1 { // the newest (29) among them

@@ -16,6 +16,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web"
 )
 
@@ -53,10 +54,14 @@ func (l *Attempts) All() []status.Attempt {
 	return append([]status.Attempt(nil), l.list...)
 }
 
-// StartTracking starts a server over st with a fresh write key.
+// StartTracking starts a server over st with a fresh write key. Its
+// commit deadline is long (10 s, stretched on a slow store): the tests that
+// start here are about what the API answers, not about timeouts (those size
+// the ingester with StartTrackingWith), and a loaded machine must not turn a
+// 2,500-event commit on SQLite into a 503.
 func StartTracking(t testing.TB, st *store.Store) *Tracking {
 	t.Helper()
-	return StartTrackingWith(t, st, st, ingest.Options{Timeout: testdb.Patience(2 * time.Second)})
+	return StartTrackingWith(t, st, st, ingest.Options{Timeout: testutil.Patience(testdb.Patience(10 * time.Second))})
 }
 
 // StartTrackingWith lets a test size the ingester and put something in

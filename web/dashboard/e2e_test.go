@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"regexp"
@@ -13,6 +13,7 @@ import (
 // TestE2EAdminConnectsSegment is what an admin does the first time: sign in,
 // generate and save a secret, and watch a signed event arrive.
 func TestE2EAdminConnectsSegment(t *testing.T) {
+	t.Parallel()
 	// The public URL an operator would set; plain-HTTP cookies because the
 	// browser talks to the test server on 127.0.0.1.
 	d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": "https://inlet.example.com", "COOKIE_SECURE": "false"}})

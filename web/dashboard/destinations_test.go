@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 // receiver's answer escaped), pauses and resumes it, rotates its secret,
 // retries and replays.
 func TestDestinationPages(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := context.Background()
 	var mu sync.Mutex

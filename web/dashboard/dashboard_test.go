@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 )
 
 func TestDashboardCSRF(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	settings := d.C.MustSignIn()
 	token := settings.Attr(`#secret-form input[name="csrf_token"]`, "value")
@@ -72,6 +73,7 @@ func TestDashboardCSRF(t *testing.T) {
 }
 
 func TestDashboardSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	want := map[string]string{
 		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -122,6 +124,7 @@ func TestDashboardSecurityHeaders(t *testing.T) {
 }
 
 func TestDashboardStaticAssets(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	p := d.NewBrowser().Get("/login")
 	for _, sel := range []string{`link[rel="stylesheet"]`, `script[src]`} {
@@ -147,6 +150,7 @@ func TestDashboardStaticAssets(t *testing.T) {
 }
 
 func TestDashboardSessionCookie(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct {
 		env    map[string]string
 		secure bool
@@ -180,6 +184,7 @@ func TestDashboardSessionCookie(t *testing.T) {
 }
 
 func TestDashboardSignOutEndsSession(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	settings := d.C.MustSignIn()
 	u := mustURL(t, d.URL+"/dashboard/settings")
@@ -204,6 +209,7 @@ func TestDashboardSignOutEndsSession(t *testing.T) {
 }
 
 func TestDashboardSessionRotatedAtSignIn(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	u := mustURL(t, d.URL+"/dashboard/settings")
@@ -231,6 +237,7 @@ func TestDashboardSessionRotatedAtSignIn(t *testing.T) {
 }
 
 func TestDashboardRootRedirects(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	for _, path := range []string{"/", "/dashboard"} {
 		p := d.C.Get(path)

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 )
 
 func TestSettingsShowsWebhookURLAndSteps(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	p := d.C.MustSignIn()
 	src := p.Doc.Find("section#segment-source")
@@ -51,6 +52,7 @@ func TestSettingsShowsWebhookURLAndSteps(t *testing.T) {
 }
 
 func TestSettingsSaveSecretMasked(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	const secret = "my-very-own-segment-secret-9f3a"
 	p := d.C.SaveSecret(d.C.MustSignIn(), secret)
@@ -89,6 +91,7 @@ func TestSettingsSaveSecretMasked(t *testing.T) {
 }
 
 func TestSettingsBackgroundRefreshKeepsTheFlash(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	r := d.C.Submit(d.C.MustSignIn(), "#secret-form", url.Values{"secret": {"flash-secret-0123456789"}})
 	req, err := http.NewRequest(http.MethodGet, d.URL+r.Header.Get("Location"), nil)
@@ -105,6 +108,7 @@ func TestSettingsBackgroundRefreshKeepsTheFlash(t *testing.T) {
 }
 
 func TestSettingsEmptySecretIsAnErrorNextToTheField(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	settings := d.C.MustSignIn()
 	for _, value := range []string{"", "   ", "line\nbreak", strings.Repeat("x", 1025)} {
@@ -130,6 +134,7 @@ func TestSettingsEmptySecretIsAnErrorNextToTheField(t *testing.T) {
 }
 
 func TestSettingsRotationAndRevoke(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ws := d.DefaultWS()
 	p := d.C.SaveSecret(d.C.MustSignIn(), "old-secret-aaaaaa")
@@ -169,6 +174,7 @@ func TestSettingsRotationAndRevoke(t *testing.T) {
 }
 
 func TestSettingsClearNeedsConfirmation(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ws := d.DefaultWS()
 	p := d.C.SaveSecret(d.C.MustSignIn(), "to-be-cleared-1234")
@@ -200,6 +206,7 @@ func TestSettingsClearNeedsConfirmation(t *testing.T) {
 }
 
 func TestSettingsWorkspaceIsolation(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	settings := d.C.MustSignIn()
 	d.C.SaveSecret(settings, "secret-of-default-ws")
@@ -254,6 +261,7 @@ func TestSettingsWorkspaceIsolation(t *testing.T) {
 }
 
 func TestSettingsSendTestEvent(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ws := d.DefaultWS()
 	settings := d.C.MustSignIn()

@@ -1,4 +1,4 @@
-package web_test
+package trackingapi_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 )
 
 func TestTrackingSingleCalls(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	bodies := map[string]string{
 		"track":    `{"userId":"u1","event":"Signed Up","properties":{"plan":"team"}`,
@@ -72,6 +73,7 @@ func TestTrackingSingleCalls(t *testing.T) {
 }
 
 func TestTrackingAuth(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	ev := func(id string) []byte { return []byte(webtest.TrackJSON(id, 0)) }
 
@@ -146,6 +148,7 @@ func TestTrackingAuth(t *testing.T) {
 }
 
 func TestTrackingBatchMergeAndRetries(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	body := []byte(`{"batch":[
 		{"type":"track","messageId":"m1","userId":"u1","event":"A","context":{"ip":"10.0.0.1"}},
@@ -198,6 +201,7 @@ func TestTrackingBatchMergeAndRetries(t *testing.T) {
 }
 
 func TestTrackingUnavailable(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -228,6 +232,7 @@ func (g *gatedStore) InsertEvents(ctx context.Context, evs []store.NewEvent) ([]
 }
 
 func TestTrackingOverloadIs429(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
 	a := webtest.StartTrackingWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, QueueRequests: 1})
@@ -262,6 +267,7 @@ func TestTrackingOverloadIs429(t *testing.T) {
 // The in-flight byte budget applies to the Tracking API as to the webhook:
 // while admitted bodies use it up, the next call is refused at once.
 func TestTrackingInflightBudgetIs429(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	g := &gatedStore{Store: st, entered: make(chan struct{}, 4), gate: make(chan struct{})}
 	a := webtest.StartTrackingWith(t, st, g, ingest.Options{Timeout: 5 * time.Second, Writers: 1, InflightBytes: 64})

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"net/http"
@@ -16,6 +16,7 @@ import (
 // let an app send: create a key, copy it, later revoke it (answering the
 // browser's confirmation), and the key stops at once.
 func TestE2EAdminManagesWriteKeys(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := webtest.Chrome(t)
 

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"context"
@@ -7,40 +7,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/inlet-dev/inlet/web/webtest"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/google/uuid"
 
 	"github.com/inlet-dev/inlet/internal/store"
 )
-
-// storeEvents puts n events in ws straight through the store, one second
-// apart (newest last), so pages have a known content.
-func storeEvents(t *testing.T, st *store.Store, ws uuid.UUID, n int, mutate func(i int, e *store.NewEvent)) {
-	t.Helper()
-	base := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	var evs []store.NewEvent
-	for i := range n {
-		e := store.NewEvent{WorkspaceID: ws, MessageID: fmt.Sprintf("m-%03d", i), Type: "track", Event: "Clicked",
-			UserID: fmt.Sprintf("u-%d", i%4), ReceivedAt: base.Add(time.Duration(i) * time.Second), Source: "webhook"}
-		if i%2 == 1 {
-			e.Type, e.Event = "identify", ""
-		}
-		if mutate != nil {
-			mutate(i, &e)
-		}
-		if e.Raw == nil {
-			e.Raw = []byte(fmt.Sprintf(`{"type":%q,"messageId":%q,"properties":{"n":%d}}`, e.Type, e.MessageID, i))
-		}
-		evs = append(evs, e)
-	}
-	if _, err := st.InsertEvents(context.Background(), evs); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func messageIDs(p webtest.Page) []string {
 	var out []string
@@ -60,10 +33,11 @@ func href(t *testing.T, p webtest.Page, sel string) string {
 }
 
 func TestEventsPagesNewestFirst(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	def, _ := d.St.DefaultWorkspace(context.Background())
-	storeEvents(t, d.St, def.ID, 120, nil)
+	webtest.StoreEvents(t, d.St, def.ID, 120, nil)
 
 	p1 := d.C.Get("/dashboard/events")
 	if p1.Status != http.StatusOK {
@@ -117,6 +91,7 @@ func TestEventsPagesNewestFirst(t *testing.T) {
 }
 
 func TestEventsFilters(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	ctx := context.Background()
@@ -129,7 +104,7 @@ func TestEventsFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeEvents(t, d.St, def.ID, 40, func(i int, e *store.NewEvent) {
+	webtest.StoreEvents(t, d.St, def.ID, 40, func(i int, e *store.NewEvent) {
 		if i == 7 {
 			e.UserID, e.AnonymousID = "", "u-1" // the user field matches anonymous ids too
 		}
@@ -137,7 +112,7 @@ func TestEventsFilters(t *testing.T) {
 			e.Source, e.SourceKey = "http_api", wk.ID.String()
 		}
 	})
-	storeEvents(t, d.St, other.ID, 5, func(_ int, e *store.NewEvent) { e.MessageID = "other-" + e.MessageID })
+	webtest.StoreEvents(t, d.St, other.ID, 5, func(_ int, e *store.NewEvent) { e.MessageID = "other-" + e.MessageID })
 
 	cases := []struct {
 		query string
@@ -204,10 +179,11 @@ func TestEventsFilters(t *testing.T) {
 }
 
 func TestEventsFilterKeptAcrossPages(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	def, _ := d.St.DefaultWorkspace(context.Background())
-	storeEvents(t, d.St, def.ID, 130, nil) // 65 track events
+	webtest.StoreEvents(t, d.St, def.ID, 130, nil) // 65 track events
 	p := d.C.Get("/dashboard/events?type=track")
 	next := href(t, p, "#older")
 	u, err := url.Parse(next)
@@ -221,12 +197,13 @@ func TestEventsFilterKeptAcrossPages(t *testing.T) {
 }
 
 func TestEventsAreShownAsTextNeverMarkup(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	def, _ := d.St.DefaultWorkspace(context.Background())
 	const script = `<script>alert("x")</script>`
 	const img = `<img src=x onerror=alert(1)>`
-	storeEvents(t, d.St, def.ID, 1, func(_ int, e *store.NewEvent) {
+	webtest.StoreEvents(t, d.St, def.ID, 1, func(_ int, e *store.NewEvent) {
 		e.UserID, e.AnonymousID, e.Event, e.MessageID = script, img, img, `m-"><b>bold</b>`
 		e.Source, e.SourceKey = "http_api", `<svg onload=alert(2)>`
 		e.Raw = []byte(`{"userId":"<script>alert(\"x\")</script>","event":"<img src=x onerror=alert(1)>","p":"</pre><script>alert(3)</script>"}`)
@@ -257,6 +234,7 @@ func TestEventsAreShownAsTextNeverMarkup(t *testing.T) {
 }
 
 func TestEventsBadFiltersExplainThemselves(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	long := strings.Repeat("x", 201)
@@ -292,6 +270,7 @@ func TestEventsBadFiltersExplainThemselves(t *testing.T) {
 }
 
 func TestEventsNeedSignIn(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	p := d.C.Get("/dashboard/events?type=track")
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login?next=") {

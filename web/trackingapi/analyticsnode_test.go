@@ -1,4 +1,4 @@
-package web_test
+package trackingapi_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 )
 
 // analyticsNodeDir holds package.json, the lock file and send.js.
-var analyticsNodeDir = filepath.Join("..", "test", "analytics-node")
+var analyticsNodeDir = filepath.Join("..", "..", "test", "analytics-node")
 
 // needAnalyticsNode skips (fails under CI=true) when node or the installed
 // library is missing.
@@ -73,6 +73,7 @@ func runSendJS(t *testing.T, node, base, key, prefix string) (nodeReport, string
 }
 
 func TestAnalyticsNodeEndToEnd(t *testing.T) {
+	t.Parallel()
 	node := needAnalyticsNode(t)
 	a := webtest.StartTracking(t, testdb.Open(t))
 	kinds := []string{"identify", "track", "page", "screen", "group", "alias"}

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -59,6 +59,7 @@ type statusDoc struct {
 }
 
 func TestStatusFollowsDeliveries(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := context.Background()
 	def, _ := d.St.DefaultWorkspace(ctx)
@@ -133,6 +134,7 @@ func renderStatus(t *testing.T, p templates.ConnectionStatusProps) *goquery.Docu
 }
 
 func TestConnectionStatusRendering(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 5, 6, 9, 0, 0, 0, time.UTC)
 	minutes := make([]templates.StatusMinute, 60)
 	for i := range minutes {

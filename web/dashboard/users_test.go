@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bufio"
@@ -88,6 +88,7 @@ func ev(typ, msgID, ts string, fields string) string {
 }
 
 func TestDashboardUsersAndProfilePage(t *testing.T) {
+	t.Parallel()
 	d := startProfileDashboard(t)
 	ctx := context.Background()
 	bigTrait := `{"deep":` + strings.Repeat(`[`, 50) + `"` + strings.Repeat("x", 5000) + `"` + strings.Repeat(`]`, 50) + `}`
@@ -310,6 +311,7 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 }
 
 func TestDashboardAPITokens(t *testing.T) {
+	t.Parallel()
 	d := startProfileDashboard(t)
 	d.send(ev("identify", "m-1", "2026-01-01T10:00:00Z", `"userId":"user-7","traits":{"email":"bob@example.com"}`))
 	b := d.C

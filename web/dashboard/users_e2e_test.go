@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"io"
@@ -18,6 +18,7 @@ import (
 // and deletes them with suppression (answering the browser's confirmation);
 // the API then says the user is erased and suppressed.
 func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
+	t.Parallel()
 	d := startProfileDashboard(t)
 	ctx := webtest.Chrome(t)
 	dialogs := make(chan string, 4)

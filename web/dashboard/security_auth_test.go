@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"fmt"
@@ -33,6 +33,7 @@ func loginToken(b *webtest.Browser) string {
 // Security review item 4: 150 parallel wrong passwords must not all be
 // checked: at most the limit (5 per account at an address) are.
 func TestParallelGuessesAreThrottled(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	b := d.NewBrowser()
 	token := loginToken(b)
@@ -67,6 +68,7 @@ func TestParallelGuessesAreThrottled(t *testing.T) {
 // Security review item 5: guesses from elsewhere cannot lock the admin out
 // of their own address, and X-Forwarded-For counts only from TRUSTED_PROXIES.
 func TestLockoutFromElsewhere(t *testing.T) {
+	t.Parallel()
 	t.Run("behind a trusted proxy", func(t *testing.T) {
 		d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"TRUSTED_PROXIES": "127.0.0.1/32"}})
 		attacker, admin := d.NewBrowser(), d.NewBrowser()

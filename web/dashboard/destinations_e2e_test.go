@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bufio"
@@ -32,6 +32,7 @@ func storeLiveEvents(d *webtest.Dash, typ string, mids ...string) {
 
 // An admin adds a destination in a real browser and gets its secret once.
 func TestE2ECreateDestination(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer recv.Close()
@@ -69,6 +70,7 @@ func TestE2ECreateDestination(t *testing.T) {
 // Live mode shows events of the page's filter as they are committed, and
 // keeps at most 200 rows.
 func TestE2ELiveMode(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := webtest.Chrome(t)
 	webtest.Step(t, ctx, "sign in and open events filtered on track",
@@ -104,6 +106,7 @@ func TestE2ELiveMode(t *testing.T) {
 
 // The stream resumes from Last-Event-ID, as a browser does after a restart.
 func TestEventsLiveResumes(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	read := func(lastID string, want string) string {

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -17,13 +17,14 @@ import (
 // 32 KB limit, must not make /dashboard/events grow without bound; what is
 // not shown can be downloaded exactly as stored. Seen in a real browser.
 func TestEventsPageBoundsWhatIsStored(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ws := d.DefaultWS()
 	const depth = 7000 // 14 KB: under the 16 KB shown, so only its depth is bounded
 	deep := []byte(`{"type":"track","event":"Deep","messageId":"deep","properties":{"x":` +
 		strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}}`)
 	wide := []byte(`{"type":"track","event":"Wide","messageId":"wide","properties":{"s":"` + strings.Repeat(`<\"&`, 8000) + `"}}`)
-	storeEvents(t, d.St, ws.ID, 2, func(i int, e *store.NewEvent) {
+	webtest.StoreEvents(t, d.St, ws.ID, 2, func(i int, e *store.NewEvent) {
 		e.Type, e.Event = "track", "Big"
 		e.Raw = [][]byte{deep, wide}[i]
 	})

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"net/http"
@@ -12,6 +12,7 @@ import (
 )
 
 func TestAuthSignIn(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 
 	t.Run("not signed in goes to sign-in, then back", func(t *testing.T) {
@@ -79,6 +80,7 @@ func TestAuthSignIn(t *testing.T) {
 }
 
 func TestAuthNoAdminYet(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{NoAdmin: true})
 	p := d.C.Get("/login")
 	if !strings.Contains(p.Text("#no-admin"), "inlet admin create") {
@@ -94,6 +96,7 @@ func TestAuthNoAdminYet(t *testing.T) {
 }
 
 func TestAuthRedirectSafety(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	cases := map[string]string{
 		"/dashboard/events?type=track": "/dashboard/events?type=track",
@@ -123,6 +126,7 @@ func TestAuthRedirectSafety(t *testing.T) {
 }
 
 func TestAuthThrottle(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -155,6 +159,7 @@ func TestAuthThrottle(t *testing.T) {
 }
 
 func TestAuthThrottlePerAddress(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	b := d.NewBrowser()
 	// Spraying one password over many accounts from one address trips the

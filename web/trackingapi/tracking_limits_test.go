@@ -1,4 +1,4 @@
-package web_test
+package trackingapi_test
 
 import (
 	"bytes"
@@ -36,6 +36,7 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 }
 
 func TestTrackingLimits(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 
 	webtest.MustTrackingOK(t, "31 KB event", a.Post("/v1/track", []byte(webtest.TrackJSON("big-ok", 31<<10)), a.Auth()...))
@@ -68,6 +69,7 @@ func TestTrackingLimits(t *testing.T) {
 }
 
 func TestTrackingGzip(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	webtest.MustTrackingOK(t, "gzip batch", a.Post("/v1/batch", gzipBytes(t, apiBatch(3, 0, "gz")), append(a.Auth(), "Content-Encoding", "gzip")...))
 	a.Stored("gz-2")
@@ -100,6 +102,7 @@ func TestTrackingGzip(t *testing.T) {
 }
 
 func TestTrackingCORS(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	const origin = "https://shop.example"
 	for _, path := range []string{"/v1/batch", "/v1/t", "/v1/identify"} {

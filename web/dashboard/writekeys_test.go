@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 )
 
 func TestWriteKeysOnSettings(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := context.Background()
 	p := d.C.MustSignIn()
