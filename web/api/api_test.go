@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,26 +16,12 @@ import (
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
-	"github.com/inlet-dev/inlet/web/api"
-	"github.com/labstack/echo/v4"
+	"github.com/inlet-dev/inlet/web/webtest"
 )
-
-// routes mounts the API as web/routes.go does.
-func routes(e *echo.Echo, h *api.Handler) {
-	g := e.Group("/api/v1")
-	read, write := h.RequireToken(store.ScopeRead), h.RequireToken(store.ScopeWrite)
-	g.GET("/openapi.json", h.OpenAPI)
-	g.GET("/users", h.UsersList, read)
-	g.GET("/users/:userId", h.UserShow, read)
-	g.DELETE("/users/:userId", h.UserDelete, write)
-	g.DELETE("/suppressions/:userId", h.SuppressionDelete, write)
-	g.GET("/events", h.EventsList, read)
-	g.GET("/events/export", h.EventsExport, read)
-}
 
 type env struct {
 	st          *store.Store
-	srv         *httptest.Server
+	url         string
 	read, write string
 	ws          store.Workspace
 }
@@ -51,8 +35,11 @@ func setup(t *testing.T, st *store.Store, bodies string) env {
 	}
 	supp := profiles.NewSuppressions(st)
 	f := profiles.NewFollower(st, profiles.Options{Suppressions: supp})
-	ing := ingest.New(&profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: 10 * time.Second})
-	t.Cleanup(func() { _ = ing.Close(ctx) })
+	// The real server, as serve.go wires it: the API shares the gate's
+	// suppressions, so an erasure applies to the next event at once.
+	deps := webtest.Deps(t, webtest.Config(t, nil), st, webtest.Logger(t))
+	deps.Suppressions = supp
+	srv, ing := webtest.Open(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: 10 * time.Second})
 	evs, err := segment.Parse([]byte(bodies))
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +55,6 @@ func setup(t *testing.T, st *store.Store, bodies string) env {
 	if _, err := f.CatchUp(ctx, ws.ID); err != nil {
 		t.Fatal(err)
 	}
-	e := echo.New()
-	routes(e, api.New(st, supp, profiles.Options{}, nil))
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
 	_, read, err := st.CreateAPIToken(ctx, ws.ID, "reader", store.ScopeRead)
 	if err != nil {
 		t.Fatal(err)
@@ -80,26 +63,12 @@ func setup(t *testing.T, st *store.Store, bodies string) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{st: st, srv: srv, read: read, write: write, ws: ws}
+	return env{st: st, url: "http://" + srv.Addr(), read: read, write: write, ws: ws}
 }
 
 func (e env) do(t *testing.T, method, path, token string, hdr ...string) (int, http.Header, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	tr := &http.Transport{DisableCompression: true}
-	res, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, b
+	return webtest.Token{T: t, URL: e.url, Token: token}.Do(method, path, hdr...)
 }
 
 const sample = `[
@@ -113,6 +82,7 @@ const sample = `[
 ]`
 
 func TestAPI(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st, sample)
 
