@@ -19,6 +19,7 @@ import (
 // TestErrorReply pins the one mapping: the answers README and
 // docs/http-api.md document, whatever context a handler wrapped around them.
 func TestErrorReply(t *testing.T) {
+	t.Parallel()
 	_, parseErr := segment.Parse([]byte(`[{"type":"track","messageId":"a","userId":"u","event":"x"},{},{"type":"track","messageId":"c","userId":"u"}]`))
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	for _, tc := range []struct {

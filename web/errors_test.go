@@ -13,6 +13,7 @@ import (
 // TestDashboardDatabaseDown: with the database gone, every page answers
 // the same 503 error page, and the JSON route next to them answers JSON.
 func TestDashboardDatabaseDown(t *testing.T) {
+	t.Parallel()
 	st, proxy := webtest.OpenProxiedStore(t)
 	d := webtest.StartDashboard(t, webtest.DashOptions{St: st})
 	d.C.MustSignIn()
@@ -60,6 +61,7 @@ func TestDashboardDatabaseDown(t *testing.T) {
 // TestErrorFormats: routes for people answer errors with an HTML page,
 // every other route with {"error": "..."}.
 func TestErrorFormats(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	d.C.MustSignIn()
 	for _, tc := range []struct {

@@ -22,6 +22,7 @@ import (
 // that ignore case, a count, ids that filter by themselves, a bad date that
 // shows only its field error, and cards on a 390 px phone.
 func TestE2EEventsPageFirstHour(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := webtest.Chrome(t)
 	def := d.DefaultWS()
@@ -131,6 +132,7 @@ func TestE2EEventsPageFirstHour(t *testing.T) {
 // once at the top of its section, a harmless reload, and a status panel that
 // keeps refreshing and names each delivery's source and credential.
 func TestE2ESettingsFirstHour(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": "http://localhost:8080"}})
 	ctx := webtest.Chrome(t)
 	ws := d.DefaultWS()
@@ -194,6 +196,7 @@ func TestE2ESettingsFirstHour(t *testing.T) {
 // TestE2ESessionEndedReturnsToThePage: the session ends while the admin
 // works; the sign-in page says so and leads back.
 func TestE2ESessionEndedReturnsToThePage(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := webtest.Chrome(t)
 	signInBrowser(t, ctx, d)

@@ -66,6 +66,7 @@ func rawPost(t *testing.T, u string, body []byte, hdr map[string]string) (int, [
 // message; analytics-python raises KeyError and retries without them) plus
 // our own error; analytics.js's metrics posts are answered and forgotten.
 func TestTrackingAPIErrorsAreSegmentShaped(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	logs := &lockedBuffer{}
 	deps := webtest.Deps(t, webtest.Config(t, nil), st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -136,6 +137,7 @@ func TestTrackingAPIErrorsAreSegmentShaped(t *testing.T) {
 // Item 2: on /v1 an event without a messageId is a new event each time, as
 // at Segment; the webhook keeps deduplicating retried bodies.
 func TestTrackingAPIGivesFreshMessageIDs(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	same := []byte(`{"userId":"curl-user","event":"Order Completed","properties":{"total":1}}`)
 	webtest.MustTrackingOK(t, "first curl", a.Post("/v1/track", same, a.Auth()...))
@@ -192,6 +194,7 @@ func TestTrackingAPIGivesFreshMessageIDs(t *testing.T) {
 // says which one verified it, the page lists them with their expiry and
 // revokes one at a time.
 func TestWebhookSaysWhichSecretVerified(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ws := d.DefaultWS()
 	p := d.C.MustSignIn()
@@ -256,6 +259,7 @@ func TestWebhookSaysWhichSecretVerified(t *testing.T) {
 // Item 6: a session that ended sends the admin to a sign-in page that says
 // so, and back to the page they were on; only local dashboard paths.
 func TestSessionEndedReturnsToThePage(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	p := d.C.MustSignIn()
 	// The session ends on the server (as at its idle or absolute limit);
@@ -312,6 +316,7 @@ func TestSessionEndedReturnsToThePage(t *testing.T) {
 // Item 11: with a BASE_URL Segment cannot reach, the page says so and links
 // to the README; the test event says it was posted internally.
 func TestSettingsSaysSegmentCannotReachLocalhost(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": "http://localhost:8081"}})
 	p := d.C.SaveSecret(d.C.MustSignIn(), "reach-secret-0123456789")
 	if !strings.Contains(p.Text("#base-url-unreachable"), "Segment cannot reach this URL") ||

@@ -51,6 +51,7 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 }
 
 func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		// A secret that is easy to spot anywhere, whole or in part.
 		const secret = "zz-SECRET-never-in-logs-8c1e4b7a"

@@ -60,6 +60,7 @@ next:
 }
 
 func TestMetricsCountWhatHappened(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	o := webtest.StartOps(t, st, nil, nil)
 	fx := webtest.Fixtures(t)["track.json"]
@@ -133,6 +134,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 }
 
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	const token = "scrape-token-5d1f0c2a"
 	o := webtest.StartOps(t, testdb.SQLite(t), map[string]string{"METRICS_TOKEN": token}, nil)
 

@@ -17,6 +17,7 @@ import (
 // Security review item 7: a write-key holder claiming a messageId first does
 // not suppress the genuine webhook event with that id.
 func TestWriteKeyCannotClaimWebhookMessageID(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		a := webtest.StartTracking(t, st)
 		webtest.MustTrackingOK(t, "claim", a.Post("/v1/track", []byte(`{"event":"Fake","userId":"x","messageId":"order-991"}`), a.Auth()...))
@@ -40,6 +41,7 @@ func TestWriteKeyCannotClaimWebhookMessageID(t *testing.T) {
 
 // Security review item 8: year 10000 in UTC is refused on both stores.
 func TestTimestampBeyondYear9999Refused(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		h := webtest.StartHook(t, st, nil)
 		h.SetSecret(h.WS.ID, webtest.FixtureSecret)
@@ -55,6 +57,7 @@ func TestTimestampBeyondYear9999Refused(t *testing.T) {
 
 // Security review item 13: a writeKey spelled with an escape is removed too.
 func TestEscapedWriteKeyIsNotStored(t *testing.T) {
+	t.Parallel()
 	a := webtest.StartTracking(t, testdb.Open(t))
 	body := `{"event":"E","userId":"u","messageId":"esc","write\u004bey":"` + a.Raw + `"}`
 	webtest.MustTrackingOK(t, "escaped writeKey", a.Post("/v1/track", []byte(body), a.Auth()...))
@@ -65,6 +68,7 @@ func TestEscapedWriteKeyIsNotStored(t *testing.T) {
 
 // Security review item 12: only a short id of safe characters is echoed.
 func TestRequestIDIsFiltered(t *testing.T) {
+	t.Parallel()
 	h := webtest.StartHook(t, testdb.Open(t), nil)
 	get := func(id string) string {
 		req, _ := http.NewRequest(http.MethodGet, h.URL+"/healthz", nil)
@@ -88,6 +92,7 @@ func TestRequestIDIsFiltered(t *testing.T) {
 
 // Security review item 15: HSTS on dashboard responses when BASE_URL is https.
 func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
+	t.Parallel()
 	for base, want := range map[string]bool{"https://inlet.example.com": true, "http://inlet.test": false} {
 		d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": base, "COOKIE_SECURE": "false"}})
 		p := d.C.Get("/login")
@@ -100,6 +105,7 @@ func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
 // Security review item 10: a short secret is refused with a clear message,
 // and a stored short one is never shown beyond a quarter of it.
 func TestDashboardSecretLengthAndTail(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	p := d.C.Submit(d.C.MustSignIn(), "#secret-form", url.Values{"secret": {"ab"}})
 	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Text("#secret-error"), "at least 16") {

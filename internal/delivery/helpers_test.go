@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"fmt"
-	"github.com/inlet-dev/inlet/internal/config"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inlet-dev/inlet/internal/config"
 
 	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -155,18 +156,6 @@ func mids(prefix string, n int) []string {
 		out[i] = fmt.Sprintf("%s-%04d", prefix, i)
 	}
 	return out
-}
-
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // deliveredAll reports whether every one of ids reached r with a 2xx.
