@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web/webtest"
 )
 
@@ -49,13 +50,9 @@ func TestDashboardDatabaseDown(t *testing.T) {
 	}
 
 	proxy.Restore()
-	deadline := time.Now().Add(10 * time.Second)
-	for d.C.Get("/dashboard/settings").Status != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the settings page did not come back within 10s of the database")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testutil.WaitWithin(t, 10*time.Second, "the settings page to come back with the database", func() bool {
+		return d.C.Get("/dashboard/settings").Status == http.StatusOK
+	})
 }
 
 // TestErrorFormats: routes for people answer errors with an HTML page,

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // TestE2EEventsPageFirstHour is the events page as an admin meets it in a
@@ -220,18 +221,13 @@ func TestE2ESessionEndedReturnsToThePage(t *testing.T) {
 // execution context is gone), so failures are retried until the deadline.
 func waitNewPage(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.WaitWithin(t, 20*time.Second, "a page with "+strconv.Quote(want)+" in its query", func() bool {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
 		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](
 			`document.readyState === "complete" && location.search.includes(`+strconv.Quote(want)+`) && !!document.getElementById("event-count")`))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("no page with %q in its query within 20 s", want)
+		return err == nil && ok
+	})
 }
 
 func signInBrowser(t *testing.T, ctx context.Context, d *webtest.Dash) {

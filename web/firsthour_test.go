@@ -21,6 +21,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // Issue 13: what a real admin and Segment's own libraries meet in the first
@@ -128,8 +129,15 @@ func TestTrackingAPIErrorsAreSegmentShaped(t *testing.T) {
 	if n, err := st.CountEvents(context.Background(), ws.ID); err != nil || n != 0 {
 		t.Fatalf("metrics posts stored %d events (%v)", n, err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if lines := logs.String(); strings.Count(lines, "\n") != before || strings.Contains(lines, `"/m"`) || strings.Contains(lines, `"/v1/m"`) {
+	// Not logged is proven by what is: one more request that is logged, sent
+	// after them; once its line is there, the metrics posts had their chance.
+	if status, _ := rawPost(t, base+"/v1/nope", []byte(`{}`), basic(key)); status != http.StatusNotFound {
+		t.Fatalf("marker request: %d", status)
+	}
+	testutil.Wait(t, "the marker request's log line", func() bool {
+		return strings.Contains(logs.String(), `/v1/nope`) && strings.Count(logs.String(), "\n") > before
+	})
+	if lines := logs.String(); strings.Count(lines, "\n") != before+1 || strings.Contains(lines, `"/m"`) || strings.Contains(lines, `"/v1/m"`) {
 		t.Fatalf("metrics posts were logged:\n%s", lines)
 	}
 }
@@ -218,15 +226,11 @@ func TestWebhookSaysWhichSecretVerified(t *testing.T) {
 	}
 	// The recent deliveries name the secret of each, newest first.
 	var creds []string
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(5*time.Second, func() bool {
 		s := d.C.Get("/dashboard/settings")
 		creds = s.Doc.Find("#recent-deliveries .delivery-credential").Map(func(_ int, s *goquery.Selection) string { return strings.TrimSpace(s.Text()) })
-		if len(creds) >= 3 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(creds) >= 3
+	})
 	if len(creds) < 3 || creds[0] != "current …cccc" || creds[1] != "previous …bbbb" || creds[2] != "previous …aaaa" {
 		t.Fatalf("deliveries name the secrets as %v", creds)
 	}

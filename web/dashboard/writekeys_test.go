@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web/webtest"
 )
 
@@ -134,18 +134,13 @@ func TestWriteKeysOnSettings(t *testing.T) {
 	}
 	// Last used is written in the background after a call; wait for it, then
 	// the page must show it.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testutil.Wait(t, "last used to be recorded", func() bool {
 		keys, err := d.St.WriteKeys(ctx, d.Workspace(ctx, "Default").ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(keys) == 1 && keys[0].LastUsedAt != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("last used never recorded: %+v", keys)
-		}
-	}
+		return len(keys) == 1 && keys[0].LastUsedAt != nil
+	})
 	p = d.C.Get("/dashboard/settings")
 	if got := strings.TrimSpace(p.Doc.Find("#write-keys .key-last-used").First().Text()); got == "never" || !strings.Contains(got, "UTC") {
 		t.Errorf("last used shown as %q", got)

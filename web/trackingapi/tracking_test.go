@@ -16,6 +16,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 func TestTrackingSingleCalls(t *testing.T) {
@@ -131,20 +132,13 @@ func TestTrackingAuth(t *testing.T) {
 	}
 
 	// Last used is written (throttled, in the background) after a success.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.Wait(t, "last_used_at to be written", func() bool {
 		list, err := a.St.WriteKeys(ctx, a.WS.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) > 0 && list[0].ID == a.Key.ID && list[0].LastUsedAt != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("last_used_at never written: %+v", list)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(list) > 0 && list[0].ID == a.Key.ID && list[0].LastUsedAt != nil
+	})
 }
 
 func TestTrackingBatchMergeAndRetries(t *testing.T) {
@@ -244,11 +238,7 @@ func TestTrackingOverloadIs429(t *testing.T) {
 	first := send("first")
 	<-g.entered // the one writer is busy with it
 	second := send("second")
-	for deadline := time.Now().Add(5 * time.Second); a.Ing.QueueDepth() < 1; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("second request never queued")
-		}
-	}
+	testutil.Wait(t, "the second request to queue", func() bool { return a.Ing.QueueDepth() >= 1 })
 	r := a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("third", 0)+`]}`), a.Auth()...)
 	webtest.MustTrackingRefuse(t, "full queue", r, http.StatusTooManyRequests)
 	if r.Header.Get("Retry-After") == "" {
