@@ -30,11 +30,14 @@ func TestDeliversSignedRawEvents(t *testing.T) {
 		r := newReceiver(t)
 		d := createDestination(t, st, ws.ID, r.srv.URL+"/hook")
 		r.secret = d.Secret
-		startManager(t, st, testOptions())
+		sig := &signals{}
+		o := testOptions()
+		o.Signal = sig.record
+		startManager(t, st, o)
 		ids := mids("e", 250)
 		insert(t, st, ws.ID, "track", ids...)
 		testutil.WaitWithin(t, 20*time.Second, "250 deliveries", func() bool { return deliveredAll(r, ids) })
-		time.Sleep(200 * time.Millisecond)
+		sig.waitIdle(t, "the worker to have nothing more to send")
 		var hits []hit
 		for _, h := range r.all() {
 			if mid := midOf(h.body); mid == "before-1" || mid == "before-2" {
@@ -205,6 +208,8 @@ func TestGivesUpThenRetryNow(t *testing.T) {
 		o.Retry.RetryFor = 700 * time.Millisecond
 		obs := &countingObserver{}
 		o.Observer = obs
+		sig := &signals{}
+		o.Signal = sig.record
 		startManager(t, st, o)
 		insert(t, st, ws.ID, "track", "doomed")
 		testutil.WaitWithin(t, 15*time.Second, "the event to be marked failed", func() bool {
@@ -212,7 +217,7 @@ func TestGivesUpThenRetryNow(t *testing.T) {
 			return err == nil && s.Failed == 1
 		})
 		n := len(r.all())
-		time.Sleep(500 * time.Millisecond)
+		sig.waitIdle(t, "the worker to look again after giving up")
 		if len(r.all()) != n {
 			t.Fatal("a failed (given up) event was still retried")
 		}

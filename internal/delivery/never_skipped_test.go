@@ -76,7 +76,10 @@ func TestLateCommitDelivered(t *testing.T) {
 	}
 	r := newReceiver(t)
 	createDestination(t, st, ws.ID, r.srv.URL)
-	startManager(t, st, testOptions())
+	sig := &signals{}
+	o := testOptions()
+	o.Signal = sig.record
+	startManager(t, st, o)
 
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
@@ -94,8 +97,9 @@ func TestLateCommitDelivered(t *testing.T) {
 	}
 	insert(t, st, ws.ID, "track", "early")
 	// The early event waits behind the open transaction (the feed holds it
-	// back), so nothing arrives yet; then both arrive once it commits.
-	time.Sleep(500 * time.Millisecond)
+	// back), so nothing arrives yet; then both arrive once it commits. The
+	// worker reports that it looked at the feed and had nothing to send.
+	sig.waitIdle(t, "the worker to read the feed behind the open transaction")
 	if n := len(r.all()); n != 0 {
 		t.Fatalf("%d deliveries while a lower transaction was still open", n)
 	}
@@ -182,16 +186,21 @@ func TestPauseResumeAndGone(t *testing.T) {
 		ws, _ := st.DefaultWorkspace(ctx)
 		r := newReceiver(t)
 		d := createDestination(t, st, ws.ID, r.srv.URL)
-		startManager(t, st, testOptions())
+		sig := &signals{}
+		o := testOptions()
+		o.Signal = sig.record
+		startManager(t, st, o)
 		insert(t, st, ws.ID, "track", "p1")
 		testutil.WaitWithin(t, 10*time.Second, "p1", func() bool { return deliveredAll(r, []string{"p1"}) })
 		if err := st.SetDestinationPaused(ctx, ws.ID, d.ID, true, "maintenance"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1200 * time.Millisecond) // the worker sees the pause at its next reload (≤ LeaseTTL/3)
+		// The worker sees the pause at its next reload (≤ LeaseTTL/3) and stops.
+		testutil.Wait(t, "the worker to stop on the pause", func() bool { _, _, n := sig.counts(); return n >= 1 })
 		before := len(r.all())
 		insert(t, st, ws.ID, "track", mids("paused", 30)...)
-		time.Sleep(1500 * time.Millisecond)
+		// The manager looks for destinations to work and starts none.
+		sig.waitScans(t, "the manager to look at the paused destination")
 		if n := len(r.all()) - before; n != 0 {
 			t.Fatalf("a paused destination got %d requests", n)
 		}
