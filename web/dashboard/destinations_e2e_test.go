@@ -124,13 +124,14 @@ func TestEventsLiveResumes(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 			t.Fatalf("live: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		if lastID == "" {
-			go func() { time.Sleep(300 * time.Millisecond); storeLiveEvents(d, "track", want) }()
-		}
 		sc := bufio.NewScanner(resp.Body)
 		id := ""
 		for sc.Scan() {
 			line := sc.Text()
+			if line == ": following" && lastID == "" {
+				// The stream has taken its start: what commits now is shown.
+				storeLiveEvents(d, "track", want)
+			}
 			if v, ok := strings.CutPrefix(line, "id: "); ok {
 				id = v
 			}
