@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -103,21 +104,31 @@ func (h *Hook) Post(query, sig string, body []byte, hdr ...string) HookReply {
 // Do sends req and reads the answer as the webhook's JSON.
 func (h *Hook) Do(req *http.Request) HookReply {
 	h.T.Helper()
+	r, err := TryDo(req)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return r
+}
+
+// TryDo is Do for a goroutine other than the test's: it returns the
+// failure instead of failing the test (t.Fatal must not be called there).
+func TryDo(req *http.Request) (HookReply, error) {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.T.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		return HookReply{}, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var r HookReply
 	if ct := resp.Header.Get("Content-Type"); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r); err != nil {
-			h.T.Fatalf("answer is not JSON (%s, status %d): %q", ct, resp.StatusCode, raw)
+			return r, fmt.Errorf("answer is not JSON (%s, status %d): %q", ct, resp.StatusCode, raw)
 		}
 	}
 	r.Status = resp.StatusCode
 	r.RetryAfter = resp.Header.Get("Retry-After")
-	return r
+	return r, nil
 }
 
 // Count is the number of events stored in ws.
