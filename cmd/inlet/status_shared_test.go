@@ -20,7 +20,9 @@ import (
 func (s *servedInlet) signedInClient(t *testing.T, email, password string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	// Sign-in hashes with the production bcrypt cost; under -race on a busy
+	// machine that alone took over 10 s, so the client waits longer.
+	c := &http.Client{Jar: jar, Timeout: testutil.Patience(time.Minute)}
 	resp, err := c.Get(s.url + "/login")
 	if err != nil {
 		t.Fatal(err)
