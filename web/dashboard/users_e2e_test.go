@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inlet-dev/inlet/web/webtest"
 
@@ -46,6 +47,8 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 	webtest.Step(t, ctx, "create an API token",
 		chromedp.SendKeys(webtest.CSS("#api-token-name"), "crm-sync"),
 		chromedp.SetValue(webtest.CSS("#api-token-scope"), "write"),
+		// The token works through this day (UTC): the date field.
+		chromedp.SetValue(webtest.CSS("#api-token-expires"), time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02")),
 		chromedp.Click(webtest.CSS(`#api-token-form button[type="submit"]`)),
 		chromedp.WaitVisible(webtest.CSS("#new-token")),
 		chromedp.Click(webtest.CSS(`button[data-copy="#new-token"]`)),
@@ -59,6 +62,11 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 	// times out if the reloaded page shows it again).
 	webtest.Step(t, ctx, "reload: the token is not shown again", chromedp.Reload(),
 		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && !!document.getElementById("api-token-list") && !document.getElementById("new-token")`))
+	// The list shows the expiry: the end of the chosen day, UTC.
+	wantExp := time.Now().UTC().AddDate(0, 0, 31).Format("2006-01-02") + "T00:00:00Z"
+	if got := webtest.Read(t, ctx, "token expiry", chromedp.AttributeValue(webtest.CSS("#api-token-list .token-expires time"), "datetime")); got.Value != wantExp {
+		t.Errorf("token expiry shown: %q, want %q", got.Value, wantExp)
+	}
 
 	d.send(
 		ev("identify", "e2e-1", "2026-04-01T09:00:00Z", `"userId":"user-e2e","anonymousId":"anon-e2e","traits":{"email":"grace@example.com","plan":"team"}`),
