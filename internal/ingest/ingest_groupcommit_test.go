@@ -111,7 +111,10 @@ func TestGroupCommitGathersConcurrentRequests(t *testing.T) {
 func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
 	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
-	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, QueueRequests: 2, Timeout: 300 * time.Millisecond})
+	// The timeout is what this test proves, but it also bounds how long the
+	// two queued requests stay queued: 300 ms was too short for both to be
+	// queued at once on a loaded machine, so it is 2 s.
+	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, QueueRequests: 2, Timeout: 2 * time.Second})
 	defer in.Close(context.Background())
 	defer close(gate)
 

@@ -35,8 +35,8 @@ func Patience(d time.Duration) time.Duration {
 
 // Wait polls cond until it holds, or fails the test after DefaultWait
 // (stretched by Patience) naming what it waited for. The poll starts at
-// 1 ms and backs off to 50 ms, so a condition that holds quickly costs
-// little and a long wait does not spin.
+// 1 ms and backs off to 10 ms, so a condition that holds quickly costs
+// little, a short-lived state is still seen, and a long wait does not spin.
 func Wait(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	WaitWithin(t, DefaultWait, what, cond)
@@ -63,7 +63,7 @@ func Eventually(d time.Duration, cond func() bool) bool {
 			return false
 		}
 		time.Sleep(pause)
-		if pause < 50*time.Millisecond {
+		if pause < 10*time.Millisecond {
 			pause *= 2
 		}
 	}
