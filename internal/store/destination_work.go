@@ -65,25 +65,12 @@ func (s *Store) DueRetries(ctx context.Context, d Destination, now time.Time, li
 	rows, err := s.query(ctx, (`SELECT r.event_id, r.attempts, r.first_failed_at,
 		e.message_id, e.type, e.received_at, e.raw
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
-		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at LIMIT ?`),
+		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at, r.event_id LIMIT ?`),
 		d.WorkspaceID.String(), d.ID.String(), at(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due retries of destination %s: %w", d.ID, err)
 	}
-	var out []PendingEvent
-	err = eachRow(rows, func() error {
-		var p PendingEvent
-		var first, rec dbTime
-		var msg, typ, raw sql.NullString
-		if err := rows.Scan(&p.EventID, &p.Attempts, &first, &msg, &typ, &rec, &raw); err != nil {
-			return err
-		}
-		p.FirstFailedAt = first.ptr()
-		p.Gone = !msg.Valid
-		p.MessageID, p.Type, p.ReceivedAt, p.Raw = msg.String, typ.String, rec.Time, []byte(raw.String)
-		out = append(out, p)
-		return nil
-	})
+	out, err := scanPending(rows)
 	if err != nil {
 		return nil, fmt.Errorf("due retries of destination %s: %w", d.ID, err)
 	}
@@ -100,6 +87,9 @@ type RetryState struct {
 	Status        int    // last HTTP status, 0 when there was no answer
 	Error         string // why the last attempt failed
 	Failed        bool   // given up: waits for "retry failed now"
+	// NotBefore is the receiver's Retry-After for this event (zero: none);
+	// bringing retries forward after a recovery keeps it.
+	NotBefore time.Time
 }
 
 // DestinationAttempt is one delivery attempt as a destination's page shows it.
@@ -133,7 +123,11 @@ type DeliveryProgress struct {
 	GaveUp        int64
 	Retry         []RetryState
 	Attempts      []DestinationAttempt
-	KeepAttempts  int // attempts kept per destination; 0 keeps 200
+	KeepAttempts  int      // attempts kept per destination; 0 keeps 200
+	Circuit       *Circuit // the circuit's new state; nil keeps it
+	// Drain brings every pending retry forward to now (Retry-After holds):
+	// the receiver answered again after its circuit was open.
+	Drain bool
 }
 
 // SaveDeliveryProgress records a worker step in one transaction: the cursor
@@ -170,13 +164,24 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 			}
 		}
 		upsert := (`INSERT INTO destination_retries (destination_id, event_id, attempts, next_at, first_failed_at,
-			last_status, last_error, failed) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (destination_id, event_id) DO UPDATE SET
+			last_status, last_error, failed, not_before) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (destination_id, event_id) DO UPDATE SET
 			attempts = excluded.attempts, next_at = excluded.next_at, first_failed_at = excluded.first_failed_at,
-			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed`)
+			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed,
+			not_before = excluded.not_before`)
 		for _, r := range p.Retry {
 			if _, err := txExec(tx, upsert, id, r.EventID, r.Attempts, at(r.NextAt), at(r.FirstFailedAt),
-				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed); err != nil {
+				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed, at(r.NotBefore)); err != nil {
 				return fmt.Errorf("keep retry of event %d: %w", r.EventID, err)
+			}
+		}
+		if p.Drain {
+			if err := drainRetries(tx, id, p.Now); err != nil {
+				return err
+			}
+		}
+		if p.Circuit != nil {
+			if err := saveCircuit(tx, id, *p.Circuit); err != nil {
+				return err
 			}
 		}
 		if len(p.Attempts) > 0 {

@@ -30,6 +30,7 @@ type Destination struct {
 	Delivered         int64      // events delivered (2xx), all time
 	Failed            int64      // events given up on, all time
 	CreatedAt         time.Time
+	Circuit           Circuit // open while the receiver is down (set by the worker)
 }
 
 // Wants reports whether the destination takes events of type typ.
@@ -65,7 +66,8 @@ type NewDestination struct {
 }
 
 const destinationColumns = "id, workspace_id, name, url, event_types, secret, previous_secret, previous_secret_expires_at," +
-	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at"
+	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at," +
+	" circuit_open_since, circuit_next_probe, circuit_probes, circuit_reason"
 
 // CreateDestination stores a destination whose feed position is the feed's
 // head now, so it receives every event committed from now on.
@@ -137,9 +139,10 @@ func (s *Store) queryDestinations(ctx context.Context, where string, args ...any
 		var d Destination
 		var id, ws, types, secret, prev string
 		var prevExp dbTime
-		var created dbTime
+		var created, open, probe dbTime
 		if err := rows.Scan(&id, &ws, &d.Name, &d.URL, &types, &secret, &prev, &prevExp, &d.Paused, &d.PausedReason,
-			&d.Cursor.Tx, &d.Cursor.ID, &d.Delivered, &d.Failed, &created); err != nil {
+			&d.Cursor.Tx, &d.Cursor.ID, &d.Delivered, &d.Failed, &created,
+			&open, &probe, &d.Circuit.Probes, &d.Circuit.Reason); err != nil {
 			return err
 		}
 		var err error
@@ -160,6 +163,7 @@ func (s *Store) queryDestinations(ctx context.Context, where string, args ...any
 		}
 		d.PreviousExpiresAt = prevExp.ptr()
 		d.CreatedAt = created.Time
+		d.Circuit.OpenSince, d.Circuit.NextProbe = open.ptr(), probe.ptr()
 		out = append(out, d)
 		return nil
 	})

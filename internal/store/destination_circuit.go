@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Circuit is a destination's circuit as its page shows it: open while its
+// receiver is down and the worker probes with one event at a time instead
+// of sending each event on its own retry schedule.
+type Circuit struct {
+	OpenSince *time.Time // nil: closed (events flow)
+	NextProbe *time.Time // when the next probe is due while open
+	Probes    int        // probes that failed since it opened
+	Reason    string     // why the last attempt failed
+}
+
+// Open reports whether the circuit is open.
+func (c Circuit) Open() bool { return c.OpenSince != nil }
+
+// saveCircuit writes c to destination id inside a progress transaction.
+func saveCircuit(tx *gorm.DB, id string, c Circuit) error {
+	var since, next dbTime // zero is NULL
+	if c.OpenSince != nil {
+		since = at(*c.OpenSince)
+	}
+	if c.NextProbe != nil {
+		next = at(*c.NextProbe)
+	}
+	_, err := txExec(tx, `UPDATE destinations SET circuit_open_since = ?, circuit_next_probe = ?, circuit_probes = ?,
+		circuit_reason = ? WHERE id = ?`, since, next, c.Probes, truncateUTF8(c.Reason, maxReasonBytes), id)
+	if err != nil {
+		return fmt.Errorf("save circuit: %w", err)
+	}
+	return nil
+}
+
+// drainRetries brings every pending retry of destination id forward to now
+// (a receiver that answered again gets its backlog at once), except that an
+// event whose receiver asked for a Retry-After keeps waiting until then.
+func drainRetries(tx *gorm.DB, id string, now time.Time) error {
+	_, err := txExec(tx, `UPDATE destination_retries SET next_at = CASE WHEN not_before IS NOT NULL AND not_before > ?
+		THEN not_before ELSE ? END WHERE destination_id = ? AND NOT failed AND next_at > ?`, at(now), at(now), id, at(now))
+	if err != nil {
+		return fmt.Errorf("bring retries forward: %w", err)
+	}
+	return nil
+}
+
+// ProbeRetry returns the oldest event waiting in destination d's retry
+// table that may be sent at now (its Retry-After, if any, has passed),
+// whatever its own schedule says: the probe of an open circuit. ok is false
+// when there is none.
+func (s *Store) ProbeRetry(ctx context.Context, d Destination, now time.Time) (PendingEvent, bool, error) {
+	rows, err := s.query(ctx, `SELECT r.event_id, r.attempts, r.first_failed_at,
+		e.message_id, e.type, e.received_at, e.raw
+		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
+		WHERE r.destination_id = ? AND NOT r.failed AND (r.not_before IS NULL OR r.not_before <= ?)
+		ORDER BY r.event_id LIMIT 1`, d.WorkspaceID.String(), d.ID.String(), at(now))
+	if err != nil {
+		return PendingEvent{}, false, fmt.Errorf("probe of destination %s: %w", d.ID, err)
+	}
+	out, err := scanPending(rows)
+	if err != nil {
+		return PendingEvent{}, false, fmt.Errorf("probe of destination %s: %w", d.ID, err)
+	}
+	if len(out) == 0 {
+		return PendingEvent{}, false, nil
+	}
+	return out[0], true, nil
+}
+
+func scanPending(rows *sql.Rows) ([]PendingEvent, error) {
+	var out []PendingEvent
+	err := eachRow(rows, func() error {
+		var p PendingEvent
+		var first, rec dbTime
+		var msg, typ, raw sql.NullString
+		if err := rows.Scan(&p.EventID, &p.Attempts, &first, &msg, &typ, &rec, &raw); err != nil {
+			return err
+		}
+		p.FirstFailedAt = first.ptr()
+		p.Gone = !msg.Valid
+		p.MessageID, p.Type, p.ReceivedAt, p.Raw = msg.String, typ.String, rec.Time, []byte(raw.String)
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
