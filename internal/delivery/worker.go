@@ -33,6 +33,8 @@ type Options struct {
 	LeaseTTL    time.Duration // 15s: how long a killed instance's destinations wait for another
 	Poll        time.Duration // wait when there is nothing to send, 250ms
 	Rescan      time.Duration // how often unclaimed destinations are looked for, 2s
+	ProbeMin    time.Duration // an open circuit's first wait between probes, 0.5s
+	ProbeMax    time.Duration // its longest wait, 20s
 	Guard       *NetGuard
 	Observer    Observer
 	Logger      *slog.Logger
@@ -64,6 +66,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rescan <= 0 {
 		o.Rescan = 2 * time.Second
+	}
+	if o.ProbeMin <= 0 {
+		o.ProbeMin = circuitMinBackoff
+	}
+	if o.ProbeMax < o.ProbeMin {
+		o.ProbeMax = max(circuitMaxBackoff, o.ProbeMin)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -182,9 +190,7 @@ type worker struct {
 	d  store.Destination
 
 	leaseUntil time.Time // by this instance's clock; only the lease keeper uses it
-	failing    bool      // the last feed step failed entirely: probe with one event
-	backoff    time.Duration
-	resumeAt   time.Time // no feed step before this while failing
+	circ       *circuit  // open while the receiver is down: probes instead of sends
 }
 
 func (w *worker) log() *slog.Logger { return w.m.opts.Logger.With("destination", w.id) }
@@ -196,6 +202,7 @@ func (w *worker) run(ctx context.Context) {
 		w.log().Warn("delivery: cannot load destination", "err", err)
 		return
 	}
+	w.circ = newCircuit(w.d.Circuit, o.ProbeMin, o.ProbeMax)
 	// The lease keeper renews the lease while steps run (a step against a
 	// slow receiver can outlast it) and stops the worker when it is lost.
 	sctx, stop := context.WithCancel(ctx)
@@ -296,11 +303,15 @@ type item struct {
 	res       Result
 }
 
-// step sends what is due: retries first, then the next window of the feed.
-// It reports whether there was anything to do.
+// step sends what is due: retries first, then the next window of the feed;
+// while the circuit is open, only a probe. It reports whether there was
+// anything to do.
 func (w *worker) step(ctx context.Context) (bool, error) {
 	o := w.m.opts
 	now := time.Now()
+	if w.circ.open() {
+		return w.probe(ctx, now)
+	}
 	due, err := w.m.st.DueRetries(ctx, w.d, now, o.Window)
 	if err != nil {
 		return false, err
@@ -311,15 +322,11 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		if err := w.sendRetries(ctx, due); err != nil {
 			return true, err
 		}
+		if w.circ.open() {
+			return true, nil // the feed stays ahead of the cursor until a probe succeeds
+		}
 	}
-	if w.failing && time.Now().Before(w.resumeAt) {
-		return worked, nil
-	}
-	limit := o.Window
-	if w.failing {
-		limit = 1 // the receiver seems down: probe with one event, keep the rest in the feed
-	}
-	evs, err := w.m.st.ReadFeed(ctx, w.d.WorkspaceID, w.d.Cursor, limit)
+	evs, err := w.m.st.ReadFeed(ctx, w.d.WorkspaceID, w.d.Cursor, o.Window)
 	if err != nil {
 		return worked, err
 	}
@@ -363,17 +370,15 @@ func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedC
 	}
 	p := w.progress()
 	p.Cursor = &cursor
-	failed := w.account(&p, items)
+	w.account(&p, items)
+	if w.circ.afterBatch(items, p.Now) {
+		p.Circuit = w.circ.saved()
+		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
+	}
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return err
 	}
 	w.d.Cursor = cursor
-	if len(items) > 0 && failed == len(items) {
-		w.backoff = min(max(2*w.backoff, 500*time.Millisecond), 30*time.Second)
-		w.failing, w.resumeAt = true, time.Now().Add(w.backoff)
-	} else if len(items) > 0 {
-		w.failing, w.backoff = false, 0
-	}
 	return w.pauseIfGone(ctx, items)
 }
 
@@ -393,6 +398,10 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 		return ctx.Err()
 	}
 	w.account(&p, items)
+	if w.circ.afterBatch(items, p.Now) {
+		p.Circuit = w.circ.saved()
+		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
+	}
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return err
 	}
@@ -437,6 +446,9 @@ func (w *worker) account(p *store.DeliveryProgress, items []*item) int {
 		next, giveUp := o.Retry.Next(it.attempts+1, first, now, r.RetryAfter)
 		rs := store.RetryState{EventID: it.eventID, Attempts: it.attempts + 1, NextAt: next, FirstFailedAt: first,
 			Status: r.Status, Error: r.Reason(), Failed: giveUp}
+		if r.RetryAfter > 0 {
+			rs.NotBefore = now.Add(r.RetryAfter) // a drain after a recovery keeps it
+		}
 		a.Reason, a.Outcome = r.Reason(), "retrying"
 		switch {
 		case r.Status == http.StatusGone:

@@ -51,16 +51,16 @@ func drainRetries(tx *gorm.DB, id string, now time.Time) error {
 	return nil
 }
 
-// ProbeRetry returns the oldest event waiting in destination d's retry
-// table that may be sent at now (its Retry-After, if any, has passed),
-// whatever its own schedule says: the probe of an open circuit. ok is false
-// when there is none.
+// ProbeRetry returns the event waiting in destination d's retry table that
+// its own schedule would send soonest and that may be sent at now (its
+// Retry-After, if any, has passed), even if its time has not come: the probe
+// of an open circuit. ok is false when there is none.
 func (s *Store) ProbeRetry(ctx context.Context, d Destination, now time.Time) (PendingEvent, bool, error) {
 	rows, err := s.query(ctx, `SELECT r.event_id, r.attempts, r.first_failed_at,
 		e.message_id, e.type, e.received_at, e.raw
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
 		WHERE r.destination_id = ? AND NOT r.failed AND (r.not_before IS NULL OR r.not_before <= ?)
-		ORDER BY r.event_id LIMIT 1`, d.WorkspaceID.String(), d.ID.String(), at(now))
+		ORDER BY r.next_at, r.event_id LIMIT 1`, d.WorkspaceID.String(), d.ID.String(), at(now))
 	if err != nil {
 		return PendingEvent{}, false, fmt.Errorf("probe of destination %s: %w", d.ID, err)
 	}
