@@ -280,6 +280,21 @@ func (w *worker) keepLease(ctx context.Context, stop context.CancelFunc) {
 	}
 }
 
+// signingSecrets reads the destination's secrets from the database now, so
+// a rotation saved on any instance signs from the next attempt on; when the
+// read fails the secrets last read keep signing.
+func (w *worker) signingSecrets(ctx context.Context) []string {
+	d, err := w.m.st.DestinationByID(ctx, w.id)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log().Warn("delivery: cannot re-read the signing secrets; signing with those read before", "err", err)
+		}
+		return w.d.SigningSecrets(time.Now())
+	}
+	w.d.Secret, w.d.PreviousSecret, w.d.PreviousExpiresAt = d.Secret, d.PreviousSecret, d.PreviousExpiresAt
+	return w.d.SigningSecrets(time.Now())
+}
+
 func (w *worker) reload(ctx context.Context) error {
 	d, err := w.m.st.DestinationByID(ctx, w.id)
 	if err != nil {
@@ -343,13 +358,25 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	return true, w.sendFeed(ctx, items, cursor)
 }
 
+// secretRefresh bounds how long a long window keeps signing with secrets
+// read before a rotation was saved.
+const secretRefresh = 250 * time.Millisecond
+
 // send runs the attempts with at most Concurrency in flight.
 func (w *worker) send(ctx context.Context, items []*item) {
-	secrets := w.d.SigningSecrets(time.Now())
+	if len(items) == 0 {
+		return
+	}
+	// The secrets are read after the events: an event committed after a
+	// rotation was saved (on any instance) is signed with both secrets.
+	secrets, loaded := w.signingSecrets(ctx), time.Now()
 	sem := make(chan struct{}, w.m.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, it := range items {
 		sem <- struct{}{}
+		if time.Since(loaded) > secretRefresh {
+			secrets, loaded = w.signingSecrets(ctx), time.Now()
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
