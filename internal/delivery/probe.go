@@ -63,7 +63,9 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 		it = &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw}
 	}
 	items := []*item{it}
-	w.send(ctx, items)
+	if err := w.send(ctx, items); err != nil {
+		return true, err
+	}
 	if ctx.Err() != nil {
 		return true, ctx.Err()
 	}

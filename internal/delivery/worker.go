@@ -234,7 +234,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		worked, err := w.step(sctx)
 		switch {
-		case errors.Is(err, store.ErrLeaseLost), errors.Is(err, errPaused):
+		case errors.Is(err, store.ErrLeaseLost), errors.Is(err, errPaused), errors.Is(err, errDeleted):
 			return
 		case err != nil:
 			if sctx.Err() != nil {
@@ -280,19 +280,25 @@ func (w *worker) keepLease(ctx context.Context, stop context.CancelFunc) {
 	}
 }
 
-// signingSecrets reads the destination's secrets from the database now, so
-// a rotation saved on any instance signs from the next attempt on; when the
-// read fails the secrets last read keep signing.
-func (w *worker) signingSecrets(ctx context.Context) []string {
+// signingSecrets reads the destination's row now, so a rotation saved on
+// any instance signs from the next attempt on, and a pause or a delete stops
+// sending at once; when the read fails the secrets last read keep signing.
+func (w *worker) signingSecrets(ctx context.Context) ([]string, error) {
 	d, err := w.m.st.DestinationByID(ctx, w.id)
-	if err != nil {
-		if ctx.Err() == nil {
-			w.log().Warn("delivery: cannot re-read the signing secrets; signing with those read before", "err", err)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errDeleted
+	case err != nil:
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		return w.d.SigningSecrets(time.Now())
+		w.log().Warn("delivery: cannot re-read the signing secrets; signing with those read before", "err", err)
+		return w.d.SigningSecrets(time.Now()), nil
+	case d.Paused:
+		return nil, errPaused
 	}
 	w.d.Secret, w.d.PreviousSecret, w.d.PreviousExpiresAt = d.Secret, d.PreviousSecret, d.PreviousExpiresAt
-	return w.d.SigningSecrets(time.Now())
+	return w.d.SigningSecrets(time.Now()), nil
 }
 
 func (w *worker) reload(ctx context.Context) error {
@@ -304,7 +310,10 @@ func (w *worker) reload(ctx context.Context) error {
 	return nil
 }
 
-var errPaused = errors.New("destination paused")
+var (
+	errPaused  = errors.New("destination paused")
+	errDeleted = errors.New("destination deleted")
+)
 
 // item is one event to send in a step.
 type item struct {
@@ -362,20 +371,29 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 // read before a rotation was saved.
 const secretRefresh = 250 * time.Millisecond
 
-// send runs the attempts with at most Concurrency in flight.
-func (w *worker) send(ctx context.Context, items []*item) {
+// send runs the attempts with at most Concurrency in flight. It sends
+// nothing (errPaused, errDeleted) once the destination was paused or
+// deleted, on any instance: the step then records nothing and the events
+// stay where they were.
+func (w *worker) send(ctx context.Context, items []*item) error {
 	if len(items) == 0 {
-		return
+		return nil
 	}
 	// The secrets are read after the events: an event committed after a
 	// rotation was saved (on any instance) is signed with both secrets.
-	secrets, loaded := w.signingSecrets(ctx), time.Now()
+	secrets, err := w.signingSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	loaded := time.Now()
 	sem := make(chan struct{}, w.m.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, it := range items {
 		sem <- struct{}{}
 		if time.Since(loaded) > secretRefresh {
-			secrets, loaded = w.signingSecrets(ctx), time.Now()
+			if fresh, err := w.signingSecrets(ctx); err == nil {
+				secrets, loaded = fresh, time.Now()
+			}
 		}
 		wg.Add(1)
 		go func() {
@@ -384,6 +402,7 @@ func (w *worker) send(ctx context.Context, items []*item) {
 		}()
 	}
 	wg.Wait()
+	return nil
 }
 
 // maxDeliveredRecords bounds the successful attempts recorded per step (every
@@ -391,7 +410,9 @@ func (w *worker) send(ctx context.Context, items []*item) {
 const maxDeliveredRecords = 20
 
 func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedCursor) error {
-	w.send(ctx, items)
+	if err := w.send(ctx, items); err != nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		return ctx.Err() // nothing recorded: the window is sent again from the cursor
 	}
@@ -420,7 +441,9 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 		items = append(items, &item{eventID: e.EventID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
 			attempts: e.Attempts, first: e.FirstFailedAt, retry: true})
 	}
-	w.send(ctx, items)
+	if err := w.send(ctx, items); err != nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
