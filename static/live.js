@@ -31,7 +31,14 @@
     time.setAttribute("datetime", e.receivedAt);
     time.textContent = e.received;
     when.appendChild(time);
-    cell(tr, e.type, "event-type");
+    var type = cell(tr, e.type, "event-type");
+    if (e.test) {
+      var badge = document.createElement("span");
+      badge.className = "badge test-event";
+      badge.textContent = "test";
+      type.appendChild(document.createTextNode(" "));
+      type.appendChild(badge);
+    }
     cell(tr, e.event, "event-name");
     cell(tr, e.userId || (e.anonymousId ? "anonymous: " + e.anonymousId : ""), "event-user");
     cell(tr, e.source, "event-source");

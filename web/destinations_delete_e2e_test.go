@@ -101,7 +101,7 @@ func TestE2EDeleteDestination(t *testing.T) {
 		chromedp.Click(css(`#login-form button[type="submit"]`)),
 		chromedp.WaitVisible(css("#delete-destination")),
 	)
-	if got := read(t, ctx, "delete label", chromedp.Text(css(`label[for="delete-destination-confirm"]`))); !strings.Contains(got, "1 waiting") {
+	if got := read(t, ctx, "delete label", chromedp.TextContent(css(`label[for="delete-destination-confirm"]`))); !strings.Contains(got, "1 waiting") {
 		t.Fatalf("the confirmation does not say what is dropped: %q", got)
 	}
 	step(t, ctx, "delete it",

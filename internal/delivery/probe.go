@@ -53,7 +53,7 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 		e := evs[0]
 		cursor := e.Cursor
 		p.Cursor = &cursor
-		if !w.d.Wants(e.Type) { // not for this destination: move on without spending the probe
+		if !w.d.Wants(e.Type) || store.IsTestEvent(e.MessageID) { // not for this destination: move on without spending the probe
 			if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 				return false, err
 			}

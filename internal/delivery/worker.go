@@ -359,7 +359,7 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	}
 	items := make([]*item, 0, len(evs))
 	for _, e := range evs {
-		if w.d.Wants(e.Type) {
+		if w.d.Wants(e.Type) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
 			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw})
 		}
 	}

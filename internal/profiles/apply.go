@@ -78,6 +78,9 @@ func (b *batch) run(events []store.FeedEvent) error {
 	)
 	for i := range events {
 		e := &events[i]
+		if store.IsTestEvent(e.MessageID) {
+			continue // Inlet's own test event: no profile, no audience member
+		}
 		if b.suppressed(e) {
 			dropped = append(dropped, e.Cursor.ID)
 			continue

@@ -231,7 +231,8 @@ const MaxReplayEvents = 1_000_000
 // are moved to now; a replayed event keeps its webhook-id. It returns how
 // many events were queued.
 func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFilter) (int64, error) {
-	conds := []string{"workspace_id = ?"}
+	// Inlet's own test events are never forwarded, replayed or not.
+	conds := []string{"workspace_id = ?", "message_id NOT LIKE '" + TestMessagePrefix + "%'"}
 	args := []any{d.ID.String(), at(time.Now()), d.WorkspaceID.String()}
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)

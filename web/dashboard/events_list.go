@@ -266,7 +266,8 @@ func eventRow(e store.ListedEvent, keys map[string]string) templates.EventRow {
 		}
 	}
 	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
-		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: sourceLabel(e.Source, key)}
+		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: sourceLabel(e.Source, key),
+		Test: store.IsTestEvent(e.MessageID)}
 	// Bounded: an event nested thousands deep made json.Indent write
 	// hundreds of megabytes per view. Deeper parts are shown as stored, and
 	// past the size limit the page links to the exact JSON instead.
