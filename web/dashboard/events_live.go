@@ -136,7 +136,7 @@ func (h *Handler) EventsLive(c echo.Context) error {
 			}
 			rows = append(rows, liveRowOf(e, keys))
 		}
-		data, err := json.Marshal(map[string]any{"events": rows, "skipped": b.Skipped})
+		data, err := json.Marshal(map[string]any{"events": rows, "skipped": b.Skipped, "skippedMore": b.SkippedMore})
 		if err != nil {
 			return err
 		}
