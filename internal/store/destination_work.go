@@ -231,9 +231,44 @@ const MaxReplayEvents = 1_000_000
 // are moved to now; a replayed event keeps its webhook-id. It returns how
 // many events were queued.
 func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFilter) (int64, error) {
-	// Inlet's own test events are never forwarded, replayed or not.
+	conds, args := replayConds(d, f)
+	args = append([]any{d.ID.String(), at(time.Now())}, args...)
+	args = append(args, MaxReplayEvents)
+	q := `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
+		SELECT ?, id, 0, ? FROM events WHERE ` + conds + ` ORDER BY id LIMIT ?
+		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
+	if s.dialect == SQLite {
+		// SQLite needs the SELECT of an upsert wrapped so ON CONFLICT is not
+		// read as part of it.
+		q = `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
+		SELECT * FROM (SELECT ?, id, 0, ? FROM events WHERE ` + conds + ` ORDER BY id LIMIT ?) WHERE true
+		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
+	}
+	res, err := s.exec(ctx, (q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("replay to destination %s: %w", d.ID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// CountReplay says how many events ReplayDestination(d, f) would queue (at
+// most MaxReplayEvents): the events page states it before an admin confirms.
+func (s *Store) CountReplay(ctx context.Context, d Destination, f EventFilter) (int64, error) {
+	conds, args := replayConds(d, f)
+	args = append(args, MaxReplayEvents)
+	var n int64
+	if err := s.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM events WHERE "+conds+" LIMIT ?) AS r", args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count replay to destination %s: %w", d.ID, err)
+	}
+	return n, nil
+}
+
+// replayConds is the WHERE of the events a replay of f to d sends: the
+// filter, the destination's own types, never Inlet's own test events.
+func replayConds(d Destination, f EventFilter) (string, []any) {
 	conds := []string{"workspace_id = ?", "message_id NOT LIKE '" + TestMessagePrefix + "%'"}
-	args := []any{d.ID.String(), at(time.Now()), d.WorkspaceID.String()}
+	args := []any{d.WorkspaceID.String()}
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
@@ -241,11 +276,13 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 	if f.Type != "" {
 		add("type = ?", f.Type)
 	}
+	// Event and user ignore case, like the events page whose filter is
+	// replayed (its count is the one the admin confirmed).
 	if f.Event != "" {
-		add("event = ?", f.Event)
+		add("lower(event) = lower(?)", f.Event)
 	}
 	if f.User != "" {
-		add("(user_id = ? OR anonymous_id = ?)", f.User, f.User)
+		add("(lower(user_id) = lower(?) OR lower(anonymous_id) = lower(?))", f.User, f.User)
 	}
 	if !f.From.IsZero() {
 		add("received_at >= ?", at(f.From))
@@ -261,23 +298,7 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 		}
 		add("type IN ("+ph+")", ts...)
 	}
-	args = append(args, MaxReplayEvents)
-	q := `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
-		SELECT ?, id, 0, ? FROM events WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY id LIMIT ?
-		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
-	if s.dialect == SQLite {
-		// SQLite needs the SELECT of an upsert wrapped so ON CONFLICT is not
-		// read as part of it.
-		q = `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
-		SELECT * FROM (SELECT ?, id, 0, ? FROM events WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY id LIMIT ?) WHERE true
-		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
-	}
-	res, err := s.exec(ctx, (q), args...)
-	if err != nil {
-		return 0, fmt.Errorf("replay to destination %s: %w", d.ID, err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	return strings.Join(conds, " AND "), args
 }
 
 // RetryDestinationNow makes every event waiting for destination d (given up
