@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	dash.POST("/settings/api-tokens", d.APITokenCreate)
 	dash.POST("/settings/api-tokens/:id/revoke", d.APITokenRevoke)
 	dash.GET("/events/export", d.EventsExport)
+	dash.POST("/events/replay", d.EventsReplay)
 	dash.GET("/users", d.UsersList)
 	dash.GET("/users/:userId", d.UserShow)
 	dash.POST("/users/:userId/delete", d.UserDelete)

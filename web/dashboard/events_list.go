@@ -254,6 +254,14 @@ func (h *Handler) EventsList(c echo.Context) error {
 		props.NewerURL = form.pageURL("after", *page.Newer)
 	}
 	props.ExportURL = form.exportURL()
+	props.WorkspaceID = ws.ID.String()
+	ds, err := h.Store.Destinations(ctx, ws.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		props.Destinations = append(props.Destinations, templates.ReplayDestinationOption{ID: d.ID.String(), Name: d.Name})
+	}
 	return render.Page(c, http.StatusOK, templates.Events(props))
 }
 
