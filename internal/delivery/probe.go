@@ -70,7 +70,9 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 		return true, ctx.Err()
 	}
 	w.account(&p, items)
-	p.Drain = w.circ.afterProbe(it.res, p.Now)
+	// The next step counts from the answer, not from when the probe was
+	// prepared: a slow answer never shortens the wait between two probes.
+	p.Drain = w.circ.afterProbe(it.res, time.Now())
 	p.Circuit = w.circ.saved()
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return true, err
