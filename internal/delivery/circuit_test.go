@@ -1,6 +1,8 @@
 package delivery_test
 
 import (
+	"github.com/inlet-dev/inlet/internal/testutil"
+
 	"context"
 	"fmt"
 	"net"
@@ -87,7 +89,7 @@ func TestCircuitOutageDrainsBacklog(t *testing.T) {
 
 		before := mids("before", 20)
 		insert(t, st, ws.ID, "track", before...)
-		waitFor(t, 20*time.Second, "delivery while the receiver is up", func() bool { return deliveredAll(rs.r, before) })
+		testutil.WaitWithin(t, 20*time.Second, "delivery while the receiver is up", func() bool { return deliveredAll(rs.r, before) })
 
 		rs.stop()
 		var during []string
@@ -96,10 +98,10 @@ func TestCircuitOutageDrainsBacklog(t *testing.T) {
 			insert(t, st, ws.ID, "track", batch...)
 			during = append(during, batch...)
 			if i == 5 {
-				waitFor(t, 20*time.Second, "the circuit to open", func() bool { return circuitOf(t, st, d).Open() })
+				testutil.WaitWithin(t, 20*time.Second, "the circuit to open", func() bool { return circuitOf(t, st, d).Open() })
 			}
 		}
-		waitFor(t, 20*time.Second, "a failed probe", func() bool { return circuitOf(t, st, d).Probes >= 1 })
+		testutil.WaitWithin(t, 20*time.Second, "a failed probe", func() bool { return circuitOf(t, st, d).Probes >= 1 })
 		c := circuitOf(t, st, d)
 		if c.NextProbe == nil || c.Reason == "" {
 			t.Fatalf("open circuit stored without its next probe or reason: %+v", c)
@@ -107,14 +109,14 @@ func TestCircuitOutageDrainsBacklog(t *testing.T) {
 
 		rs.start()
 		back := time.Now()
-		waitFor(t, 30*time.Second, "every event of the outage after recovery", func() bool { return deliveredAll(rs.r, during) })
+		testutil.WaitWithin(t, 30*time.Second, "every event of the outage after recovery", func() bool { return deliveredAll(rs.r, during) })
 		took := time.Since(back)
 		// Probes wait 0.5 s doubling: a few seconds of outage leaves at
 		// most one step of a few seconds; the schedule's next step is 5 min.
 		if took > 25*time.Second {
 			t.Errorf("backlog delivered %s after recovery, want within 25 s", took)
 		}
-		waitFor(t, 10*time.Second, "the circuit to close", func() bool { return !circuitOf(t, st, d).Open() })
+		testutil.WaitWithin(t, 10*time.Second, "the circuit to close", func() bool { return !circuitOf(t, st, d).Open() })
 		for _, h := range rs.r.all() {
 			if h.verified != nil {
 				t.Fatalf("delivery %s failed verification: %v", h.id, h.verified)
@@ -157,9 +159,9 @@ func TestCircuitProbesOncePerStepAndKeepsRetryAfter(t *testing.T) {
 		for i := range 9 {
 			insert(t, st, ws.ID, "track", fmt.Sprintf("down-%d", i))
 		}
-		waitFor(t, 20*time.Second, "the circuit to open", func() bool { return circuitOf(t, st, d).Open() })
+		testutil.WaitWithin(t, 20*time.Second, "the circuit to open", func() bool { return circuitOf(t, st, d).Open() })
 		opened := len(r.all())
-		waitFor(t, 30*time.Second, "five failed probes", func() bool { return circuitOf(t, st, d).Probes >= 5 })
+		testutil.WaitWithin(t, 30*time.Second, "five failed probes", func() bool { return circuitOf(t, st, d).Probes >= 5 })
 		probes := r.all()[opened:]
 		for i := 1; i < len(probes); i++ {
 			gap := probes[i].at.Sub(probes[i-1].at)
@@ -175,18 +177,18 @@ func TestCircuitProbesOncePerStepAndKeepsRetryAfter(t *testing.T) {
 		// five times the backoff step.
 		probeRetryAfter.Store(true)
 		n := len(r.all())
-		waitFor(t, 30*time.Second, "a probe answered with Retry-After", func() bool { return len(r.all()) > n })
-		waitFor(t, 30*time.Second, "the probe after it", func() bool { return len(r.all()) > n+1 })
+		testutil.WaitWithin(t, 30*time.Second, "a probe answered with Retry-After", func() bool { return len(r.all()) > n })
+		testutil.WaitWithin(t, 30*time.Second, "the probe after it", func() bool { return len(r.all()) > n+1 })
 		all := r.all()
 		if gap := all[n+1].at.Sub(all[n].at); gap < 1900*time.Millisecond {
 			t.Errorf("probe %s after one answered Retry-After: 2", gap)
 		}
 		probeRetryAfter.Store(false)
 		down.Store(false)
-		waitFor(t, 30*time.Second, "the backlog after recovery", func() bool {
+		testutil.WaitWithin(t, 30*time.Second, "the backlog after recovery", func() bool {
 			return deliveredAll(r, []string{"down-0", "down-1", "down-2", "down-3", "down-4", "down-5", "down-6", "down-7", "down-8"})
 		})
-		waitFor(t, 30*time.Second, "the held event", func() bool { return deliveredAll(r, []string{"held"}) })
+		testutil.WaitWithin(t, 30*time.Second, "the held event", func() bool { return deliveredAll(r, []string{"held"}) })
 		var first, ok time.Time
 		for _, h := range r.all() {
 			if midOf(h.body) == "held" {
@@ -226,7 +228,7 @@ func TestCircuitOneFailingEventDoesNotOpen(t *testing.T) {
 		for i := range 20 {
 			id := fmt.Sprintf("ok-%02d", i)
 			insert(t, st, ws.ID, "track", id)
-			waitFor(t, 20*time.Second, id, func() bool { return deliveredAll(r, []string{id}) })
+			testutil.WaitWithin(t, 20*time.Second, id, func() bool { return deliveredAll(r, []string{id}) })
 			if c := circuitOf(t, st, d); c.Open() {
 				t.Fatalf("circuit opened by one failing event among successes: %+v", c)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -39,6 +40,36 @@ type Options struct {
 	Observer    Observer
 	Logger      *slog.Logger
 	Version     string
+	// Signal, when set, is told what the manager and its workers just
+	// decided, so a test can wait for "the worker looked and sent nothing"
+	// instead of sleeping (river's testsignal pattern). Nil in production.
+	Signal func(Signal)
+}
+
+// SignalKind names what a Signal reports.
+type SignalKind int
+
+const (
+	// SignalStep: a worker finished a step without error; Worked says
+	// whether it had anything to send.
+	SignalStep SignalKind = iota + 1
+	// SignalStopped: a worker returned (paused, deleted, lease lost, closed).
+	SignalStopped
+	// SignalScanned: the manager looked for destinations to work.
+	SignalScanned
+)
+
+// Signal is one decision reported to Options.Signal.
+type Signal struct {
+	Kind        SignalKind
+	Destination uuid.UUID // zero for SignalScanned
+	Worked      bool
+}
+
+func (m *Manager) signal(s Signal) {
+	if m.opts.Signal != nil {
+		m.opts.Signal(s)
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -91,9 +122,7 @@ type Manager struct {
 
 	mu      sync.Mutex
 	running map[uuid.UUID]context.CancelFunc
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc
-	done    chan struct{}
+	run     *lifecycle.Group // the scan loop and every destination's worker
 }
 
 // New prepares a Manager; Start runs it.
@@ -111,38 +140,26 @@ func (m *Manager) Sender() *Sender { return m.sender }
 
 // Start looks for destinations to work until Close.
 func (m *Manager) Start(ctx context.Context) {
-	ctx, m.cancel = context.WithCancel(ctx)
-	m.done = make(chan struct{})
-	go func() {
-		defer close(m.done)
+	m.run = lifecycle.New(ctx, "delivery workers")
+	m.run.Go(func(ctx context.Context) {
 		t := time.NewTicker(m.opts.Rescan)
 		defer t.Stop()
 		for {
 			m.scan(ctx)
+			m.signal(Signal{Kind: SignalScanned})
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
 		}
-	}()
+	})
 }
 
 // Close stops every worker and releases their leases so another instance
 // takes over at once; what was in flight is sent again from the cursor.
 func (m *Manager) Close(ctx context.Context) error {
-	if m.cancel == nil {
-		return nil
-	}
-	m.cancel()
-	all := make(chan struct{})
-	go func() { <-m.done; m.wg.Wait(); close(all) }()
-	select {
-	case <-all:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("delivery workers: %w", ctx.Err())
-	}
+	return m.run.Stop(ctx)
 }
 
 func (m *Manager) scan(ctx context.Context) {
@@ -168,18 +185,24 @@ func (m *Manager) scan(ctx context.Context) {
 		m.mu.Lock()
 		m.running[d.ID] = cancel
 		m.mu.Unlock()
-		m.wg.Add(1)
-		go func(id uuid.UUID) {
-			defer m.wg.Done()
-			defer func() {
-				cancel()
-				m.mu.Lock()
-				delete(m.running, id)
-				m.mu.Unlock()
-			}()
+		id := d.ID
+		end := func() {
+			cancel()
+			m.mu.Lock()
+			delete(m.running, id)
+			m.mu.Unlock()
+		}
+		// The worker runs in the manager's group, so Close waits for it;
+		// its own context lets it end alone when its lease is lost.
+		started := m.run.Go(func(context.Context) {
+			defer end()
 			w := &worker{m: m, id: id}
 			w.run(wctx)
-		}(d.ID)
+			m.signal(Signal{Kind: SignalStopped, Destination: id})
+		})
+		if !started { // closing: the unused lease expires on its own
+			end()
+		}
 	}
 }
 
@@ -246,6 +269,7 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		dbBackoff = 0
+		w.m.signal(Signal{Kind: SignalStep, Destination: w.id, Worked: worked})
 		if !worked {
 			sleep(sctx, o.Poll)
 		}

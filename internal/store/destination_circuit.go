@@ -31,7 +31,7 @@ func saveCircuit(tx *gorm.DB, id string, c Circuit) error {
 	if c.NextProbe != nil {
 		next = at(*c.NextProbe)
 	}
-	_, err := txExec(tx, `UPDATE destinations SET circuit_open_since = ?, circuit_next_probe = ?, circuit_probes = ?,
+	_, err := exec(tx, `UPDATE destinations SET circuit_open_since = ?, circuit_next_probe = ?, circuit_probes = ?,
 		circuit_reason = ? WHERE id = ?`, since, next, c.Probes, truncateUTF8(c.Reason, maxReasonBytes), id)
 	if err != nil {
 		return fmt.Errorf("save circuit: %w", err)
@@ -43,7 +43,7 @@ func saveCircuit(tx *gorm.DB, id string, c Circuit) error {
 // (a receiver that answered again gets its backlog at once), except that an
 // event whose receiver asked for a Retry-After keeps waiting until then.
 func drainRetries(tx *gorm.DB, id string, now time.Time) error {
-	_, err := txExec(tx, `UPDATE destination_retries SET next_at = CASE WHEN not_before IS NOT NULL AND not_before > ?
+	_, err := exec(tx, `UPDATE destination_retries SET next_at = CASE WHEN not_before IS NOT NULL AND not_before > ?
 		THEN not_before ELSE ? END WHERE destination_id = ? AND NOT failed AND next_at > ?`, at(now), at(now), id, at(now))
 	if err != nil {
 		return fmt.Errorf("bring retries forward: %w", err)
@@ -56,7 +56,8 @@ func drainRetries(tx *gorm.DB, id string, now time.Time) error {
 // Retry-After, if any, has passed), even if its time has not come: the probe
 // of an open circuit. ok is false when there is none.
 func (s *Store) ProbeRetry(ctx context.Context, d Destination, now time.Time) (PendingEvent, bool, error) {
-	rows, err := s.query(ctx, `SELECT r.event_id, r.attempts, r.first_failed_at,
+	var rows []pendingRow
+	err := all(s.db.WithContext(ctx), &rows, `SELECT r.event_id, r.attempts, r.first_failed_at,
 		e.message_id, e.type, e.received_at, e.raw
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
 		WHERE r.destination_id = ? AND NOT r.failed AND (r.not_before IS NULL OR r.not_before <= ?)
@@ -64,30 +65,28 @@ func (s *Store) ProbeRetry(ctx context.Context, d Destination, now time.Time) (P
 	if err != nil {
 		return PendingEvent{}, false, fmt.Errorf("probe of destination %s: %w", d.ID, err)
 	}
-	out, err := scanPending(rows)
-	if err != nil {
-		return PendingEvent{}, false, fmt.Errorf("probe of destination %s: %w", d.ID, err)
-	}
-	if len(out) == 0 {
+	if len(rows) == 0 {
 		return PendingEvent{}, false, nil
 	}
-	return out[0], true, nil
+	return pendingOf(rows)[0], true, nil
 }
 
-func scanPending(rows *sql.Rows) ([]PendingEvent, error) {
-	var out []PendingEvent
-	err := eachRow(rows, func() error {
-		var p PendingEvent
-		var first, rec dbTime
-		var msg, typ, raw sql.NullString
-		if err := rows.Scan(&p.EventID, &p.Attempts, &first, &msg, &typ, &rec, &raw); err != nil {
-			return err
-		}
-		p.FirstFailedAt = first.ptr()
-		p.Gone = !msg.Valid
-		p.MessageID, p.Type, p.ReceivedAt, p.Raw = msg.String, typ.String, rec.Time, []byte(raw.String)
-		out = append(out, p)
-		return nil
-	})
-	return out, err
+// pendingRow is a retry row joined with its event; the event columns are
+// NULL when retention deleted the event.
+type pendingRow struct {
+	EventID              int64
+	Attempts             int
+	FirstFailedAt        dbTime
+	MessageID, Type, Raw sql.NullString
+	ReceivedAt           dbTime
+}
+
+func pendingOf(rows []pendingRow) []PendingEvent {
+	out := make([]PendingEvent, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, PendingEvent{EventID: r.EventID, Attempts: r.Attempts, FirstFailedAt: r.FirstFailedAt.ptr(),
+			Gone: !r.MessageID.Valid, MessageID: r.MessageID.String, Type: r.Type.String, ReceivedAt: r.ReceivedAt.Time,
+			Raw: []byte(r.Raw.String)})
+	}
+	return out
 }
