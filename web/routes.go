@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	dash.POST("/settings/api-tokens", d.APITokenCreate)
 	dash.POST("/settings/api-tokens/:id/revoke", d.APITokenRevoke)
 	dash.GET("/events/export", d.EventsExport)
+	dash.POST("/events/replay", d.EventsReplay)
 	dash.GET("/users", d.UsersList)
 	dash.GET("/identity-warnings", d.IdentityWarnings)
 	dash.GET("/users/:userId", d.UserShow)

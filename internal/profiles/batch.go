@@ -83,6 +83,9 @@ func (b *batch) collect(events []store.FeedEvent) *collected {
 		users: map[string]bool{}, anons: map[string]bool{}, seenAnon: map[string]bool{}, groupIDs: map[string]bool{}}
 	for i := range events {
 		e := &events[i]
+		if store.IsTestEvent(e.MessageID) {
+			continue // Inlet's own test event: no profile, no audience member
+		}
 		if b.suppressed(e) {
 			c.dropped = append(c.dropped, e.Cursor.ID)
 			continue

@@ -86,6 +86,11 @@ func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after Feed
 }
 
 func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string) ([]FeedEvent, error) {
+	return s.readFeedOrdered(ctx, ws, after, limit, rawExpr, "")
+}
+
+// readFeedOrdered is readFeed; desc " DESC" reads the newest rows first.
+func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr, desc string) ([]FeedEvent, error) {
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
@@ -102,10 +107,10 @@ func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 		q = "SELECT tx_id::text, " + cols + " FROM events WHERE workspace_id = ? AND (tx_id, id) > (?::text::xid8, ?)" +
 			// events.tx_id, not tx_id: a bare name would be the text output
 			// column, ordering "10" before "9" and sorting every row.
-			" AND tx_id < ?::text::xid8 ORDER BY events.tx_id, events.id LIMIT ?"
+			" AND tx_id < ?::text::xid8 ORDER BY events.tx_id" + desc + ", events.id" + desc + " LIMIT ?"
 		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, strconv.FormatInt(horizon, 10), limit}
 	} else {
-		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?"
+		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id" + desc + " LIMIT ?"
 		args = []any{ws.String(), after.ID, limit}
 	}
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
