@@ -45,7 +45,7 @@ func startProfileDashboard(t *testing.T) *profileDash {
 	}
 	supp := profiles.NewSuppressions(st)
 	deps.Suppressions = supp
-	srv, _ := openTestServer(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: testdb.Patience(2 * time.Second)})
+	srv, _ := openTestServer(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: testdb.Patience(2 * time.Second), Suppress: supp.Filter})
 	d := &dashServer{t: t, st: st, srv: srv, auth: deps.Auth, url: "http://" + srv.Addr()}
 	d.c = d.newBrowser()
 	ws, err := st.EnsureDefaultWorkspace(ctx)

@@ -223,7 +223,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "suppression lifted for %d ids; running servers store their events again within 2 seconds\n", n)
 		return nil
 	}
-	res, err := profiles.Erase(ctx, st, ws.ID, profiles.EraseRequest{UserID: *userID, RequestedBy: "cli", Suppress: !*noSuppress},
+	res, err := profiles.Erase(ctx, st, ws.ID, profiles.EraseRequest{UserID: *userID, RequestedBy: "cli", Source: "cli", Suppress: !*noSuppress},
 		nil, profileOptions(cfg))
 	if err != nil {
 		return err

@@ -145,7 +145,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	ing := ingest.New(gate, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
 		InflightBytes: cfg.IngestInflight, ReadBytes: cfg.IngestRead,
-		Observer: m,
+		Observer: m, Suppress: supp.Filter,
 	})
 	m.WatchQueue(ing.QueueDepth)
 	// Connection status: kept in memory on the request path, saved every few

@@ -56,8 +56,14 @@ func (b *batch) suppressed(e *store.FeedEvent) bool {
 	if b.suppr == nil {
 		return false
 	}
-	return (e.UserID != "" && b.suppr(store.IdentityUser, e.UserID)) ||
-		(e.AnonymousID != "" && b.suppr(store.IdentityAnon, e.AnonymousID))
+	return suppressedEvent(b.suppr, e.UserID, e.AnonymousID, e.PreviousID)
+}
+
+// suppressedAnon reports a kept event's anonymous id that an erasure
+// suppressed (a shared device): the event stays its user's, but the id does
+// not become an identity again.
+func (b *batch) suppressedAnon(e *store.FeedEvent) bool {
+	return b.suppr != nil && e.AnonymousID != "" && b.suppr(store.IdentityAnon, e.AnonymousID)
 }
 
 // run applies events (already committed, after the cursor) and moves the
@@ -89,6 +95,9 @@ func (b *batch) run(events []store.FeedEvent) error {
 		}
 		if e.AnonymousID != "" && !aok {
 			refused[idKey{store.IdentityAnon, e.AnonymousID}]++
+		}
+		if aok && b.suppressedAnon(e) {
+			aok = false
 		}
 		ts := eventTime(e)
 		addLink := func(a, u string) {

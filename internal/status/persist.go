@@ -67,7 +67,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 		}
 		attempts[a.WorkspaceID] = append(attempts[a.WorkspaceID], Attempt{At: a.At, WorkspaceID: a.WorkspaceID,
 			Source: a.Source, Outcome: outcomes[outcomeIndex(a.Outcome)], Reason: a.Reason, Status: a.Status,
-			Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
+			Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Credential: a.Credential})
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -92,7 +92,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 	}
 	for _, m := range h.Minutes {
 		g.ws[m.WorkspaceID].addMinute(unixMinute(m.Minute), outcomeIndex(m.Outcome),
-			counts{requests: m.Requests, accepted: m.Accepted, duplicates: m.Duplicates})
+			counts{requests: m.Requests, accepted: m.Accepted, duplicates: m.Duplicates, suppressed: m.Suppressed})
 	}
 	g.loaded = true
 	return nil
@@ -130,11 +130,11 @@ func (g *Aggregator) Flush(ctx context.Context) error {
 		batch[id] = taken{w.pendingAttempts, w.pendingMinutes}
 		for _, a := range w.pendingAttempts {
 			attempts = append(attempts, store.DeliveryAttempt{WorkspaceID: id, At: a.At, Source: a.Source, Outcome: a.Outcome,
-				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
+				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Credential: a.Credential})
 		}
 		for k, c := range w.pendingMinutes {
 			minutes = append(minutes, store.DeliveryMinute{WorkspaceID: id, Minute: time.Unix(k.minute*60, 0).UTC(),
-				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates})
+				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates, Suppressed: c.suppressed})
 		}
 		w.pendingAttempts, w.pendingMinutes = nil, map[minuteKey]counts{}
 	}

@@ -14,12 +14,13 @@ import (
 // most PROFILE_MAX_ANONYMOUS_IDS anonymous ids plus its userIds, far below.
 const maxTimelineBranches = 400
 
-// ListProfileEvents returns one page of the events of a profile's identities
-// (any of users as user_id, any of anons as anonymous_id), newest first,
-// older than before when it is set. Each identity is read through its own
+// ListProfileEvents returns one page of the events attributed to a profile
+// (sc: its userIds, and the anonymous-only events of its anonymous ids),
+// newest first, older than before when it is set. Each identity is read through its own
 // index branch, stopping after limit+1 rows, so a user with millions of
 // events costs as much as one with fifty.
-func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anons []string, before *EventCursor, limit int) (EventPage, error) {
+func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, sc EventScope, before *EventCursor, limit int) (EventPage, error) {
+	users, anons := sc.Users, sc.Anons
 	limit = pageLimit(limit)
 	if len(users)+len(anons) == 0 {
 		return EventPage{}, nil
@@ -36,14 +37,15 @@ func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anon
 	lim := " ORDER BY received_at DESC, id DESC LIMIT " + strconv.Itoa(limit+1)
 	var branches []string
 	var args []any
-	add := func(col string, values []string) {
+	add := func(col string, values []string, extra string, extraArgs []any) {
 		for _, v := range values {
-			branches = append(branches, "SELECT id FROM (SELECT id FROM events WHERE "+cond+" AND "+col+" = ?"+lim+") b"+strconv.Itoa(len(branches)))
-			args = append(append(args, base...), v)
+			branches = append(branches, "SELECT id FROM (SELECT id FROM events WHERE "+cond+" AND "+col+" = ?"+extra+lim+") b"+strconv.Itoa(len(branches)))
+			args = append(append(append(args, base...), v), extraArgs...)
 		}
 	}
-	add("user_id", users)
-	add("anonymous_id", anons)
+	add("user_id", users, "", nil)
+	only, onlyArgs := sc.anonOnly()
+	add("anonymous_id", anons, " AND "+only, onlyArgs)
 	q := "SELECT " + listedColumns + " FROM events WHERE workspace_id = ? AND id IN (" + strings.Join(branches, " UNION ") + ")" + lim
 	args = append([]any{ws.String()}, args...)
 	var rows []listedRow

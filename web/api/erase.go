@@ -30,7 +30,7 @@ func (h *Handler) UserDelete(c echo.Context) error {
 		by = "api token " + t.Name + " (" + t.Prefix + "…)"
 	}
 	res, err := profiles.Erase(c.Request().Context(), h.Store, t.WorkspaceID,
-		profiles.EraseRequest{UserID: id, RequestedBy: by, Suppress: suppress}, h.Suppressions, h.Profiles)
+		profiles.EraseRequest{UserID: id, RequestedBy: by, Source: "api", Suppress: suppress}, h.Suppressions, h.Profiles)
 	if err != nil {
 		return h.unavailable(c, err)
 	}

@@ -241,6 +241,17 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	}
 	p.Found = true
 	fillProfile(&p, v)
+	// The timeline and the erasure confirmation show the events an erasure
+	// takes: those attributed to this profile, not every event that ever
+	// carried one of its anonymous ids (a shared device's other users).
+	sc, err := profiles.ScopeOf(ctx, h.Store, ws.ID, ref.kind, ref.id)
+	if err != nil {
+		return fmt.Errorf("profile scope: %w", err)
+	}
+	if p.EraseCount, err = profiles.CountErasable(ctx, h.Store, ws.ID, sc); err != nil {
+		return fmt.Errorf("count erasable events: %w", err)
+	}
+	p.EraseUserIDs = sc.UserIDs
 
 	var before *store.EventCursor
 	if raw := c.QueryParam("before"); raw != "" {
@@ -254,19 +265,11 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 		}
 	}
 	if p.PageError == "" {
-		var users, anons []string
-		for _, id := range v.Identities {
-			if id.Kind == "anonymousId" {
-				anons = append(anons, id.ID)
-			} else {
-				users = append(users, id.ID)
-			}
-		}
 		keys, err := h.keyLabels(ctx, ws.ID)
 		if err != nil {
 			return err
 		}
-		page, err := h.Store.ListProfileEvents(ctx, ws.ID, users, anons, before, timelinePage)
+		page, err := h.Store.ListProfileEvents(ctx, ws.ID, sc.Events, before, timelinePage)
 		if err != nil {
 			return fmt.Errorf("profile timeline: %w", err)
 		}
@@ -411,7 +414,7 @@ func (h *Handler) erase(c echo.Context, ref profileRef) error {
 			"Tick the box to confirm: the profile and all its events are deleted for good.")
 	}
 	admin, _ := h.admin(c)
-	req := profiles.EraseRequest{RequestedBy: "admin " + admin.Email, Suppress: c.FormValue("suppress") == "yes"}
+	req := profiles.EraseRequest{RequestedBy: "admin " + admin.Email, Source: "dashboard", Suppress: c.FormValue("suppress") == "yes"}
 	if ref.anonymous() {
 		req.AnonymousID = ref.id
 	} else {

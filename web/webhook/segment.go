@@ -146,10 +146,8 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		}
 		return err
 	}
-	d.outcome = status.OutcomeAccepted
-	if d.res.Accepted == 0 {
-		d.outcome = status.OutcomeDuplicate
-	}
+	d.outcome = outcomeOf(d.res)
+
 	return nil
 }
 
@@ -225,7 +223,22 @@ func okBody(res ingest.Result) []byte {
 	b = strconv.AppendInt(b, int64(res.Accepted), 10)
 	b = append(b, `,"duplicates":`...)
 	b = strconv.AppendInt(b, int64(res.Duplicates), 10)
+	b = append(b, `,"suppressed":`...)
+	b = strconv.AppendInt(b, int64(res.Suppressed), 10)
 	return append(b, '}')
+}
+
+// outcomeOf names a stored request's outcome: accepted when anything was
+// stored, suppressed when the events not stored include ones of erased
+// (suppressed) ids, duplicate otherwise.
+func outcomeOf(res ingest.Result) string {
+	switch {
+	case res.Accepted > 0:
+		return status.OutcomeAccepted
+	case res.Suppressed > 0:
+		return status.OutcomeSuppressed
+	}
+	return status.OutcomeDuplicate
 }
 
 // record notes the delivery for the workspace's connection status (once
@@ -237,7 +250,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 	reply, refused := apperr.ReplyOf(c)
 	if d.ws != uuid.Nil {
 		h.Attempts.Record(status.Attempt{At: d.start, WorkspaceID: d.ws, Source: status.SourceWebhook, Outcome: d.outcome,
-			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates, Credential: d.credential})
+			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates, Suppressed: d.res.Suppressed, Credential: d.credential})
 	}
 	level := slog.LevelInfo
 	if refused {
@@ -250,7 +263,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 	if !log.Enabled(ctx, level) {
 		return
 	}
-	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates,
+	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates + d.res.Suppressed,
 		"ms", time.Since(d.start).Milliseconds(), "ip", c.RealIP()}
 	if refused {
 		attrs = append(attrs, "status", code, "reason", reply.Message)
