@@ -63,6 +63,7 @@ type hookReply struct {
 	OK         bool   `json:"ok"`
 	Accepted   int    `json:"accepted"`
 	Duplicates int    `json:"duplicates"`
+	Suppressed int    `json:"suppressed"`
 	Error      string `json:"error"`
 }
 

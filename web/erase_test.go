@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/inlet-dev/inlet/internal/segment"
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+// messageIDs lists the messageIds of the stored events of ws carrying id
+// (as userId or anonymousId), sorted.
+func (p *profileDash) messageIDs(id string) []string {
+	p.t.Helper()
+	page, err := p.st.ListEvents(context.Background(), store.EventFilter{WorkspaceID: p.ws.ID, User: id, Limit: 500})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range page.Events {
+		out = append(out, e.MessageID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tracking posts one body to a Tracking API path with the write key and
+// returns the status.
+func (p *profileDash) tracking(path, body string) int {
+	p.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.writeKey+":")))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}
+
+// webhook posts a signed body to the Segment webhook and decodes the answer.
+func (p *profileDash) webhook(secret, body string) hookReply {
+	p.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.url+"/api/public/webhooks/segment", bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", segment.Sign([]byte(secret), []byte(body)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var r hookReply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		p.t.Fatalf("webhook answer %d is not JSON: %q", res.StatusCode, raw)
+	}
+	r.Status = res.StatusCode
+	return r
+}
+
+func equalIDs(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
+
+// A shared device: one anonymous id seen first with alice, then with bob.
+// Erasing alice takes alice's events and the device's anonymous-only
+// events, and nothing of bob's, now or later; the page, the confirmation
+// and the answer agree on the number. Later events carrying an erased id
+// (userId, anonymous-only, or an alias's previousId) are suppressed on
+// every ingest path and counted as such, not as duplicates.
+func TestEraseTakesExactlyOnePerson(t *testing.T) {
+	t.Parallel()
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	d.send(
+		ev("identify", "a-1", "2026-01-01T10:00:00Z", `"userId":"alice","anonymousId":"dev-1","traits":{"email":"alice@example.com"}`),
+		ev("track", "a-2", "2026-01-01T10:01:00Z", `"userId":"alice","event":"Bought"`),
+		ev("alias", "a-3", "2026-01-01T10:02:00Z", `"userId":"alice","previousId":"alice-old"`),
+		ev("track", "dev-1", "2026-01-01T09:00:00Z", `"anonymousId":"dev-1","event":"Browsed"`),
+		ev("track", "dev-2", "2026-01-01T09:01:00Z", `"anonymousId":"dev-1","event":"Browsed"`),
+		ev("track", "dev-3", "2026-01-01T11:00:00Z", `"anonymousId":"dev-1","userId":"undefined","event":"Browsed"`),
+		ev("identify", "b-1", "2026-01-02T10:00:00Z", `"userId":"bob","anonymousId":"dev-1","traits":{"email":"bob@example.com"}`),
+		ev("track", "b-2", "2026-01-02T10:01:00Z", `"userId":"bob","anonymousId":"dev-1","event":"Bought"`),
+		ev("track", "b-3", "2026-01-02T10:02:00Z", `"userId":"bob","event":"Bought"`),
+		ev("track", "c-1", "2026-01-02T10:03:00Z", `"userId":"carol","anonymousId":"dev-9","event":"Bought"`),
+	)
+	bobBefore := d.messageIDs("bob")
+	if len(bobBefore) != 3 {
+		t.Fatalf("bob's events before: %v", bobBefore)
+	}
+	aliceWill := []string{"a-1", "a-2", "a-3", "dev-1", "dev-2", "dev-3"}
+
+	b := d.newBrowser()
+	b.mustSignIn()
+	pg := b.get("/dashboard/users/alice")
+	if pg.Status != 200 {
+		t.Fatalf("alice's page: %d", pg.Status)
+	}
+	listed := timelineMessageIDs(pg)
+	if !equalIDs(listed, aliceWill) {
+		t.Errorf("alice's timeline lists %v, want %v (bob's events with the shared device are bob's)", listed, aliceWill)
+	}
+	if got := pg.text("#delete-count"); got != "6" {
+		t.Errorf("confirmation count %q, want 6", got)
+	}
+	var users []string
+	pg.Doc.Find("#delete-userids .delete-userid").Each(func(_ int, s *goquery.Selection) { users = append(users, strings.TrimSpace(s.Text())) })
+	if !equalIDs(users, []string{"alice", "alice-old"}) {
+		t.Errorf("confirmation userIds %v, want alice and alice-old", users)
+	}
+	if c := pg.attr("#delete-form", "data-confirm"); !strings.Contains(c, "6 events") || !strings.Contains(c, "alice-old") {
+		t.Errorf("confirm dialog %q", c)
+	}
+	if bobPage := b.get("/dashboard/users/bob"); !equalIDs(timelineMessageIDs(bobPage), bobBefore) {
+		t.Errorf("bob's timeline %v, want %v", timelineMessageIDs(bobPage), bobBefore)
+	}
+
+	del := b.follow(b.submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}}))
+	if !strings.Contains(del.text("#flash"), "and 6 events") {
+		t.Errorf("erasure answer %q, want 6 events", del.text("#flash"))
+	}
+	if got := d.messageIDs("bob"); !equalIDs(got, bobBefore) {
+		t.Errorf("bob lost events: %v, want %v", got, bobBefore)
+	}
+	if got := d.messageIDs("carol"); len(got) != 1 {
+		t.Errorf("carol's events: %v", got)
+	}
+	for _, id := range []string{"alice", "alice-old"} {
+		if got := d.messageIDs(id); len(got) != 0 {
+			t.Errorf("events of %s left: %v", id, got)
+		}
+	}
+	if got := d.messageIDs("dev-1"); !equalIDs(got, []string{"b-1", "b-2"}) {
+		t.Errorf("events with the shared device left: %v, want only bob's b-1 b-2", got)
+	}
+	if bobPage := b.get("/dashboard/users/bob"); bobPage.Status != 200 || !equalIDs(timelineMessageIDs(bobPage), bobBefore) {
+		t.Errorf("bob's page after alice's erasure: %d %v", bobPage.Status, timelineMessageIDs(bobPage))
+	}
+
+	// Later: bob on the shared device is kept; anonymous-only events of
+	// the device, alice's own, and aliases naming an erased id are not,
+	// on the Tracking API's batch and alias calls and on the webhook.
+	d.send(
+		ev("track", "b-late", "2026-02-01T10:00:00Z", `"userId":"bob","anonymousId":"dev-1","event":"Back"`),
+		ev("track", "dev-late", "2026-02-01T10:01:00Z", `"anonymousId":"dev-1","event":"Browsed"`),
+		ev("track", "a-late", "2026-02-01T10:02:00Z", `"userId":"alice","event":"Back"`),
+		ev("alias", "m-alias-batch", "2026-02-01T10:03:00Z", `"userId":"mallory","previousId":"alice"`),
+	)
+	if code := d.tracking("/v1/alias", ev("alias", "m-alias-1", "2026-02-01T10:04:00Z", `"userId":"mallory","previousId":"dev-1"`)); code != 200 {
+		t.Fatalf("/v1/alias: %d", code)
+	}
+	if code := d.tracking("/v1/alias", ev("alias", "m-alias-2", "2026-02-01T10:05:00Z", `"userId":"mallory","previousId":"alice-old"`)); code != 200 {
+		t.Fatalf("/v1/alias: %d", code)
+	}
+	const secret = "erase-test-secret-0123456789"
+	if err := d.st.SetSecret(ctx, d.ws.ID, secret, "test", 0); err != nil {
+		t.Fatal(err)
+	}
+	d.srv.InvalidateWorkspace()
+	r := d.webhook(secret, `[`+ev("alias", "m-alias-hook", "2026-02-01T10:06:00Z", `"userId":"mallory","previousId":"alice"`)+`,`+
+		ev("track", "a-hook", "2026-02-01T10:07:00Z", `"userId":"alice","event":"Back"`)+`,`+
+		ev("track", "b-hook", "2026-02-01T10:08:00Z", `"userId":"bob","anonymousId":"dev-1","event":"Back"`)+`]`)
+	if r.Status != 200 || r.Accepted != 1 || r.Suppressed != 2 || r.Duplicates != 0 {
+		t.Errorf("webhook answer %+v, want 1 accepted, 2 suppressed, 0 duplicates", r)
+	}
+	if r := d.webhook(secret, ev("track", "a-hook-2", "2026-02-01T10:09:00Z", `"userId":"alice","event":"Back"`)); r.Accepted != 0 || r.Suppressed != 1 || r.Duplicates != 0 {
+		t.Errorf("webhook answer for an erased user %+v, want suppressed 1", r)
+	}
+	if _, err := d.follower.CatchUp(ctx, d.ws.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.messageIDs("bob"), append(append([]string{}, bobBefore...), "b-hook", "b-late"); !equalIDs(got, sorted(want)) {
+		t.Errorf("bob's events after: %v, want %v", got, sorted(want))
+	}
+	for _, id := range []string{"alice", "alice-old", "mallory"} {
+		if got := d.messageIDs(id); len(got) != 0 {
+			t.Errorf("events of %s stored after the erasure: %v", id, got)
+		}
+	}
+	if got := d.messageIDs("dev-1"); !equalIDs(got, sorted([]string{"b-1", "b-2", "b-late", "b-hook"})) {
+		t.Errorf("events with the shared device: %v", got)
+	}
+	// The erased ids answer no profile: the shared device's id did not
+	// become one of bob's identities, and no alias brought alice back.
+	for _, path := range []string{"/dashboard/users/alice", "/dashboard/users/alice-old", "/dashboard/anonymous/dev-1", "/dashboard/users/mallory"} {
+		if pg := b.get(path); pg.Doc.Find("#no-profile").Length() != 1 {
+			t.Errorf("%s answers a profile after the erasure (status %d)", path, pg.Status)
+		}
+	}
+	// The connection status counts them as suppressed, not as duplicates.
+	settings := b.get("/dashboard/settings")
+	// 3 in the batch, 2 aliases, 2 + 1 on the webhook.
+	if got := settings.text("#hour-suppressed"); !strings.HasPrefix(got, "8 ") {
+		t.Errorf("connection status suppressed %q, want 8", got)
+	}
+	if got := settings.text("#hour-duplicates"); !strings.HasPrefix(got, "0") {
+		t.Errorf("connection status duplicates %q, want 0", got)
+	}
+}
+
+// timelineMessageIDs reads the messageIds a profile page's timeline lists.
+func timelineMessageIDs(p page) []string {
+	var out []string
+	p.Doc.Find("#timeline .message-id").Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
+	sort.Strings(out)
+	return out
+}
+
+func sorted(s []string) []string {
+	out := append([]string{}, s...)
+	sort.Strings(out)
+	return out
+}
