@@ -220,3 +220,70 @@ func sorted(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Segment's deletion request (the byte-exact fixture, with its signature)
+// erases its user: the answer comes once the erasure is done, the record
+// says source segment, later events are suppressed, and the call itself is
+// not stored. With the workspace's setting off, the call is an ordinary
+// event again and erases no one.
+func TestSegmentDeleteCallErasesItsUser(t *testing.T) {
+	t.Parallel()
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	fx := loadFixtures(t)
+	if err := d.st.SetSecret(ctx, d.ws.ID, fixtureSecret, "test", 0); err != nil {
+		t.Fatal(err)
+	}
+	d.srv.InvalidateWorkspace()
+	d.send(
+		ev("identify", "u-1", "2026-11-20T10:00:00Z", `"userId":"user_8812","anonymousId":"dev-8812","traits":{"email":"u@example.com"}`),
+		ev("track", "u-2", "2026-11-20T10:01:00Z", `"anonymousId":"dev-8812","event":"Browsed"`),
+		ev("track", "o-1", "2026-11-20T10:02:00Z", `"userId":"other","event":"Bought"`),
+	)
+	del := fx["delete.json"]
+	r := d.webhook(fixtureSecret, string(del.Body))
+	if r.Status != 200 || r.Erased != 1 || r.Accepted != 0 {
+		t.Fatalf("delete call: %+v", r)
+	}
+	// Done when the answer comes (well within Segment's 10 s).
+	for _, id := range []string{"user_8812", "dev-8812"} {
+		if got := d.messageIDs(id); len(got) != 0 {
+			t.Errorf("events of %s left after the delete call: %v", id, got)
+		}
+	}
+	if got := d.messageIDs("other"); len(got) != 1 {
+		t.Errorf("another user's events: %v", got)
+	}
+	if _, err := d.st.EventByMessageID(ctx, d.ws.ID, "delete-5f1e"); err == nil {
+		t.Error("the delete call was stored (and so would be forwarded)")
+	}
+	erasures, err := d.st.Erasures(ctx, d.ws.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(erasures) != 1 || erasures[0].Source != "segment" || !erasures[0].Suppressed || erasures[0].EventsDeleted != 2 || erasures[0].FinishedAt == nil {
+		t.Fatalf("erasure record: %+v", erasures)
+	}
+	if r := d.webhook(fixtureSecret, ev("track", "u-late", "2026-11-22T10:00:00Z", `"userId":"user_8812","event":"Back"`)); r.Suppressed != 1 {
+		t.Errorf("later event of the erased user: %+v", r)
+	}
+
+	// The setting, turned off on the settings page: delete calls are stored.
+	b := d.newBrowser()
+	b.mustSignIn()
+	settings := b.get("/dashboard/settings")
+	if settings.Doc.Find("#segment-deletes[checked]").Length() != 1 {
+		t.Fatal("the setting is not shown on, its default")
+	}
+	b.follow(b.submit(settings, "#segment-deletes-form", url.Values{"enabled": {""}}))
+	if after := b.get("/dashboard/settings"); after.Doc.Find("#segment-deletes[checked]").Length() != 0 {
+		t.Fatal("the setting did not turn off")
+	}
+	off := ev("delete", "delete-off", "2026-11-23T10:00:00Z", `"userId":"other"`)
+	if r := d.webhook(fixtureSecret, off); r.Status != 200 || r.Accepted != 1 || r.Erased != 0 {
+		t.Fatalf("delete call with the setting off: %+v", r)
+	}
+	if got := d.messageIDs("other"); len(got) != 2 {
+		t.Errorf("with the setting off the user was erased or the call not stored: %v", got)
+	}
+}

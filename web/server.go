@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
@@ -97,16 +98,17 @@ func New(d Deps) (*Server, error) {
 		workspaces: credcache.NewWorkspaces(d.Store, credTTL),
 		writeKeys:  credcache.NewWriteKeys(d.Store, credTTL, d.Logger),
 	}
-	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
-		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
-	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts, ReadWait: d.Config.IngestTimeout}
-	// One client address for the throttle, the access log and the delivery
-	// log: X-Forwarded-For only from TRUSTED_PROXIES.
-	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)
 	supp := d.Suppressions
 	if supp == nil {
 		supp = profiles.NewSuppressions(d.Store)
 	}
+	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
+		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents,
+		Erase: segmentEraser(d.Store, supp, d.Profiles)}
+	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts, ReadWait: d.Config.IngestTimeout}
+	// One client address for the throttle, the access log and the delivery
+	// log: X-Forwarded-For only from TRUSTED_PROXIES.
+	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
@@ -183,3 +185,14 @@ func (s *Server) Close(ctx context.Context) error {
 // InvalidateWorkspace drops cached secrets after a settings change so the
 // verifier sees the new secret at once.
 func (s *Server) InvalidateWorkspace() { s.workspaces.Invalidate() }
+
+// segmentEraser honours Segment's deletion requests: an erasure of the
+// userId recorded with source segment, its ids suppressed (every erasure's
+// default: Segment's retries and late events must not bring the person back).
+func segmentEraser(st *store.Store, supp *profiles.Suppressions, opts profiles.Options) webhook.Eraser {
+	return func(ctx context.Context, ws uuid.UUID, userID, messageID string) (uuid.UUID, int64, error) {
+		res, err := profiles.Erase(ctx, st, ws, profiles.EraseRequest{UserID: userID, Source: "segment",
+			RequestedBy: "segment (delete call " + messageID + ")", Suppress: true}, supp, opts)
+		return res.ErasureID, res.EventsDeleted, err
+	}
+}

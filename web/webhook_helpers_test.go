@@ -64,6 +64,7 @@ type hookReply struct {
 	Accepted   int    `json:"accepted"`
 	Duplicates int    `json:"duplicates"`
 	Suppressed int    `json:"suppressed"`
+	Erased     int    `json:"erased"`
 	Error      string `json:"error"`
 }
 

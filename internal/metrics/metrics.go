@@ -55,7 +55,7 @@ func New(version string) *Metrics {
 
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "deliveries_total",
-		Help: "Webhook and Tracking API requests by source and outcome (accepted, duplicate, suppressed, bad_signature, no_secret, bad_body, too_large, unavailable, bad_key).",
+		Help: "Webhook and Tracking API requests by source and outcome (accepted, duplicate, suppressed, erased, bad_signature, no_secret, bad_body, too_large, unavailable, bad_key).",
 	}, []string{"source", "outcome"})
 	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "events_accepted_total", Help: "Events newly stored, by source.",

@@ -18,7 +18,7 @@ const (
 // outcomes fixes the order counts are kept and shown in; anything else is
 // counted as "other" so a new outcome name can never index out of range.
 var outcomes = [...]string{OutcomeAccepted, OutcomeDuplicate, OutcomeBadSignature, OutcomeNoSecret,
-	OutcomeBadBody, OutcomeTooLarge, OutcomeUnavailable, OutcomeBadKey, OutcomeSuppressed, "other"}
+	OutcomeBadBody, OutcomeTooLarge, OutcomeUnavailable, OutcomeBadKey, OutcomeSuppressed, OutcomeErased, "other"}
 
 const numOutcomes = len(outcomes)
 
@@ -168,7 +168,7 @@ type OutcomeCount struct {
 
 // Refused reports whether an outcome is a refusal (not stored, not a duplicate).
 func Refused(outcome string) bool {
-	return outcome != OutcomeAccepted && outcome != OutcomeDuplicate && outcome != OutcomeSuppressed
+	return outcome != OutcomeAccepted && outcome != OutcomeDuplicate && outcome != OutcomeSuppressed && outcome != OutcomeErased
 }
 
 // Snapshot returns the workspace's status as of now.

@@ -14,6 +14,7 @@ const (
 	OutcomeAccepted     = "accepted"
 	OutcomeDuplicate    = "duplicate"
 	OutcomeSuppressed   = "suppressed" // every event was of an erased (suppressed) id: acknowledged, not stored
+	OutcomeErased       = "erased"     // a Segment deletion request ("delete" call) erased its user
 	OutcomeBadSignature = "bad_signature"
 	OutcomeNoSecret     = "no_secret"
 	OutcomeBadBody      = "bad_body"

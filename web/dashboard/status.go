@@ -20,6 +20,7 @@ var outcomeLabels = map[string]struct{ label, badge string }{
 	status.OutcomeAccepted:     {"Accepted", "badge-ok"},
 	status.OutcomeDuplicate:    {"Duplicate", ""},
 	status.OutcomeSuppressed:   {"Suppressed", ""},
+	status.OutcomeErased:       {"Erased (Segment deletion)", ""},
 	status.OutcomeBadSignature: {"Bad signature", "badge-err"},
 	status.OutcomeNoSecret:     {"No secret", "badge-warn"},
 	status.OutcomeBadBody:      {"Bad body", "badge-err"},

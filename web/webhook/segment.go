@@ -31,6 +31,7 @@ type delivery struct {
 	ws      uuid.UUID // uuid.Nil until the workspace is known
 	outcome string
 	res     ingest.Result
+	erased  int // Segment deletion requests honoured
 	// credential names the secret that verified the body ("current …a1b2",
 	// "previous …c3d4"), so the admin sees when Segment switched secrets.
 	credential string
@@ -46,7 +47,7 @@ func (h *Handler) Segment(c echo.Context) error {
 	if err := h.receive(c, d); err != nil {
 		return err
 	}
-	return c.JSONBlob(http.StatusOK, okBody(d.res))
+	return c.JSONBlob(http.StatusOK, okBody(d.res, d.erased))
 }
 
 func (h *Handler) receive(c echo.Context, d *delivery) error {
@@ -125,6 +126,10 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		return err
 	}
 	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", d.start, events)
+	rows, deletes, dropped := takeDeletes(ws, rows, firstOnly)
+	if dropped > 0 {
+		reqlog.From(req.Context()).Warn("events after an element-0-signed delete call, or delete calls not in element 0, dropped", "workspace", ws.ID, "dropped", dropped)
+	}
 	if firstOnly {
 		limit := h.FirstElementMaxEvents
 		if limit <= 0 {
@@ -147,7 +152,13 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		return err
 	}
 	d.outcome = outcomeOf(d.res)
-
+	if d.erased, err = h.erase(req.Context(), ws.ID, deletes); err != nil {
+		d.outcome = status.OutcomeUnavailable
+		return err
+	}
+	if d.erased > 0 && d.res.Accepted == 0 {
+		d.outcome = status.OutcomeErased
+	}
 	return nil
 }
 
@@ -217,7 +228,7 @@ func (h *Handler) workspace(c echo.Context) (store.Workspace, error) {
 // okBody is the 200 answer, written by hand: it is sent for every stored
 // delivery, and reflection-based JSON of a map costs more than the rest of
 // the response.
-func okBody(res ingest.Result) []byte {
+func okBody(res ingest.Result, erased int) []byte {
 	b := make([]byte, 0, 64)
 	b = append(b, `{"ok":true,"accepted":`...)
 	b = strconv.AppendInt(b, int64(res.Accepted), 10)
@@ -225,6 +236,10 @@ func okBody(res ingest.Result) []byte {
 	b = strconv.AppendInt(b, int64(res.Duplicates), 10)
 	b = append(b, `,"suppressed":`...)
 	b = strconv.AppendInt(b, int64(res.Suppressed), 10)
+	if erased > 0 {
+		b = append(b, `,"erased":`...)
+		b = strconv.AppendInt(b, int64(erased), 10)
+	}
 	return append(b, '}')
 }
 
