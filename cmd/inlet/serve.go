@@ -169,7 +169,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	dests := newDeliveryManager(cfg, st, log, m)
+	dests := newDeliveryManager(cfg, st, log, m, supp)
 	dests.Start(ctx)
 	log.Info("inlet listening", "addr", srv.Addr(), "url", redact.URL(cfg.BaseURL),
 		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)

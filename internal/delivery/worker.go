@@ -35,8 +35,11 @@ type Options struct {
 	Rescan      time.Duration // how often unclaimed destinations are looked for, 2s
 	Guard       *NetGuard
 	Observer    Observer
-	Logger      *slog.Logger
-	Version     string
+	// Suppressed, optional, reports an event of an erased (suppressed)
+	// person; such events are never sent (see erased.go).
+	Suppressed SuppressedFunc
+	Logger     *slog.Logger
+	Version    string
 }
 
 func (o Options) withDefaults() Options {
@@ -294,6 +297,8 @@ type item struct {
 	retry     bool       // from the retry table (a row to drop once delivered)
 	first     *time.Time // first failure, nil if none yet
 	res       Result
+	ids       eventIDs // the event's userId, anonymousId, previousId
+	skip      bool     // an erased person's event: not sent, not retried
 }
 
 // step sends what is due: retries first, then the next window of the feed.
@@ -329,7 +334,8 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	items := make([]*item, 0, len(evs))
 	for _, e := range evs {
 		if w.d.Wants(e.Type) {
-			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw})
+			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
+				ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
 		}
 	}
 	cursor := evs[len(evs)-1].Cursor
@@ -346,6 +352,10 @@ func (w *worker) send(ctx context.Context, items []*item) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if it.skip || w.suppressed(ctx, it) {
+				it.skip = true
+				return
+			}
 			it.res = w.m.sender.Send(ctx, w.d.URL, secrets, WebhookID(w.d.ID, it.messageID), it.raw)
 		}()
 	}
@@ -357,6 +367,9 @@ func (w *worker) send(ctx context.Context, items []*item) {
 const maxDeliveredRecords = 20
 
 func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedCursor) error {
+	if err := w.dropErased(ctx, items); err != nil {
+		return err
+	}
 	w.send(ctx, items)
 	if ctx.Err() != nil {
 		return ctx.Err() // nothing recorded: the window is sent again from the cursor
@@ -368,6 +381,7 @@ func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedC
 		return err
 	}
 	w.d.Cursor = cursor
+	items = sentOnly(items)
 	if len(items) > 0 && failed == len(items) {
 		w.backoff = min(max(2*w.backoff, 500*time.Millisecond), 30*time.Second)
 		w.failing, w.resumeAt = true, time.Now().Add(w.backoff)
@@ -386,7 +400,10 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 			continue
 		}
 		items = append(items, &item{eventID: e.EventID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
-			attempts: e.Attempts, first: e.FirstFailedAt, retry: true})
+			attempts: e.Attempts, first: e.FirstFailedAt, retry: true, ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
+	}
+	if err := w.dropErased(ctx, items); err != nil {
+		return err
 	}
 	w.send(ctx, items)
 	if ctx.Err() != nil {
@@ -412,6 +429,12 @@ func (w *worker) account(p *store.DeliveryProgress, items []*item) int {
 	failed, okRecorded := 0, 0
 	for i := len(items) - 1; i >= 0; i-- { // newest first, so the recorded successes are the latest
 		it := items[i]
+		if it.skip {
+			if it.retry {
+				p.Done = append(p.Done, it.eventID)
+			}
+			continue
+		}
 		r := it.res
 		a := store.DestinationAttempt{At: now, EventID: it.eventID, MessageID: it.messageID,
 			WebhookID: WebhookID(w.id, it.messageID), Attempt: it.attempts + 1, Status: r.Status, Latency: r.Latency,

@@ -162,3 +162,11 @@ func (s *Suppressions) Filter(ctx context.Context, events []store.NewEvent, firs
 	}
 	return keep, dropped
 }
+
+// Check is SuppressedEvent after a refresh when the cache may be stale (at
+// most every refreshEvery, or at once after this instance's erasure): the
+// delivery workers call it before each send.
+func (s *Suppressions) Check(ctx context.Context, ws uuid.UUID, userID, anonymousID, previousID string) bool {
+	_ = s.Refresh(ctx) // on failure the last known list still applies
+	return s.SuppressedEvent(ws, userID, anonymousID, previousID)
+}
