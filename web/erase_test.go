@@ -7,12 +7,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
 )
@@ -285,5 +289,138 @@ func TestSegmentDeleteCallErasesItsUser(t *testing.T) {
 	}
 	if got := d.messageIDs("other"); len(got) != 2 {
 		t.Errorf("with the setting off the user was erased or the call not stored: %v", got)
+	}
+}
+
+// echoReceiver is a destination's endpoint that answers with the body it
+// got (receivers often echo the event), failing until up is set.
+type echoReceiver struct {
+	mu   sync.Mutex
+	up   bool
+	hits []echoHit
+}
+
+type echoHit struct {
+	body   string
+	status int
+}
+
+func (r *echoReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	status := http.StatusInternalServerError
+	if r.up {
+		status = http.StatusOK
+	}
+	r.hits = append(r.hits, echoHit{string(body), status})
+	r.mu.Unlock()
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (r *echoReceiver) setUp() {
+	r.mu.Lock()
+	r.up = true
+	r.mu.Unlock()
+}
+
+// got counts the hits whose body holds s, and how many of them were 2xx.
+func (r *echoReceiver) got(s string) (all, ok int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.hits {
+		if strings.Contains(h.body, s) {
+			all++
+			if h.status < 300 {
+				ok++
+			}
+		}
+	}
+	return all, ok
+}
+
+// An erasure removes what a destination kept of the person (a receiver's
+// echo in the attempts shown on the destination's page) and nothing of the
+// person is delivered once it has answered: the pending retries of their
+// events are dropped while another user's are delivered.
+func TestEraseReachesDestinations(t *testing.T) {
+	t.Parallel()
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	rcv := &echoReceiver{}
+	hook := httptest.NewServer(rcv)
+	t.Cleanup(hook.Close)
+	dest, err := d.st.CreateDestination(ctx, store.NewDestination{WorkspaceID: d.ws.ID, Name: "echo", URL: hook.URL, Secret: delivery.NewSecret()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := delivery.New(d.st, delivery.Options{Concurrency: 4, Window: 100, Timeout: 2 * time.Second,
+		Retry:    delivery.Policy{Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}, RetryFor: time.Hour},
+		LeaseTTL: 3 * time.Second, Poll: 20 * time.Millisecond, Rescan: 50 * time.Millisecond, Suppressed: d.supp.Check, Logger: testLogger(t)})
+	m.Start(ctx)
+	t.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.Close(cctx)
+	})
+	d.send(
+		ev("track", "a-1", "2026-01-01T10:00:00Z", `"userId":"alice","anonymousId":"dev-a","event":"Bought","properties":{"card":"alice-card-4242"}`),
+		ev("track", "a-2", "2026-01-01T10:01:00Z", `"anonymousId":"dev-a","event":"Browsed","properties":{"card":"alice-card-4242"}`),
+		ev("track", "b-1", "2026-01-01T10:02:00Z", `"userId":"bob","event":"Bought"`),
+	)
+	attemptsWith := func(s string) int {
+		as, err := d.st.DestinationAttempts(ctx, dest.ID, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range as {
+			if strings.Contains(a.Response, s) {
+				n++
+			}
+		}
+		return n
+	}
+	waitUntil(t, 20*time.Second, "the receiver's echo of alice's events in the attempts", func() bool {
+		all, _ := rcv.got("alice-card-4242")
+		return all >= 2 && attemptsWith("alice-card-4242") >= 2
+	})
+
+	b := d.newBrowser()
+	b.mustSignIn()
+	pg := b.get("/dashboard/users/alice")
+	if del := b.submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}}); del.Status != 303 {
+		t.Fatalf("erase: %d", del.Status)
+	}
+	if n := attemptsWith("alice-card-4242"); n != 0 {
+		t.Errorf("%d stored attempts still hold the receiver's echo of alice's events", n)
+	}
+	if page := b.get("/dashboard/destinations/" + dest.ID.String()); strings.Contains(string(page.Body), "alice-card-4242") {
+		t.Error("the destination's page shows alice's data after the erasure")
+	}
+	// The receiver comes back: bob's retry and a new event arrive, alice's
+	// pending retries never do.
+	rcv.setUp()
+	d.send(ev("track", "b-2", "2026-01-02T10:00:00Z", `"userId":"bob","event":"Back"`))
+	waitUntil(t, 20*time.Second, "bob's events delivered and no retry left", func() bool {
+		_, ok1 := rcv.got(`"b-1"`)
+		_, ok2 := rcv.got(`"b-2"`)
+		stats, err := d.st.DestinationStats(ctx, dest)
+		return err == nil && ok1 > 0 && ok2 > 0 && stats.Retrying == 0
+	})
+	if _, ok := rcv.got("alice-card-4242"); ok != 0 {
+		t.Errorf("alice's events were delivered %d times after the erasure answered", ok)
+	}
+}
+
+// waitUntil polls cond until it holds or the time is up.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -29,6 +29,7 @@ type profileDash struct {
 	ws       store.Workspace
 	writeKey string
 	follower *profiles.Follower
+	supp     *profiles.Suppressions
 }
 
 func startProfileDashboard(t *testing.T) *profileDash {
@@ -56,7 +57,7 @@ func startProfileDashboard(t *testing.T) *profileDash {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &profileDash{dashServer: d, ws: ws, writeKey: key,
+	return &profileDash{dashServer: d, ws: ws, writeKey: key, supp: supp,
 		follower: profiles.NewFollower(st, profiles.Options{Suppressions: supp, Logger: testLogger(t)})}
 }
 
