@@ -102,6 +102,12 @@ func New(d Deps) (*Server, error) {
 	if supp == nil {
 		supp = profiles.NewSuppressions(d.Store)
 	}
+	dests := newDestinations(d.Config)
+	// Every erasure made through the server (dashboard, API, Segment's
+	// delete calls) notifies the destinations that opted in.
+	if d.Profiles.Notify == nil {
+		d.Profiles.Notify = erasureNotifier(d.Store, dests.Sender, d.Logger)
+	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
 		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents,
 		Erase: segmentEraser(d.Store, supp, d.Profiles)}
@@ -112,7 +118,7 @@ func New(d Deps) (*Server, error) {
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
-		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+		Destinations: dests, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
 	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

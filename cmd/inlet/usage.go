@@ -40,7 +40,7 @@ var commandDocs = []commandDoc{
 		Details: "  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "writekey revoke", Args: "KEY_ID", Summary: "stop a write key for good",
 		Details: "  --workspace ID  look for the key only in this workspace"},
-	{Path: "destination create", Args: "--url URL [--workspace ID] [--types track,identify,…] [--name NAME]", Summary: "forward every event from now on to URL (Standard Webhooks signed); prints only the signing secret"},
+	{Path: "destination create", Args: "--url URL [--workspace ID] [--types track,identify,…] [--name NAME] [--erasure-notice]", Summary: "forward every event from now on to URL (Standard Webhooks signed); prints only the signing secret"},
 	{Path: "destination list", Args: "[--workspace ID]", Summary: "list a workspace's destinations (never their secrets)"},
 	{Path: "token create", Args: "[--workspace ID] [--name NAME] [--scope read|write]", Summary: "make an /api/v1 token; prints only the token"},
 	{Path: "token list", Args: "[--workspace ID]", Summary: "list tokens (never the tokens themselves)"},

@@ -30,6 +30,9 @@ type Destination struct {
 	Delivered         int64      // events delivered (2xx), all time
 	Failed            int64      // events given up on, all time
 	CreatedAt         time.Time
+	// ErasureNotice: after each erasure the destination gets a signed
+	// {"type":"erasure",…} notice, so its owner's services forget the person.
+	ErasureNotice bool
 }
 
 // Wants reports whether the destination takes events of type typ.
@@ -62,10 +65,12 @@ type NewDestination struct {
 	URL         string
 	Types       []string
 	Secret      string
+	// ErasureNotice opts in to erasure notices.
+	ErasureNotice bool
 }
 
 const destinationColumns = "id, workspace_id, name, url, event_types, secret, previous_secret, previous_secret_expires_at," +
-	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at"
+	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at, erasure_notice"
 
 // CreateDestination stores a destination whose feed position is the feed's
 // head now, so it receives every event committed from now on.
@@ -77,12 +82,12 @@ func (s *Store) CreateDestination(ctx context.Context, nd NewDestination) (Desti
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	d := Destination{
 		ID: uuid.New(), WorkspaceID: nd.WorkspaceID, Name: nd.Name, URL: nd.URL, Types: nd.Types,
-		Secret: nd.Secret, Cursor: head, CreatedAt: now,
+		Secret: nd.Secret, Cursor: head, CreatedAt: now, ErasureNotice: nd.ErasureNotice,
 	}
 	_, err = s.exec(ctx, (`INSERT INTO destinations (id, workspace_id, name, url, event_types, secret,
-		cursor_tx, cursor_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`),
+		cursor_tx, cursor_id, created_at, updated_at, erasure_notice) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
 		d.ID.String(), d.WorkspaceID.String(), d.Name, d.URL, strings.Join(d.Types, ","), s.sealSecret(d.Secret),
-		head.Tx, head.ID, at(now), at(now))
+		head.Tx, head.ID, at(now), at(now), d.ErasureNotice)
 	if err != nil {
 		if IsDataError(err) {
 			return Destination{}, fmt.Errorf("create destination for workspace %s: %w", nd.WorkspaceID, ErrNotFound)
@@ -139,7 +144,7 @@ func (s *Store) queryDestinations(ctx context.Context, where string, args ...any
 		var prevExp dbTime
 		var created dbTime
 		if err := rows.Scan(&id, &ws, &d.Name, &d.URL, &types, &secret, &prev, &prevExp, &d.Paused, &d.PausedReason,
-			&d.Cursor.Tx, &d.Cursor.ID, &d.Delivered, &d.Failed, &created); err != nil {
+			&d.Cursor.Tx, &d.Cursor.ID, &d.Delivered, &d.Failed, &created, &d.ErasureNotice); err != nil {
 			return err
 		}
 		var err error
@@ -178,6 +183,20 @@ func (s *Store) SetDestinationPaused(ctx context.Context, ws, id uuid.UUID, paus
 	res, err := s.exec(ctx, ("UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
 		paused, truncateUTF8(reason, maxReasonBytes), at(time.Now()), ws.String(), id.String())
 	return oneRow(res, err, "pause destination "+id.String())
+}
+
+// SetDestinationErasureNotice turns erasure notices on or off for one
+// destination.
+func (s *Store) SetDestinationErasureNotice(ctx context.Context, ws, id uuid.UUID, on bool) error {
+	res, err := s.exec(ctx, "UPDATE destinations SET erasure_notice = ?, updated_at = ? WHERE workspace_id = ? AND id = ?",
+		on, at(time.Now()), ws.String(), id.String())
+	return oneRow(res, err, "set erasure notice of destination "+id.String())
+}
+
+// ErasureNoticeDestinations lists the active destinations of ws that asked
+// for erasure notices.
+func (s *Store) ErasureNoticeDestinations(ctx context.Context, ws uuid.UUID) ([]Destination, error) {
+	return s.queryDestinations(ctx, "WHERE workspace_id = ? AND erasure_notice AND NOT paused ORDER BY created_at, id", ws.String())
 }
 
 // RotateDestinationSecret makes secret the current one; the old one keeps
