@@ -19,6 +19,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // messageIDs lists the messageIds of the stored events of ws carrying id
@@ -422,5 +423,140 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A destination created with the erasure notice ticked gets, after an
+// erasure through the API, a POST signed with its secret (verified with the
+// Standard Webhooks reference library) naming the erased ids; the API's
+// answer reports the number of events the profile page listed.
+func TestErasureNoticeAndAPIAnswer(t *testing.T) {
+	t.Parallel()
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var notices []*http.Request
+	var bodies [][]byte
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"type":"erasure"`) {
+			mu.Lock()
+			notices, bodies = append(notices, r), append(bodies, b)
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	b := d.newBrowser()
+	b.mustSignIn()
+	created := b.submit(b.get("/dashboard/destinations"), "#destination-form", url.Values{"url": {recv.URL + "/forget"}, "erasure_notice": {"yes"}})
+	secret := created.attr("#new-secret", "value")
+	if created.Status != 200 || secret == "" {
+		t.Fatalf("create destination: %d", created.Status)
+	}
+	d.send(
+		ev("identify", "e-1", "2026-01-01T10:00:00Z", `"userId":"erin","anonymousId":"dev-e"`),
+		ev("track", "e-2", "2026-01-01T10:01:00Z", `"anonymousId":"dev-e","event":"Browsed"`),
+		ev("track", "f-1", "2026-01-01T10:02:00Z", `"userId":"frank","anonymousId":"dev-e","event":"Browsed"`),
+	)
+	listed := timelineMessageIDs(b.get("/dashboard/users/erin"))
+	if !equalIDs(listed, []string{"e-1", "e-2"}) {
+		t.Fatalf("erin's timeline %v", listed)
+	}
+	_, token, err := d.st.CreateAPIToken(ctx, d.ws.ID, "eraser", store.ScopeWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, d.url+"/api/v1/users/erin", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		ErasureID     string `json:"erasureId"`
+		EventsDeleted int    `json:"eventsDeleted"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil || res.StatusCode != 200 {
+		t.Fatalf("DELETE: %d %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	if answer.EventsDeleted != len(listed) {
+		t.Errorf("the API answered %d events deleted; the page listed %d", answer.EventsDeleted, len(listed))
+	}
+	if got := d.messageIDs("frank"); !equalIDs(got, []string{"f-1"}) {
+		t.Errorf("frank's events: %v", got)
+	}
+	waitUntil(t, 20*time.Second, "the erasure notice", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(notices) > 0
+	})
+	mu.Lock()
+	r, body := notices[0], bodies[0]
+	mu.Unlock()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(body, r.Header); err != nil {
+		t.Errorf("notice signature: %v", err)
+	}
+	var n struct {
+		Type         string   `json:"type"`
+		UserID       string   `json:"userId"`
+		AnonymousIDs []string `json:"anonymousIds"`
+		ErasureID    string   `json:"erasureId"`
+	}
+	if err := json.Unmarshal(body, &n); err != nil {
+		t.Fatal(err)
+	}
+	if n.Type != "erasure" || n.UserID != "erin" || !equalIDs(n.AnonymousIDs, []string{"dev-e"}) || n.ErasureID != answer.ErasureID {
+		t.Errorf("notice %s (erasure %s)", body, answer.ErasureID)
+	}
+}
+
+// An id too long to be an identity is kept in the list of refused ids; an
+// erasure of that id removes it from there too, not only its events.
+func TestEraseScrubsRefusedIDs(t *testing.T) {
+	t.Parallel()
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	long := "long-" + strings.Repeat("x", 210)
+	d.send(ev("track", "l-1", "2026-01-01T10:00:00Z", `"userId":"`+long+`","event":"Bought"`),
+		ev("track", "k-1", "2026-01-01T10:00:00Z", `"userId":"undefined","event":"Bought"`))
+	refused := func() map[string]bool {
+		rs, err := d.st.RefusedIDs(ctx, d.ws.ID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, r := range rs {
+			out[r.Value] = true
+		}
+		return out
+	}
+	if r := refused(); !r[long] || !r["undefined"] {
+		t.Fatalf("refused ids before: %v", r)
+	}
+	_, token, err := d.st.CreateAPIToken(ctx, d.ws.ID, "eraser", store.ScopeWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, d.url+"/api/v1/users/"+long, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("DELETE: %d", res.StatusCode)
+	}
+	if r := refused(); r[long] || !r["undefined"] {
+		t.Errorf("refused ids after erasing the long id: %v (want it gone, the others kept)", r)
+	}
+	if got := d.messageIDs(long); len(got) != 0 {
+		t.Errorf("events of the erased id: %v", got)
 	}
 }
