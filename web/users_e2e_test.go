@@ -98,6 +98,11 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 		chromedp.WaitVisible(css("#timeline pre.raw-json")),
 	)
 
+	// What will go is stated before anything goes: the exact number of
+	// events (the ones listed above) and every userId of the profile.
+	if got := read(t, ctx, "erasure scope", chromedp.Text(css("#delete-scope"))); !strings.Contains(got, "2 events") || !strings.Contains(got, "user-e2e") {
+		t.Errorf("the confirmation states %q", got)
+	}
 	step(t, ctx, "delete with suppression",
 		chromedp.Click(css("#delete-details summary")),
 		chromedp.WaitVisible(css("#delete-confirm")),
@@ -107,7 +112,7 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 	)
 	select {
 	case msg := <-dialogs:
-		if !strings.Contains(msg, "user-e2e") {
+		if !strings.Contains(msg, "user-e2e") || !strings.Contains(msg, "2 events") {
 			t.Errorf("confirmation said %q", msg)
 		}
 	default:
