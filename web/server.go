@@ -114,9 +114,9 @@ func New(d Deps) (*Server, error) {
 		d.Profiles.Notify = erasureNotifier(d.Store, dests.Sender, d.Logger)
 	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
-		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents,
+		MaxBodyBytes: d.Config.MaxBodyBytes, FirstElementMaxEvents: d.Config.FirstElementMaxEvents,
 		Erase: segmentEraser(d.Store, supp, d.Profiles)}
-	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts, ReadWait: d.Config.IngestTimeout}
+	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
 	// One client address for the throttle, the access log and the delivery
 	// log: X-Forwarded-For only from TRUSTED_PROXIES.
 	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)

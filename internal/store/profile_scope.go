@@ -53,8 +53,8 @@ func (s *Store) CountScopeEvents(ctx context.Context, ws uuid.UUID, sc EventScop
 	var total int64
 	err := sc.scopeBranches(func(cond string, args []any) error {
 		var n int64
-		err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM events WHERE workspace_id = ? AND "+cond,
-			append([]any{ws.String()}, args...)...).Row().Scan(&n)
+		err := first(s.db.WithContext(ctx), &n, "SELECT count(*) FROM events WHERE workspace_id = ? AND "+cond,
+			append([]any{ws.String()}, args...)...)
 		if err != nil {
 			return fmt.Errorf("count events of profile: %w", err)
 		}
@@ -75,8 +75,8 @@ func (s *Store) DeleteScopeEvents(ctx context.Context, ws uuid.UUID, sc EventSco
 			return nil
 		}
 		var part []int64
-		err := s.db.WithContext(ctx).Raw("SELECT id FROM events WHERE workspace_id = ? AND "+cond+" LIMIT ?",
-			append(append([]any{ws.String()}, args...), limit-len(ids))...).Scan(&part).Error
+		err := all(s.db.WithContext(ctx), &part, "SELECT id FROM events WHERE workspace_id = ? AND "+cond+" LIMIT ?",
+			append(append([]any{ws.String()}, args...), limit-len(ids))...)
 		if err != nil {
 			return fmt.Errorf("find events of erased profile: %w", err)
 		}
