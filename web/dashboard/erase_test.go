@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -19,16 +19,17 @@ import (
 	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/web/webtest"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // messageIDs lists the messageIds of the stored events of ws carrying id
 // (as userId or anonymousId), sorted.
 func (p *profileDash) messageIDs(id string) []string {
-	p.t.Helper()
-	page, err := p.st.ListEvents(context.Background(), store.EventFilter{WorkspaceID: p.ws.ID, User: id, Limit: 500})
+	p.T.Helper()
+	page, err := p.St.ListEvents(context.Background(), store.EventFilter{WorkspaceID: p.WS.ID, User: id, Limit: 500})
 	if err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	var out []string
 	for _, e := range page.Events {
@@ -41,13 +42,13 @@ func (p *profileDash) messageIDs(id string) []string {
 // tracking posts one body to a Tracking API path with the write key and
 // returns the status.
 func (p *profileDash) tracking(path, body string) int {
-	p.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, p.url+path, strings.NewReader(body))
+	p.T.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.writeKey+":")))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, res.Body)
@@ -55,20 +56,20 @@ func (p *profileDash) tracking(path, body string) int {
 }
 
 // webhook posts a signed body to the Segment webhook and decodes the answer.
-func (p *profileDash) webhook(secret, body string) hookReply {
-	p.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, p.url+"/api/public/webhooks/segment", bytes.NewReader([]byte(body)))
+func (p *profileDash) webhook(secret, body string) webtest.HookReply {
+	p.T.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/api/public/webhooks/segment", bytes.NewReader([]byte(body)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Signature", segment.Sign([]byte(secret), []byte(body)))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	var r hookReply
+	var r webtest.HookReply
 	if err := json.Unmarshal(raw, &r); err != nil {
-		p.t.Fatalf("webhook answer %d is not JSON: %q", res.StatusCode, raw)
+		p.T.Fatalf("webhook answer %d is not JSON: %q", res.StatusCode, raw)
 	}
 	r.Status = res.StatusCode
 	return r
@@ -104,9 +105,9 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 	}
 	aliceWill := []string{"a-1", "a-2", "a-3", "dev-1", "dev-2", "dev-3"}
 
-	b := d.newBrowser()
-	b.mustSignIn()
-	pg := b.get("/dashboard/users/alice")
+	b := d.NewBrowser()
+	b.MustSignIn()
+	pg := b.Get("/dashboard/users/alice")
 	if pg.Status != 200 {
 		t.Fatalf("alice's page: %d", pg.Status)
 	}
@@ -114,7 +115,7 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 	if !equalIDs(listed, aliceWill) {
 		t.Errorf("alice's timeline lists %v, want %v (bob's events with the shared device are bob's)", listed, aliceWill)
 	}
-	if got := pg.text("#delete-count"); got != "6" {
+	if got := pg.Text("#delete-count"); got != "6" {
 		t.Errorf("confirmation count %q, want 6", got)
 	}
 	var users []string
@@ -122,16 +123,16 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 	if !equalIDs(users, []string{"alice", "alice-old"}) {
 		t.Errorf("confirmation userIds %v, want alice and alice-old", users)
 	}
-	if c := pg.attr("#delete-form", "data-confirm"); !strings.Contains(c, "6 events") || !strings.Contains(c, "alice-old") {
+	if c := pg.Attr("#delete-form", "data-confirm"); !strings.Contains(c, "6 events") || !strings.Contains(c, "alice-old") {
 		t.Errorf("confirm dialog %q", c)
 	}
-	if bobPage := b.get("/dashboard/users/bob"); !equalIDs(timelineMessageIDs(bobPage), bobBefore) {
+	if bobPage := b.Get("/dashboard/users/bob"); !equalIDs(timelineMessageIDs(bobPage), bobBefore) {
 		t.Errorf("bob's timeline %v, want %v", timelineMessageIDs(bobPage), bobBefore)
 	}
 
-	del := b.follow(b.submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}}))
-	if !strings.Contains(del.text("#flash"), "and 6 events") {
-		t.Errorf("erasure answer %q, want 6 events", del.text("#flash"))
+	del := b.Follow(b.Submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}}))
+	if !strings.Contains(del.Text("#flash"), "and 6 events") {
+		t.Errorf("erasure answer %q, want 6 events", del.Text("#flash"))
 	}
 	if got := d.messageIDs("bob"); !equalIDs(got, bobBefore) {
 		t.Errorf("bob lost events: %v, want %v", got, bobBefore)
@@ -147,7 +148,7 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 	if got := d.messageIDs("dev-1"); !equalIDs(got, []string{"b-1", "b-2"}) {
 		t.Errorf("events with the shared device left: %v, want only bob's b-1 b-2", got)
 	}
-	if bobPage := b.get("/dashboard/users/bob"); bobPage.Status != 200 || !equalIDs(timelineMessageIDs(bobPage), bobBefore) {
+	if bobPage := b.Get("/dashboard/users/bob"); bobPage.Status != 200 || !equalIDs(timelineMessageIDs(bobPage), bobBefore) {
 		t.Errorf("bob's page after alice's erasure: %d %v", bobPage.Status, timelineMessageIDs(bobPage))
 	}
 
@@ -167,10 +168,10 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 		t.Fatalf("/v1/alias: %d", code)
 	}
 	const secret = "erase-test-secret-0123456789"
-	if err := d.st.SetSecret(ctx, d.ws.ID, secret, "test", 0); err != nil {
+	if err := d.St.SetSecret(ctx, d.WS.ID, secret, "test", 0); err != nil {
 		t.Fatal(err)
 	}
-	d.srv.InvalidateWorkspace()
+	d.Srv.InvalidateWorkspace()
 	r := d.webhook(secret, `[`+ev("alias", "m-alias-hook", "2026-02-01T10:06:00Z", `"userId":"mallory","previousId":"alice"`)+`,`+
 		ev("track", "a-hook", "2026-02-01T10:07:00Z", `"userId":"alice","event":"Back"`)+`,`+
 		ev("track", "b-hook", "2026-02-01T10:08:00Z", `"userId":"bob","anonymousId":"dev-1","event":"Back"`)+`]`)
@@ -180,7 +181,7 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 	if r := d.webhook(secret, ev("track", "a-hook-2", "2026-02-01T10:09:00Z", `"userId":"alice","event":"Back"`)); r.Accepted != 0 || r.Suppressed != 1 || r.Duplicates != 0 {
 		t.Errorf("webhook answer for an erased user %+v, want suppressed 1", r)
 	}
-	if _, err := d.follower.CatchUp(ctx, d.ws.ID); err != nil {
+	if _, err := d.follower.CatchUp(ctx, d.WS.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := d.messageIDs("bob"), append(append([]string{}, bobBefore...), "b-hook", "b-late"); !equalIDs(got, sorted(want)) {
@@ -197,23 +198,23 @@ func TestEraseTakesExactlyOnePerson(t *testing.T) {
 	// The erased ids answer no profile: the shared device's id did not
 	// become one of bob's identities, and no alias brought alice back.
 	for _, path := range []string{"/dashboard/users/alice", "/dashboard/users/alice-old", "/dashboard/anonymous/dev-1", "/dashboard/users/mallory"} {
-		if pg := b.get(path); pg.Doc.Find("#no-profile").Length() != 1 {
+		if pg := b.Get(path); pg.Doc.Find("#no-profile").Length() != 1 {
 			t.Errorf("%s answers a profile after the erasure (status %d)", path, pg.Status)
 		}
 	}
 	// The connection status counts them as suppressed, not as duplicates.
-	settings := b.get("/dashboard/settings")
+	settings := b.Get("/dashboard/settings")
 	// 3 in the batch, 2 aliases, 2 + 1 on the webhook.
-	if got := settings.text("#hour-suppressed"); !strings.HasPrefix(got, "8 ") {
+	if got := settings.Text("#hour-suppressed"); !strings.HasPrefix(got, "8 ") {
 		t.Errorf("connection status suppressed %q, want 8", got)
 	}
-	if got := settings.text("#hour-duplicates"); !strings.HasPrefix(got, "0") {
+	if got := settings.Text("#hour-duplicates"); !strings.HasPrefix(got, "0") {
 		t.Errorf("connection status duplicates %q, want 0", got)
 	}
 }
 
 // timelineMessageIDs reads the messageIds a profile page's timeline lists.
-func timelineMessageIDs(p page) []string {
+func timelineMessageIDs(p webtest.Page) []string {
 	var out []string
 	p.Doc.Find("#timeline .message-id").Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
 	sort.Strings(out)
@@ -235,18 +236,18 @@ func TestSegmentDeleteCallErasesItsUser(t *testing.T) {
 	t.Parallel()
 	d := startProfileDashboard(t)
 	ctx := context.Background()
-	fx := loadFixtures(t)
-	if err := d.st.SetSecret(ctx, d.ws.ID, fixtureSecret, "test", 0); err != nil {
+	fx := webtest.Fixtures(t)
+	if err := d.St.SetSecret(ctx, d.WS.ID, webtest.FixtureSecret, "test", 0); err != nil {
 		t.Fatal(err)
 	}
-	d.srv.InvalidateWorkspace()
+	d.Srv.InvalidateWorkspace()
 	d.send(
 		ev("identify", "u-1", "2026-11-20T10:00:00Z", `"userId":"user_8812","anonymousId":"dev-8812","traits":{"email":"u@example.com"}`),
 		ev("track", "u-2", "2026-11-20T10:01:00Z", `"anonymousId":"dev-8812","event":"Browsed"`),
 		ev("track", "o-1", "2026-11-20T10:02:00Z", `"userId":"other","event":"Bought"`),
 	)
 	del := fx["delete.json"]
-	r := d.webhook(fixtureSecret, string(del.Body))
+	r := d.webhook(webtest.FixtureSecret, string(del.Body))
 	if r.Status != 200 || r.Erased != 1 || r.Accepted != 0 {
 		t.Fatalf("delete call: %+v", r)
 	}
@@ -259,33 +260,33 @@ func TestSegmentDeleteCallErasesItsUser(t *testing.T) {
 	if got := d.messageIDs("other"); len(got) != 1 {
 		t.Errorf("another user's events: %v", got)
 	}
-	if _, err := d.st.EventByMessageID(ctx, d.ws.ID, "delete-5f1e"); err == nil {
+	if _, err := d.St.EventByMessageID(ctx, d.WS.ID, "delete-5f1e"); err == nil {
 		t.Error("the delete call was stored (and so would be forwarded)")
 	}
-	erasures, err := d.st.Erasures(ctx, d.ws.ID, 10)
+	erasures, err := d.St.Erasures(ctx, d.WS.ID, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(erasures) != 1 || erasures[0].Source != "segment" || !erasures[0].Suppressed || erasures[0].EventsDeleted != 2 || erasures[0].FinishedAt == nil {
 		t.Fatalf("erasure record: %+v", erasures)
 	}
-	if r := d.webhook(fixtureSecret, ev("track", "u-late", "2026-11-22T10:00:00Z", `"userId":"user_8812","event":"Back"`)); r.Suppressed != 1 {
+	if r := d.webhook(webtest.FixtureSecret, ev("track", "u-late", "2026-11-22T10:00:00Z", `"userId":"user_8812","event":"Back"`)); r.Suppressed != 1 {
 		t.Errorf("later event of the erased user: %+v", r)
 	}
 
 	// The setting, turned off on the settings page: delete calls are stored.
-	b := d.newBrowser()
-	b.mustSignIn()
-	settings := b.get("/dashboard/settings")
+	b := d.NewBrowser()
+	b.MustSignIn()
+	settings := b.Get("/dashboard/settings")
 	if settings.Doc.Find("#segment-deletes[checked]").Length() != 1 {
 		t.Fatal("the setting is not shown on, its default")
 	}
-	b.follow(b.submit(settings, "#segment-deletes-form", url.Values{"enabled": {""}}))
-	if after := b.get("/dashboard/settings"); after.Doc.Find("#segment-deletes[checked]").Length() != 0 {
+	b.Follow(b.Submit(settings, "#segment-deletes-form", url.Values{"enabled": {""}}))
+	if after := b.Get("/dashboard/settings"); after.Doc.Find("#segment-deletes[checked]").Length() != 0 {
 		t.Fatal("the setting did not turn off")
 	}
 	off := ev("delete", "delete-off", "2026-11-23T10:00:00Z", `"userId":"other"`)
-	if r := d.webhook(fixtureSecret, off); r.Status != 200 || r.Accepted != 1 || r.Erased != 0 {
+	if r := d.webhook(webtest.FixtureSecret, off); r.Status != 200 || r.Accepted != 1 || r.Erased != 0 {
 		t.Fatalf("delete call with the setting off: %+v", r)
 	}
 	if got := d.messageIDs("other"); len(got) != 2 {
@@ -351,13 +352,13 @@ func TestEraseReachesDestinations(t *testing.T) {
 	rcv := &echoReceiver{}
 	hook := httptest.NewServer(rcv)
 	t.Cleanup(hook.Close)
-	dest, err := d.st.CreateDestination(ctx, store.NewDestination{WorkspaceID: d.ws.ID, Name: "echo", URL: hook.URL, Secret: delivery.NewSecret()})
+	dest, err := d.St.CreateDestination(ctx, store.NewDestination{WorkspaceID: d.WS.ID, Name: "echo", URL: hook.URL, Secret: delivery.NewSecret()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := delivery.New(d.st, delivery.Options{Concurrency: 4, Window: 100, Timeout: 2 * time.Second,
+	m := delivery.New(d.St, delivery.Options{Concurrency: 4, Window: 100, Timeout: 2 * time.Second,
 		Retry:    delivery.Policy{Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}, RetryFor: time.Hour},
-		LeaseTTL: 3 * time.Second, Poll: 20 * time.Millisecond, Rescan: 50 * time.Millisecond, Suppressed: d.supp.Check, Logger: testLogger(t)})
+		LeaseTTL: 3 * time.Second, Poll: 20 * time.Millisecond, Rescan: 50 * time.Millisecond, Suppressed: d.supp.Check, Logger: webtest.Logger(t)})
 	m.Start(ctx)
 	t.Cleanup(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -370,7 +371,7 @@ func TestEraseReachesDestinations(t *testing.T) {
 		ev("track", "b-1", "2026-01-01T10:02:00Z", `"userId":"bob","event":"Bought"`),
 	)
 	attemptsWith := func(s string) int {
-		as, err := d.st.DestinationAttempts(ctx, dest.ID, 200)
+		as, err := d.St.DestinationAttempts(ctx, dest.ID, 200)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,16 +388,16 @@ func TestEraseReachesDestinations(t *testing.T) {
 		return all >= 2 && attemptsWith("alice-card-4242") >= 2
 	})
 
-	b := d.newBrowser()
-	b.mustSignIn()
-	pg := b.get("/dashboard/users/alice")
-	if del := b.submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}}); del.Status != 303 {
+	b := d.NewBrowser()
+	b.MustSignIn()
+	pg := b.Get("/dashboard/users/alice")
+	if del := b.Submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}}); del.Status != 303 {
 		t.Fatalf("erase: %d", del.Status)
 	}
 	if n := attemptsWith("alice-card-4242"); n != 0 {
 		t.Errorf("%d stored attempts still hold the receiver's echo of alice's events", n)
 	}
-	if page := b.get("/dashboard/destinations/" + dest.ID.String()); strings.Contains(string(page.Body), "alice-card-4242") {
+	if page := b.Get("/dashboard/destinations/" + dest.ID.String()); strings.Contains(string(page.Body), "alice-card-4242") {
 		t.Error("the destination's page shows alice's data after the erasure")
 	}
 	// The receiver comes back: bob's retry and a new event arrive, alice's
@@ -406,7 +407,7 @@ func TestEraseReachesDestinations(t *testing.T) {
 	waitUntil(t, 20*time.Second, "bob's events delivered and no retry left", func() bool {
 		_, ok1 := rcv.got(`"b-1"`)
 		_, ok2 := rcv.got(`"b-2"`)
-		stats, err := d.st.DestinationStats(ctx, dest)
+		stats, err := d.St.DestinationStats(ctx, dest)
 		return err == nil && ok1 > 0 && ok2 > 0 && stats.Retrying == 0
 	})
 	if _, ok := rcv.got("alice-card-4242"); ok != 0 {
@@ -447,10 +448,10 @@ func TestErasureNoticeAndAPIAnswer(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(recv.Close)
-	b := d.newBrowser()
-	b.mustSignIn()
-	created := b.submit(b.get("/dashboard/destinations"), "#destination-form", url.Values{"url": {recv.URL + "/forget"}, "erasure_notice": {"yes"}})
-	secret := created.attr("#new-secret", "value")
+	b := d.NewBrowser()
+	b.MustSignIn()
+	created := b.Submit(b.Get("/dashboard/destinations"), "#destination-form", url.Values{"url": {recv.URL + "/forget"}, "erasure_notice": {"yes"}})
+	secret := created.Attr("#new-secret", "value")
 	if created.Status != 200 || secret == "" {
 		t.Fatalf("create destination: %d", created.Status)
 	}
@@ -459,15 +460,15 @@ func TestErasureNoticeAndAPIAnswer(t *testing.T) {
 		ev("track", "e-2", "2026-01-01T10:01:00Z", `"anonymousId":"dev-e","event":"Browsed"`),
 		ev("track", "f-1", "2026-01-01T10:02:00Z", `"userId":"frank","anonymousId":"dev-e","event":"Browsed"`),
 	)
-	listed := timelineMessageIDs(b.get("/dashboard/users/erin"))
+	listed := timelineMessageIDs(b.Get("/dashboard/users/erin"))
 	if !equalIDs(listed, []string{"e-1", "e-2"}) {
 		t.Fatalf("erin's timeline %v", listed)
 	}
-	_, token, err := d.st.CreateAPIToken(ctx, d.ws.ID, "eraser", store.ScopeWrite)
+	_, token, err := d.St.CreateAPIToken(ctx, d.WS.ID, "eraser", store.ScopeWrite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, d.url+"/api/v1/users/erin", nil)
+	req, _ := http.NewRequest(http.MethodDelete, d.URL+"/api/v1/users/erin", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -526,7 +527,7 @@ func TestEraseScrubsRefusedIDs(t *testing.T) {
 	d.send(ev("track", "l-1", "2026-01-01T10:00:00Z", `"userId":"`+long+`","event":"Bought"`),
 		ev("track", "k-1", "2026-01-01T10:00:00Z", `"userId":"undefined","event":"Bought"`))
 	refused := func() map[string]bool {
-		rs, err := d.st.RefusedIDs(ctx, d.ws.ID, 100)
+		rs, err := d.St.RefusedIDs(ctx, d.WS.ID, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -539,11 +540,11 @@ func TestEraseScrubsRefusedIDs(t *testing.T) {
 	if r := refused(); !r[long] || !r["undefined"] {
 		t.Fatalf("refused ids before: %v", r)
 	}
-	_, token, err := d.st.CreateAPIToken(ctx, d.ws.ID, "eraser", store.ScopeWrite)
+	_, token, err := d.St.CreateAPIToken(ctx, d.WS.ID, "eraser", store.ScopeWrite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, d.url+"/api/v1/users/"+long, nil)
+	req, _ := http.NewRequest(http.MethodDelete, d.URL+"/api/v1/users/"+long, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
