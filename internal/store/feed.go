@@ -33,6 +33,7 @@ type FeedEvent struct {
 	ReceivedAt  time.Time
 	Source      string
 	SourceKey   string
+	Trusted     bool // see NewEvent.Trusted
 	Raw         []byte
 }
 
@@ -161,7 +162,7 @@ func (s *Store) feedHorizon(ctx context.Context) (int64, error) {
 
 // feedEventCols are the events columns a FeedEvent is read from, but for
 // the last: the raw JSON (or an expression standing for it).
-const feedEventCols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, "
+const feedEventCols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, trusted, "
 
 // feedEventRow is the one scan of an events row into a FeedEvent (the feed,
 // a profile's events). These reads are the delivery and profile hot paths
@@ -176,7 +177,7 @@ type feedEventRow struct {
 // dest are the scan destinations for feedEventCols plus the raw column.
 func (r *feedEventRow) dest() []any {
 	return []any{&r.e.Cursor.ID, &r.e.MessageID, &r.e.Type, &r.e.Event, &r.e.UserID, &r.e.AnonymousID,
-		&r.e.GroupID, &r.e.PreviousID, &r.ts, &r.rec, &r.e.Source, &r.e.SourceKey, &r.raw}
+		&r.e.GroupID, &r.e.PreviousID, &r.ts, &r.rec, &r.e.Source, &r.e.SourceKey, &r.e.Trusted, &r.raw}
 }
 
 func (r *feedEventRow) event(ws uuid.UUID) FeedEvent {

@@ -107,6 +107,9 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	}
 	p.Found = true
 	fillProfile(&p, v)
+	if err := h.fillIdentities(c, &p, ws.ID, v, ref); err != nil {
+		return err
+	}
 	// The timeline and the erasure confirmation show the events an erasure
 	// takes: those attributed to this profile, not every event that ever
 	// carried one of its anonymous ids (a shared device's other users).

@@ -124,7 +124,10 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		d.outcome = status.OutcomeBadBody
 		return err
 	}
-	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", d.start, events)
+	// Signed events are trusted, the elements after a first-element
+	// signature too: they are stored only along with a signed element 0
+	// never seen before, so nobody without the secret can add any.
+	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", true, d.start, events)
 	rows, deletes, dropped := takeDeletes(ws, rows, firstOnly)
 	if dropped > 0 {
 		reqlog.From(req.Context()).Warn("events after an element-0-signed delete call, or delete calls not in element 0, dropped", "workspace", ws.ID, "dropped", dropped)
