@@ -94,6 +94,7 @@ func (s *Server) routes() {
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
 	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)
+	dash.POST("/settings/segment-deletes", d.SegmentDeletesSave)
 	dash.POST("/settings/test-event", d.TestEventSend)
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)

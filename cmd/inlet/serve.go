@@ -145,7 +145,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	ing := ingest.New(gate, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
 		InflightBytes: cfg.IngestInflight, ReadBytes: cfg.IngestRead,
-		Observer: m,
+		Observer: m, Suppress: supp.Filter,
 	})
 	m.WatchQueue(ing.QueueDepth)
 	// Connection status: kept in memory on the request path, saved every few
@@ -169,7 +169,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	dests := newDeliveryManager(cfg, st, log, m)
+	dests := newDeliveryManager(cfg, st, log, m, supp)
 	dests.Start(ctx)
 	log.Info("inlet listening", "addr", srv.Addr(), "url", redact.URL(cfg.BaseURL),
 		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)

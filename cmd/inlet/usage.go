@@ -43,7 +43,7 @@ var commandDocs = []commandDoc{
 		Details: "  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "writekey revoke", Args: "KEY_ID", Summary: "stop a write key for good",
 		Details: "  --workspace ID  look for the key only in this workspace"},
-	{Path: "destination create", Args: "--url URL [--workspace ID] [--types track,identify,…] [--name NAME]", Summary: "forward every event from now on to URL (Standard Webhooks signed); prints only the signing secret"},
+	{Path: "destination create", Args: "--url URL [--workspace ID] [--types track,identify,…] [--name NAME] [--erasure-notice]", Summary: "forward every event from now on to URL (Standard Webhooks signed); prints only the signing secret"},
 	{Path: "destination list", Args: "[--workspace ID]", Summary: "list a workspace's destinations (never their secrets)"},
 	{Path: "destination delete", Args: "ID [--workspace ID]", Summary: "delete a destination with its waiting deliveries (pause it in the dashboard to stop for a while)"},
 	{Path: "token create", Args: "[--workspace ID] [--name NAME] [--scope read|write] [--expires 90d|YYYY-MM-DD]", Summary: "make an /api/v1 token; prints only the token"},

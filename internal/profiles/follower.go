@@ -42,6 +42,10 @@ type Options struct {
 	Batch        int
 	Logger       *slog.Logger
 	Suppressions *Suppressions // optional: events of suppressed ids are dropped
+	// Notify, optional, is called after each erasure has finished (the
+	// destinations that opted in get a signed erasure notice); it must
+	// return within a few seconds.
+	Notify func(ctx context.Context, ws uuid.UUID, n ErasureNotice)
 }
 
 func (o Options) withDefaults(d store.Dialect) Options {

@@ -78,7 +78,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 		}
 		attempts[a.WorkspaceID] = append(attempts[a.WorkspaceID], Attempt{At: a.At, WorkspaceID: a.WorkspaceID,
 			Source: a.Source, Outcome: outcomes[outcomeIndex(a.Outcome)], Reason: a.Reason, Status: a.Status,
-			Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
+			Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Credential: a.Credential})
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -103,7 +103,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 	}
 	for _, m := range h.Minutes {
 		g.ws[m.WorkspaceID].addMinute(unixMinute(m.Minute), outcomeIndex(m.Outcome),
-			counts{requests: m.Requests, accepted: m.Accepted, duplicates: m.Duplicates})
+			counts{requests: m.Requests, accepted: m.Accepted, duplicates: m.Duplicates, suppressed: m.Suppressed})
 	}
 	g.loaded = true
 	return nil
@@ -175,11 +175,11 @@ func (g *Aggregator) take() *batch {
 	for id, w := range g.ws {
 		for _, a := range w.pendingAttempts {
 			b.attempts = append(b.attempts, store.DeliveryAttempt{WorkspaceID: id, At: a.At, Source: a.Source, Outcome: a.Outcome,
-				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
+				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Credential: a.Credential})
 		}
 		for k, c := range w.pendingMinutes {
 			b.minutes = append(b.minutes, store.DeliveryMinute{WorkspaceID: id, Minute: time.Unix(k.minute*60, 0).UTC(),
-				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates})
+				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates, Suppressed: c.suppressed})
 		}
 		w.pendingAttempts, w.pendingMinutes = nil, map[minuteKey]counts{}
 	}

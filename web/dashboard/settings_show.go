@@ -55,6 +55,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 
 			FirstElementSignatures: ws.FirstElementSignatures,
 			FirstElementMaxEvents:  h.FirstElementMaxEvents,
+			SegmentDeletes:         ws.SegmentDeletes,
 		},
 	}
 	if p.HTTPAPI, err = h.httpAPIProps(c.Request().Context(), ws); err != nil {

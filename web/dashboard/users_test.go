@@ -31,6 +31,7 @@ type profileDash struct {
 	WS       store.Workspace
 	writeKey string
 	follower *profiles.Follower
+	supp     *profiles.Suppressions
 }
 
 func startProfileDashboard(t *testing.T) *profileDash {
@@ -47,7 +48,7 @@ func startProfileDashboard(t *testing.T) *profileDash {
 	}
 	supp := profiles.NewSuppressions(st)
 	deps.Suppressions = supp
-	srv, _ := webtest.Open(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: testdb.Patience(2 * time.Second)})
+	srv, _ := webtest.Open(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: testdb.Patience(2 * time.Second), Suppress: supp.Filter})
 	d := &webtest.Dash{T: t, St: st, Srv: srv, Auth: deps.Auth, URL: "http://" + srv.Addr()}
 	d.C = d.NewBrowser()
 	ws, err := st.EnsureDefaultWorkspace(ctx)
@@ -58,7 +59,7 @@ func startProfileDashboard(t *testing.T) *profileDash {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &profileDash{Dash: d, WS: ws, writeKey: key,
+	return &profileDash{Dash: d, WS: ws, writeKey: key, supp: supp,
 		follower: profiles.NewFollower(st, profiles.Options{Suppressions: supp, Logger: webtest.Logger(t), OnMergeRefused: deps.Metrics.MergeRefused})}
 }
 
