@@ -280,3 +280,21 @@ func TestWebhookDedupeUnderRace(t *testing.T) {
 		}
 	})
 }
+
+// Issue 19 item 17: the webhook URL pasted with a trailing slash is the same
+// webhook (Segment treats a 404 as final), with and without a workspace id.
+func TestWebhookTrailingSlash(t *testing.T) {
+	t.Parallel()
+	fx := loadFixtures(t)
+	h := startHookServer(t, testdb.SQLite(t), nil)
+	h.setSecret(h.ws.ID, fixtureSecret)
+	if r := h.post("/", fx["identify.json"].Sig, fx["identify.json"].Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("POST …/segment/: %+v, want 200 with 1 accepted", r)
+	}
+	if r := h.post("/?workspaceId="+h.ws.ID.String(), fx["track.json"].Sig, fx["track.json"].Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("POST …/segment/?workspaceId=: %+v, want 200 with 1 accepted", r)
+	}
+	if n := h.count(h.ws.ID); n != 2 {
+		t.Fatalf("%d events stored, want 2", n)
+	}
+}
