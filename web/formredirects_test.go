@@ -105,9 +105,9 @@ func TestFormURLsRedirectToTheirSection(t *testing.T) {
 
 	// Path parameters are carried over, escaped, and cannot lead off-site.
 	for path, want := range map[string]string{
-		"/dashboard/users/a%20b%2Fc/delete":           "/dashboard/users/a%20b%2Fc#delete-user",
-		"/dashboard/anonymous/anon-1/unsuppress":      "/dashboard/anonymous/anon-1#suppressed",
-		"/dashboard/users/%2F%2Fevil.example/delete":  "/dashboard/users/%2F%2Fevil.example#delete-user",
+		"/dashboard/users/a%20b%2Fc/delete":            "/dashboard/users/a%20b%2Fc#delete-user",
+		"/dashboard/anonymous/anon-1/unsuppress":       "/dashboard/anonymous/anon-1#suppressed",
+		"/dashboard/users/%2F%2Fevil.example/delete":   "/dashboard/users/%2F%2Fevil.example#delete-user",
 		"/dashboard/settings/writekeys/some-id/revoke": "/dashboard/settings#http-api-source",
 	} {
 		if r := b.get(path); r.Status != http.StatusSeeOther || r.Header.Get("Location") != want {
