@@ -125,6 +125,7 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("save secret: %w", err)
 		}
 		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, store.SecretTail(secret))
+		fmt.Fprintln(stdout, "running Inlet servers on this database apply it within 2 s (each re-reads secrets every second); no restart needed")
 		if ws.Secret.IsSet() && ws.Secret.Current != secret {
 			fmt.Fprintf(stdout, "the secret it replaces keeps verifying for %s (at most %d secrets verify at once; the oldest previous one is dropped first)\n",
 				cfg.SecretGrace, store.MaxSecrets)
