@@ -84,8 +84,10 @@ func openForCommand(ctx context.Context, getenv func(string) string) (*config.Co
 	if err != nil {
 		return nil, nil, err
 	}
+	// Never waits for the database (DATABASE_WAIT is serve's): a script
+	// learns at once that it is down.
 	log := newLogger(cfg, io.Discard)
-	if err := migrateWithRetry(ctx, st, log); err != nil {
+	if err := migrate(ctx, st, log); err != nil {
 		st.Close()
 		return nil, nil, err
 	}
