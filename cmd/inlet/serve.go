@@ -174,7 +174,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	if !def.Secret.IsSet() {
 		log.Warn("the default workspace has no Segment shared secret yet; webhooks answer 503 (Segment retries) until one is set",
-			"set_with", "echo -n SECRET | inlet secret set")
+			"set_with", `printf %s "$SECRET" | inlet secret set`,
+			"in_docker_compose", `printf %s "$SECRET" | docker compose exec -T inlet inlet secret set`)
 	}
 
 	writers := cfg.IngestWriters
