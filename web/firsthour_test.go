@@ -312,7 +312,7 @@ func TestSettingsSaysSegmentCannotReachLocalhost(t *testing.T) {
 	d := startDashboard(t, dashOptions{env: map[string]string{"BASE_URL": "http://localhost:8081"}})
 	p := d.c.saveSecret(d.c.mustSignIn(), "reach-secret-0123456789")
 	if !strings.Contains(p.text("#base-url-unreachable"), "Segment cannot reach this URL") ||
-		p.attr("#expose-docs", "href") != "https://github.com/inlet-dev/inlet#expose-inlet-to-segment" {
+		p.attr("#expose-docs", "href") != "/docs/expose" {
 		t.Fatalf("no reachability notice: %q", p.text("#base-url-unreachable"))
 	}
 	r := d.c.follow(d.c.submit(p, "#test-event-form", nil))

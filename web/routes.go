@@ -72,6 +72,11 @@ func (s *Server) routes() {
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 
+	// The documentation of the running version (web/docsite), linked from
+	// the dashboard; public, like the repository it comes from.
+	e.GET("/docs", s.docs.Index, htmlErrors, s.dashboard.PageHeaders)
+	e.GET("/docs/:name", s.docs.Show, htmlErrors, s.dashboard.PageHeaders)
+
 	// Pages for people (web/dashboard): HTML errors, security headers and
 	// sessions everywhere; sign-in has its own CSRF cookie because there is
 	// no session yet.

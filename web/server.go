@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inlet-dev/inlet/docs"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
@@ -26,6 +27,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web/api"
 	"github.com/inlet-dev/inlet/web/dashboard"
+	"github.com/inlet-dev/inlet/web/docsite"
 	"github.com/inlet-dev/inlet/web/trackingapi"
 	"github.com/inlet-dev/inlet/web/webhook"
 	"github.com/labstack/echo/v4"
@@ -67,6 +69,7 @@ type Server struct {
 	tracking  *trackingapi.Handler
 	dashboard *dashboard.Handler
 	api       *api.Handler
+	docs      *docsite.Handler
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
@@ -114,6 +117,7 @@ func New(d Deps) (*Server, error) {
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
 	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
+	s.docs = &docsite.Handler{Files: docs.FS}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

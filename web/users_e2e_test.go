@@ -87,7 +87,7 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 		chromedp.Click(css("#users a.user-link")),
 		chromedp.WaitVisible(css("#traits")),
 	)
-	if got := read(t, ctx, "email trait", chromedp.Text(css(`#traits tr[data-key="email"] .trait-value`))); got != `"grace@example.com"` {
+	if got := read(t, ctx, "email trait", chromedp.Text(css(`#traits tr[data-key="email"] .trait-value`))); got != "grace@example.com" {
 		t.Errorf("email trait shows %q", got)
 	}
 	if got := read(t, ctx, "identities", chromedp.Text(css("#identities"))); !strings.Contains(got, "anon-e2e") {

@@ -193,7 +193,7 @@ func TestStartLogSaysWhenSegmentCannotReachBaseURL(t *testing.T) {
 		t.Fatalf("start line does not show the derived URL %s:\n%s", s.url, s.logs)
 	}
 	w := s.logLines(t, "Segment cannot reach BASE_URL "+s.url)
-	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["help"] != "https://github.com/inlet-dev/inlet#expose-inlet-to-segment" {
+	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["help"] != "docs/expose.md, served at "+s.url+"/docs/expose" {
 		t.Fatalf("no warning that Segment cannot reach %s:\n%s", s.url, s.logs)
 	}
 	public := startServe(t, map[string]string{"DATA_DIR": t.TempDir(), "BASE_URL": "https://inlet.example.com"})

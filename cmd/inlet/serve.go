@@ -232,7 +232,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if why := cfg.SegmentCannotReach(); why != "" {
 		log.Warn("Segment cannot reach BASE_URL "+cfg.BaseURL+": "+why+". Set BASE_URL to a public https URL that forwards to this server "+
 			"(a reverse proxy, or a tunnel while trying Inlet out); see the README section \"Expose Inlet to Segment\"",
-			"base_url", cfg.BaseURL, "help", config.ExposeDocsURL)
+			"base_url", cfg.BaseURL, "help", "docs/expose.md, served at "+cfg.BaseURL+config.ExposeDocsPath)
 	}
 
 	<-ctx.Done()

@@ -34,7 +34,9 @@ func startRun(t *testing.T, env map[string]string, args ...string) *serveRun {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &serveRun{logs: &syncBuffer{}, done: make(chan error, 1), stop: cancel}
-	go func() { r.done <- run(ctx, args, func(k string) string { return full[k] }, strings.NewReader(""), r.logs, r.logs) }()
+	go func() {
+		r.done <- run(ctx, args, func(k string) string { return full[k] }, strings.NewReader(""), r.logs, r.logs)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -269,4 +271,3 @@ func TestServeSaysWhenItCreatesANewEmptyDatabase(t *testing.T) {
 		t.Fatalf("second start on the same DATA_DIR says it is new: %v", lines)
 	}
 }
-
