@@ -49,6 +49,9 @@ type Deps struct {
 	// builds one of the API's own (the gate then sees erasures within 2 s).
 	Suppressions *profiles.Suppressions
 	Profiles     profiles.Options // erasure's profile settings (PROFILE_MAX_ANONYMOUS_IDS)
+	// APILimits bound /api/v1 lists and exports; zero fields take
+	// api.DefaultLimits (tests lower them).
+	APILimits api.Limits
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -64,6 +67,7 @@ type Server struct {
 	// The credential caches the surfaces read and the dashboard invalidates.
 	workspaces *credcache.Workspaces
 	writeKeys  *credcache.WriteKeys
+	apiTokens  *credcache.APITokens
 
 	webhook   *webhook.Handler
 	tracking  *trackingapi.Handler
@@ -101,6 +105,7 @@ func New(d Deps) (*Server, error) {
 		echo:       echo.New(),
 		workspaces: credcache.NewWorkspaces(d.Store, credTTL),
 		writeKeys:  credcache.NewWriteKeys(d.Store, credTTL, d.Logger),
+		apiTokens:  credcache.NewAPITokens(d.Store, credTTL, d.Logger),
 	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
 		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
@@ -113,10 +118,10 @@ func New(d Deps) (*Server, error) {
 		supp = profiles.NewSuppressions(d.Store)
 	}
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
-		Workspaces: s.workspaces, WriteKeys: s.writeKeys, Suppressions: supp, Profiles: d.Profiles,
+		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
-	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
+	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
 	s.docs = &docsite.Handler{Files: docs.FS}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -50,9 +50,11 @@ var commandDocs = []commandDoc{
 			"  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "destination list", Args: "[--workspace ID]", Summary: "list a workspace's destinations (never their secrets)",
 		Details: "  --workspace ID  the workspace (default: the default workspace)"},
-	{Path: "token create", Args: "[--name N] [--scope read|write] [--workspace ID]", Summary: "make an /api/v1 token; prints only the token",
+	{Path: "token create", Args: "[--name N] [--scope read|write] [--expires 90d|YYYY-MM-DD] [--workspace ID]", Summary: "make an /api/v1 token; prints only the token",
 		Details: "  --name N        a label, e.g. crm-sync\n" +
 			"  --scope S       read (the default: /api/v1 reads) or write (+ erasure)\n" +
+			"  --expires E     when it stops: a duration from now (90d, 12h) or the last\n" +
+			"                  day it works (2026-12-31, UTC); unset: never\n" +
 			"  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "token list", Args: "[--workspace ID]", Summary: "list tokens (never the tokens themselves)"},
 	{Path: "token revoke", Args: "TOKEN_ID", Summary: "revoke an /api/v1 token"},
@@ -69,11 +71,12 @@ var commandDocs = []commandDoc{
 			"Example: inlet export --user user-42 --gzip > user-42.ndjson.gz"},
 	{Path: "profiles rebuild", Args: "[--workspace ID]", Summary: "recompute every profile from the stored events",
 		Details: "  --workspace ID  the workspace (default: every workspace)"},
-	{Path: "user delete", Args: "--user-id ID [--no-suppress] [--workspace ID]", Summary: "erase a user: profile and every event of every identity",
-		Details: "  --user-id ID    the userId to erase (required)\n" +
+	{Path: "user delete", Args: "--user-id ID|--anonymous-id ID [--no-suppress] [--workspace ID]", Summary: "erase a user: the profile and its events",
+		Details: "  --user-id ID    the userId of the profile to erase\n" +
+			"  --anonymous-id ID  or an anonymousId of the profile\n" +
 			"  --no-suppress   store later events of the erased ids again\n" +
 			"  --workspace ID  the workspace (default: the default workspace)"},
-	{Path: "user unsuppress", Args: "--user-id ID [--workspace ID]", Summary: "store an erased user's events again"},
+	{Path: "user unsuppress", Args: "--user-id ID|--anonymous-id ID [--workspace ID]", Summary: "store an erased user's events again"},
 	{Path: "healthcheck", Summary: "exit 0 when the server on LISTEN_ADDR answers /healthz (Docker HEALTHCHECK)"},
 	{Path: "version", Summary: "print the version"},
 	{Path: "help", Args: "[COMMAND]", Summary: "print this help, or a command's"},
