@@ -306,12 +306,13 @@ func TestDockerignore(t *testing.T) {
 		return false
 	}
 	for _, keep := range []string{"go.mod", "go.sum", "cmd/inlet/main.go", "internal/store/store.go", "web/routes.go",
-		"migrations/migrations.go", "templates/templates.go", "static/static.go"} {
+		"migrations/migrations.go", "templates/templates.go", "static/static.go",
+		"docs/docs.go", "docs/api.md"} { // docs/*.md are embedded (/docs)
 		if ignored(keep) {
 			t.Errorf(".dockerignore leaves out %s, which the build needs", keep)
 		}
 	}
-	for _, drop := range []string{".git", ".env", ".env.production", "data", "data/inlet.db", "internal/store/x_test.go"} {
+	for _, drop := range []string{".git", ".env", ".env.production", "data", "data/inlet.db", "internal/store/x_test.go", "docs/screenshots/settings.png"} {
 		if !ignored(drop) {
 			t.Errorf(".dockerignore sends %s to the build", drop)
 		}
