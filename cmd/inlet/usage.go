@@ -53,8 +53,8 @@ var commandDocs = []commandDoc{
 	{Path: "token create", Args: "[--name N] [--scope read|write] [--expires 90d|YYYY-MM-DD] [--workspace ID]", Summary: "make an /api/v1 token; prints only the token",
 		Details: "  --name N        a label, e.g. crm-sync\n" +
 			"  --scope S       read (the default: /api/v1 reads) or write (+ erasure)\n" +
-			"  --expires E     when it stops: a duration from now (90d, 12h) or the last\n" +
-			"                  day it works (2026-12-31, UTC); unset: never\n" +
+			"  --expires E     when it stops: a duration from now (90d, 12h) or the\n" +
+			"                  last day it works (2026-12-31, UTC); unset: never\n" +
 			"  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "token list", Args: "[--workspace ID]", Summary: "list tokens (never the tokens themselves)"},
 	{Path: "token revoke", Args: "TOKEN_ID", Summary: "revoke an /api/v1 token"},
