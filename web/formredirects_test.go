@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"github.com/inlet-dev/inlet/web/webtest"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,22 +17,22 @@ import (
 // found by reading them, so a form added later is covered too.
 func TestFormURLsRedirectToTheirSection(t *testing.T) {
 	t.Parallel()
-	d := startDashboard(t, dashOptions{st: testdb.SQLite(t)})
-	b := d.c
-	settings := b.mustSignIn()
+	d := webtest.StartDashboard(t, webtest.DashOptions{St: testdb.SQLite(t)})
+	b := d.C
+	settings := b.MustSignIn()
 	// Make the per-item forms appear: two secrets (revoke previous), a write
 	// key, an API token, a destination.
 	for _, sec := range []string{"first-secret-0123456789abcdef", "second-secret-0123456789abcdef"} {
-		if p := b.submit(settings, "#secret-form", url.Values{"secret": {sec}}); p.Status != http.StatusSeeOther {
+		if p := b.Submit(settings, "#secret-form", url.Values{"secret": {sec}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("save secret: %d %s", p.Status, p.Body)
 		}
-		settings = b.get("/dashboard/settings")
+		settings = b.Get("/dashboard/settings")
 	}
-	b.submit(settings, "#write-key-form", url.Values{"name": {"checkout"}})
-	settings = b.get("/dashboard/settings")
-	b.submit(settings, "#api-token-form", url.Values{"name": {"crm"}, "scope": {"read"}})
-	dests := b.get("/dashboard/destinations")
-	created := b.submit(dests, "#destination-form", url.Values{"url": {"http://127.0.0.1:9/hook"}, "name": {"crm"}})
+	b.Submit(settings, "#write-key-form", url.Values{"name": {"checkout"}})
+	settings = b.Get("/dashboard/settings")
+	b.Submit(settings, "#api-token-form", url.Values{"name": {"crm"}, "scope": {"read"}})
+	dests := b.Get("/dashboard/destinations")
+	created := b.Submit(dests, "#destination-form", url.Values{"url": {"http://127.0.0.1:9/hook"}, "name": {"crm"}})
 	if created.Status != http.StatusOK {
 		t.Fatalf("create destination: %d %s", created.Status, created.Body)
 	}
@@ -46,7 +47,7 @@ func TestFormURLsRedirectToTheirSection(t *testing.T) {
 
 	actions := map[string]string{} // action → the page it was found on
 	for _, path := range []string{"/dashboard/settings", "/dashboard/destinations", destURL} {
-		p := b.get(path)
+		p := b.Get(path)
 		if p.Status != http.StatusOK {
 			t.Fatalf("GET %s: %d", path, p.Status)
 		}
@@ -67,9 +68,9 @@ func TestFormURLsRedirectToTheirSection(t *testing.T) {
 	}
 	for action, foundOn := range actions {
 		t.Run(action, func(t *testing.T) {
-			r := b.get(action)
+			r := b.Get(action)
 			if r.Status == http.StatusOK && r.Doc.Find(`form[action="`+action+`"]`).Length() > 0 {
-				return // the URL is the form's own page
+				return // the URL is the form's own webtest.Page
 			}
 			if r.Status != http.StatusSeeOther {
 				t.Fatalf("GET %s (form on %s): %d, want 303 to the form", action, foundOn, r.Status)
@@ -78,7 +79,7 @@ func TestFormURLsRedirectToTheirSection(t *testing.T) {
 			if err != nil || loc.Host != "" || !strings.HasPrefix(loc.Path, "/") {
 				t.Fatalf("GET %s redirects to %q, want a path on this server", action, r.Header.Get("Location"))
 			}
-			target := b.get(loc.RequestURI())
+			target := b.Get(loc.RequestURI())
 			if target.Status != http.StatusOK {
 				t.Fatalf("%s leads to %s: %d", action, loc, target.Status)
 			}
@@ -110,7 +111,7 @@ func TestFormURLsRedirectToTheirSection(t *testing.T) {
 		"/dashboard/users/%2F%2Fevil.example/delete":   "/dashboard/users/%2F%2Fevil.example#delete-user",
 		"/dashboard/settings/writekeys/some-id/revoke": "/dashboard/settings#http-api-source",
 	} {
-		if r := b.get(path); r.Status != http.StatusSeeOther || r.Header.Get("Location") != want {
+		if r := b.Get(path); r.Status != http.StatusSeeOther || r.Header.Get("Location") != want {
 			t.Errorf("GET %s: %d to %q, want 303 to %q", path, r.Status, r.Header.Get("Location"), want)
 		}
 	}
