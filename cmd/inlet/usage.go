@@ -35,8 +35,11 @@ var commandDocs = []commandDoc{
 		Details: "  --email E  the admin's email address (required)"},
 	{Path: "admin reset-password", Args: "--email E", Summary: "set a new password and sign that admin out everywhere",
 		Details: "  --email E  the admin's email address (required)"},
-	{Path: "writekey create", Args: "[--workspace ID] [--name N]", Summary: "make an HTTP Tracking API write key; prints only the key",
-		Details: "  --workspace ID  the workspace (default: the default workspace)\n  --name N        a label telling the key's users apart, e.g. backend"},
+	{Path: "writekey create", Args: "[--workspace ID] [--name N] [--kind client|server]", Summary: "make an HTTP Tracking API write key; prints only the key",
+		Details: "  --workspace ID  the workspace (default: the default workspace)\n  --name N        a label telling the key's users apart, e.g. backend\n" +
+			"  --kind K        client (default: in a browser or app, public; its aliases never merge two known users) or server (a secret on a server, trusted)"},
+	{Path: "writekey kind", Args: "KEY_ID client|server", Summary: "change a write key's kind, for the events it sends from then on",
+		Details: "  --workspace ID  look for the key only in this workspace"},
 	{Path: "writekey list", Args: "[--workspace ID]", Summary: "list a workspace's write keys (never the keys themselves)",
 		Details: "  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "writekey revoke", Args: "KEY_ID", Summary: "stop a write key for good",
@@ -50,6 +53,7 @@ var commandDocs = []commandDoc{
 			"  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "destination list", Args: "[--workspace ID]", Summary: "list a workspace's destinations (never their secrets)",
 		Details: "  --workspace ID  the workspace (default: the default workspace)"},
+	{Path: "destination delete", Args: "ID [--workspace ID]", Summary: "delete a destination with its waiting deliveries (pause it in the dashboard to stop for a while)"},
 	{Path: "token create", Args: "[--name N] [--scope read|write] [--expires 90d|YYYY-MM-DD] [--workspace ID]", Summary: "make an /api/v1 token; prints only the token",
 		Details: "  --name N        a label, e.g. crm-sync\n" +
 			"  --scope S       read (the default: /api/v1 reads) or write (+ erasure)\n" +

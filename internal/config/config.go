@@ -53,6 +53,7 @@ type Config struct {
 	FirstElementMaxEvents int
 	Profiles              bool // PROFILES: on or off
 	ProfileMaxAnon        int  // PROFILE_MAX_ANONYMOUS_IDS
+	ProfileMaxUsers       int  // PROFILE_MAX_USER_IDS
 
 	DestinationConcurrency   int             // DESTINATION_CONCURRENCY: requests in flight per destination
 	DestinationTimeout       time.Duration   // DESTINATION_TIMEOUT: longest one delivery attempt may take
@@ -104,6 +105,7 @@ var Settings = []Setting{
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
 	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
+	{"PROFILE_MAX_USER_IDS", "5", "Most userIds (ids events carry as userId) one profile holds; an alias merge past it is refused and listed among the identity warnings. A change applies to aliases processed from then on; `inlet profiles rebuild` applies it to all."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -187,6 +189,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		// Segment's Webhooks (Actions) allows batches of up to 4000.
 		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
 		ProfileMaxAnon:        integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
+		ProfileMaxUsers:       integer("PROFILE_MAX_USER_IDS", 5, 1),
 
 		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
 		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),
