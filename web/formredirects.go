@@ -54,7 +54,13 @@ func (s *Server) formGetRedirects(mw ...echo.MiddlewareFunc) {
 		gets[p] = true
 		target := formTarget(p, gets)
 		s.echo.GET(p, func(c echo.Context) error {
-			return c.Redirect(http.StatusSeeOther, fillParams(target, c))
+			t := target
+			// One route serves every destination action; delete has a
+			// section of its own.
+			if c.Param("action") == "delete" && strings.HasPrefix(p, "/dashboard/destinations/") {
+				t = "/dashboard/destinations/:id#delete-destination"
+			}
+			return c.Redirect(http.StatusSeeOther, fillParams(t, c))
 		}, mw...)
 	}
 }

@@ -148,7 +148,7 @@ func commandHelp(w io.Writer, path string) bool {
 		fmt.Fprint(w, wrap("inlet "+strings.TrimSpace(d.Path+" "+d.Args), 2, 4, helpWidth), wrap(d.Summary, 6, 6, helpWidth))
 		if d.Details != "" {
 			for _, line := range strings.Split(d.Details, "\n") {
-				fmt.Fprintf(w, "      %s\n", line)
+				fmt.Fprint(w, detailLine(line))
 			}
 		}
 	}
@@ -211,4 +211,16 @@ func wrap(text string, first, rest, width int) string {
 		b.WriteString(strings.Repeat(" ", indent) + line + "\n")
 	}
 	return b.String()
+}
+
+// detailLine prints one line of a command's details indented by 6; a flag
+// line too long for helpWidth wraps its description under itself, after
+// the 18-column flag name.
+func detailLine(line string) string {
+	const indent, flagCol = 6, 18
+	if indent+utf8.RuneCountInString(line) <= helpWidth || !strings.HasPrefix(line, "  --") || len(line) <= flagCol {
+		return strings.Repeat(" ", indent) + line + "\n"
+	}
+	body := wrap(line[flagCol:], indent+flagCol, indent+flagCol, helpWidth)
+	return strings.Repeat(" ", indent) + line[:flagCol] + strings.TrimLeft(body, " ")
 }
