@@ -38,7 +38,7 @@ type SourceProps struct {
 	ClearError  string // next to the confirm box
 	Status      ConnectionStatusProps
 	// Unreachable says why Segment cannot reach BASE_URL ("it is localhost
-	// …"), "" when it looks public; ExposeDocsURL is the README section.
+	// …"), "" when it looks public; ExposeDocsURL is the served docs/expose.md.
 	Unreachable   string
 	ExposeDocsURL string
 	// FirstElementSignatures: element-0-signed arrays are accepted.

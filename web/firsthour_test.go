@@ -327,7 +327,7 @@ func TestSettingsSaysSegmentCannotReachLocalhost(t *testing.T) {
 	d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": "http://localhost:8081"}})
 	p := d.C.SaveSecret(d.C.MustSignIn(), "reach-secret-0123456789")
 	if !strings.Contains(p.Text("#base-url-unreachable"), "Segment cannot reach this URL") ||
-		p.Attr("#expose-docs", "href") != "https://github.com/inlet-dev/inlet#expose-inlet-to-segment" {
+		p.Attr("#expose-docs", "href") != "/docs/expose" {
 		t.Fatalf("no reachability notice: %q", p.Text("#base-url-unreachable"))
 	}
 	r := d.C.Follow(d.C.Submit(p, "#test-event-form", nil))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/docs"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
@@ -27,6 +28,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web/api"
 	"github.com/inlet-dev/inlet/web/dashboard"
+	"github.com/inlet-dev/inlet/web/docsite"
 	"github.com/inlet-dev/inlet/web/trackingapi"
 	"github.com/inlet-dev/inlet/web/webhook"
 	"github.com/labstack/echo/v4"
@@ -72,11 +74,14 @@ type Server struct {
 	tracking  *trackingapi.Handler
 	dashboard *dashboard.Handler
 	api       *api.Handler
+	docs      *docsite.Handler
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
-// made by another instance or the CLI is seen within it.
-const credTTL = 5 * time.Second
+// made by another instance or the CLI (`inlet secret set`, which promises
+// every running instance applies it within 2 s) is seen within it. One
+// indexed read per workspace and key in use per second is what it costs.
+const credTTL = time.Second
 
 // New builds the server, its surfaces and routes; it does not listen yet.
 func New(d Deps) (*Server, error) {
@@ -125,6 +130,7 @@ func New(d Deps) (*Server, error) {
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: dests, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
 	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
+	s.docs = &docsite.Handler{Files: docs.FS}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

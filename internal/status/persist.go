@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -241,11 +242,37 @@ func (g *Aggregator) loop(ctx context.Context) {
 	}
 }
 
+// closeRetryFor bounds how long the last flush keeps trying: `docker compose
+// restart` stops PostgreSQL while Inlet shuts down, and the database is
+// often back within a few seconds. Within SHUTDOWN_TIMEOUT (ctx) either way.
+const closeRetryFor = 5 * time.Second
+
 // Close stops the flusher (a flush under way is cancelled and kept for the
-// last one) and writes what is left.
+// last one) and writes what is left, retrying briefly (with backoff, up to
+// closeRetryFor or ctx's end) while the database refuses.
 func (g *Aggregator) Close(ctx context.Context) error {
 	if err := g.run.Stop(ctx); err != nil {
 		return err
 	}
-	return g.Flush(ctx)
+	ctx, cancel := context.WithTimeout(ctx, closeRetryFor)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for tries := 1; ; tries++ {
+		err := g.Flush(ctx)
+		if err == nil {
+			if tries > 1 {
+				g.opts.Logger.Info("connection status saved at shutdown", "tries", tries)
+			}
+			return nil
+		}
+		if tries == 1 {
+			g.opts.Logger.Warn("connection status not saved at shutdown; retrying briefly", "for", closeRetryFor.String(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("save the connection status at shutdown (%d tries): %w", tries, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }

@@ -68,7 +68,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 		p.HTTPAPI.NewKey = h.newWriteKey(c, p.HTTPAPI.Keys)
 	}
 	if why := config.SegmentCannotReach(h.BaseURL); why != "" {
-		p.Source.Unreachable, p.Source.ExposeDocsURL = why, config.ExposeDocsURL
+		p.Source.Unreachable, p.Source.ExposeDocsURL = why, config.ExposeDocsPath
 	}
 	if edit != nil {
 		edit(&p)

@@ -161,12 +161,12 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 	}
 	trait := func(key string) (value, setAt, msg string) {
 		row := pg.Doc.Find(fmt.Sprintf(`#traits tr.trait[data-key=%q]`, key))
-		return strings.TrimSpace(row.Find(".trait-value code").Text()), row.Find("time").AttrOr("datetime", ""), strings.TrimSpace(row.Find(".trait-message").Text())
+		return strings.TrimSpace(row.Find(".trait-value span").First().Text()), row.Find("time").AttrOr("datetime", ""), strings.TrimSpace(row.Find(".trait-message").Text())
 	}
-	if v, at, m := trait("plan"); v != `"pro"` || at != "2026-01-02T10:00:00Z" || m != "m-id-2" {
+	if v, at, m := trait("plan"); v != "pro" || at != "2026-01-02T10:00:00Z" || m != "m-id-2" {
 		t.Errorf("plan trait: %q set %q by %q", v, at, m)
 	}
-	if v, _, m := trait("email"); v != `"ada@example.com"` || m != "m-id-1" {
+	if v, _, m := trait("email"); v != "ada@example.com" || m != "m-id-1" {
 		t.Errorf("email trait: %q by %q", v, m)
 	}
 	blob, _, _ := trait("blob")

@@ -298,3 +298,21 @@ func TestWebhookDedupeUnderRace(t *testing.T) {
 		}
 	})
 }
+
+// Issue 19 item 17: the webhook URL pasted with a trailing slash is the same
+// webhook (Segment treats a 404 as final), with and without a workspace id.
+func TestWebhookTrailingSlash(t *testing.T) {
+	t.Parallel()
+	fx := webtest.Fixtures(t)
+	h := webtest.StartHook(t, testdb.SQLite(t), nil)
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
+	if r := h.Post("/", fx["identify.json"].Sig, fx["identify.json"].Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("POST …/segment/: %+v, want 200 with 1 accepted", r)
+	}
+	if r := h.Post("/?workspaceId="+h.WS.ID.String(), fx["track.json"].Sig, fx["track.json"].Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("POST …/segment/?workspaceId=: %+v, want 200 with 1 accepted", r)
+	}
+	if n := h.Count(h.WS.ID); n != 2 {
+		t.Fatalf("%d events stored, want 2", n)
+	}
+}
