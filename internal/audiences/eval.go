@@ -43,8 +43,12 @@ type Set struct {
 
 // NewSet orders defs (refusing cycles and missing references) and indexes
 // their performed leaves by what they count.
-func NewSet(defs []*Definition) (*Set, error) {
-	ord, err := Order(defs)
+func NewSet(defs []*Definition) (*Set, error) { return newSet(defs, false) }
+
+// newSet is NewSet; lenient lets references to absent audiences through
+// (they answer false).
+func newSet(defs []*Definition, lenient bool) (*Set, error) {
+	ord, err := order(defs, lenient)
 	if err != nil {
 		return nil, err
 	}

@@ -304,7 +304,9 @@ func CheckWorkspace(defs []*Definition, lim Limits) error {
 
 // Order sorts definitions so that every audience comes after those it
 // refers to, refusing missing keys and cycles with the path of the fault.
-func Order(defs []*Definition) ([]*Definition, error) {
+func Order(defs []*Definition) ([]*Definition, error) { return order(defs, false) }
+
+func order(defs []*Definition, lenient bool) ([]*Definition, error) {
 	byKey := make(map[string]*Definition, len(defs))
 	for _, d := range defs {
 		byKey[d.Key] = d
@@ -331,6 +333,9 @@ func Order(defs []*Definition) ([]*Definition, error) {
 				return
 			}
 			ref, ok := byKey[n.Audience]
+			if !ok && lenient {
+				return
+			}
 			if !ok {
 				err = fault(path+".audience", "no audience %q in this workspace", n.Audience)
 				return
