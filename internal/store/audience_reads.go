@@ -39,7 +39,6 @@ func (s *Store) AudienceMemberCounts(ctx context.Context, ws uuid.UUID) (map[str
 	return out, nil
 }
 
-
 // AudienceMembersPage reads up to limit members of one audience version
 // after a profile key (a keyset page).
 func (s *Store) AudienceMembersPage(ctx context.Context, ws uuid.UUID, key string, version int, after string, limit int) ([]MemberRow, error) {
