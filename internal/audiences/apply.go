@@ -1,7 +1,6 @@
 package audiences
 
 import (
-	"bytes"
 	"encoding/json"
 	"time"
 
@@ -37,7 +36,8 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 	}
 	deltas := map[stateKey][]time.Time{}
 	causes := map[string]cause{}
-	var touched, gone []string
+	lastOf := map[string]string{}
+	var touched []string
 	for i := range events {
 		e := &events[i]
 		if e.Source == Source {
@@ -64,31 +64,36 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 				matched = true
 			}
 		}
-		// Which events can change an answer: those a leaf counts, and those
-		// that can change traits or identities (and so merge profiles).
-		if matched || e.Type == "identify" || e.Type == "alias" || e.Type == "group" ||
-			(e.UserID != "" && e.AnonymousID != "") || bytes.Contains(e.Raw, []byte(`"traits"`)) {
-			if _, seen := causes[prof]; !seen {
-				touched = append(touched, prof)
-			}
-			causes[prof] = cause{message: e.MessageID, at: p.now}
-			gone = append(gone, "u:"+e.UserID, "a:"+e.AnonymousID)
-			if e.PreviousID != "" {
-				gone = append(gone, "u:"+e.PreviousID, "a:"+e.PreviousID)
-				if k, ok := userProf[e.PreviousID]; ok && causes[k].message == "" {
-					touched = append(touched, k)
-					causes[k] = cause{message: e.MessageID, at: p.now}
-				}
-			}
+		if matched {
+			touched = append(touched, prof)
 		}
+		// The latest event of a profile in the batch is the cause of its
+		// transitions, whichever way the profile was touched.
+		lastOf[prof] = e.MessageID
+	}
+	// Profiles the profile follower changed (traits, identities, merges)
+	// are marked in its transactions; they are evaluated too, and those
+	// that no longer exist leave.
+	dirty, err := p.tx.TakeDirty(dirtyBatch)
+	if err != nil {
+		return err
+	}
+	touched = append(touched, dirty...)
+	for _, k := range touched {
+		m := lastOf[k]
+		if m == "" {
+			m = "profile"
+		}
+		causes[k] = cause{message: m, at: p.now}
 	}
 	if err := p.addStates(deltas); err != nil {
 		return err
 	}
+	touched = dedupe(touched)
 	if err := p.evaluate(touched, causes); err != nil {
 		return err
 	}
-	return p.leaveGone(gone)
+	return p.leaveGone(dirty)
 }
 
 // properties decodes an event's properties for where clauses.
@@ -179,4 +184,20 @@ func (p *pass) leaveGone(candidates []string) error {
 		}
 	}
 	return p.tx.DeleteProfileMemberships(gone)
+}
+
+// dirtyBatch bounds the profiles marked by the profile follower that one
+// transaction takes; the rest wait for the next.
+const dirtyBatch = 5000
+
+func dedupe(keys []string) []string {
+	seen := make(map[string]bool, len(keys))
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -186,7 +186,13 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		if tx.Cursor() != c0 {
 			return errMoved
 		}
-		return newBatch(tx, f.opts, suppr).run(events)
+		b := newBatch(tx, f.opts, suppr)
+		if err := b.run(events); err != nil {
+			return err
+		}
+		// The one hook for audiences: the profiles this batch changed are
+		// marked in its transaction, so none is missed or marked twice.
+		return tx.MarkAudienceDirty(b.touched())
 	})
 	if errors.Is(err, errMoved) {
 		return 0, nil
@@ -250,3 +256,6 @@ func (f *Follower) Rebuild(ctx context.Context, ws uuid.UUID) (int, error) {
 	}
 	return f.CatchUp(ctx, ws)
 }
+
+// touched lists the profiles the batch wrote or deleted.
+func (b *batch) touched() []string { return append(keys(b.docs), keys(b.gone)...) }

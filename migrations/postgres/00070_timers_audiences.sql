@@ -97,7 +97,19 @@ CREATE INDEX audience_history_audience ON audience_history (workspace_id, audien
 CREATE INDEX audience_history_profile ON audience_history (workspace_id, profile_key);
 CREATE INDEX audience_history_at ON audience_history (at);
 
+-- Profiles the profile follower wrote or deleted, written in its batch's
+-- transaction while the workspace has audiences: the audience engine
+-- re-evaluates them (a merge or a re-link can change a profile that no
+-- event of the batch names) and deletes the rows it took, by id.
+CREATE TABLE audience_dirty (
+    id           BIGSERIAL PRIMARY KEY,
+    workspace_id UUID NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    profile_key  TEXT NOT NULL
+);
+CREATE INDEX audience_dirty_ws ON audience_dirty (workspace_id, id);
+
 -- +goose Down
+DROP TABLE audience_dirty;
 DROP TABLE audience_history;
 DROP TABLE audience_members;
 DROP TABLE audience_leaves;
