@@ -171,10 +171,13 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	for n < len(events) && pc.Reached(events[n].Cursor) {
 		n++
 	}
-	if n == 0 {
-		return 0, nil
-	}
 	events = events[:n]
+	// With nothing left up to the profile cursor (erased events), the
+	// cursor moves to it: everything there was committed and read.
+	upTo := pc
+	if n > 0 {
+		upTo = events[n-1].Cursor
+	}
 	err = e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
 		if tx.Cursor() != c0 {
 			return errMoved
@@ -192,7 +195,7 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 				return err
 			}
 		}
-		return tx.SetCursor(events[n-1].Cursor)
+		return tx.SetCursor(upTo)
 	})
 	if errors.Is(err, errMoved) {
 		return 0, nil
@@ -200,7 +203,7 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("apply %d events to the audiences of %s: %w", n, ws, err)
 	}
-	return n, nil
+	return max(n, 1), nil
 }
 
 // CatchUp applies every event the profile follower has applied in ws and

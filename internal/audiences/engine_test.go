@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/audiences"
+	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -156,6 +157,69 @@ func TestAudienceEditsAndReferences(t *testing.T) {
 		}
 		if rows, _ := st.Audiences(ctx, w.ws); len(rows) != 0 {
 			t.Fatalf("left %v", rows)
+		}
+	})
+}
+
+// A merge evaluates the surviving profile once (with both profiles'
+// events) and the absorbed one leaves without a message of its own;
+// erasure removes every trace; suppressed ids never enter.
+func TestAudienceMergeAndErasure(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newWorld(t, st, t0)
+		w.create(`{"key":"two_orders","name":"Two orders","includeAnonymous":true,"condition":{"performed":{"event":"Order Completed","count":{"op":"gte","value":2}}}}`)
+		w.create(`{"key":"one_order","name":"One order","includeAnonymous":true,"condition":{"performed":{"event":"Order Completed"}}}`)
+		w.settle()
+		w.send(
+			body{"type": "track", "anonymousId": "anon-1", "event": "Order Completed", "messageId": "o1", "timestamp": ts(t0)},
+			body{"type": "track", "userId": "dee", "event": "Order Completed", "messageId": "o2", "timestamp": ts(t0)},
+		)
+		w.settle()
+		if got := w.members("one_order"); !slices.Equal(got, []string{"a:anon-1", "u:dee"}) {
+			t.Fatalf("one_order %v", got)
+		}
+		before := len(w.transitions())
+		w.send(body{"type": "alias", "userId": "dee", "previousId": "anon-1", "messageId": "al", "timestamp": ts(t0)})
+		w.settle()
+		if got := w.members("two_orders"); !slices.Equal(got, []string{"u:dee"}) {
+			t.Fatalf("after the merge two_orders = %v", got)
+		}
+		if got := w.members("one_order"); !slices.Equal(got, []string{"u:dee"}) {
+			t.Fatalf("after the merge one_order = %v", got)
+		}
+		tr := w.transitions()[before:]
+		if len(tr) != 1 || tr[0].UserID != "dee" || tr[0].Event != audiences.EventEntered || tr[0].Props["two_orders"] != true {
+			t.Fatalf("merge transitions %+v: want only dee entering two_orders", tr)
+		}
+		hist, err := st.AudienceHistoryPage(ctx, w.ws, "one_order", "a:anon-1", 0, 10)
+		if err != nil || len(hist) != 2 || hist[0].Cause != "merged" || hist[0].Entered {
+			t.Fatalf("absorbed profile's history %+v %v", hist, err)
+		}
+
+		supp := profiles.NewSuppressions(st)
+		if _, err := profiles.Erase(ctx, st, w.ws, profiles.EraseRequest{UserID: "dee", Suppress: true, RequestedBy: "test"}, supp, profiles.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.members("two_orders"); len(got) != 0 {
+			t.Fatalf("erased user still a member: %v", got)
+		}
+		for _, key := range []string{"one_order", "two_orders"} {
+			if h, _ := st.AudienceHistoryPage(ctx, w.ws, key, "", 0, 100); len(h) != 0 {
+				t.Fatalf("history of %s keeps the erased user: %+v", key, h)
+			}
+		}
+		if tr := w.transitions(); len(tr) != 0 {
+			t.Fatalf("transition events of the erased user remain: %+v", tr)
+		}
+		// A suppressed id's events are dropped before profiles: it never enters.
+		w.prof = profiles.NewFollower(st, profiles.Options{Batch: 7, Suppressions: supp})
+		w.send(body{"type": "track", "userId": "dee", "event": "Order Completed", "messageId": "o9", "timestamp": ts(t0)})
+		w.settle()
+		if got := w.members("one_order"); len(got) != 0 {
+			t.Fatalf("a suppressed user entered: %v", got)
 		}
 	})
 }

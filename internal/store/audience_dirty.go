@@ -60,7 +60,16 @@ func (a *AudienceTx) TakeDirty(limit int) ([]string, error) {
 // the erasure's transaction: they leave silently.
 func (p *ProfileTx) EraseAudienceData(profileKeys, users, anons []string) error {
 	ws := p.ws.String()
-	err := chunks(dedupeStrings(profileKeys), func(part []string) error {
+	// Profiles an identity had before a merge ("u:<id>", "a:<id>") keep
+	// history under those keys: they go too.
+	keys := append([]string(nil), profileKeys...)
+	for _, u := range users {
+		keys = append(keys, "u:"+u)
+	}
+	for _, a := range anons {
+		keys = append(keys, "a:"+a)
+	}
+	err := chunks(dedupeStrings(keys), func(part []string) error {
 		args := strArgs([]any{ws}, part)
 		for _, q := range []string{
 			"DELETE FROM audience_members WHERE workspace_id = ? AND profile_key IN (",
