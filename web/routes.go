@@ -63,6 +63,15 @@ func (s *Server) routes() {
 	apiV1.DELETE("/users/:userId", a.UserDelete, write)
 	apiV1.DELETE("/suppressions/:userId", a.SuppressionDelete, write)
 	apiV1.GET("/events", a.EventsList, read)
+	apiV1.GET("/audiences", a.AudiencesList, read)
+	apiV1.POST("/audiences", a.AudienceCreate, write)
+	apiV1.POST("/audiences/preview", a.AudiencePreview, write)
+	apiV1.GET("/audiences/:key", a.AudienceShow, read)
+	apiV1.PUT("/audiences/:key", a.AudienceUpdate, write)
+	apiV1.DELETE("/audiences/:key", a.AudienceDelete, write)
+	apiV1.GET("/audiences/:key/members", a.AudienceMembers, read)
+	apiV1.GET("/audiences/:key/explain", a.AudienceExplain, read)
+	apiV1.GET("/audiences/:key/history", a.AudienceHistory, read)
 	apiV1.GET("/events/export", a.EventsExport, read)
 
 	// Content-hash URLs, cached for a year (see package static).

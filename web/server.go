@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
@@ -47,6 +48,9 @@ type Deps struct {
 	// builds one of the API's own (the gate then sees erasures within 2 s).
 	Suppressions *profiles.Suppressions
 	Profiles     profiles.Options // erasure's profile settings (PROFILE_MAX_ANONYMOUS_IDS)
+	// Audiences evaluates and edits audiences; nil (PROFILES=off) makes
+	// the audience routes answer 503.
+	Audiences *audiences.Engine
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -112,6 +116,7 @@ func New(d Deps) (*Server, error) {
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
 	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
+	s.api.Audiences = d.Audiences
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
@@ -26,6 +27,7 @@ type Handler struct {
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
 	Logger       *slog.Logger
+	Audiences    *audiences.Engine // nil when profiles are off: audience routes answer 503
 
 	touchMu sync.Mutex
 	touched map[uuid.UUID]time.Time

@@ -41,7 +41,14 @@ func (h *Handler) UserShow(c echo.Context) error {
 	if err != nil {
 		return h.unavailable(c, err)
 	}
-	return c.JSON(http.StatusOK, v)
+	auds, err := h.userAudiences(c, ws, v.Key)
+	if err != nil {
+		return h.unavailable(c, err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		profiles.View
+		Audiences []map[string]any `json:"audiences"`
+	}{v, auds})
 }
 
 // UsersList is GET /api/v1/users: by ?anonymousId=, by ?trait.KEY=VALUE, or
