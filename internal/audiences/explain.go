@@ -203,4 +203,3 @@ func addMemoryStates(ctx context.Context, st *store.Store, ws uuid.UUID, subs ma
 	}
 	return nil
 }
-
