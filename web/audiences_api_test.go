@@ -50,8 +50,11 @@ func startAudienceServer(t *testing.T, st *store.Store) *audienceServer {
 		_ = eng.Close(c)
 		_ = f.Close(c)
 	})
-	deps := serverDeps(t, mustConfig(t, nil), st, testLogger(t))
+	deps := serverDeps(t, mustConfig(t, map[string]string{"BASE_URL": "http://inlet.test", "COOKIE_SECURE": "false"}), st, testLogger(t))
 	deps.Suppressions, deps.Audiences = supp, eng
+	if _, err := deps.Auth.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
 	gate := &profiles.Gate{Inner: st, Suppressions: supp, AfterCommit: func() { f.Notify(); eng.Notify() }}
 	srv, _ := openTestServer(t, deps, gate, ingest.Options{})
 	ws, err := st.DefaultWorkspace(ctx)

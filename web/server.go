@@ -114,7 +114,7 @@ func New(d Deps) (*Server, error) {
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
-		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents, Audiences: d.Audiences}
 	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
 	s.api.Audiences = d.Audiences
 	s.echo.HideBanner = true

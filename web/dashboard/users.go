@@ -241,6 +241,9 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	}
 	p.Found = true
 	fillProfile(&p, v)
+	if p.Audiences, err = h.profileAudiences(c, ws, v.Key); err != nil {
+		return fmt.Errorf("profile audiences: %w", err)
+	}
 
 	var before *store.EventCursor
 	if raw := c.QueryParam("before"); raw != "" {
