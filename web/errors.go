@@ -54,7 +54,7 @@ func errorReply(err error) (r apperr.Reply, internal bool) {
 	)
 	switch {
 	case errors.As(err, &ae):
-		r = apperr.Reply{Status: codeStatus[ae.Code], Message: ae.Msg, RetryAfter: ae.RetryAfter}
+		r = apperr.Reply{Status: codeStatus[ae.Code], Message: ae.Msg, RetryAfter: ae.RetryAfter, Fields: ae.Fields}
 		if ae.Msg == "" && ae.Err != nil {
 			cause, _ := errorReply(ae.Err)
 			r.Message = cause.Message
@@ -157,7 +157,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// for Inlet's own readers.
 		werr = c.JSON(r.Status, segment.NewTrackingError(r.Status, r.Message))
 	} else {
-		werr = c.JSON(r.Status, map[string]string{"error": r.Message})
+		body := make(map[string]any, 1+len(r.Fields))
+		for k, v := range r.Fields {
+			body[k] = v
+		}
+		body["error"] = r.Message
+		werr = c.JSON(r.Status, body)
 	}
 	if werr != nil {
 		log.Debug("write error response", "err", werr)

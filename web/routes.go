@@ -53,16 +53,20 @@ func (s *Server) routes() {
 	e.Match([]string{http.MethodPost, http.MethodOptions}, "/m", discardMetrics, trackingapi.CORS, selfLogging)
 
 	// The read and erase API for scripts (web/api): Bearer API tokens of
-	// one workspace, JSON errors; DELETE needs a write token.
+	// one workspace, JSON errors; DELETE needs a write token. Lists and
+	// exports run within the read budget (429 past it); single-profile
+	// GETs and erasures do not count.
 	a := s.api
 	read, write := a.RequireToken(store.ScopeRead), a.RequireToken(store.ScopeWrite)
 	apiV1 := e.Group("/api/v1")
 	apiV1.GET("/openapi.json", a.OpenAPI)
-	apiV1.GET("/users", a.UsersList, read)
+	apiV1.GET("/users", a.UsersList, read, a.Budgeted)
 	apiV1.GET("/users/:userId", a.UserShow, read)
 	apiV1.DELETE("/users/:userId", a.UserDelete, write)
+	apiV1.DELETE("/anonymous/:anonymousId", a.AnonymousDelete, write)
+	apiV1.DELETE("/anonymous/:anonymousId/suppression", a.AnonymousSuppressionDelete, write)
 	apiV1.DELETE("/suppressions/:userId", a.SuppressionDelete, write)
-	apiV1.GET("/events", a.EventsList, read)
+	apiV1.GET("/events", a.EventsList, read, a.Budgeted)
 	apiV1.GET("/audiences", a.AudiencesList, read)
 	apiV1.POST("/audiences", a.AudienceCreate, write)
 	apiV1.POST("/audiences/preview", a.AudiencePreview, write)
@@ -72,7 +76,7 @@ func (s *Server) routes() {
 	apiV1.GET("/audiences/:key/members", a.AudienceMembers, read)
 	apiV1.GET("/audiences/:key/explain", a.AudienceExplain, read)
 	apiV1.GET("/audiences/:key/history", a.AudienceHistory, read)
-	apiV1.GET("/events/export", a.EventsExport, read)
+	apiV1.GET("/events/export", a.EventsExport, read, a.Budgeted)
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))

@@ -51,6 +51,9 @@ type Deps struct {
 	// Audiences evaluates and edits audiences; nil (PROFILES=off) makes
 	// the audience routes answer 503.
 	Audiences *audiences.Engine
+	// APILimits bound /api/v1 lists and exports; zero fields take
+	// api.DefaultLimits (tests lower them).
+	APILimits api.Limits
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -66,6 +69,7 @@ type Server struct {
 	// The credential caches the surfaces read and the dashboard invalidates.
 	workspaces *credcache.Workspaces
 	writeKeys  *credcache.WriteKeys
+	apiTokens  *credcache.APITokens
 
 	webhook   *webhook.Handler
 	tracking  *trackingapi.Handler
@@ -100,6 +104,7 @@ func New(d Deps) (*Server, error) {
 		echo:       echo.New(),
 		workspaces: credcache.NewWorkspaces(d.Store, credTTL),
 		writeKeys:  credcache.NewWriteKeys(d.Store, credTTL, d.Logger),
+		apiTokens:  credcache.NewAPITokens(d.Store, credTTL, d.Logger),
 	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
 		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
@@ -112,10 +117,10 @@ func New(d Deps) (*Server, error) {
 		supp = profiles.NewSuppressions(d.Store)
 	}
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
-		Workspaces: s.workspaces, WriteKeys: s.writeKeys, Suppressions: supp, Profiles: d.Profiles,
+		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents, Audiences: d.Audiences}
-	s.api = api.New(d.Store, supp, d.Profiles, d.Logger)
+	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
 	s.api.Audiences = d.Audiences
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -43,6 +44,8 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 	step(t, ctx, "create an API token",
 		chromedp.SendKeys(css("#api-token-name"), "crm-sync"),
 		chromedp.SetValue(css("#api-token-scope"), "write"),
+		// The token works through this day (UTC): the date field.
+		chromedp.SetValue(css("#api-token-expires"), time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02")),
 		chromedp.Click(css(`#api-token-form button[type="submit"]`)),
 		chromedp.WaitVisible(css("#new-token")),
 		chromedp.Click(css(`button[data-copy="#new-token"]`)),
@@ -56,6 +59,11 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 	// times out if the reloaded page shows it again).
 	step(t, ctx, "reload: the token is not shown again", chromedp.Reload(),
 		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && !!document.getElementById("api-token-list") && !document.getElementById("new-token")`))
+	// The list shows the expiry: the end of the chosen day, UTC.
+	wantExp := time.Now().UTC().AddDate(0, 0, 31).Format("2006-01-02") + "T00:00:00Z"
+	if got := read(t, ctx, "token expiry", chromedp.AttributeValue(css("#api-token-list .token-expires time"), "datetime")); got.Value != wantExp {
+		t.Errorf("token expiry shown: %q, want %q", got.Value, wantExp)
+	}
 
 	d.send(
 		ev("identify", "e2e-1", "2026-04-01T09:00:00Z", `"userId":"user-e2e","anonymousId":"anon-e2e","traits":{"email":"grace@example.com","plan":"team"}`),

@@ -321,6 +321,12 @@ func TestDashboardAPITokens(t *testing.T) {
 	if r := b.submit(settings, "#api-token-form", url.Values{"name": {"x"}, "scope": {"admin"}}); r.Status != 422 || r.Doc.Find("#api-token-scope-error").Length() != 1 {
 		t.Errorf("bad scope: %d", r.Status)
 	}
+	for _, bad := range []string{"2020-01-01", "next week", time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")} {
+		r := b.submit(settings, "#api-token-form", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {bad}})
+		if r.Status != 422 || r.Doc.Find("#api-token-expires-error").Length() != 1 || r.attr("#api-token-expires", "value") != bad {
+			t.Errorf("expiry %q: %d", bad, r.Status)
+		}
+	}
 	created := b.submit(settings, "#api-token-form", url.Values{"name": {"crm-sync"}, "scope": {"write"}})
 	if created.Status != 303 || !strings.HasSuffix(created.Header.Get("Location"), "#api-tokens") {
 		t.Fatalf("create: %d %q", created.Status, created.Header.Get("Location"))

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,8 +50,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&verifyDB, "verify-db", "", "PostgreSQL URL: afterwards check every acknowledged messageId is stored exactly once")
 	cpuProfile := fs.String("cpuprofile", "", "write this program's CPU profile to the file (to see what the sender itself costs)")
 	fs.StringVar(&workspace, "workspace", "", "with -verify-db: workspace id to check (default: the default workspace)")
+	var ex loadgen.Exports
+	var tokens string
+	fs.IntVar(&ex.Clients, "exports", 0, "API readers running beside the senders, each downloading -export-url again and again (429: waits Retry-After)")
+	fs.StringVar(&ex.URL, "export-url", "http://127.0.0.1:8080/api/v1/events/export", "with -exports: what the readers download")
+	fs.StringVar(&tokens, "api-tokens", os.Getenv("INLET_LOAD_API_TOKENS"), "with -exports: comma-separated read tokens, spread over the readers (or INLET_LOAD_API_TOKENS)")
+	fs.BoolVar(&ex.Gzip, "export-gzip", false, "with -exports: ask for gzip")
+	serverPID := fs.Int("server-pid", 0, "report this process's peak RSS (VmHWM) at the end: the server's, on the same machine")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if ex.Clients > 0 {
+		for _, t := range strings.Split(tokens, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				ex.Tokens = append(ex.Tokens, t)
+			}
+		}
+		if len(ex.Tokens) == 0 {
+			return errors.New("-exports needs -api-tokens")
+		}
 	}
 	if secret == "" {
 		return errors.New("-secret is required (the workspace's shared secret)")
@@ -72,11 +90,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(stdout, "sending to %s: %d senders, batch %d, ~%d-byte events, retry %v\n", cfg.URL, cfg.Senders, cfg.Batch, cfg.Size, cfg.Retry)
+	var exRes *loadgen.ExportResult
+	exDone := make(chan struct{})
+	exCtx, stopExports := context.WithCancel(ctx)
+	if ex.Clients > 0 {
+		fmt.Fprintf(stdout, "with %d API readers of %s over %d tokens\n", ex.Clients, ex.URL, len(ex.Tokens))
+		go func() { exRes = ex.Run(exCtx); close(exDone) }()
+	} else {
+		close(exDone)
+	}
 	res, err := loadgen.Run(ctx, cfg)
+	stopExports()
+	<-exDone
 	if err != nil {
 		return err
 	}
 	res.Print(stdout)
+	if exRes != nil {
+		fmt.Fprintln(stdout, exRes)
+	}
+	if *serverPID > 0 {
+		fmt.Fprintf(stdout, "server peak RSS: %s\n", peakRSS(*serverPID))
+	}
 	if verifyDB == "" {
 		return nil
 	}
@@ -91,4 +126,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("LOSS: %d acknowledged events missing, %d stored more than once", len(v.Missing), len(v.Duplicated))
 	}
 	return nil
+}
+
+// peakRSS is VmHWM of pid, as /proc says it.
+func peakRSS(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }

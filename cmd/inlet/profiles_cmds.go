@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,15 +30,24 @@ func profileOptions(cfg *config.Config) profiles.Options {
 // so `TOKEN=$(inlet token create)` works; what a person reads goes to stderr.
 func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("token: use `inlet token create [--workspace ID] [--name NAME] [--scope read|write]`, `inlet token list [--workspace ID]` or `inlet token revoke TOKEN_ID`")
+		return errors.New("token: use `inlet token create [--workspace ID] [--name NAME] [--scope read|write] [--expires 90d|2026-12-31]`, `inlet token list [--workspace ID]` or `inlet token revoke TOKEN_ID`")
 	}
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	wsFlag := fs.String("workspace", "", "workspace id (default: the default workspace)")
 	name := fs.String("name", "", "a label, e.g. crm-sync")
 	scope := fs.String("scope", store.ScopeRead, "read (the /api/v1 reads) or write (also erasure)")
+	expires := fs.String("expires", "", "create: when the token stops: a duration from now (90d, 12h) or the last day it works (2026-12-31, UTC); empty never expires")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	var expiresAt *time.Time
+	if *expires != "" {
+		e, err := parseExpiry(*expires, time.Now())
+		if err != nil {
+			return fmt.Errorf("token create: --expires: %w", err)
+		}
+		expiresAt = &e
 	}
 	_, st, err := openForCommand(ctx, getenv)
 	if err != nil {
@@ -49,12 +60,16 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	switch args[0] {
 	case "create":
-		t, plain, err := st.CreateAPIToken(ctx, ws.ID, *name, *scope)
+		t, plain, err := st.CreateAPITokenWith(ctx, ws.ID, store.NewAPIToken{Name: *name, Scope: *scope, ExpiresAt: expiresAt})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, plain)
-		fmt.Fprintf(stderr, "%s API token %s created for workspace %s (%s); it is shown only this once\n", t.Scope, t.ID, ws.Name, ws.ID)
+		until := "never expires"
+		if t.ExpiresAt != nil {
+			until = "expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(stderr, "%s API token %s created for workspace %s (%s), %s; it is shown only this once\n", t.Scope, t.ID, ws.Name, ws.ID, until)
 		return nil
 	case "list":
 		toks, err := st.APITokens(ctx, ws.ID)
@@ -62,13 +77,20 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tTOKEN\tCREATED\tSTATUS")
+		fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tTOKEN\tCREATED\tEXPIRES\tSTATUS")
+		now := time.Now()
 		for _, t := range toks {
-			state := "active"
-			if !t.Active() {
-				state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+			state, exp := "active", "never"
+			if t.ExpiresAt != nil {
+				exp = t.ExpiresAt.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedAt.UTC().Format(time.RFC3339), state)
+			switch {
+			case t.RevokedAt != nil:
+				state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+			case t.Expired(now):
+				state = "expired"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\t%s\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedAt.UTC().Format(time.RFC3339), exp, state)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -86,6 +108,34 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	return fmt.Errorf("token: unknown subcommand %q (use create, list or revoke)", args[0])
+}
+
+// parseExpiry reads --expires: a duration from now in days (90d) or any
+// Go duration (12h), or the last day the token works (2026-12-31: it stops
+// at the end of that day, UTC).
+func parseExpiry(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseInLocation("2006-01-02", v, time.UTC); err == nil {
+		e := d.AddDate(0, 0, 1)
+		if !e.After(now) {
+			return time.Time{}, fmt.Errorf("%s is in the past", v)
+		}
+		return e, nil
+	}
+	var dur time.Duration
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 1 || days > 36500 {
+			return time.Time{}, fmt.Errorf("%q: a number of days from 1 to 36500, such as 90d", v)
+		}
+		dur = time.Duration(days) * 24 * time.Hour
+	} else {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return time.Time{}, fmt.Errorf("%q: a duration such as 90d or 12h, or a date such as 2026-12-31", v)
+		}
+		dur = d
+	}
+	return now.Add(dur), nil
 }
 
 // exportCmd writes a workspace's events as NDJSON to stdout:
@@ -186,22 +236,28 @@ func profilesCmd(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// userCmd: `inlet user delete --user-id ID [--workspace ID] [--no-suppress]`
-// and `inlet user unsuppress --user-id ID [--workspace ID]`.
+// userCmd: `inlet user delete --user-id ID|--anonymous-id ID [--workspace ID]
+// [--no-suppress]` and `inlet user unsuppress --user-id ID|--anonymous-id ID
+// [--workspace ID]`. Ids are taken exactly as given (any characters).
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "delete" && args[0] != "unsuppress") {
-		return errors.New("user: use `inlet user delete --user-id ID [--workspace ID] [--no-suppress]` or `inlet user unsuppress --user-id ID`")
+		return errors.New("user: use `inlet user delete --user-id ID|--anonymous-id ID [--workspace ID] [--no-suppress]` or `inlet user unsuppress --user-id ID|--anonymous-id ID`")
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	wsFlag := fs.String("workspace", "", "workspace id (default: the default workspace)")
-	userID := fs.String("user-id", "", "the userId to erase (required)")
+	userID := fs.String("user-id", "", "the userId of the profile")
+	anonID := fs.String("anonymous-id", "", "or an anonymousId of the profile")
 	noSuppress := fs.Bool("no-suppress", false, "store later events of the erased ids again")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *userID == "" {
-		return errors.New("user: --user-id is required")
+	if (*userID == "") == (*anonID == "") {
+		return errors.New("user: give exactly one of --user-id and --anonymous-id")
+	}
+	kind, id := store.IdentityUser, *userID
+	if *anonID != "" {
+		kind, id = store.IdentityAnon, *anonID
 	}
 	cfg, st, err := openForCommand(ctx, getenv)
 	if err != nil {
@@ -213,18 +269,18 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if args[0] == "unsuppress" {
-		n, err := profiles.LiftSuppression(ctx, st, ws.ID, store.IdentityUser, *userID, nil)
+		n, err := profiles.LiftSuppression(ctx, st, ws.ID, kind, id, nil)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("user unsuppress: %q is not suppressed", *userID)
+			return fmt.Errorf("user unsuppress: %q is not suppressed", id)
 		}
 		fmt.Fprintf(stdout, "suppression lifted for %d ids; running servers store their events again within 2 seconds\n", n)
 		return nil
 	}
-	res, err := profiles.Erase(ctx, st, ws.ID, profiles.EraseRequest{UserID: *userID, RequestedBy: "cli", Suppress: !*noSuppress},
-		nil, profileOptions(cfg))
+	req := profiles.EraseRequest{UserID: *userID, AnonymousID: *anonID, RequestedBy: "cli", Suppress: !*noSuppress}
+	res, err := profiles.Erase(ctx, st, ws.ID, req, nil, profileOptions(cfg))
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,18 @@ type Error struct {
 	// RetryAfter, in seconds, is sent as Retry-After; 0 leaves it to the mapping.
 	RetryAfter int
 	Err        error // the cause, for errors.Is/As and the log; may be nil
+	// Fields are more JSON fields of the answer beside "error" (the API's
+	// 404 says whether the id was erased: "suppressed"); HTML pages ignore them.
+	Fields map[string]any
+}
+
+// With returns e with the answer's extra JSON field key set to v.
+func (e *Error) With(key string, v any) *Error {
+	if e.Fields == nil {
+		e.Fields = map[string]any{}
+	}
+	e.Fields[key] = v
+	return e
 }
 
 // New is a refusal with a message.
@@ -96,7 +108,8 @@ func CodeOf(err error) Code {
 type Reply struct {
 	Status     int
 	Message    string
-	RetryAfter int // seconds; 0 = no Retry-After header
+	RetryAfter int            // seconds; 0 = no Retry-After header
+	Fields     map[string]any // more JSON fields beside "error" (Error.Fields)
 }
 
 const replyKey = "inlet.error_reply"

@@ -13,8 +13,11 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// Page is how many events one read holds.
-const Page = 500
+// Page is how many events one read holds: with events of at most 32 KB,
+// about 3 MB per running export, so that the API's budget of concurrent
+// exports stays well inside the server's memory (issue 17 item 6). A
+// keyset page costs one indexed query, so smaller pages cost little time.
+const Page = 100
 
 // Lister is the store's event listing.
 type Lister interface {

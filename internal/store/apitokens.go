@@ -30,10 +30,22 @@ type APIToken struct {
 	CreatedAt   time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
+	ExpiresAt   *time.Time // nil: never expires
 }
 
-// Active reports whether the token still authenticates.
-func (t APIToken) Active() bool { return t.RevokedAt == nil }
+// Active reports whether the token still authenticates at now: not revoked
+// and not past its expiry.
+func (t APIToken) Active(now time.Time) bool { return t.RevokedAt == nil && !t.Expired(now) }
+
+// Expired reports whether the token's expiry has passed at now.
+func (t APIToken) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
+
+// NewAPIToken is what CreateAPIToken makes.
+type NewAPIToken struct {
+	Name      string
+	Scope     string
+	ExpiresAt *time.Time // nil: never expires
+}
 
 // APITokenPrefix marks Inlet API tokens, so a leaked one is recognisable
 // (secret scanners) and cannot be mistaken for a write key.
@@ -42,19 +54,37 @@ const APITokenPrefix = "inlet_"
 // CreateAPIToken makes a token and returns it with its plaintext, which is
 // never stored.
 func (s *Store) CreateAPIToken(ctx context.Context, ws uuid.UUID, name, scope string) (APIToken, string, error) {
-	name = strings.TrimSpace(name)
+	return s.CreateAPITokenWith(ctx, ws, NewAPIToken{Name: name, Scope: scope})
+}
+
+// CreateAPITokenWith is CreateAPIToken with every field, the expiry among them.
+func (s *Store) CreateAPITokenWith(ctx context.Context, ws uuid.UUID, n NewAPIToken) (APIToken, string, error) {
+	name, scope := strings.TrimSpace(n.Name), n.Scope
 	if utf8.RuneCountInString(name) > MaxWriteKeyName {
 		return APIToken{}, "", fmt.Errorf("token name is longer than %d characters", MaxWriteKeyName)
 	}
 	if scope != ScopeRead && scope != ScopeWrite {
 		return APIToken{}, "", fmt.Errorf("token scope %q: must be read or write", scope)
 	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var expires *time.Time
+	if n.ExpiresAt != nil {
+		e := n.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !e.After(now) {
+			return APIToken{}, "", errors.New("token expiry must be in the future")
+		}
+		expires = &e
+	}
 	token := APITokenPrefix + rand.Text() // 130 random bits
 	t := APIToken{ID: uuid.New(), WorkspaceID: ws, Name: name, Scope: scope, Prefix: token[:len(APITokenPrefix)+6],
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		CreatedAt: now, ExpiresAt: expires}
+	var exp dbTime
+	if expires != nil {
+		exp = at(*expires)
+	}
 	_, err := exec(s.db.WithContext(ctx),
-		"INSERT INTO api_tokens (id, workspace_id, name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		t.ID.String(), ws.String(), t.Name, t.Scope, HashWriteKey(token), t.Prefix, at(t.CreatedAt))
+		"INSERT INTO api_tokens (id, workspace_id, name, scope, token_hash, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		t.ID.String(), ws.String(), t.Name, t.Scope, HashWriteKey(token), t.Prefix, at(t.CreatedAt), exp)
 	if err != nil {
 		if IsDataError(err) {
 			return APIToken{}, "", fmt.Errorf("create API token for workspace %s: %w", ws, ErrNotFound)
@@ -64,7 +94,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, ws uuid.UUID, name, scope st
 	return t, token, nil
 }
 
-const apiTokenCols = "id, workspace_id, name, scope, prefix, created_at, last_used_at, revoked_at"
+const apiTokenCols = "id, workspace_id, name, scope, prefix, created_at, last_used_at, revoked_at, expires_at"
 
 // APITokenByHash finds a token, revoked or not, by HashWriteKey of its
 // text; ErrNotFound when there is none.
@@ -126,8 +156,8 @@ func scanAPIToken(scan func(...any) error) (APIToken, error) {
 	var t APIToken
 	var id, ws string
 	var created dbTime
-	var used, revoked dbTime
-	if err := scan(&id, &ws, &t.Name, &t.Scope, &t.Prefix, &created, &used, &revoked); err != nil {
+	var used, revoked, expires dbTime
+	if err := scan(&id, &ws, &t.Name, &t.Scope, &t.Prefix, &created, &used, &revoked, &expires); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return APIToken{}, err
 		}
@@ -146,6 +176,9 @@ func scanAPIToken(scan func(...any) error) (APIToken, error) {
 	}
 	if !revoked.IsZero() {
 		t.RevokedAt = &revoked.Time
+	}
+	if !expires.IsZero() {
+		t.ExpiresAt = &expires.Time
 	}
 	return t, nil
 }

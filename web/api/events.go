@@ -1,14 +1,16 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
-	"net/http"
+	"errors"
+	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/export"
+	"github.com/inlet-dev/inlet/internal/reqlog"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
 )
@@ -71,41 +73,64 @@ type eventJSON struct {
 	Raw         json.RawMessage `json:"raw"`
 }
 
-// EventsList is GET /api/v1/events.
+// EventsList is GET /api/v1/events: one page (limit, 1 to 500), newest
+// first, read and written a chunk at a time so that a page of large events
+// never sits in memory whole.
 func (h *Handler) EventsList(c echo.Context) error {
 	q := c.QueryParams()
-	f, msg := EventFilter(q, store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID, Limit: 100})
+	f, msg := EventFilter(q, store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
 	if msg != "" {
-		return jsonError(c, http.StatusBadRequest, msg)
+		return invalid(msg)
 	}
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > store.MaxEventPage {
-			return jsonError(c, http.StatusBadRequest, "limit: a whole number from 1 to 500")
-		}
-		f.Limit = n
+	limit, err := limitParam(c, 100)
+	if err != nil {
+		return err
 	}
 	if raw := q.Get("cursor"); raw != "" {
 		cur, err := store.ParseEventCursor(raw)
 		if err != nil {
-			return jsonError(c, http.StatusBadRequest, "cursor: not a cursor this API gave")
+			return invalid("cursor: not a cursor this API gave")
 		}
 		f.Before = &cur
 	}
-	page, err := h.Store.ListEvents(c.Request().Context(), f)
+	ctx := c.Request().Context()
+	f.Limit = min(limit, chunk)
+	page, err := h.reads.ListEvents(ctx, f)
 	if err != nil {
-		return h.unavailable(c, err)
+		return fmt.Errorf("list events: %w", err)
 	}
-	out := make([]eventJSON, len(page.Events))
-	for i, e := range page.Events {
-		out[i] = eventJSON{MessageID: e.MessageID, Type: e.Type, Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID,
-			Timestamp: e.Timestamp, ReceivedAt: e.ReceivedAt, Source: e.Source, Raw: json.RawMessage(e.Raw)}
+	// From here the answer is streamed: a failure can only cut it short.
+	writeJSONStart(c)
+	w := c.Response()
+	enc := json.NewEncoder(w)
+	_, _ = w.Write([]byte(`{"events":[`))
+	n := 0
+	for {
+		for i, e := range page.Events {
+			if n > 0 {
+				_, _ = w.Write([]byte{','})
+			}
+			if err := enc.Encode(eventJSON{MessageID: e.MessageID, Type: e.Type, Event: e.Event, UserID: e.UserID,
+				AnonymousID: e.AnonymousID, Timestamp: e.Timestamp, ReceivedAt: e.ReceivedAt, Source: e.Source,
+				Raw: json.RawMessage(e.Raw)}); err != nil {
+				return fmt.Errorf("write event: %w", err)
+			}
+			page.Events[i] = store.ListedEvent{} // written: let it go
+			n++
+		}
+		if page.Older == nil || n >= limit {
+			break
+		}
+		f.Before, f.Limit = page.Older, min(limit-n, chunk)
+		if page, err = h.reads.ListEvents(ctx, f); err != nil {
+			return fmt.Errorf("events list cut short after %d: %w", n, err)
+		}
 	}
 	next := ""
 	if page.Older != nil {
 		next = page.Older.String()
 	}
-	return c.JSON(http.StatusOK, map[string]any{"events": out, "next": next})
+	return writeTail(w, next)
 }
 
 // EventsExport is GET /api/v1/events/export: every matching event as NDJSON,
@@ -113,7 +138,11 @@ func (h *Handler) EventsList(c echo.Context) error {
 func (h *Handler) EventsExport(c echo.Context) error {
 	f, msg := EventFilter(c.QueryParams(), store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
 	if msg != "" {
-		return jsonError(c, http.StatusBadRequest, msg)
+		return invalid(msg)
 	}
-	return export.Serve(c.Response(), c.Request(), h.Store, f, "events.ndjson")
+	if err := export.Serve(c.Response(), c.Request(), h.reads, f, "events.ndjson"); err != nil && !errors.Is(err, context.Canceled) {
+		// The status is sent: the client sees a cut body; the log says why.
+		reqlog.From(c.Request().Context()).Warn("export cut short", "err", err)
+	}
+	return nil
 }

@@ -2,20 +2,20 @@
 // export and erasure for scripts and other services, authenticated with
 // per-workspace API tokens (Authorization: Bearer). Routes are listed in
 // web/routes.go; this package never imports web.
+//
+// Handlers return errors like every other surface: refusals as
+// *apperr.Error, the store's failures wrapped with context; web/errors.go
+// turns them into {"error": "..."} with the right status and logs them with
+// the request id.
 package api
 
 import (
-	"context"
-	"crypto/subtle"
 	"errors"
-	"log/slog"
 	"net/http"
-	"strings"
-	"sync"
-	"time"
 
-	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/audiences"
+	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
@@ -24,30 +24,22 @@ import (
 // Handler holds exactly what the API uses.
 type Handler struct {
 	Store        *store.Store
+	Tokens       *auth.APITokens
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
-	Logger       *slog.Logger
 	Audiences    *audiences.Engine // nil when profiles are off: audience routes answer 503
 
-	touchMu sync.Mutex
-	touched map[uuid.UUID]time.Time
+	budget *Budget
+	reads  *reads // the store, for lists and exports: a bounded share of its pool
 }
 
-// New builds the handler.
-func New(st *store.Store, supp *profiles.Suppressions, opts profiles.Options, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Handler{Store: st, Suppressions: supp, Profiles: opts, Logger: log, touched: map[uuid.UUID]time.Time{}}
-}
-
-// jsonError is the API's one error shape, {"error": "..."}, plus fields.
-func jsonError(c echo.Context, status int, msg string, extra ...any) error {
-	body := map[string]any{"error": msg}
-	for i := 0; i+1 < len(extra); i += 2 {
-		body[extra[i].(string)] = extra[i+1]
-	}
-	return c.JSON(status, body)
+// New builds the handler; limits bound what API reads may take (see
+// Limits). Its log lines go to the request's logger (internal/reqlog), with
+// the request id.
+func New(st *store.Store, tokens *auth.APITokens, supp *profiles.Suppressions, opts profiles.Options, limits Limits) *Handler {
+	limits = limits.withDefaults(st)
+	return &Handler{Store: st, Tokens: tokens, Suppressions: supp, Profiles: opts,
+		budget: NewBudget(limits.Global, limits.PerToken), reads: newReads(st, limits.DBShare)}
 }
 
 // tokenOf is the token that authenticated the request.
@@ -56,80 +48,44 @@ func tokenOf(c echo.Context) store.APIToken {
 	return t
 }
 
+// invalid is a refused parameter (400).
+func invalid(msg string) error { return apperr.New(apperr.Invalid, msg) }
+
 // RequireToken authenticates with a Bearer API token of the needed scope:
-// 401 when it is missing, unknown or revoked; 403 when a read token is used
-// on a write route.
+// 401 when it is missing, unknown, revoked or expired; 403 when a read
+// token is used on a write route.
 func (h *Handler) RequireToken(scope string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Response().Header().Set("Cache-Control", "no-store")
-			auth := c.Request().Header.Get("Authorization")
-			const prefix = "bearer "
-			if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="inlet"`)
-				return jsonError(c, http.StatusUnauthorized, "missing API token: send Authorization: Bearer <token>")
-			}
-			raw := strings.TrimSpace(auth[len(prefix):])
-			if len(raw) > 200 {
-				return jsonError(c, http.StatusUnauthorized, "unknown API token")
-			}
-			hash := store.HashWriteKey(raw)
-			t, err := h.Store.APITokenByHash(c.Request().Context(), hash)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				return jsonError(c, http.StatusUnauthorized, "unknown API token")
-			case err != nil:
-				h.Logger.Warn("api: token lookup", "err", err)
-				c.Response().Header().Set("Retry-After", "5")
-				return jsonError(c, http.StatusServiceUnavailable, "database unavailable, try again")
-			}
-			// The lookup was by hash; comparing again in constant time costs
-			// nothing and keeps the check independent of the index.
-			if subtle.ConstantTimeCompare([]byte(store.HashWriteKey(raw)), []byte(hash)) != 1 {
-				return jsonError(c, http.StatusUnauthorized, "unknown API token")
-			}
-			if !t.Active() {
-				return jsonError(c, http.StatusUnauthorized, "this API token was revoked")
-			}
-			if scope == store.ScopeWrite && t.Scope != store.ScopeWrite {
-				return jsonError(c, http.StatusForbidden, "this API token is read-only; this route needs a write token")
+			t, err := h.Tokens.Authenticate(c.Request().Context(), c.Request().Header.Get("Authorization"), scope)
+			if err != nil {
+				if errors.Is(err, auth.ErrNoBearer) {
+					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="inlet"`)
+				}
+				return err
 			}
 			c.Set("api_token", t)
-			h.touch(t.ID)
 			return next(c)
 		}
 	}
 }
 
-// touch records "last used" at most once a minute per token, off the request.
-func (h *Handler) touch(id uuid.UUID) {
-	now := time.Now()
-	h.touchMu.Lock()
-	last, ok := h.touched[id]
-	if ok && now.Sub(last) < time.Minute {
-		h.touchMu.Unlock()
-		return
-	}
-	if len(h.touched) > 10000 {
-		h.touched = map[uuid.UUID]time.Time{}
-	}
-	h.touched[id] = now
-	h.touchMu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := h.Store.TouchAPIToken(ctx, id, now); err != nil {
-			h.Logger.Debug("api: touch token", "err", err)
+// Budgeted admits a list or export request within the read budget (global
+// and per token), answering 429 with Retry-After past it.
+func (h *Handler) Budgeted(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		release, err := h.budget.Admit(tokenOf(c).ID)
+		if err != nil {
+			return err
 		}
-	}()
+		defer release()
+		return next(c)
+	}
 }
 
-// unavailable answers a store failure.
-func (h *Handler) unavailable(c echo.Context, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	h.Logger.Warn("api: store", "err", err, "path", c.Path())
-	c.Response().Header().Set("Retry-After", "5")
-	return jsonError(c, http.StatusServiceUnavailable, "database unavailable, try again")
+// writeJSONStart sends the status and JSON headers of a streamed answer.
+func writeJSONStart(c echo.Context) {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	c.Response().WriteHeader(http.StatusOK)
 }

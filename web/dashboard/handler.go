@@ -27,6 +27,7 @@ type Handler struct {
 	// The surfaces' caches, invalidated when a form changes what they hold.
 	Workspaces *credcache.Workspaces
 	WriteKeys  *credcache.WriteKeys
+	APITokens  *credcache.APITokens
 	// Suppressions is the cache the ingest gate reads, so an erasure from
 	// the profile page applies to the next event at once.
 	Suppressions *profiles.Suppressions

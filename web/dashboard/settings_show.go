@@ -64,7 +64,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 		return err
 	}
 	if c.Request().Method == http.MethodGet {
-		p.HTTPAPI.NewKey = h.newWriteKey(c, ws.ID, p.HTTPAPI.Keys)
+		p.HTTPAPI.NewKey = h.newWriteKey(c, p.HTTPAPI.Keys)
 	}
 	if why := config.SegmentCannotReach(h.BaseURL); why != "" {
 		p.Source.Unreachable, p.Source.ExposeDocsURL = why, config.ExposeDocsURL

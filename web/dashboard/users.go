@@ -13,6 +13,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
+	"github.com/inlet-dev/inlet/web/pathparam"
 	"github.com/inlet-dev/inlet/web/render"
 	"github.com/labstack/echo/v4"
 )
@@ -171,8 +172,7 @@ func anonRef(c echo.Context) (profileRef, error) {
 }
 
 func refFrom(c echo.Context, kind, param string) (profileRef, error) {
-	raw := c.Param(param)
-	id, err := url.PathUnescape(raw)
+	id, err := pathparam.Get(c, param)
 	if err != nil || id == "" || badSearchText(id) {
 		return profileRef{}, notFound("No profile has this id.")
 	}

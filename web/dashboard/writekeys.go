@@ -2,15 +2,10 @@ package dashboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/labstack/echo/v4"
@@ -36,108 +31,70 @@ func (h *Handler) httpAPIProps(ctx context.Context, ws store.Workspace) (templat
 	return p, nil
 }
 
-func writeKeysURL(ws uuid.UUID) string { return settingsURL(ws) + "#http-api-source" }
-
-// onceWriteKey names the new write key kept for the page after the redirect.
-const onceWriteKey = "writekey"
-
-// WriteKeyCreate makes a write key and answers with post/redirect/get like
-// every form: the key travels to the next settings page sealed (see
-// keepOnce), is shown there once at the top of its section, and a reload
-// shows nothing and creates nothing.
-func (h *Handler) WriteKeyCreate(c echo.Context) error {
-	f := newWriteKeyForm(c)
-	ws, err := h.formWorkspace(c, f.WorkspaceID)
-	if err != nil {
-		return err
-	}
-	if ferr := f.Validate(); ferr != nil {
-		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
-			p.HTTPAPI.Name, p.HTTPAPI.NameError = f.Name, ferr.Msg
-		})
-	}
-	k, key, err := h.Store.CreateWriteKey(c.Request().Context(), ws.ID, f.Name)
-	if err != nil {
-		return fmt.Errorf("create write key: %w", err)
-	}
-	admin, _ := h.admin(c)
-	logger(c).Info("write key created", "workspace", ws.ID, "key_id", k.ID, "admin", admin.Email)
-	if err := h.keepOnce(c, onceWriteKey, k.ID.String()+"\n"+key); err != nil {
-		return fmt.Errorf("create write key: %w", err)
-	}
-	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
-}
-
 // newWriteKey takes the key just created for ws, if this is the page after
 // its creation: it is shown once, then forgotten.
-func (h *Handler) newWriteKey(c echo.Context, ws uuid.UUID, keys []templates.WriteKeyView) *templates.NewWriteKey {
-	v, ok := h.takeOnce(c, onceWriteKey)
+func (h *Handler) newWriteKey(c echo.Context, keys []templates.WriteKeyView) *templates.NewWriteKey {
+	var found templates.WriteKeyView
+	id, key, ok := h.takeNewCredential(c, writeKeys.once, func(id string) bool {
+		for _, k := range keys {
+			if k.ID == id {
+				found = k
+				return true
+			}
+		}
+		return false
+	})
 	if !ok {
 		return nil
 	}
-	id, key, _ := strings.Cut(v, "\n")
-	for _, k := range keys {
-		if k.ID == id {
-			// The key's text is in this answer: no cache may keep it.
-			c.Response().Header().Set("Cache-Control", "no-store")
-			return &templates.NewWriteKey{ID: id, Name: k.Name, Prefix: k.Prefix, Key: key}
-		}
-	}
-	return nil // another workspace's key: its page has gone by
-}
-
-// WriteKeyRevoke stops a key for good; this instance refuses it from the next
-// request on (other instances within their 5 s cache lifetime).
-func (h *Handler) WriteKeyRevoke(c echo.Context) error {
-	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
-	if err != nil {
-		return err
-	}
-	id, err := uuid.Parse(c.Param("id"))
-	if err != nil {
-		return &apperr.Error{Code: apperr.NotFound, Msg: "No such write key.", Err: err}
-	}
-	if c.FormValue("confirm") != "yes" {
-		return h.renderSettings(c, http.StatusUnprocessableEntity, ws, func(p *templates.SettingsProps) {
-			p.HTTPAPI.RevokeID = id.String()
-			p.HTTPAPI.RevokeError = "Tick the box to confirm: apps sending with this key are refused from now on."
-		})
-	}
-	err = h.Store.RevokeWriteKey(c.Request().Context(), ws.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return &apperr.Error{Code: apperr.NotFound, Msg: "This workspace has no such write key.", Err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("revoke write key: %w", err)
-	}
-	h.WriteKeys.Invalidate()
-	admin, _ := h.admin(c)
-	logger(c).Info("write key revoked", "workspace", ws.ID, "key_id", id, "admin", admin.Email)
-	h.flash(c, "success", "Write key revoked: calls with it are refused from now on.")
-	return c.Redirect(http.StatusSeeOther, writeKeysURL(ws.ID))
+	return &templates.NewWriteKey{ID: id, Name: found.Name, Prefix: found.Prefix, Key: key}
 }
 
 // writeKeyForm creates a write key.
 type writeKeyForm struct {
-	WorkspaceID uuid.UUID
-	Name        string
-}
-
-func newWriteKeyForm(c echo.Context) writeKeyForm {
-	return writeKeyForm{WorkspaceID: parseWorkspaceID(c.FormValue("workspace_id")), Name: strings.TrimSpace(c.FormValue("name"))}
+	Name string
 }
 
 // Validate explains what is wrong, or returns nil.
 func (f writeKeyForm) Validate() *formError {
-	switch {
-	case f.Name == "":
-		return &formError{"name", "Name the key after what will use it (e.g. checkout-service), so you know which one to revoke later."}
-	case !utf8.ValidString(f.Name):
-		return &formError{"name", "The name must be text (valid UTF-8)."}
-	case utf8.RuneCountInString(f.Name) > store.MaxWriteKeyName:
-		return &formError{"name", fmt.Sprintf("The name is too long: at most %d characters.", store.MaxWriteKeyName)}
-	case strings.IndexFunc(f.Name, unicode.IsControl) >= 0:
-		return &formError{"name", "The name cannot contain line breaks or other control characters."}
+	return validCredentialName(f.Name, "key", "checkout-service")
+}
+
+// writeKeys is the write keys' part of the credential forms (credentials.go).
+var writeKeys = credKind[writeKeyForm]{
+	noun: "write key", once: "writekey", anchor: "http-api-source",
+	parse: func(c echo.Context) writeKeyForm {
+		return writeKeyForm{Name: strings.TrimSpace(c.FormValue("name"))}
+	},
+	validate: writeKeyForm.Validate,
+	refill: func(p *templates.SettingsProps, f writeKeyForm, ferr *formError) {
+		p.HTTPAPI.Name, p.HTTPAPI.NameError = f.Name, ferr.Msg
+	},
+	revokeUnconfirmed: "Tick the box to confirm: apps sending with this key are refused from now on.",
+	revoked:           "Write key revoked: calls with it are refused from now on.",
+	setRevokeError: func(p *templates.SettingsProps, id, msg string) {
+		p.HTTPAPI.RevokeID, p.HTTPAPI.RevokeError = id, msg
+	},
+}
+
+// writeKeyKind binds writeKeys to this handler's store and cache.
+func (h *Handler) writeKeyKind() credKind[writeKeyForm] {
+	k := writeKeys
+	k.create = func(ctx context.Context, ws uuid.UUID, f writeKeyForm) (uuid.UUID, string, error) {
+		key, secret, err := h.Store.CreateWriteKey(ctx, ws, f.Name)
+		return key.ID, secret, err
 	}
-	return nil
+	k.revoke = h.Store.RevokeWriteKey
+	k.invalidate = h.WriteKeys.Invalidate
+	return k
+}
+
+// WriteKeyCreate is POST /dashboard/settings/writekeys.
+func (h *Handler) WriteKeyCreate(c echo.Context) error {
+	return createCredential(h, c, h.writeKeyKind())
+}
+
+// WriteKeyRevoke is POST /dashboard/settings/writekeys/:id/revoke.
+func (h *Handler) WriteKeyRevoke(c echo.Context) error {
+	return revokeCredential(h, c, h.writeKeyKind())
 }

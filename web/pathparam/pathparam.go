@@ -1,0 +1,31 @@
+// Package pathparam reads an id from a route's path the same way on every
+// surface, whatever the id holds.
+//
+// Echo (v4) matches routes against the request's RawPath when the URL has
+// one and against the decoded Path otherwise, and hands the matched piece
+// over as it stands. So c.Param is still escaped ("a%2Fb") when the client
+// had to escape something that the default encoding would not ("/" inside
+// a segment), and already decoded ("a b") when it did not: decoding it
+// always would turn a literal "%41" into "A", never decoding would leave
+// "a%2Fb" unfound. Get decodes exactly when Echo matched the raw path.
+package pathparam
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Get returns the decoded value of the path parameter name.
+func Get(c echo.Context, name string) (string, error) {
+	v := c.Param(name)
+	if c.Request().URL.RawPath == "" {
+		return v, nil
+	}
+	d, err := url.PathUnescape(v)
+	if err != nil {
+		return "", fmt.Errorf("path parameter %s: %w", name, err)
+	}
+	return d, nil
+}
