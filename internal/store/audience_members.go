@@ -53,19 +53,26 @@ func (a *AudienceTx) ProfileLeafStates(profileKeys []string) ([]ProfileLeafState
 
 // PutLeafStates inserts or replaces leaf states; an empty State deletes.
 func (a *AudienceTx) PutLeafStates(rows []LeafStateRow) error {
+	var put [][]any
+	gone := map[string][]LeafStateRow{}
 	for _, r := range rows {
-		var err error
 		if r.State == "" {
-			err = a.tx.Exec("DELETE FROM audience_leaf_states WHERE workspace_id = ? AND leaf_id = ? AND kind = ? AND value = ?",
-				a.ws.String(), r.LeafID, r.Kind, r.Value).Error
-		} else {
-			err = a.tx.Exec(`INSERT INTO audience_leaf_states (workspace_id, leaf_id, kind, value, state) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (workspace_id, leaf_id, kind, value) DO UPDATE SET state = excluded.state`,
-				a.ws.String(), r.LeafID, r.Kind, r.Value, r.State).Error
+			gone[r.LeafID] = append(gone[r.LeafID], r)
+			continue
 		}
-		if err != nil {
-			return fmt.Errorf("write leaf state: %w", err)
+		put = append(put, []any{a.ws.String(), r.LeafID, r.Kind, r.Value, r.State})
+	}
+	for _, rs := range gone {
+		for _, r := range rs {
+			if err := a.tx.Exec("DELETE FROM audience_leaf_states WHERE workspace_id = ? AND leaf_id = ? AND kind = ? AND value = ?",
+				a.ws.String(), r.LeafID, r.Kind, r.Value).Error; err != nil {
+				return fmt.Errorf("delete leaf state: %w", err)
+			}
 		}
+	}
+	if err := execRows(a.tx, "INSERT INTO audience_leaf_states (workspace_id, leaf_id, kind, value, state)",
+		"ON CONFLICT (workspace_id, leaf_id, kind, value) DO UPDATE SET state = excluded.state", put); err != nil {
+		return fmt.Errorf("write %d leaf states: %w", len(put), err)
 	}
 	return nil
 }
@@ -172,14 +179,14 @@ func (a *AudienceTx) AudienceMembers(key string, version int) ([]MemberRow, erro
 
 // PutMembers inserts or replaces membership records.
 func (a *AudienceTx) PutMembers(rows []MemberRow) error {
+	vals := make([][]any, 0, len(rows))
 	for _, r := range rows {
-		err := a.tx.Exec(`INSERT INTO audience_members (workspace_id, audience_key, version, profile_key, member, since, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, audience_key, version, profile_key)
-			DO UPDATE SET member = excluded.member, since = excluded.since, seq = excluded.seq`,
-			a.ws.String(), r.AudienceKey, r.Version, r.ProfileKey, r.Member, at(r.Since), r.Seq).Error
-		if err != nil {
-			return fmt.Errorf("write membership: %w", err)
-		}
+		vals = append(vals, []any{a.ws.String(), r.AudienceKey, r.Version, r.ProfileKey, r.Member, at(r.Since), r.Seq})
+	}
+	if err := execRows(a.tx, "INSERT INTO audience_members (workspace_id, audience_key, version, profile_key, member, since, seq)",
+		`ON CONFLICT (workspace_id, audience_key, version, profile_key)
+			DO UPDATE SET member = excluded.member, since = excluded.since, seq = excluded.seq`, vals); err != nil {
+		return fmt.Errorf("write %d memberships: %w", len(rows), err)
 	}
 	return nil
 }
@@ -210,12 +217,12 @@ type HistoryRow struct {
 
 // AddHistory records transitions.
 func (a *AudienceTx) AddHistory(rows []HistoryRow) error {
+	vals := make([][]any, 0, len(rows))
 	for _, r := range rows {
-		err := a.tx.Exec(`INSERT INTO audience_history (workspace_id, audience_key, version, profile_key, user_id, entered, at, cause)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ws.String(), r.AudienceKey, r.Version, r.ProfileKey, r.UserID, r.Entered, at(r.At), r.Cause).Error
-		if err != nil {
-			return fmt.Errorf("record transition: %w", err)
-		}
+		vals = append(vals, []any{a.ws.String(), r.AudienceKey, r.Version, r.ProfileKey, r.UserID, r.Entered, at(r.At), r.Cause})
+	}
+	if err := execRows(a.tx, "INSERT INTO audience_history (workspace_id, audience_key, version, profile_key, user_id, entered, at, cause)", "", vals); err != nil {
+		return fmt.Errorf("record %d transitions: %w", len(rows), err)
 	}
 	return nil
 }

@@ -43,18 +43,35 @@ func (s *Store) SetTimers(ctx context.Context, kind string, ws uuid.UUID, sets [
 // setTimers is SetTimers inside a caller's transaction, so a timer commits
 // (or not) with the state that asked for it.
 func setTimers(tx *gorm.DB, kind string, ws uuid.UUID, sets []TimerSet) error {
+	// The last word on a key wins; removals go in one statement per chunk,
+	// the rest in one multi-row upsert.
+	last := make(map[string]time.Time, len(sets))
+	order := make([]string, 0, len(sets))
 	for _, t := range sets {
-		var err error
-		if t.Due.IsZero() {
-			err = tx.Exec("DELETE FROM timers WHERE kind = ? AND workspace_id = ? AND key = ?", kind, ws.String(), t.Key).Error
+		if _, seen := last[t.Key]; !seen {
+			order = append(order, t.Key)
+		}
+		last[t.Key] = t.Due
+	}
+	var gone []string
+	var rows [][]any
+	for _, k := range order {
+		if due := last[k]; due.IsZero() {
+			gone = append(gone, k)
 		} else {
-			err = tx.Exec(`INSERT INTO timers (kind, workspace_id, key, due_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (kind, workspace_id, key) DO UPDATE SET due_at = excluded.due_at, claimed_until = NULL`,
-				kind, ws.String(), t.Key, at(t.Due)).Error
+			rows = append(rows, []any{kind, ws.String(), k, at(due)})
 		}
-		if err != nil {
-			return fmt.Errorf("set %s timer %q: %w", kind, t.Key, err)
-		}
+	}
+	err := chunks(gone, func(part []string) error {
+		return tx.Exec("DELETE FROM timers WHERE kind = ? AND workspace_id = ? AND key IN ("+placeholders(len(part))+")",
+			strArgs([]any{kind, ws.String()}, part)...).Error
+	})
+	if err == nil {
+		err = execRows(tx, "INSERT INTO timers (kind, workspace_id, key, due_at)",
+			"ON CONFLICT (kind, workspace_id, key) DO UPDATE SET due_at = excluded.due_at, claimed_until = NULL", rows)
+	}
+	if err != nil {
+		return fmt.Errorf("set %d %s timers: %w", len(sets), kind, err)
 	}
 	return nil
 }
