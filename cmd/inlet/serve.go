@@ -143,7 +143,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		opts := profileOptions(cfg)
 		opts.Suppressions, opts.Logger = supp, log
 		follower = profiles.NewFollower(st, opts)
-		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg)})
+		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg), HistoryDays: cfg.RetentionDays})
 		timerWorker = timers.New(st, timers.Options{Logger: log})
 		timerWorker.Register(audiences.TimerKind, engine.FireTimers)
 		gate.AfterCommit = func() { follower.Notify(); engine.Notify() }

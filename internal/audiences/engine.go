@@ -24,6 +24,9 @@ type Options struct {
 	BuildPage int
 	Logger    *slog.Logger
 	Now       func() time.Time // for tests; default time.Now
+	// HistoryDays keeps transitions this many days (RETENTION_DAYS, the
+	// events' retention); 0 keeps them forever.
+	HistoryDays int
 }
 
 func (o Options) withDefaults() Options {
@@ -104,9 +107,13 @@ func (e *Engine) Close(ctx context.Context) error {
 func (e *Engine) loop(ctx context.Context) {
 	defer close(e.done)
 	var wss []uuid.UUID
-	var listed time.Time
+	var listed, pruned time.Time
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
+		if e.opts.HistoryDays > 0 && time.Since(pruned) > time.Hour {
+			pruned = time.Now()
+			e.pruneHistory(ctx)
+		}
 		if time.Since(listed) > 5*time.Second {
 			if ids, err := e.st.WorkspaceIDs(ctx); err == nil {
 				wss, listed = ids, time.Now()
@@ -278,4 +285,19 @@ func (e *Engine) FireTimers(ctx context.Context, due []store.Timer) error {
 		}
 	}
 	return nil
+}
+
+// pruneHistory deletes transitions older than the retention, in batches.
+func (e *Engine) pruneHistory(ctx context.Context) {
+	cutoff := e.opts.Now().AddDate(0, 0, -e.opts.HistoryDays)
+	for ctx.Err() == nil {
+		n, err := e.st.DeleteAudienceHistoryBefore(ctx, cutoff, 5000)
+		if err != nil {
+			e.opts.Logger.Warn("audiences: pruning history", "err", err)
+			return
+		}
+		if n < 5000 {
+			return
+		}
+	}
 }

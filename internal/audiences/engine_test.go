@@ -88,6 +88,13 @@ func TestAudienceLifecycle(t *testing.T) {
 		if len(hist) != 2 || hist[0].Entered || hist[0].Cause != "time" || hist[1].Cause != "build" {
 			t.Fatalf("ann's history %+v", hist)
 		}
+		// Retention: transitions recorded before a cutoff go, later ones stay.
+		if n, err := st.DeleteAudienceHistoryBefore(context.Background(), edge, 100); err != nil || n != 2 {
+			t.Fatalf("history deleted before the edge: %d %v, want 2", n, err)
+		}
+		if left, _ := st.AudienceHistoryPage(context.Background(), w.ws, "buyers", "", 0, 10); len(left) != 1 || left[0].Cause != "time" {
+			t.Fatalf("history left %+v", left)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -106,4 +107,15 @@ func (s *Store) AudienceHistoryPage(ctx context.Context, ws uuid.UUID, key, prof
 		out[i] = HistoryRow{r.ID, r.AudienceKey, r.Version, r.ProfileKey, r.UserID, r.Entered, r.At.Time, r.Cause}
 	}
 	return out, nil
+}
+
+// DeleteAudienceHistoryBefore deletes transitions recorded before cutoff,
+// at most limit per statement, and says how many it deleted.
+func (s *Store) DeleteAudienceHistoryBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	res := s.db.WithContext(ctx).Exec("DELETE FROM audience_history WHERE id IN (SELECT id FROM audience_history WHERE at < ? ORDER BY at LIMIT ?)",
+		at(cutoff), limit)
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete audience history before %s: %w", cutoff.UTC().Format(time.RFC3339), res.Error)
+	}
+	return res.RowsAffected, nil
 }
