@@ -142,11 +142,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if cfg.Profiles {
 		opts := profileOptions(cfg)
 		opts.Suppressions, opts.Logger = supp, log
-		follower = profiles.NewFollower(st, opts)
 		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg), HistoryDays: cfg.RetentionDays})
+		opts.Applied = engine.Notify
+		follower = profiles.NewFollower(st, opts)
 		timerWorker = timers.New(st, timers.Options{Logger: log})
 		timerWorker.Register(audiences.TimerKind, engine.FireTimers)
-		gate.AfterCommit = func() { follower.Notify(); engine.Notify() }
+		gate.AfterCommit = follower.Notify
 		follower.Start(ctx)
 		engine.Start(ctx)
 		timerWorker.Start(ctx)

@@ -14,8 +14,20 @@ import (
 // evaluate one page of profiles, or swap the finished versions in. It says
 // whether it did anything. The old versions stay current meanwhile.
 func (e *Engine) BuildStep(ctx context.Context, ws uuid.UUID) (bool, error) {
+	// Most of the time nothing is building: find that out without the lock.
+	rows, err := e.st.Audiences(ctx, ws)
+	if err != nil {
+		return false, err
+	}
+	building := false
+	for _, r := range rows {
+		building = building || r.Building()
+	}
+	if !building {
+		return false, nil
+	}
 	did := false
-	err := e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
+	err = e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
 		s, err := load(tx)
 		if err != nil || s.next == nil {
 			return err

@@ -170,6 +170,16 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	if err != nil || c0.Reached(pc) {
 		return 0, err
 	}
+	rows, err := e.st.Audiences(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		// No audience: nothing reads these events (a build covers them if
+		// one is created), so the cursor skips to the profiles' without
+		// reading the feed.
+		return e.skipTo(ctx, ws, c0, pc)
+	}
 	events, err := e.st.ReadFeed(ctx, ws, c0, e.opts.Batch)
 	if err != nil {
 		return 0, err
@@ -300,4 +310,29 @@ func (e *Engine) pruneHistory(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// skipTo moves the cursor from c0 to pc under the lock, unless another
+// instance moved it or an audience appeared meanwhile.
+func (e *Engine) skipTo(ctx context.Context, ws uuid.UUID, c0, pc store.FeedCursor) (int, error) {
+	err := e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
+		if tx.Cursor() != c0 {
+			return errMoved
+		}
+		rows, err := tx.Audiences()
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			return errMoved // the next step reads the feed
+		}
+		return tx.SetCursor(pc)
+	})
+	if errors.Is(err, errMoved) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("move the audience cursor of %s: %w", ws, err)
+	}
+	return 1, nil
 }

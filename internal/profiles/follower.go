@@ -34,6 +34,9 @@ type Options struct {
 	Batch        int
 	Logger       *slog.Logger
 	Suppressions *Suppressions // optional: events of suppressed ids are dropped
+	// Applied, when set, is called after each batch commits (the audience
+	// engine is woken by it, so it follows within one batch, not one poll).
+	Applied func()
 }
 
 func (o Options) withDefaults(d store.Dialect) Options {
@@ -199,6 +202,9 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	}
 	if err != nil {
 		return 0, fmt.Errorf("apply %d events of workspace %s: %w", len(events), ws, err)
+	}
+	if f.opts.Applied != nil {
+		f.opts.Applied()
 	}
 	return len(events), nil
 }
