@@ -237,7 +237,7 @@ func (h *Handler) userProfileKey(c echo.Context, ws uuid.UUID, required bool) (s
 		}
 		return "", nil
 	}
-	if badText(id) {
+	if !store.ValidSearchText(id) {
 		return "", apperr.New(apperr.Invalid, "userId: not a valid id")
 	}
 	p, err := h.Store.ProfileByIdentity(c.Request().Context(), ws, store.IdentityUser, id)
