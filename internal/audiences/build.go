@@ -248,20 +248,31 @@ func (p *pass) emitBuildDiff(r store.AudienceRow) error {
 		}
 	}
 	var keys []string
+	is := map[string]bool{}
 	for _, m := range newRows {
+		is[m.ProfileKey] = m.Member
 		if m.Member != was[m.ProfileKey] {
 			keys = append(keys, m.ProfileKey)
+		}
+	}
+	// Members of the old version the new one never counted leave too.
+	var gone []store.MemberRow
+	for k, member := range was {
+		if _, seen := is[k]; member && !seen {
+			keys = append(keys, k)
+			gone = append(gone, store.MemberRow{AudienceKey: r.Key, Version: r.Version, ProfileKey: k, Member: false, Since: p.now, Seq: 1})
 		}
 	}
 	profs, err := p.tx.Profiles(keys)
 	if err != nil {
 		return err
 	}
-	for _, m := range newRows {
+	for _, m := range append(newRows, gone...) {
 		if prof, ok := profs[m.ProfileKey]; ok && m.Member != was[m.ProfileKey] {
 			p.events = append(p.events, transitionEvent(p.tx, r, r.Version, prof, m, p.now))
 		}
 	}
+	p.rows = append(p.rows, gone...)
 	return nil
 }
 

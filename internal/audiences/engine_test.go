@@ -230,3 +230,40 @@ func TestAudienceMergeAndErasure(t *testing.T) {
 		}
 	})
 }
+
+// emitOnBuild: the first build emits an Entered for every member it finds;
+// a new version emits the differences (entries and exits) at its swap.
+func TestAudienceEmitOnBuild(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newWorld(t, st, t0)
+		w.send(
+			body{"type": "identify", "userId": "a", "messageId": "ia", "timestamp": ts(t0), "traits": map[string]any{"age": 20}},
+			body{"type": "identify", "userId": "b", "messageId": "ib", "timestamp": ts(t0), "traits": map[string]any{"age": 40}},
+		)
+		w.settle()
+		w.create(`{"key":"young","name":"Young","emitOnBuild":true,"condition":{"trait":"age","op":"lt","value":30}}`)
+		w.settle()
+		tr := w.transitions()
+		if len(tr) != 1 || tr[0].UserID != "a" || tr[0].Event != audiences.EventEntered {
+			t.Fatalf("first build with emitOnBuild: %+v", tr)
+		}
+		if _, err := w.eng.Update(ctx, w.ws, "young", []byte(`{"key":"young","name":"Young","emitOnBuild":true,"condition":{"trait":"age","op":"gt","value":30}}`)); err != nil {
+			t.Fatal(err)
+		}
+		w.settle()
+		tr = w.transitions()[1:]
+		got := map[string]string{}
+		for _, x := range tr {
+			got[x.UserID] = x.Event
+		}
+		if len(tr) != 2 || got["a"] != audiences.EventExited || got["b"] != audiences.EventEntered {
+			t.Fatalf("new version's differences: %+v", tr)
+		}
+		if m := w.members("young"); !slices.Equal(m, []string{"u:b"}) {
+			t.Fatalf("members %v", m)
+		}
+	})
+}
