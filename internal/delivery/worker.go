@@ -38,6 +38,36 @@ type Options struct {
 	Observer    Observer
 	Logger      *slog.Logger
 	Version     string
+	// Signal, when set, is told what the manager and its workers just
+	// decided, so a test can wait for "the worker looked and sent nothing"
+	// instead of sleeping (river's testsignal pattern). Nil in production.
+	Signal func(Signal)
+}
+
+// SignalKind names what a Signal reports.
+type SignalKind int
+
+const (
+	// SignalStep: a worker finished a step without error; Worked says
+	// whether it had anything to send.
+	SignalStep SignalKind = iota + 1
+	// SignalStopped: a worker returned (paused, deleted, lease lost, closed).
+	SignalStopped
+	// SignalScanned: the manager looked for destinations to work.
+	SignalScanned
+)
+
+// Signal is one decision reported to Options.Signal.
+type Signal struct {
+	Kind        SignalKind
+	Destination uuid.UUID // zero for SignalScanned
+	Worked      bool
+}
+
+func (m *Manager) signal(s Signal) {
+	if m.opts.Signal != nil {
+		m.opts.Signal(s)
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -108,6 +138,7 @@ func (m *Manager) Start(ctx context.Context) {
 		defer t.Stop()
 		for {
 			m.scan(ctx)
+			m.signal(Signal{Kind: SignalScanned})
 			select {
 			case <-ctx.Done():
 				return
@@ -159,6 +190,7 @@ func (m *Manager) scan(ctx context.Context) {
 			defer end()
 			w := &worker{m: m, id: id}
 			w.run(wctx)
+			m.signal(Signal{Kind: SignalStopped, Destination: id})
 		})
 		if !started { // closing: the unused lease expires on its own
 			end()
@@ -230,6 +262,7 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		dbBackoff = 0
+		w.m.signal(Signal{Kind: SignalStep, Destination: w.id, Worked: worked})
 		if !worked {
 			sleep(sctx, o.Poll)
 		}

@@ -75,6 +75,9 @@ type Batch struct {
 type Options struct {
 	Poll     time.Duration // between feed reads, 1s
 	MaxBatch int           // events read per poll, 500; a stream further behind than this skips to the head
+	// Started, when set, is called once Follow has taken its start cursor:
+	// what commits after it is shown. Tests wait on it instead of sleeping.
+	Started func(from store.FeedCursor)
 }
 
 // Follow reads the feed of ws from `from` (nil: from now on) until ctx ends,
@@ -97,6 +100,9 @@ func Follow(ctx context.Context, st *store.Store, ws uuid.UUID, f Filter, from *
 			return err
 		}
 		cur = head
+	}
+	if o.Started != nil {
+		o.Started(cur)
 	}
 	t := time.NewTicker(o.Poll)
 	defer t.Stop()

@@ -33,11 +33,17 @@ func TestFollowFiltersAndResumes(t *testing.T) {
 		got := make(chan live.Batch, 100)
 		fctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
+		started := make(chan struct{})
 		go func() {
-			done <- live.Follow(fctx, st, ws.ID, live.Filter{Type: "track", User: "u1"}, nil, live.Options{Poll: 20 * time.Millisecond},
+			done <- live.Follow(fctx, st, ws.ID, live.Filter{Type: "track", User: "u1"}, nil,
+				live.Options{Poll: 20 * time.Millisecond, Started: func(store.FeedCursor) { close(started) }},
 				func(b live.Batch) error { got <- b; return nil })
 		}()
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-started:
+		case err := <-done:
+			t.Fatalf("Follow returned before it started: %v", err)
+		}
 		insert(t, st, ws, "track", "u1", "a")
 		insert(t, st, ws, "identify", "u1", "not-type")
 		insert(t, st, ws, "track", "u2", "not-user")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 const sample = `[
@@ -25,6 +26,7 @@ const sample = `[
 ]`
 
 func TestAPI(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st, sample)
 
@@ -53,7 +55,7 @@ func TestAPI(t *testing.T) {
 			}
 			// Revoked from outside this server (as the CLI does): refused
 			// once the credential cache's 5 s are up.
-			eventually(t, 10*time.Second, func() bool {
+			testutil.WaitWithin(t, 10*time.Second, "the revoked token to be refused", func() bool {
 				code, _, _ := e.do(t, "GET", "/api/v1/users/u1", plain)
 				return code == 401
 			})

@@ -125,7 +125,10 @@ func (h *Handler) EventsLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = live.Follow(ctx, h.Store, ws.ID, f, from, live.Options{Poll: livePoll}, func(b live.Batch) error {
+	// ": following" (a comment browsers ignore) says the stream has taken its
+	// start cursor: what commits from now on is shown. Tests wait for it.
+	started := func(store.FeedCursor) { _ = send(": following\n\n") }
+	err = live.Follow(ctx, h.Store, ws.ID, f, from, live.Options{Poll: livePoll, Started: started}, func(b live.Batch) error {
 		rows := make([]liveRow, 0, len(b.Events))
 		for _, e := range b.Events {
 			if _, known := keys[e.SourceKey]; e.SourceKey != "" && !known {

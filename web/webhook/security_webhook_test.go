@@ -1,4 +1,4 @@
-package web_test
+package webhook_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/inlet-dev/inlet/web/webtest"
 
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -15,16 +17,17 @@ import (
 // Security review item 1: one captured single-event delivery, used as
 // element 0 of an array with its X-Signature, must not carry forged events.
 func TestCapturedSignatureCannotForgeEvents(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		deps := serverDeps(t, mustConfig(t, nil), st, testLogger(t))
-		srv, _ := openTestServer(t, deps, st, ingest.Options{})
+		deps := webtest.Deps(t, webtest.Config(t, nil), st, webtest.Logger(t))
+		srv, _ := webtest.Open(t, deps, st, ingest.Options{})
 		ws, _ := st.DefaultWorkspace(context.Background())
-		h := &hookServer{t: t, st: st, srv: srv, url: "http://" + srv.Addr(), ws: ws}
-		h.setSecret(ws.ID, fixtureSecret)
+		h := &webtest.Hook{T: t, St: st, Srv: srv, URL: "http://" + srv.Addr(), WS: ws}
+		h.SetSecret(ws.ID, webtest.FixtureSecret)
 
 		captured := []byte(`{"type":"track","event":"Order Completed","userId":"u1","messageId":"order-991"}`)
-		capturedSig := sign(fixtureSecret, captured)
-		if r := h.post("", capturedSig, captured); r.Status != http.StatusOK || r.Accepted != 1 {
+		capturedSig := webtest.Sign(webtest.FixtureSecret, captured)
+		if r := h.Post("", capturedSig, captured); r.Status != http.StatusOK || r.Accepted != 1 {
 			t.Fatalf("genuine delivery: %+v", r)
 		}
 		forge := func(n int, tag string) []byte {
@@ -40,11 +43,11 @@ func TestCapturedSignatureCannotForgeEvents(t *testing.T) {
 
 		// Default settings: refused, nothing stored, and the delivery log's
 		// reason names the setting.
-		r := h.post("", capturedSig, forge(8000, "a"))
+		r := h.Post("", capturedSig, forge(8000, "a"))
 		if r.Status != http.StatusUnauthorized || !strings.Contains(r.Error, "Accept batches signed over their first event only") {
 			t.Fatalf("forged batch with default settings: %+v", r)
 		}
-		if n := h.count(ws.ID); n != 1 {
+		if n := h.Count(ws.ID); n != 1 {
 			t.Fatalf("%d events stored, want only the genuine one", n)
 		}
 		snap := deps.Status.Snapshot(ws.ID)
@@ -54,21 +57,21 @@ func TestCapturedSignatureCannotForgeEvents(t *testing.T) {
 
 		// Turned on: element 0 is already stored, so new events behind it are
 		// refused (409) with nothing stored...
-		h.acceptFirstElement(ws.ID, true)
-		if r := h.post("", capturedSig, forge(10, "b")); r.Status != http.StatusConflict {
+		h.AcceptFirstElement(ws.ID, true)
+		if r := h.Post("", capturedSig, forge(10, "b")); r.Status != http.StatusConflict {
 			t.Fatalf("forged batch behind a stored element 0: %+v", r)
 		}
-		if n := h.count(ws.ID); n != 1 {
+		if n := h.Count(ws.ID); n != 1 {
 			t.Fatalf("%d events stored after the replay, want 1", n)
 		}
 		// ...a fresh element-0 batch goes in once, its exact retry is all
 		// duplicates, and arrays over FIRST_ELEMENT_MAX_EVENTS are refused.
 		first := []byte(`{"type":"track","event":"Batched","userId":"u2","messageId":"batch-0"}`)
 		batch := []byte("[" + string(first) + `,{"type":"track","event":"Batched","userId":"u2","messageId":"batch-1"}]`)
-		if r := h.post("", sign(fixtureSecret, first), batch); r.Status != http.StatusOK || r.Accepted != 2 {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, first), batch); r.Status != http.StatusOK || r.Accepted != 2 {
 			t.Fatalf("element-0 batch when accepted: %+v", r)
 		}
-		if r := h.post("", sign(fixtureSecret, first), batch); r.Status != http.StatusOK || r.Accepted != 0 || r.Duplicates != 2 {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, first), batch); r.Status != http.StatusOK || r.Accepted != 0 || r.Duplicates != 2 {
 			t.Fatalf("its retry: %+v", r)
 		}
 		fresh := []byte(`{"type":"track","event":"Big","userId":"u3","messageId":"big-0"}`)
@@ -78,12 +81,12 @@ func TestCapturedSignatureCannotForgeEvents(t *testing.T) {
 			fmt.Fprintf(&big, `,{"type":"track","event":"Big","userId":"u3","messageId":"big-%d"}`, i+1)
 		}
 		big.WriteString("]")
-		if r := h.post("", sign(fixtureSecret, fresh), []byte(big.String())); r.Status != http.StatusRequestEntityTooLarge {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, fresh), []byte(big.String())); r.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("1001-event element-0 batch: %+v", r)
 		}
 		// Whole-body signatures keep working as before, arrays included.
 		whole := forge(3, "c")
-		if r := h.post("", sign(fixtureSecret, whole), whole); r.Status != http.StatusOK || r.Accepted != 3 {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, whole), whole); r.Status != http.StatusOK || r.Accepted != 3 {
 			t.Fatalf("array signed whole: %+v", r)
 		}
 	})

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"context"
@@ -7,17 +7,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/PuerkitoBio/goquery"
 )
 
 func TestDashboardCSRF(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	settings := d.c.mustSignIn()
-	token := settings.attr(`#secret-form input[name="csrf_token"]`, "value")
-	if token == "" || token != settings.attr(`#signout-form input[name="csrf_token"]`, "value") {
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	settings := d.C.MustSignIn()
+	token := settings.Attr(`#secret-form input[name="csrf_token"]`, "value")
+	if token == "" || token != settings.Attr(`#signout-form input[name="csrf_token"]`, "value") {
 		t.Fatalf("forms carry no (or different) CSRF tokens: %q", token)
 	}
-	ws := d.defaultWS().ID.String()
+	ws := d.DefaultWS().ID.String()
 	forms := []struct {
 		path string
 		vals url.Values
@@ -36,7 +39,7 @@ func TestDashboardCSRF(t *testing.T) {
 			if tok != nil {
 				vals["csrf_token"] = tok
 			}
-			p := d.c.post(f.path, vals)
+			p := d.C.Post(f.path, vals)
 			if p.Status != http.StatusForbidden {
 				t.Fatalf("%s with %s token: %d, want 403", f.path, name, p.Status)
 			}
@@ -46,42 +49,43 @@ func TestDashboardCSRF(t *testing.T) {
 		}
 	}
 	// Nothing changed.
-	if d.secretOf(d.defaultWS()).IsSet() {
+	if d.SecretOf(d.DefaultWS()).IsSet() {
 		t.Fatal("a forged form saved a secret")
 	}
-	all, err := d.st.Workspaces(context.Background())
+	all, err := d.St.Workspaces(context.Background())
 	if err != nil || len(all) != 1 {
 		t.Fatalf("a forged form created a workspace: %d %v", len(all), err)
 	}
-	if n, _ := d.st.CountEvents(context.Background(), d.defaultWS().ID); n != 0 {
+	if n, _ := d.St.CountEvents(context.Background(), d.DefaultWS().ID); n != 0 {
 		t.Fatalf("a forged form sent a test event")
 	}
 	// Sign-out with a wrong token does not sign out.
-	if p := d.c.post("/logout", url.Values{"csrf_token": {"nope"}}); p.Status != http.StatusForbidden {
+	if p := d.C.Post("/logout", url.Values{"csrf_token": {"nope"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("forged sign-out: %d", p.Status)
 	}
-	if p := d.c.get("/dashboard/settings"); p.Status != http.StatusOK {
+	if p := d.C.Get("/dashboard/settings"); p.Status != http.StatusOK {
 		t.Fatalf("forged sign-out ended the session: %d", p.Status)
 	}
 	// And the real token works.
-	if p := d.c.submit(settings, "#secret-form", url.Values{"secret": {"real-one-0123456789"}}); p.Status != http.StatusSeeOther {
+	if p := d.C.Submit(settings, "#secret-form", url.Values{"secret": {"real-one-0123456789"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("genuine form: %d", p.Status)
 	}
 }
 
 func TestDashboardSecurityHeaders(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	want := map[string]string{
 		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 		"X-Frame-Options":         "DENY",
 		"Referrer-Policy":         "same-origin",
 		"X-Content-Type-Options":  "nosniff",
 	}
-	settings := d.c.mustSignIn()
-	pages := map[string]page{
-		"/login":              d.newBrowser().get("/login"),
+	settings := d.C.MustSignIn()
+	pages := map[string]webtest.Page{
+		"/login":              d.NewBrowser().Get("/login"),
 		"/dashboard/settings": settings,
-		"/dashboard/nowhere":  d.c.get("/dashboard/nowhere"),
+		"/dashboard/nowhere":  d.C.Get("/dashboard/nowhere"),
 	}
 	for path, p := range pages {
 		for k, v := range want {
@@ -105,7 +109,7 @@ func TestDashboardSecurityHeaders(t *testing.T) {
 		}
 	}
 
-	hook := d.c.post("/api/public/webhooks/segment", url.Values{})
+	hook := d.C.Post("/api/public/webhooks/segment", url.Values{})
 	for k := range want {
 		if k == "X-Content-Type-Options" {
 			continue
@@ -120,31 +124,33 @@ func TestDashboardSecurityHeaders(t *testing.T) {
 }
 
 func TestDashboardStaticAssets(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	p := d.newBrowser().get("/login")
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	p := d.NewBrowser().Get("/login")
 	for _, sel := range []string{`link[rel="stylesheet"]`, `script[src]`} {
-		u := p.attr(sel, "href")
+		u := p.Attr(sel, "href")
 		if u == "" {
-			u = p.attr(sel, "src")
+			u = p.Attr(sel, "src")
 		}
 		if !strings.HasPrefix(u, "/static/") || strings.Contains(u, "/missing/") {
 			t.Fatalf("%s points at %q", sel, u)
 		}
-		a := d.c.get(u)
+		a := d.C.Get(u)
 		if a.Status != http.StatusOK || a.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 			t.Fatalf("%s: %d %q", u, a.Status, a.Header.Get("Cache-Control"))
 		}
-		stale := d.c.get("/static/0000/" + u[strings.LastIndex(u, "/")+1:])
+		stale := d.C.Get("/static/0000/" + u[strings.LastIndex(u, "/")+1:])
 		if stale.Status != http.StatusOK || stale.Header.Get("Cache-Control") != "no-cache" {
 			t.Fatalf("stale hash: %d %q", stale.Status, stale.Header.Get("Cache-Control"))
 		}
 	}
-	if a := d.c.get("/static/abc/../../etc/passwd"); a.Status != http.StatusNotFound {
+	if a := d.C.Get("/static/abc/../../etc/passwd"); a.Status != http.StatusNotFound {
 		t.Fatalf("path escape: %d", a.Status)
 	}
 }
 
 func TestDashboardSessionCookie(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct {
 		env    map[string]string
 		secure bool
@@ -155,8 +161,8 @@ func TestDashboardSessionCookie(t *testing.T) {
 		"forced insecure": {map[string]string{"BASE_URL": "https://inlet.example.com", "COOKIE_SECURE": "false"}, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			d := startDashboard(t, dashOptions{env: tc.env})
-			p := d.c.signIn(adminEmail, adminPassword, "")
+			d := webtest.StartDashboard(t, webtest.DashOptions{Env: tc.env})
+			p := d.C.SignIn(webtest.AdminEmail, webtest.AdminPassword, "")
 			var found bool
 			for _, c := range (&http.Response{Header: p.Header}).Cookies() {
 				if c.Name != "inlet_session" {
@@ -178,60 +184,63 @@ func TestDashboardSessionCookie(t *testing.T) {
 }
 
 func TestDashboardSignOutEndsSession(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	settings := d.c.mustSignIn()
-	u := mustURL(t, d.url+"/dashboard/settings")
-	stolen := d.c.hc.Jar.Cookies(u)
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	settings := d.C.MustSignIn()
+	u := mustURL(t, d.URL+"/dashboard/settings")
+	stolen := d.C.HC.Jar.Cookies(u)
 	if len(stolen) != 1 {
 		t.Fatalf("cookies: %v", stolen)
 	}
 
-	out := d.c.submit(settings, "#signout-form", nil)
+	out := d.C.Submit(settings, "#signout-form", nil)
 	if out.Status != http.StatusSeeOther || out.Header.Get("Location") != "/login" {
 		t.Fatalf("sign out: %d %q", out.Status, out.Header.Get("Location"))
 	}
-	if p := d.c.get("/dashboard/settings"); p.Status != http.StatusSeeOther {
+	if p := d.C.Get("/dashboard/settings"); p.Status != http.StatusSeeOther {
 		t.Fatalf("after sign-out: %d", p.Status)
 	}
 	// A copy of the old cookie (say, stolen before sign-out) no longer works.
-	thief := d.newBrowser()
-	thief.hc.Jar.SetCookies(u, stolen)
-	if p := thief.get("/dashboard/settings"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+	thief := d.NewBrowser()
+	thief.HC.Jar.SetCookies(u, stolen)
+	if p := thief.Get("/dashboard/settings"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
 		t.Fatalf("old cookie after sign-out: %d %q", p.Status, p.Header.Get("Location"))
 	}
 }
 
 func TestDashboardSessionRotatedAtSignIn(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
-	u := mustURL(t, d.url+"/dashboard/settings")
-	first := d.c.hc.Jar.Cookies(u)
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
+	u := mustURL(t, d.URL+"/dashboard/settings")
+	first := d.C.HC.Jar.Cookies(u)
 	// Sign in again in the same browser (a form from another tab, so its
 	// login cookie and token are borrowed from a fresh visit).
-	fresh := d.newBrowser()
-	form := fresh.get("/login")
-	loginURL := mustURL(t, d.url+"/login")
-	for _, c := range fresh.hc.Jar.Cookies(loginURL) {
-		d.c.hc.Jar.SetCookies(loginURL, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/login"}})
+	fresh := d.NewBrowser()
+	form := fresh.Get("/login")
+	loginURL := mustURL(t, d.URL+"/login")
+	for _, c := range fresh.HC.Jar.Cookies(loginURL) {
+		d.C.HC.Jar.SetCookies(loginURL, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/login"}})
 	}
-	if p := d.c.submit(form, "#login-form", url.Values{"email": {adminEmail}, "password": {adminPassword}}); p.Status != http.StatusSeeOther {
+	if p := d.C.Submit(form, "#login-form", url.Values{"email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("second sign-in: %d", p.Status)
 	}
-	second := d.c.hc.Jar.Cookies(u)
+	second := d.C.HC.Jar.Cookies(u)
 	if len(first) != 1 || len(second) != 1 || first[0].Value == second[0].Value {
 		t.Fatal("session id not rotated at sign-in")
 	}
-	old := d.newBrowser()
-	old.hc.Jar.SetCookies(u, first)
-	if p := old.get("/dashboard/settings"); p.Status != http.StatusSeeOther {
+	old := d.NewBrowser()
+	old.HC.Jar.SetCookies(u, first)
+	if p := old.Get("/dashboard/settings"); p.Status != http.StatusSeeOther {
 		t.Fatalf("the session replaced at sign-in still works: %d", p.Status)
 	}
 }
 
 func TestDashboardRootRedirects(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	for _, path := range []string{"/", "/dashboard"} {
-		p := d.c.get(path)
+		p := d.C.Get(path)
 		if path == "/dashboard" { // not signed in: to the sign-in page first
 			if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
 				t.Fatalf("%s: %d %q", path, p.Status, p.Header.Get("Location"))

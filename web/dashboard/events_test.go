@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"context"
@@ -7,39 +7,15 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/inlet-dev/inlet/web/webtest"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/google/uuid"
+
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// storeEvents puts n events in ws straight through the store, one second
-// apart (newest last), so pages have a known content.
-func storeEvents(t *testing.T, st *store.Store, ws uuid.UUID, n int, mutate func(i int, e *store.NewEvent)) {
-	t.Helper()
-	base := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	var evs []store.NewEvent
-	for i := range n {
-		e := store.NewEvent{WorkspaceID: ws, MessageID: fmt.Sprintf("m-%03d", i), Type: "track", Event: "Clicked",
-			UserID: fmt.Sprintf("u-%d", i%4), ReceivedAt: base.Add(time.Duration(i) * time.Second), Source: "webhook"}
-		if i%2 == 1 {
-			e.Type, e.Event = "identify", ""
-		}
-		if mutate != nil {
-			mutate(i, &e)
-		}
-		if e.Raw == nil {
-			e.Raw = []byte(fmt.Sprintf(`{"type":%q,"messageId":%q,"properties":{"n":%d}}`, e.Type, e.MessageID, i))
-		}
-		evs = append(evs, e)
-	}
-	if _, err := st.InsertEvents(context.Background(), evs); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func messageIDs(p page) []string {
+func messageIDs(p webtest.Page) []string {
 	var out []string
 	p.Doc.Find("#events tr.event-raw summary .mono").Each(func(_ int, s *goquery.Selection) {
 		out = append(out, strings.TrimSpace(s.Text()))
@@ -47,7 +23,7 @@ func messageIDs(p page) []string {
 	return out
 }
 
-func href(t *testing.T, p page, sel string) string {
+func href(t *testing.T, p webtest.Page, sel string) string {
 	t.Helper()
 	h, ok := p.Doc.Find(sel).Attr("href")
 	if !ok {
@@ -57,12 +33,13 @@ func href(t *testing.T, p page, sel string) string {
 }
 
 func TestEventsPagesNewestFirst(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
-	def, _ := d.st.DefaultWorkspace(context.Background())
-	storeEvents(t, d.st, def.ID, 120, nil)
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
+	def, _ := d.St.DefaultWorkspace(context.Background())
+	webtest.StoreEvents(t, d.St, def.ID, 120, nil)
 
-	p1 := d.c.get("/dashboard/events")
+	p1 := d.C.Get("/dashboard/events")
 	if p1.Status != http.StatusOK {
 		t.Fatalf("GET /dashboard/events: %d %s", p1.Status, p1.Body)
 	}
@@ -77,8 +54,8 @@ func TestEventsPagesNewestFirst(t *testing.T) {
 	if strings.Contains(older, "offset") || !strings.Contains(older, "before=") {
 		t.Fatalf("older link is not a cursor: %s", older)
 	}
-	p2 := d.c.get(older)
-	p3 := d.c.get(href(t, p2, "#older"))
+	p2 := d.C.Get(older)
+	p3 := d.C.Get(href(t, p2, "#older"))
 	ids2, ids3 := messageIDs(p2), messageIDs(p3)
 	if len(ids2) != 50 || ids2[0] != "m-069" || len(ids3) != 20 || ids3[19] != "m-000" {
 		t.Fatalf("pages 2 and 3: %v / %v", ids2, ids3)
@@ -86,7 +63,7 @@ func TestEventsPagesNewestFirst(t *testing.T) {
 	if p3.Doc.Find("#older").Length() != 0 {
 		t.Fatal("the oldest page offers an older link")
 	}
-	back := d.c.get(href(t, p3, "#newer"))
+	back := d.C.Get(href(t, p3, "#newer"))
 	if got := messageIDs(back); strings.Join(got, ",") != strings.Join(ids2, ",") {
 		t.Fatalf("← Newer from page 3 = %v, want page 2", got)
 	}
@@ -114,19 +91,20 @@ func TestEventsPagesNewestFirst(t *testing.T) {
 }
 
 func TestEventsFilters(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
 	ctx := context.Background()
-	def, _ := d.st.DefaultWorkspace(ctx)
-	other, err := d.st.CreateWorkspace(ctx, "Other")
+	def, _ := d.St.DefaultWorkspace(ctx)
+	other, err := d.St.CreateWorkspace(ctx, "Other")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wk, _, err := d.st.CreateWriteKey(ctx, def.ID, "checkout")
+	wk, _, err := d.St.CreateWriteKey(ctx, def.ID, "checkout")
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeEvents(t, d.st, def.ID, 40, func(i int, e *store.NewEvent) {
+	webtest.StoreEvents(t, d.St, def.ID, 40, func(i int, e *store.NewEvent) {
 		if i == 7 {
 			e.UserID, e.AnonymousID = "", "u-1" // the user field matches anonymous ids too
 		}
@@ -134,14 +112,14 @@ func TestEventsFilters(t *testing.T) {
 			e.Source, e.SourceKey = "http_api", wk.ID.String()
 		}
 	})
-	storeEvents(t, d.st, other.ID, 5, func(_ int, e *store.NewEvent) { e.MessageID = "other-" + e.MessageID })
+	webtest.StoreEvents(t, d.St, other.ID, 5, func(_ int, e *store.NewEvent) { e.MessageID = "other-" + e.MessageID })
 
 	cases := []struct {
 		query string
 		want  int
-		check func(p page) error
+		check func(p webtest.Page) error
 	}{
-		{"type=identify", 20, func(p page) error {
+		{"type=identify", 20, func(p webtest.Page) error {
 			if n := p.Doc.Find(`.event-type:contains("track")`).Length(); n != 0 {
 				return fmt.Errorf("%d track rows", n)
 			}
@@ -152,16 +130,16 @@ func TestEventsFilters(t *testing.T) {
 		}},
 		{"event=Clicked", 20, nil},
 		{"user=u-1", 11, nil}, // i%4==1 (10) plus the anonymous one
-		{"from=2026-04-01T12:00:10&to=2026-04-01T12:00:20", 10, func(p page) error {
+		{"from=2026-04-01T12:00:10&to=2026-04-01T12:00:20", 10, func(p webtest.Page) error {
 			if v, _ := p.Doc.Find("#f-from").Attr("value"); v != "2026-04-01T12:00:10" {
 				return fmt.Errorf("from field shows %q", v)
 			}
 			return nil
 		}},
 		{"user=u-0&type=track", 10, nil},
-		{"user=nobody", 0, func(p page) error {
-			if !strings.Contains(p.text("#no-events"), "No events match") {
-				return fmt.Errorf("empty message %q", p.text("#no-events"))
+		{"user=nobody", 0, func(p webtest.Page) error {
+			if !strings.Contains(p.Text("#no-events"), "No events match") {
+				return fmt.Errorf("empty message %q", p.Text("#no-events"))
 			}
 			return nil
 		}},
@@ -169,7 +147,7 @@ func TestEventsFilters(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.query, func(t *testing.T) {
-			p := d.c.get("/dashboard/events?" + c.query)
+			p := d.C.Get("/dashboard/events?" + c.query)
 			if p.Status != http.StatusOK {
 				t.Fatalf("status %d: %s", p.Status, p.Body)
 			}
@@ -189,46 +167,48 @@ func TestEventsFilters(t *testing.T) {
 		})
 	}
 
-	api := d.c.get("/dashboard/events?user=u-0&from=2026-04-01T12:00:08&to=2026-04-01T12:00:09")
+	api := d.C.Get("/dashboard/events?user=u-0&from=2026-04-01T12:00:08&to=2026-04-01T12:00:09")
 	// The key by its name and prefix, never its internal id.
-	if got := strings.Join(strings.Fields(api.text("#events .event-source")), " "); got != "HTTP API · checkout ("+wk.Prefix+"…)" {
+	if got := strings.Join(strings.Fields(api.Text("#events .event-source")), " "); got != "HTTP API · checkout ("+wk.Prefix+"…)" {
 		t.Fatalf("HTTP API source shows %q", got)
 	}
-	many := d.c.get("/dashboard/events?ws=" + other.ID.String())
+	many := d.C.Get("/dashboard/events?ws=" + other.ID.String())
 	if got := messageIDs(many); len(got) != 5 || !strings.HasPrefix(got[0], "other-") {
 		t.Fatalf("?ws= of the other workspace lists %v", got)
 	}
 }
 
 func TestEventsFilterKeptAcrossPages(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
-	def, _ := d.st.DefaultWorkspace(context.Background())
-	storeEvents(t, d.st, def.ID, 130, nil) // 65 track events
-	p := d.c.get("/dashboard/events?type=track")
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
+	def, _ := d.St.DefaultWorkspace(context.Background())
+	webtest.StoreEvents(t, d.St, def.ID, 130, nil) // 65 track events
+	p := d.C.Get("/dashboard/events?type=track")
 	next := href(t, p, "#older")
 	u, err := url.Parse(next)
 	if err != nil || u.Query().Get("type") != "track" {
 		t.Fatalf("older link drops the filter: %s", next)
 	}
-	p2 := d.c.get(next)
+	p2 := d.C.Get(next)
 	if got := messageIDs(p2); len(got) != 15 || p2.Doc.Find(`.event-type:contains("identify")`).Length() != 0 {
 		t.Fatalf("second filtered page: %v", got)
 	}
 }
 
 func TestEventsAreShownAsTextNeverMarkup(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
-	def, _ := d.st.DefaultWorkspace(context.Background())
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
+	def, _ := d.St.DefaultWorkspace(context.Background())
 	const script = `<script>alert("x")</script>`
 	const img = `<img src=x onerror=alert(1)>`
-	storeEvents(t, d.st, def.ID, 1, func(_ int, e *store.NewEvent) {
+	webtest.StoreEvents(t, d.St, def.ID, 1, func(_ int, e *store.NewEvent) {
 		e.UserID, e.AnonymousID, e.Event, e.MessageID = script, img, img, `m-"><b>bold</b>`
 		e.Source, e.SourceKey = "http_api", `<svg onload=alert(2)>`
 		e.Raw = []byte(`{"userId":"<script>alert(\"x\")</script>","event":"<img src=x onerror=alert(1)>","p":"</pre><script>alert(3)</script>"}`)
 	})
-	p := d.c.get("/dashboard/events")
+	p := d.C.Get("/dashboard/events")
 	if p.Status != http.StatusOK {
 		t.Fatalf("status %d", p.Status)
 	}
@@ -242,29 +222,30 @@ func TestEventsAreShownAsTextNeverMarkup(t *testing.T) {
 			t.Fatalf("%d %s elements on the page", n, sel)
 		}
 	}
-	if got := p.text("#events .user-id"); got != script {
+	if got := p.Text("#events .user-id"); got != script {
 		t.Fatalf("user id shown as %q", got)
 	}
-	if got := p.text("#events .event-name"); got != img {
+	if got := p.Text("#events .event-name"); got != img {
 		t.Fatalf("event name shown as %q", got)
 	}
-	if got := p.text("#events pre.raw-json"); !strings.Contains(got, `"</pre><script>alert(3)</script>"`) {
+	if got := p.Text("#events pre.raw-json"); !strings.Contains(got, `"</pre><script>alert(3)</script>"`) {
 		t.Fatalf("raw JSON shown as %q", got)
 	}
 }
 
 func TestEventsBadFiltersExplainThemselves(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
 	long := strings.Repeat("x", 201)
 	q := url.Values{"type": {"<script>"}, "event": {long}, "user": {"a\x00b"}, "from": {"yesterday"},
 		"to": {"2026-13-40T99:99"}, "before": {"12-x"}}
-	p := d.c.get("/dashboard/events?" + q.Encode())
+	p := d.C.Get("/dashboard/events?" + q.Encode())
 	if p.Status != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400: %s", p.Status, p.Body)
 	}
 	for _, f := range []string{"type", "event", "user", "from", "to"} {
-		msg := p.text("#f-" + f + "-error")
+		msg := p.Text("#f-" + f + "-error")
 		if msg == "" {
 			t.Errorf("no message next to %s", f)
 		}
@@ -272,25 +253,26 @@ func TestEventsBadFiltersExplainThemselves(t *testing.T) {
 			t.Errorf("%s field not marked invalid", f)
 		}
 	}
-	if p.text("#page-error") == "" {
+	if p.Text("#page-error") == "" {
 		t.Error("no message about the bad page link")
 	}
 	if v, _ := p.Doc.Find("#f-event").Attr("value"); v != long {
 		t.Error("the typed event name is not kept")
 	}
 
-	order := d.c.get("/dashboard/events?from=2026-04-02T00:00&to=2026-04-01T00:00")
-	if order.Status != http.StatusBadRequest || !strings.Contains(order.text("#f-to-error"), "later") {
-		t.Fatalf("to before from: %d %q", order.Status, order.text("#f-to-error"))
+	order := d.C.Get("/dashboard/events?from=2026-04-02T00:00&to=2026-04-01T00:00")
+	if order.Status != http.StatusBadRequest || !strings.Contains(order.Text("#f-to-error"), "later") {
+		t.Fatalf("to before from: %d %q", order.Status, order.Text("#f-to-error"))
 	}
-	if ok := d.c.get("/dashboard/events"); ok.Status != http.StatusOK {
+	if ok := d.C.Get("/dashboard/events"); ok.Status != http.StatusOK {
 		t.Fatalf("server unwell after bad filters: %d", ok.Status)
 	}
 }
 
 func TestEventsNeedSignIn(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	p := d.c.get("/dashboard/events?type=track")
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	p := d.C.Get("/dashboard/events?type=track")
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login?next=") {
 		t.Fatalf("anonymous GET: %d to %q", p.Status, p.Header.Get("Location"))
 	}

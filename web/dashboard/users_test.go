@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/profiles"
@@ -25,8 +27,8 @@ import (
 // serve` wires it: the suppression gate in front of the store, and a
 // follower the test steps explicitly (CatchUp) instead of a timer.
 type profileDash struct {
-	*dashServer
-	ws       store.Workspace
+	*webtest.Dash
+	WS       store.Workspace
 	writeKey string
 	follower *profiles.Follower
 }
@@ -39,15 +41,15 @@ func startProfileDashboard(t *testing.T) *profileDash {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	deps := serverDeps(t, cfg, st, testLogger(t))
-	if _, err := deps.Auth.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
+	deps := webtest.Deps(t, cfg, st, webtest.Logger(t))
+	if _, err := deps.Auth.CreateAdmin(ctx, webtest.AdminEmail, webtest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
 	supp := profiles.NewSuppressions(st)
 	deps.Suppressions = supp
-	srv, _ := openTestServer(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: testdb.Patience(2 * time.Second)})
-	d := &dashServer{t: t, st: st, srv: srv, auth: deps.Auth, url: "http://" + srv.Addr()}
-	d.c = d.newBrowser()
+	srv, _ := webtest.Open(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: testdb.Patience(2 * time.Second)})
+	d := &webtest.Dash{T: t, St: st, Srv: srv, Auth: deps.Auth, URL: "http://" + srv.Addr()}
+	d.C = d.NewBrowser()
 	ws, err := st.EnsureDefaultWorkspace(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -56,28 +58,28 @@ func startProfileDashboard(t *testing.T) *profileDash {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &profileDash{dashServer: d, ws: ws, writeKey: key,
-		follower: profiles.NewFollower(st, profiles.Options{Suppressions: supp, Logger: testLogger(t)})}
+	return &profileDash{Dash: d, WS: ws, writeKey: key,
+		follower: profiles.NewFollower(st, profiles.Options{Suppressions: supp, Logger: webtest.Logger(t)})}
 }
 
 // send posts a batch to /v1/batch with the write key and waits for the
 // profiles to include it.
 func (p *profileDash) send(events ...string) {
-	p.t.Helper()
+	p.T.Helper()
 	body := `{"batch":[` + strings.Join(events, ",") + `]}`
-	req, _ := http.NewRequest(http.MethodPost, p.url+"/v1/batch", strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/v1/batch", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.writeKey+":")))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	res.Body.Close()
 	if res.StatusCode != 200 {
-		p.t.Fatalf("batch: %d", res.StatusCode)
+		p.T.Fatalf("batch: %d", res.StatusCode)
 	}
-	if _, err := p.follower.CatchUp(context.Background(), p.ws.ID); err != nil {
-		p.t.Fatalf("profiles catch up: %v", err)
+	if _, err := p.follower.CatchUp(context.Background(), p.WS.ID); err != nil {
+		p.T.Fatalf("profiles catch up: %v", err)
 	}
 }
 
@@ -86,6 +88,7 @@ func ev(typ, msgID, ts string, fields string) string {
 }
 
 func TestDashboardUsersAndProfilePage(t *testing.T) {
+	t.Parallel()
 	d := startProfileDashboard(t)
 	ctx := context.Background()
 	bigTrait := `{"deep":` + strings.Repeat(`[`, 50) + `"` + strings.Repeat("x", 5000) + `"` + strings.Repeat(`]`, 50) + `}`
@@ -98,37 +101,37 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 		ev("page", "m-pg-1", "2026-01-05T10:00:00Z", `"anonymousId":"anon-solo","name":"Home"`),
 		ev("identify", "m-id-4", "2026-01-06T10:00:00Z", `"userId":"a/b c%","traits":{"email":"odd@example.com"}`),
 	)
-	b := d.c
-	b.mustSignIn()
+	b := d.C
+	b.MustSignIn()
 
-	list := b.get("/dashboard/users")
+	list := b.Get("/dashboard/users")
 	if list.Status != 200 {
 		t.Fatalf("users: %d %s", list.Status, list.Body)
 	}
 	if n := list.Doc.Find("#users .user-row").Length(); n != 4 {
 		t.Fatalf("users listed: %d, want 4", n)
 	}
-	if got := list.text("#users .user-row .user-id"); got != "a/b c%" {
+	if got := list.Text("#users .user-row .user-id"); got != "a/b c%" {
 		t.Errorf("newest last seen first: first row %q", got)
 	}
-	if href := list.attr(`nav a[href="/dashboard/users"]`, "aria-current"); href != "page" {
+	if href := list.Attr(`nav a[href="/dashboard/users"]`, "aria-current"); href != "page" {
 		t.Errorf("nav link to users not current: %q", href)
 	}
 
 	for q, want := range map[string]string{"ada@example.com": "user-42", "anon-1": "user-42", "user-7": "user-7"} {
-		res := b.get("/dashboard/users?q=" + url.QueryEscape(q))
+		res := b.Get("/dashboard/users?q=" + url.QueryEscape(q))
 		rows := res.Doc.Find("#users .user-row")
 		if rows.Length() != 1 || strings.TrimSpace(rows.Find(".user-id").Text()) != want {
 			t.Errorf("search %q: %d rows, first %q; want %s", q, rows.Length(), strings.TrimSpace(rows.Find(".user-id").Text()), want)
 		}
 	}
-	if res := b.get("/dashboard/users?q=nobody%40example.com"); res.Doc.Find("#no-users").Length() != 1 {
+	if res := b.Get("/dashboard/users?q=nobody%40example.com"); res.Doc.Find("#no-users").Length() != 1 {
 		t.Errorf("search for nobody: no empty message")
 	}
-	if res := b.get("/dashboard/users?q=Acme+Inc&trait=name"); res.Doc.Find("#users .user-row").Length() != 0 {
+	if res := b.Get("/dashboard/users?q=Acme+Inc&trait=name"); res.Doc.Find("#users .user-row").Length() != 0 {
 		t.Errorf("group traits are not user traits")
 	}
-	if res := b.get("/dashboard/users?after=garbage"); res.Status != 400 || res.Doc.Find("#page-error").Length() != 1 {
+	if res := b.Get("/dashboard/users?after=garbage"); res.Status != 400 || res.Doc.Find("#page-error").Length() != 1 {
 		t.Errorf("bad cursor: %d", res.Status)
 	}
 
@@ -138,20 +141,20 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 		many = append(many, ev("track", fmt.Sprintf("m-many-%d", i), "2025-06-01T10:00:00Z", fmt.Sprintf(`"userId":"bulk-%02d","event":"Seen"`, i)))
 	}
 	d.send(many...)
-	first := b.get("/dashboard/users")
+	first := b.Get("/dashboard/users")
 	if n := first.Doc.Find("#users .user-row").Length(); n != 50 {
 		t.Fatalf("first page: %d rows", n)
 	}
-	second := b.get(first.attr("#older", "href"))
+	second := b.Get(first.Attr("#older", "href"))
 	if n := second.Doc.Find("#users .user-row").Length(); n != 59-50 {
 		t.Errorf("second page: %d rows, want 9", n)
 	}
-	if second.Doc.Find("#older").Length() != 0 || second.attr("#first", "href") != "/dashboard/users" {
+	if second.Doc.Find("#older").Length() != 0 || second.Attr("#first", "href") != "/dashboard/users" {
 		t.Errorf("second page pager wrong")
 	}
 
 	// The profile page.
-	pg := b.get("/dashboard/users/user-42")
+	pg := b.Get("/dashboard/users/user-42")
 	if pg.Status != 200 {
 		t.Fatalf("profile: %d %s", pg.Status, pg.Body)
 	}
@@ -173,52 +176,52 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 	if strings.TrimSpace(anonRow.Find(".identity-id").Text()) != "anon-1" || !strings.Contains(anonRow.Find(".identity-why").Text(), "together with the userId") {
 		t.Errorf("identity anon-1: %q", anonRow.Text())
 	}
-	if g := pg.text("#groups-section .group-id"); g != "acme" || !strings.Contains(pg.text("#group-traits-0"), "Acme Inc") {
+	if g := pg.Text("#groups-section .group-id"); g != "acme" || !strings.Contains(pg.Text("#group-traits-0"), "Acme Inc") {
 		t.Errorf("group: %q", g)
 	}
-	if c := pg.text(`#type-counts li[data-type="identify"] .count`); c != "2" {
+	if c := pg.Text(`#type-counts li[data-type="identify"] .count`); c != "2" {
 		t.Errorf("identify count %q", c)
 	}
-	if n := pg.text("#event-names .event-name"); n != "Order Completed" {
+	if n := pg.Text("#event-names .event-name"); n != "Order Completed" {
 		t.Errorf("event names: %q", n)
 	}
 	if n := pg.Doc.Find("#timeline tr.event-row").Length(); n != 4 {
 		t.Errorf("timeline: %d events, want 4", n)
 	}
-	if first := pg.text("#timeline tr.event-row .event-type"); first != "group" {
+	if first := pg.Text("#timeline tr.event-row .event-type"); first != "group" {
 		t.Errorf("timeline newest first: %q", first)
 	}
-	if !strings.Contains(pg.text("#timeline pre.raw-json"), `"groupId": "acme"`) {
-		t.Errorf("timeline raw JSON: %q", pg.text("#timeline pre.raw-json"))
+	if !strings.Contains(pg.Text("#timeline pre.raw-json"), `"groupId": "acme"`) {
+		t.Errorf("timeline raw JSON: %q", pg.Text("#timeline pre.raw-json"))
 	}
 
 	// An anonymous id of a known user leads to the user; an anonymous-only
 	// profile has a page of its own.
-	if r := b.get("/dashboard/anonymous/anon-1"); r.Status != 303 || r.Header.Get("Location") != "/dashboard/users/user-42" {
+	if r := b.Get("/dashboard/anonymous/anon-1"); r.Status != 303 || r.Header.Get("Location") != "/dashboard/users/user-42" {
 		t.Errorf("anon-1: %d %q", r.Status, r.Header.Get("Location"))
 	}
-	solo := b.get("/dashboard/anonymous/anon-solo")
-	if solo.Status != 200 || !strings.Contains(solo.text("#profile-heading"), "anon-solo") || solo.Doc.Find("#timeline tr.event-row").Length() != 1 {
-		t.Errorf("anon-solo: %d %q", solo.Status, solo.text("#profile-heading"))
+	solo := b.Get("/dashboard/anonymous/anon-solo")
+	if solo.Status != 200 || !strings.Contains(solo.Text("#profile-heading"), "anon-solo") || solo.Doc.Find("#timeline tr.event-row").Length() != 1 {
+		t.Errorf("anon-solo: %d %q", solo.Status, solo.Text("#profile-heading"))
 	}
-	if r := b.get("/dashboard/users/nobody"); r.Status != 404 || r.Doc.Find("#no-profile").Length() != 1 {
+	if r := b.Get("/dashboard/users/nobody"); r.Status != 404 || r.Doc.Find("#no-profile").Length() != 1 {
 		t.Errorf("unknown user: %d", r.Status)
 	}
 	// An id with a slash, a space and a percent sign round-trips.
-	odd := list.attr(`#users .user-row a.user-link`, "href")
-	if r := b.get(odd); r.Status != 200 || r.text("#profile-heading") != "a/b c%" {
-		t.Errorf("odd id via %q: %d %q", odd, r.Status, r.text("#profile-heading"))
+	odd := list.Attr(`#users .user-row a.user-link`, "href")
+	if r := b.Get(odd); r.Status != 200 || r.Text("#profile-heading") != "a/b c%" {
+		t.Errorf("odd id via %q: %d %q", odd, r.Status, r.Text("#profile-heading"))
 	}
 
 	// The events page links users to their pages and exports its filter.
-	evp := b.get("/dashboard/events?user=user-42")
-	if href := evp.attr("#events a.user-profile", "href"); href != "/dashboard/users/user-42" {
+	evp := b.Get("/dashboard/events?user=user-42")
+	if href := evp.Attr("#events a.user-profile", "href"); href != "/dashboard/users/user-42" {
 		t.Errorf("events page user link: %q", href)
 	}
-	if href := evp.attr("#export-link", "href"); href != "/dashboard/events/export?user=user-42" {
+	if href := evp.Attr("#export-link", "href"); href != "/dashboard/events/export?user=user-42" {
 		t.Errorf("export link: %q", href)
 	}
-	exp := b.get(evp.attr("#export-link", "href"))
+	exp := b.Get(evp.Attr("#export-link", "href"))
 	if exp.Status != 200 || exp.Header.Get("Content-Type") != "application/x-ndjson" {
 		t.Fatalf("export: %d %s", exp.Status, exp.Header.Get("Content-Type"))
 	}
@@ -235,10 +238,10 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 	if lines != 4 {
 		t.Errorf("export: %d lines, want 4", lines)
 	}
-	if r := b.get("/dashboard/events/export?type=nope"); r.Status != 400 {
+	if r := b.Get("/dashboard/events/export?type=nope"); r.Status != 400 {
 		t.Errorf("export with a bad filter: %d", r.Status)
 	}
-	if r := d.newBrowser().get("/dashboard/events/export"); r.Status != 303 {
+	if r := d.NewBrowser().Get("/dashboard/events/export"); r.Status != 303 {
 		t.Errorf("export without a session: %d", r.Status)
 	}
 
@@ -248,91 +251,92 @@ func TestDashboardUsersAndProfilePage(t *testing.T) {
 		tracks = append(tracks, ev("track", fmt.Sprintf("m-t-%d", i), "2026-02-01T10:00:00Z", `"anonymousId":"anon-1","event":"Clicked"`))
 	}
 	d.send(tracks...)
-	pg = b.get("/dashboard/users/user-42")
+	pg = b.Get("/dashboard/users/user-42")
 	if n := pg.Doc.Find("#timeline tr.event-row").Length(); n != 50 {
 		t.Fatalf("timeline page 1: %d", n)
 	}
-	older := b.get(pg.attr("#older", "href"))
+	older := b.Get(pg.Attr("#older", "href"))
 	if n := older.Doc.Find("#timeline tr.event-row").Length(); n != 14 || older.Doc.Find("#newest").Length() != 1 {
 		t.Errorf("timeline page 2: %d events", n)
 	}
 
 	// Delete: the confirmation is required.
-	refused := b.submit(pg, "#delete-form", url.Values{"suppress": {"yes"}})
+	refused := b.Submit(pg, "#delete-form", url.Values{"suppress": {"yes"}})
 	if refused.Status != 422 || refused.Doc.Find("#delete-error").Length() != 1 {
 		t.Fatalf("delete without confirmation: %d", refused.Status)
 	}
-	if s, _ := d.st.ListEvents(ctx, store.EventFilter{WorkspaceID: d.ws.ID, User: "user-42"}); len(s.Events) == 0 {
+	if s, _ := d.St.ListEvents(ctx, store.EventFilter{WorkspaceID: d.WS.ID, User: "user-42"}); len(s.Events) == 0 {
 		t.Fatal("refused delete deleted events")
 	}
-	del := b.submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}})
+	del := b.Submit(pg, "#delete-form", url.Values{"suppress": {"yes"}, "confirm": {"yes"}})
 	if del.Status != 303 || del.Header.Get("Location") != "/dashboard/users/user-42" {
 		t.Fatalf("delete: %d %q %s", del.Status, del.Header.Get("Location"), del.Body)
 	}
-	after := b.follow(del)
-	if after.Doc.Find("#suppressed").Length() != 1 || after.Doc.Find("#no-profile").Length() != 1 || !strings.Contains(after.text("#flash"), "64 events") {
-		t.Errorf("after delete: suppressed=%d flash=%q", after.Doc.Find("#suppressed").Length(), after.text("#flash"))
+	after := b.Follow(del)
+	if after.Doc.Find("#suppressed").Length() != 1 || after.Doc.Find("#no-profile").Length() != 1 || !strings.Contains(after.Text("#flash"), "64 events") {
+		t.Errorf("after delete: suppressed=%d flash=%q", after.Doc.Find("#suppressed").Length(), after.Text("#flash"))
 	}
 	for _, id := range []string{"user-42", "anon-1"} {
-		if s, _ := d.st.ListEvents(ctx, store.EventFilter{WorkspaceID: d.ws.ID, User: id}); len(s.Events) != 0 {
+		if s, _ := d.St.ListEvents(ctx, store.EventFilter{WorkspaceID: d.WS.ID, User: id}); len(s.Events) != 0 {
 			t.Errorf("events of %s left: %d", id, len(s.Events))
 		}
 	}
-	if s, _ := d.st.ListEvents(ctx, store.EventFilter{WorkspaceID: d.ws.ID, User: "user-7"}); len(s.Events) != 1 {
+	if s, _ := d.St.ListEvents(ctx, store.EventFilter{WorkspaceID: d.WS.ID, User: "user-7"}); len(s.Events) != 1 {
 		t.Errorf("another user's events touched")
 	}
 	// Later events of the erased ids are acknowledged and not stored.
 	d.send(ev("track", "m-late", "2026-03-01T10:00:00Z", `"userId":"user-42","event":"Late"`))
-	if s, _ := d.st.ListEvents(ctx, store.EventFilter{WorkspaceID: d.ws.ID, User: "user-42"}); len(s.Events) != 0 {
+	if s, _ := d.St.ListEvents(ctx, store.EventFilter{WorkspaceID: d.WS.ID, User: "user-42"}); len(s.Events) != 0 {
 		t.Errorf("suppressed user's event stored")
 	}
-	lifted := b.follow(b.submit(after, "#unsuppress-form", nil))
-	if lifted.Doc.Find("#suppressed").Length() != 0 || !strings.Contains(lifted.text("#flash"), "lifted") {
-		t.Errorf("after lifting: %q", lifted.text("#flash"))
+	lifted := b.Follow(b.Submit(after, "#unsuppress-form", nil))
+	if lifted.Doc.Find("#suppressed").Length() != 0 || !strings.Contains(lifted.Text("#flash"), "lifted") {
+		t.Errorf("after lifting: %q", lifted.Text("#flash"))
 	}
 	d.send(ev("track", "m-later", "2026-03-02T10:00:00Z", `"userId":"user-42","event":"Back"`))
-	if back := b.get("/dashboard/users/user-42"); back.Status != 200 || back.Doc.Find("#timeline tr.event-row").Length() != 1 {
+	if back := b.Get("/dashboard/users/user-42"); back.Status != 200 || back.Doc.Find("#timeline tr.event-row").Length() != 1 {
 		t.Errorf("after lifting, a new event makes a new profile: %d", back.Status)
 	}
 
 	// Delete without suppression: nothing suppressed afterwards.
-	pg7 := b.get("/dashboard/users/user-7")
-	gone := b.follow(b.submit(pg7, "#delete-form", url.Values{"confirm": {"yes"}}))
+	pg7 := b.Get("/dashboard/users/user-7")
+	gone := b.Follow(b.Submit(pg7, "#delete-form", url.Values{"confirm": {"yes"}}))
 	if gone.Doc.Find("#suppressed").Length() != 0 || gone.Status != 404 {
 		t.Errorf("delete without suppression: %d suppressed=%d", gone.Status, gone.Doc.Find("#suppressed").Length())
 	}
 	// A form without its CSRF token is refused.
-	if r := b.post("/dashboard/users/user-7/delete", url.Values{"workspace_id": {d.ws.ID.String()}, "confirm": {"yes"}}); r.Status != 403 {
+	if r := b.Post("/dashboard/users/user-7/delete", url.Values{"workspace_id": {d.WS.ID.String()}, "confirm": {"yes"}}); r.Status != 403 {
 		t.Errorf("delete without CSRF: %d", r.Status)
 	}
 }
 
 func TestDashboardAPITokens(t *testing.T) {
+	t.Parallel()
 	d := startProfileDashboard(t)
 	d.send(ev("identify", "m-1", "2026-01-01T10:00:00Z", `"userId":"user-7","traits":{"email":"bob@example.com"}`))
-	b := d.c
-	settings := b.mustSignIn()
+	b := d.C
+	settings := b.MustSignIn()
 	if settings.Doc.Find("#api-tokens #api-token-form").Length() != 1 || settings.Doc.Find("#no-api-tokens").Length() != 1 {
 		t.Fatal("no API tokens section")
 	}
-	if r := b.submit(settings, "#api-token-form", url.Values{"name": {""}, "scope": {"read"}}); r.Status != 422 || r.Doc.Find("#api-token-name-error").Length() != 1 {
+	if r := b.Submit(settings, "#api-token-form", url.Values{"name": {""}, "scope": {"read"}}); r.Status != 422 || r.Doc.Find("#api-token-name-error").Length() != 1 {
 		t.Errorf("empty name: %d", r.Status)
 	}
-	if r := b.submit(settings, "#api-token-form", url.Values{"name": {"x"}, "scope": {"admin"}}); r.Status != 422 || r.Doc.Find("#api-token-scope-error").Length() != 1 {
+	if r := b.Submit(settings, "#api-token-form", url.Values{"name": {"x"}, "scope": {"admin"}}); r.Status != 422 || r.Doc.Find("#api-token-scope-error").Length() != 1 {
 		t.Errorf("bad scope: %d", r.Status)
 	}
 	for _, bad := range []string{"2020-01-01", "next week", time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")} {
-		r := b.submit(settings, "#api-token-form", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {bad}})
-		if r.Status != 422 || r.Doc.Find("#api-token-expires-error").Length() != 1 || r.attr("#api-token-expires", "value") != bad {
+		r := b.Submit(settings, "#api-token-form", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {bad}})
+		if r.Status != 422 || r.Doc.Find("#api-token-expires-error").Length() != 1 || r.Attr("#api-token-expires", "value") != bad {
 			t.Errorf("expiry %q: %d", bad, r.Status)
 		}
 	}
-	created := b.submit(settings, "#api-token-form", url.Values{"name": {"crm-sync"}, "scope": {"write"}})
+	created := b.Submit(settings, "#api-token-form", url.Values{"name": {"crm-sync"}, "scope": {"write"}})
 	if created.Status != 303 || !strings.HasSuffix(created.Header.Get("Location"), "#api-tokens") {
 		t.Fatalf("create: %d %q", created.Status, created.Header.Get("Location"))
 	}
-	shown := b.follow(created)
-	token := shown.attr("#api-tokens #new-token", "value")
+	shown := b.Follow(created)
+	token := shown.Attr("#api-tokens #new-token", "value")
 	if !strings.HasPrefix(token, store.APITokenPrefix) || shown.Doc.Find(`#api-tokens button[data-copy="#new-token"]`).Length() != 1 {
 		t.Fatalf("new token not shown: %q", token)
 	}
@@ -348,17 +352,17 @@ func TestDashboardAPITokens(t *testing.T) {
 		t.Errorf("token row: %q", row.Text())
 	}
 	// A reload shows the list, never the token again.
-	if again := b.get("/dashboard/settings"); again.Doc.Find("#new-token").Length() != 0 || strings.Contains(string(again.Body), token) {
+	if again := b.Get("/dashboard/settings"); again.Doc.Find("#new-token").Length() != 0 || strings.Contains(string(again.Body), token) {
 		t.Errorf("token shown again on reload")
 	}
 	// Stored hashed: the plaintext is nowhere in the tokens table.
-	toks, _ := d.st.APITokens(context.Background(), d.ws.ID)
+	toks, _ := d.St.APITokens(context.Background(), d.WS.ID)
 	if len(toks) != 1 {
 		t.Fatalf("tokens: %d", len(toks))
 	}
 
 	apiGet := func(path string) int {
-		req, _ := http.NewRequest(http.MethodGet, d.url+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, d.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -371,20 +375,20 @@ func TestDashboardAPITokens(t *testing.T) {
 	if code := apiGet("/api/v1/users/user-7"); code != 200 {
 		t.Errorf("API with the new token: %d", code)
 	}
-	list := b.get("/dashboard/settings")
-	id := list.attr("#api-token-list tr.api-token", "data-token-id")
-	if r := b.submit(list, "#api-token-"+id+" .revoke-token-form", nil); r.Status != 422 {
+	list := b.Get("/dashboard/settings")
+	id := list.Attr("#api-token-list tr.api-token", "data-token-id")
+	if r := b.Submit(list, "#api-token-"+id+" .revoke-token-form", nil); r.Status != 422 {
 		t.Errorf("revoke without confirmation: %d", r.Status)
 	}
 	if code := apiGet("/api/v1/users/user-7"); code != 200 {
 		t.Errorf("refused revoke revoked: %d", code)
 	}
-	rev := b.submit(list, "#api-token-"+id+" .revoke-token-form", url.Values{"confirm": {"yes"}})
+	rev := b.Submit(list, "#api-token-"+id+" .revoke-token-form", url.Values{"confirm": {"yes"}})
 	if rev.Status != 303 {
 		t.Fatalf("revoke: %d", rev.Status)
 	}
-	if p := b.follow(rev); !strings.Contains(p.text("#api-token-"+id+" .token-status"), "Revoked") {
-		t.Errorf("revoked token status: %q", p.text("#api-token-"+id+" .token-status"))
+	if p := b.Follow(rev); !strings.Contains(p.Text("#api-token-"+id+" .token-status"), "Revoked") {
+		t.Errorf("revoked token status: %q", p.Text("#api-token-"+id+" .token-status"))
 	}
 	if code := apiGet("/api/v1/users/user-7"); code != 401 {
 		t.Errorf("API with a revoked token: %d", code)

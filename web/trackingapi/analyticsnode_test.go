@@ -1,4 +1,4 @@
-package web_test
+package trackingapi_test
 
 import (
 	"bytes"
@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
 
 // analyticsNodeDir holds package.json, the lock file and send.js.
-var analyticsNodeDir = filepath.Join("..", "test", "analytics-node")
+var analyticsNodeDir = filepath.Join("..", "..", "test", "analytics-node")
 
 // needAnalyticsNode skips (fails under CI=true) when node or the installed
 // library is missing.
@@ -71,17 +73,18 @@ func runSendJS(t *testing.T, node, base, key, prefix string) (nodeReport, string
 }
 
 func TestAnalyticsNodeEndToEnd(t *testing.T) {
+	t.Parallel()
 	node := needAnalyticsNode(t)
-	a := startAPIServer(t, testdb.Open(t))
+	a := webtest.StartTracking(t, testdb.Open(t))
 	kinds := []string{"identify", "track", "page", "screen", "group", "alias"}
 
-	r, stderr := runSendJS(t, node, a.url, a.raw, "e2e")
+	r, stderr := runSendJS(t, node, a.URL, a.Raw, "e2e")
 	if !r.OK || len(r.Errors) != 0 {
 		t.Fatalf("analytics-node reported failures: %+v\n%s", r, stderr)
 	}
 	for _, kind := range kinds {
-		ev := a.stored("e2e-" + kind)
-		if ev.Type != kind || ev.Source != "http_api" || ev.SourceKey != a.key.ID.String() {
+		ev := a.Stored("e2e-" + kind)
+		if ev.Type != kind || ev.Source != "http_api" || ev.SourceKey != a.Key.ID.String() {
 			t.Errorf("%s: stored type=%q source=%q key=%q", kind, ev.Type, ev.Source, ev.SourceKey)
 		}
 		var raw struct {
@@ -97,23 +100,23 @@ func TestAnalyticsNodeEndToEnd(t *testing.T) {
 			t.Errorf("%s: raw as stored: %s", kind, ev.Raw)
 		}
 	}
-	if ev := a.stored("e2e-track"); !strings.Contains(string(ev.Raw), "ünïcödé ✓") || ev.Event != "Order Completed" {
+	if ev := a.Stored("e2e-track"); !strings.Contains(string(ev.Raw), "ünïcödé ✓") || ev.Event != "Order Completed" {
 		t.Errorf("track as stored: event %q raw %s", ev.Event, ev.Raw)
 	}
-	if n := a.count(); n != int64(len(kinds)) {
+	if n := a.Count(); n != int64(len(kinds)) {
 		t.Fatalf("want %d events stored exactly once, have %d", len(kinds), n)
 	}
 
 	// The same messageIds again (an app replaying its queue) change nothing.
-	if r, stderr := runSendJS(t, node, a.url, a.raw, "e2e"); !r.OK {
+	if r, stderr := runSendJS(t, node, a.URL, a.Raw, "e2e"); !r.OK {
 		t.Fatalf("replay: %+v\n%s", r, stderr)
 	}
-	if n := a.count(); n != int64(len(kinds)) {
+	if n := a.Count(); n != int64(len(kinds)) {
 		t.Fatalf("replay stored duplicates: %d events", n)
 	}
 
 	// A wrong key: the library hears 401 and reports every event as failed.
-	r, _ = runSendJS(t, node, a.url, "not-a-write-key", "bad")
+	r, _ = runSendJS(t, node, a.URL, "not-a-write-key", "bad")
 	if r.OK || len(r.Errors) != len(kinds) {
 		t.Fatalf("wrong key: want %d failures reported, got %+v", len(kinds), r)
 	}
@@ -122,7 +125,7 @@ func TestAnalyticsNodeEndToEnd(t *testing.T) {
 	if len(r.Statuses) != 1 || r.Statuses[0] != 401 {
 		t.Fatalf("wrong key: statuses %v, want one 401 and no retry", r.Statuses)
 	}
-	if n := a.count(); n != int64(len(kinds)) {
+	if n := a.Count(); n != int64(len(kinds)) {
 		t.Fatalf("a refused key stored events: %d", n)
 	}
 }

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/uuid"
+
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/templates"
 )
@@ -56,31 +59,32 @@ type statusDoc struct {
 }
 
 func TestStatusFollowsDeliveries(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := context.Background()
-	def, _ := d.st.DefaultWorkspace(ctx)
+	def, _ := d.St.DefaultWorkspace(ctx)
 	const secret = "status-test-secret-0123456789abcdef"
-	if err := d.st.SetSecret(ctx, def.ID, secret, "test", time.Hour); err != nil {
+	if err := d.St.SetSecret(ctx, def.ID, secret, "test", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	d.srv.InvalidateWorkspace()
+	d.Srv.InvalidateWorkspace()
 
 	body := []byte(`[{"type":"track","event":"A","userId":"u","messageId":"s-1"},{"type":"track","event":"B","userId":"u","messageId":"s-2"}]`)
-	if code := deliver(t, d.url, def.ID, segment.Sign([]byte(secret), body), body); code != http.StatusOK {
+	if code := deliver(t, d.URL, def.ID, segment.Sign([]byte(secret), body), body); code != http.StatusOK {
 		t.Fatalf("signed delivery: %d", code)
 	}
-	if code := deliver(t, d.url, def.ID, segment.Sign([]byte(secret), body), body); code != http.StatusOK {
+	if code := deliver(t, d.URL, def.ID, segment.Sign([]byte(secret), body), body); code != http.StatusOK {
 		t.Fatalf("repeated delivery: %d", code)
 	}
-	if code := deliver(t, d.url, def.ID, segment.Sign([]byte("wrong"), body), body); code != http.StatusUnauthorized {
+	if code := deliver(t, d.URL, def.ID, segment.Sign([]byte("wrong"), body), body); code != http.StatusUnauthorized {
 		t.Fatalf("badly signed delivery: %d", code)
 	}
 
-	if p := d.c.get("/dashboard/status.json"); p.Status != http.StatusSeeOther {
+	if p := d.C.Get("/dashboard/status.json"); p.Status != http.StatusSeeOther {
 		t.Fatalf("status.json without signing in: %d", p.Status)
 	}
-	d.c.mustSignIn()
-	p := d.c.get("/dashboard/status.json?ws=" + def.ID.String())
+	d.C.MustSignIn()
+	p := d.C.Get("/dashboard/status.json?ws=" + def.ID.String())
 	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("status.json: %d %s", p.Status, p.Body)
 	}
@@ -103,13 +107,13 @@ func TestStatusFollowsDeliveries(t *testing.T) {
 	}
 
 	for _, ws := range []string{uuid.NewString(), "not-a-uuid"} {
-		p := d.c.get("/dashboard/status.json?ws=" + ws)
+		p := d.C.Get("/dashboard/status.json?ws=" + ws)
 		if p.Status != http.StatusNotFound || !bytes.Contains(p.Body, []byte(`"error"`)) {
 			t.Fatalf("status of unknown workspace %s: %d %s", ws, p.Status, p.Body)
 		}
 	}
-	other, _ := d.st.CreateWorkspace(ctx, "Quiet")
-	p = d.c.get("/dashboard/status.json?ws=" + other.ID.String())
+	other, _ := d.St.CreateWorkspace(ctx, "Quiet")
+	p = d.C.Get("/dashboard/status.json?ws=" + other.ID.String())
 	var quiet statusDoc
 	if err := json.Unmarshal(p.Body, &quiet); err != nil || quiet.LastAcceptedAt != nil || len(quiet.Recent) != 0 || quiet.LastHour.Requests != 0 {
 		t.Fatalf("a quiet workspace sees another's status: %s", p.Body)
@@ -130,6 +134,7 @@ func renderStatus(t *testing.T, p templates.ConnectionStatusProps) *goquery.Docu
 }
 
 func TestConnectionStatusRendering(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 5, 6, 9, 0, 0, 0, time.UTC)
 	minutes := make([]templates.StatusMinute, 60)
 	for i := range minutes {

@@ -1,4 +1,4 @@
-package web_test
+package webhook_test
 
 import (
 	"bytes"
@@ -9,17 +9,21 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/google/uuid"
+
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
 
 func TestWebhookFixtures(t *testing.T) {
-	fx := loadFixtures(t)
+	t.Parallel()
+	fx := webtest.Fixtures(t)
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		h := startHookServer(t, st, nil)
-		h.setSecret(h.ws.ID, fixtureSecret)
-		h.acceptFirstElement(h.ws.ID, true) // the Actions batch fixture is signed over element 0
+		h := webtest.StartHook(t, st, nil)
+		h.SetSecret(h.WS.ID, webtest.FixtureSecret)
+		h.AcceptFirstElement(h.WS.ID, true) // the Actions batch fixture is signed over element 0
 		cases := []struct {
 			file     string
 			accepted int
@@ -36,12 +40,12 @@ func TestWebhookFixtures(t *testing.T) {
 		}
 		for _, c := range cases {
 			f := fx[c.file]
-			r := h.post("", f.Sig, f.Body)
+			r := h.Post("", f.Sig, f.Body)
 			if r.Status != http.StatusOK || !r.OK || r.Accepted != c.accepted || r.Duplicates != 0 {
 				t.Fatalf("%s: got %+v", c.file, r)
 			}
 			for _, mid := range c.msgIDs {
-				ev, err := st.EventByMessageID(context.Background(), h.ws.ID, mid)
+				ev, err := st.EventByMessageID(context.Background(), h.WS.ID, mid)
 				if err != nil {
 					t.Fatalf("%s: acknowledged but not stored: %v", c.file, err)
 				}
@@ -56,100 +60,103 @@ func TestWebhookFixtures(t *testing.T) {
 		// The Actions batch repeats events already stored: its signature covers
 		// element 0 only, and its retries are no-ops.
 		ab := fx["actions-batch.json"]
-		r := h.post("", ab.Sig, ab.Body)
+		r := h.Post("", ab.Sig, ab.Body)
 		if r.Status != http.StatusOK || r.Accepted+r.Duplicates < 2 || r.Duplicates < 1 {
 			t.Fatalf("actions batch: %+v", r)
 		}
-		before := h.count(h.ws.ID)
-		r = h.post("", ab.Sig, ab.Body)
+		before := h.Count(h.WS.ID)
+		r = h.Post("", ab.Sig, ab.Body)
 		if r.Status != http.StatusOK || r.Accepted != 0 {
 			t.Fatalf("actions batch retry must be all duplicates: %+v", r)
 		}
 		tb := fx["tracking-api-batch.json"]
-		if r = h.post("", tb.Sig, tb.Body); r.Status != http.StatusOK {
+		if r = h.Post("", tb.Sig, tb.Body); r.Status != http.StatusOK {
 			t.Fatalf("tracking batch: %+v", r)
 		}
-		if h.count(h.ws.ID) < before {
+		if h.Count(h.WS.ID) < before {
 			t.Fatal("count went down")
 		}
 	})
 }
 
 func TestWebhookSignatureRefusals(t *testing.T) {
-	fx := loadFixtures(t)
+	t.Parallel()
+	fx := webtest.Fixtures(t)
 	st := testdb.Open(t)
-	h := startHookServer(t, st, nil)
-	h.setSecret(h.ws.ID, fixtureSecret)
+	h := webtest.StartHook(t, st, nil)
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
 	body := fx["track.json"].Body
 	good := fx["track.json"].Sig
 	cases := map[string]string{
 		"missing":            "",
 		"malformed":          "not-hex",
 		"short":              good[:20],
-		"wrong":              sign("another-secret", body),
+		"wrong":              webtest.Sign("another-secret", body),
 		"sha256 sized":       strings.Repeat("ab", 32),
 		"one digit off":      good[:39] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", good[39])+1)%16]),
 		"signature of other": fx["identify.json"].Sig,
 	}
 	for name, sig := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := h.post("", sig, body)
+			r := h.Post("", sig, body)
 			if r.Status != http.StatusUnauthorized || r.Error == "" {
 				t.Fatalf("got %+v, want 401 with an error", r)
 			}
 		})
 	}
-	if n := h.count(h.ws.ID); n != 0 {
+	if n := h.Count(h.WS.ID); n != 0 {
 		t.Fatalf("refused requests stored %d events", n)
 	}
 	// Uppercase hex is the same signature.
-	if r := h.post("", strings.ToUpper(good), body); r.Status != http.StatusOK {
+	if r := h.Post("", strings.ToUpper(good), body); r.Status != http.StatusOK {
 		t.Fatalf("uppercase signature: %+v", r)
 	}
 	// PUT and PATCH are what the Actions destination may use.
 	for _, m := range []string{http.MethodPut, http.MethodPatch} {
-		req, _ := http.NewRequest(m, h.url+"/api/public/webhooks/segment", bytes.NewReader(body))
+		req, _ := http.NewRequest(m, h.URL+"/api/public/webhooks/segment", bytes.NewReader(body))
 		req.Header.Set("X-Signature", good)
-		if r := h.do(req); r.Status != http.StatusOK || r.Duplicates != 1 {
+		if r := h.Do(req); r.Status != http.StatusOK || r.Duplicates != 1 {
 			t.Fatalf("%s: %+v", m, r)
 		}
 	}
 }
 
 func TestWebhookNoSecretAnswers503(t *testing.T) {
-	fx := loadFixtures(t)
+	t.Parallel()
+	fx := webtest.Fixtures(t)
 	st := testdb.Open(t)
-	h := startHookServer(t, st, nil)
+	h := webtest.StartHook(t, st, nil)
 	f := fx["identify.json"]
-	r := h.post("", f.Sig, f.Body)
+	r := h.Post("", f.Sig, f.Body)
 	if r.Status != http.StatusServiceUnavailable || r.RetryAfter == "" || r.Error == "" {
 		t.Fatalf("no secret: got %+v, want 503 with Retry-After", r)
 	}
-	if n := h.count(h.ws.ID); n != 0 {
+	if n := h.Count(h.WS.ID); n != 0 {
 		t.Fatalf("stored %d events without a secret", n)
 	}
 	// Segment's retry after the admin saves the secret gets in.
-	h.setSecret(h.ws.ID, fixtureSecret)
-	if r := h.post("", f.Sig, f.Body); r.Status != http.StatusOK || r.Accepted != 1 {
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
+	if r := h.Post("", f.Sig, f.Body); r.Status != http.StatusOK || r.Accepted != 1 {
 		t.Fatalf("after saving the secret: %+v", r)
 	}
 }
 
 func TestWebhookWorkspaceSelection(t *testing.T) {
-	fx := loadFixtures(t)
+	t.Parallel()
+	fx := webtest.Fixtures(t)
 	st := testdb.Open(t)
-	h := startHookServer(t, st, nil)
+	h := webtest.StartHook(t, st, nil)
 	ctx := context.Background()
 	other, err := st.CreateWorkspace(ctx, "Other")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.setSecret(h.ws.ID, fixtureSecret)
-	h.setSecret(other.ID, "the-other-workspace-secret")
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
+	h.SetSecret(other.ID, "the-other-workspace-secret")
 	f := fx["track.json"]
-	otherSig := sign("the-other-workspace-secret", f.Body)
+	otherSig := webtest.Sign("the-other-workspace-secret", f.Body)
 
-	check := func(name string, r hookReply, status int) {
+	check := func(name string, r webtest.HookReply, status int) {
 		t.Helper()
 		if r.Status != status {
 			t.Errorf("%s: got %+v, want %d", name, r, status)
@@ -159,28 +166,29 @@ func TestWebhookWorkspaceSelection(t *testing.T) {
 		}
 	}
 	q := "?workspaceId=" + other.ID.String()
-	check("default secret on other workspace", h.post(q, f.Sig, f.Body), http.StatusUnauthorized)
-	check("other secret on default workspace", h.post("", otherSig, f.Body), http.StatusUnauthorized)
-	check("invalid id", h.post("?workspaceId=nope", otherSig, f.Body), http.StatusBadRequest)
-	check("invalid header", h.post("", otherSig, f.Body, "df-workspace-id", "12"), http.StatusBadRequest)
-	check("unknown id", h.post("?workspaceId="+uuid.NewString(), otherSig, f.Body), http.StatusNotFound)
-	check("query and header disagree", h.post(q, otherSig, f.Body, "df-workspace-id", h.ws.ID.String()), http.StatusBadRequest)
-	check("query", h.post(q, otherSig, f.Body), http.StatusOK)
-	check("header", h.post("", otherSig, f.Body, "df-workspace-id", other.ID.String()), http.StatusOK)
-	check("both agree", h.post(q, otherSig, f.Body, "df-workspace-id", strings.ToUpper(other.ID.String())), http.StatusOK)
-	if n := h.count(h.ws.ID); n != 0 {
+	check("default secret on other workspace", h.Post(q, f.Sig, f.Body), http.StatusUnauthorized)
+	check("other secret on default workspace", h.Post("", otherSig, f.Body), http.StatusUnauthorized)
+	check("invalid id", h.Post("?workspaceId=nope", otherSig, f.Body), http.StatusBadRequest)
+	check("invalid header", h.Post("", otherSig, f.Body, "df-workspace-id", "12"), http.StatusBadRequest)
+	check("unknown id", h.Post("?workspaceId="+uuid.NewString(), otherSig, f.Body), http.StatusNotFound)
+	check("query and header disagree", h.Post(q, otherSig, f.Body, "df-workspace-id", h.WS.ID.String()), http.StatusBadRequest)
+	check("query", h.Post(q, otherSig, f.Body), http.StatusOK)
+	check("header", h.Post("", otherSig, f.Body, "df-workspace-id", other.ID.String()), http.StatusOK)
+	check("both agree", h.Post(q, otherSig, f.Body, "df-workspace-id", strings.ToUpper(other.ID.String())), http.StatusOK)
+	if n := h.Count(h.WS.ID); n != 0 {
 		t.Errorf("default workspace got %d events", n)
 	}
-	if n := h.count(other.ID); n != 1 {
+	if n := h.Count(other.ID); n != 1 {
 		t.Errorf("other workspace has %d events, want 1", n)
 	}
 }
 
 func TestWebhookBadBodiesStoreNothing(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
-	h := startHookServer(t, st, nil)
-	h.setSecret(h.ws.ID, fixtureSecret)
-	h.acceptFirstElement(h.ws.ID, true) // two cases are arrays signed over element 0
+	h := webtest.StartHook(t, st, nil)
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
+	h.AcceptFirstElement(h.WS.ID, true) // two cases are arrays signed over element 0
 	valid := `{"type":"track","event":"A","userId":"u","messageId":"m-ok"}`
 	cases := map[string]struct{ body, want string }{
 		"invalid json":       {`{"type":`, ""},
@@ -195,11 +203,11 @@ func TestWebhookBadBodiesStoreNothing(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			body := []byte(c.body)
-			sig := sign(fixtureSecret, body)
+			sig := webtest.Sign(webtest.FixtureSecret, body)
 			if strings.HasPrefix(c.body, "[") {
-				sig = sign(fixtureSecret, []byte(valid))
+				sig = webtest.Sign(webtest.FixtureSecret, []byte(valid))
 			}
-			r := h.post("", sig, body)
+			r := h.Post("", sig, body)
 			if r.Status != http.StatusBadRequest || r.Error == "" {
 				t.Fatalf("got %+v, want 400 with a message", r)
 			}
@@ -208,47 +216,49 @@ func TestWebhookBadBodiesStoreNothing(t *testing.T) {
 			}
 		})
 	}
-	if n := h.count(h.ws.ID); n != 0 {
+	if n := h.Count(h.WS.ID); n != 0 {
 		t.Fatalf("rejected requests stored %d events (a batch is all-or-nothing)", n)
 	}
 }
 
 func TestWebhookBodyLimit(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
-	h := startHookServer(t, st, map[string]string{"MAX_BODY_BYTES": "2048"})
-	h.setSecret(h.ws.ID, fixtureSecret)
+	h := webtest.StartHook(t, st, map[string]string{"MAX_BODY_BYTES": "2048"})
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
 	big := []byte(`{"type":"track","event":"A","userId":"u","properties":{"p":"` + strings.Repeat("x", 3000) + `"}}`)
-	if r := h.post("", sign(fixtureSecret, big), big); r.Status != http.StatusRequestEntityTooLarge || r.Error == "" {
+	if r := h.Post("", webtest.Sign(webtest.FixtureSecret, big), big); r.Status != http.StatusRequestEntityTooLarge || r.Error == "" {
 		t.Fatalf("declared length over limit: %+v", r)
 	}
 	// Without a Content-Length the server still stops at the limit.
-	req, _ := http.NewRequest(http.MethodPost, h.url+"/api/public/webhooks/segment", struct{ *bytes.Reader }{bytes.NewReader(big)})
-	req.Header.Set("X-Signature", sign(fixtureSecret, big))
+	req, _ := http.NewRequest(http.MethodPost, h.URL+"/api/public/webhooks/segment", struct{ *bytes.Reader }{bytes.NewReader(big)})
+	req.Header.Set("X-Signature", webtest.Sign(webtest.FixtureSecret, big))
 	req.ContentLength = -1
-	if r := h.do(req); r.Status != http.StatusRequestEntityTooLarge {
+	if r := h.Do(req); r.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked body over limit: %+v", r)
 	}
 	small := []byte(`{"type":"track","event":"A","userId":"u","messageId":"fits"}`)
-	if r := h.post("", sign(fixtureSecret, small), small); r.Status != http.StatusOK {
+	if r := h.Post("", webtest.Sign(webtest.FixtureSecret, small), small); r.Status != http.StatusOK {
 		t.Fatalf("server must keep answering: %+v", r)
 	}
 }
 
 func TestWebhookDedupeUnderRace(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		h := startHookServer(t, st, nil)
-		h.setSecret(h.ws.ID, fixtureSecret)
+		h := webtest.StartHook(t, st, nil)
+		h.SetSecret(h.WS.ID, webtest.FixtureSecret)
 		const copies = 24
 		for round := 0; round < 3; round++ {
 			body := []byte(fmt.Sprintf(`{"type":"track","event":"Race","userId":"u","messageId":"race-%d"}`, round))
-			sig := sign(fixtureSecret, body)
+			sig := webtest.Sign(webtest.FixtureSecret, body)
 			var wg sync.WaitGroup
-			replies := make([]hookReply, copies)
+			replies := make([]webtest.HookReply, copies)
 			for i := range copies {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					replies[i] = h.post("", sig, body)
+					replies[i] = h.Post("", sig, body)
 				}()
 			}
 			wg.Wait()
@@ -266,16 +276,16 @@ func TestWebhookDedupeUnderRace(t *testing.T) {
 				t.Fatalf("round %d: %d copies reported accepted, want exactly 1", round, accepted)
 			}
 		}
-		if n := h.count(h.ws.ID); n != 3 {
+		if n := h.Count(h.WS.ID); n != 3 {
 			t.Fatalf("stored %d rows, want 3", n)
 		}
 		// No messageId: the derived id makes the retry a duplicate too.
 		body := []byte(`{"type":"identify","userId":"no-mid","traits":{"a":1}}`)
-		sig := sign(fixtureSecret, body)
-		if r := h.post("", sig, body); r.Accepted != 1 {
+		sig := webtest.Sign(webtest.FixtureSecret, body)
+		if r := h.Post("", sig, body); r.Accepted != 1 {
 			t.Fatalf("first: %+v", r)
 		}
-		if r := h.post("", sig, body); r.Status != http.StatusOK || r.Duplicates != 1 || r.Accepted != 0 {
+		if r := h.Post("", sig, body); r.Status != http.StatusOK || r.Duplicates != 1 || r.Accepted != 0 {
 			t.Fatalf("retry without messageId: %+v", r)
 		}
 	})

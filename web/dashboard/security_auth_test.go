@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"fmt"
@@ -8,31 +8,34 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/inlet-dev/inlet/web/webtest"
 )
 
 // loginFrom posts the sign-in form as b, claiming X-Forwarded-For xff.
-func loginFrom(b *browser, token, xff, password string) int {
-	form := url.Values{"csrf_token": {token}, "email": {adminEmail}, "password": {password}}
-	req, err := http.NewRequest(http.MethodPost, b.base+"/login", strings.NewReader(form.Encode()))
+func loginFrom(b *webtest.Browser, token, xff, password string) int {
+	form := url.Values{"csrf_token": {token}, "email": {webtest.AdminEmail}, "password": {password}}
+	req, err := http.NewRequest(http.MethodPost, b.Base+"/login", strings.NewReader(form.Encode()))
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if xff != "" {
 		req.Header.Set("X-Forwarded-For", xff)
 	}
-	return b.do(req).Status
+	return b.Do(req).Status
 }
 
-func loginToken(b *browser) string {
-	return b.get("/login").attr(`#login-form input[name="csrf_token"]`, "value")
+func loginToken(b *webtest.Browser) string {
+	return b.Get("/login").Attr(`#login-form input[name="csrf_token"]`, "value")
 }
 
 // Security review item 4: 150 parallel wrong passwords must not all be
 // checked: at most the limit (5 per account at an address) are.
 func TestParallelGuessesAreThrottled(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	b := d.newBrowser()
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	b := d.NewBrowser()
 	token := loginToken(b)
 	var checked, throttled atomic.Int32
 	var wg sync.WaitGroup
@@ -65,23 +68,24 @@ func TestParallelGuessesAreThrottled(t *testing.T) {
 // Security review item 5: guesses from elsewhere cannot lock the admin out
 // of their own address, and X-Forwarded-For counts only from TRUSTED_PROXIES.
 func TestLockoutFromElsewhere(t *testing.T) {
+	t.Parallel()
 	t.Run("behind a trusted proxy", func(t *testing.T) {
-		d := startDashboard(t, dashOptions{env: map[string]string{"TRUSTED_PROXIES": "127.0.0.1/32"}})
-		attacker, admin := d.newBrowser(), d.newBrowser()
+		d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"TRUSTED_PROXIES": "127.0.0.1/32"}})
+		attacker, admin := d.NewBrowser(), d.NewBrowser()
 		token := loginToken(attacker)
 		for i := range 30 {
 			loginFrom(attacker, token, "203.0.113.9", fmt.Sprintf("guess-%d", i))
 		}
-		if code := loginFrom(attacker, token, "203.0.113.9", adminPassword); code != http.StatusTooManyRequests {
+		if code := loginFrom(attacker, token, "203.0.113.9", webtest.AdminPassword); code != http.StatusTooManyRequests {
 			t.Fatalf("attacker's address after 30 guesses: %d, want 429", code)
 		}
-		if code := loginFrom(admin, loginToken(admin), "198.51.100.7", adminPassword); code != http.StatusSeeOther {
+		if code := loginFrom(admin, loginToken(admin), "198.51.100.7", webtest.AdminPassword); code != http.StatusSeeOther {
 			t.Fatalf("the admin at their own address: %d, want 303 (signed in)", code)
 		}
 	})
 	t.Run("no trusted proxies: X-Forwarded-For is ignored", func(t *testing.T) {
-		d := startDashboard(t, dashOptions{})
-		b := d.newBrowser()
+		d := webtest.StartDashboard(t, webtest.DashOptions{})
+		b := d.NewBrowser()
 		token := loginToken(b)
 		for i := range 5 {
 			loginFrom(b, token, fmt.Sprintf("192.0.2.%d", i), "wrong")

@@ -1,4 +1,4 @@
-package web_test
+package trackingapi_test
 
 import (
 	"bytes"
@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
 
 func apiBatch(n, size int, prefix string) []byte {
 	items := make([]string, n)
 	for i := range items {
-		items[i] = apiTrackJSON(fmt.Sprintf("%s-%d", prefix, i), size)
+		items[i] = webtest.TrackJSON(fmt.Sprintf("%s-%d", prefix, i), size)
 	}
 	return []byte(`{"batch":[` + strings.Join(items, ",") + `]}`)
 }
@@ -34,41 +36,43 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 }
 
 func TestTrackingLimits(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
+	t.Parallel()
+	a := webtest.StartTracking(t, testdb.Open(t))
 
-	mustAPIOK(t, "31 KB event", a.post("/v1/track", []byte(apiTrackJSON("big-ok", 31<<10)), a.auth()...))
-	r := a.post("/v1/track", []byte(apiTrackJSON("too-big", 33<<10)), a.auth()...)
-	mustAPIRefuse(t, "33 KB event", r, 400)
+	webtest.MustTrackingOK(t, "31 KB event", a.Post("/v1/track", []byte(webtest.TrackJSON("big-ok", 31<<10)), a.Auth()...))
+	r := a.Post("/v1/track", []byte(webtest.TrackJSON("too-big", 33<<10)), a.Auth()...)
+	webtest.MustTrackingRefuse(t, "33 KB event", r, 400)
 	if !strings.Contains(r.Error, "too large") {
 		t.Fatalf("33 KB event: %q", r.Error)
 	}
-	mustAPIRefuse(t, "33 KB event in a batch", a.post("/v1/batch", []byte(`{"batch":[`+apiTrackJSON("ok", 0)+","+apiTrackJSON("too-big-2", 33<<10)+`]}`), a.auth()...), 400)
+	webtest.MustTrackingRefuse(t, "33 KB event in a batch", a.Post("/v1/batch", []byte(`{"batch":[`+webtest.TrackJSON("ok", 0)+","+webtest.TrackJSON("too-big-2", 33<<10)+`]}`), a.Auth()...), 400)
 
-	mustAPIOK(t, "2,500 events", a.post("/v1/batch", apiBatch(2500, 0, "many"), a.auth()...))
-	if n := a.count(); n != 2501 {
+	webtest.MustTrackingOK(t, "2,500 events", a.Post("/v1/batch", apiBatch(2500, 0, "many"), a.Auth()...))
+	if n := a.Count(); n != 2501 {
 		t.Fatalf("want 2,501 events stored, have %d", n)
 	}
-	r = a.post("/v1/batch", apiBatch(2501, 0, "too-many"), a.auth()...)
-	mustAPIRefuse(t, "2,501 events", r, 400)
+	r = a.Post("/v1/batch", apiBatch(2501, 0, "too-many"), a.Auth()...)
+	webtest.MustTrackingRefuse(t, "2,501 events", r, 400)
 	if !strings.Contains(r.Error, "2500") {
 		t.Fatalf("2,501 events: %q", r.Error)
 	}
 
 	big := apiBatch(20, 26<<10, "huge") // ~520 KB, each event within its own limit
-	mustAPIRefuse(t, "520 KB batch", a.post("/v1/batch", big, a.auth()...), 400)
+	webtest.MustTrackingRefuse(t, "520 KB batch", a.Post("/v1/batch", big, a.Auth()...), 400)
 	// Without a Content-Length (chunked), the limit still holds while reading.
-	req, _ := http.NewRequest(http.MethodPost, a.url+"/v1/batch", io.MultiReader(bytes.NewReader(big)))
-	req.SetBasicAuth(a.raw, "")
-	mustAPIRefuse(t, "520 KB chunked batch", a.do(req), 400)
-	if n := a.count(); n != 2501 {
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/batch", io.MultiReader(bytes.NewReader(big)))
+	req.SetBasicAuth(a.Raw, "")
+	webtest.MustTrackingRefuse(t, "520 KB chunked batch", a.Do(req), 400)
+	if n := a.Count(); n != 2501 {
 		t.Fatalf("a refused batch stored events: %d", n)
 	}
 }
 
 func TestTrackingGzip(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
-	mustAPIOK(t, "gzip batch", a.post("/v1/batch", gzipBytes(t, apiBatch(3, 0, "gz")), append(a.auth(), "Content-Encoding", "gzip")...))
-	a.stored("gz-2")
+	t.Parallel()
+	a := webtest.StartTracking(t, testdb.Open(t))
+	webtest.MustTrackingOK(t, "gzip batch", a.Post("/v1/batch", gzipBytes(t, apiBatch(3, 0, "gz")), append(a.Auth(), "Content-Encoding", "gzip")...))
+	a.Stored("gz-2")
 
 	// A bomb: 64 MB once inflated, a few KB on the wire (gzip members of 1 MB
 	// of spaces each, which a gzip reader reads one after another). Reading
@@ -81,31 +85,32 @@ func TestTrackingGzip(t *testing.T) {
 	if len(bomb) > 500<<10 {
 		t.Fatalf("bomb is %d bytes compressed", len(bomb))
 	}
-	r := a.post("/v1/batch", bomb, append(a.auth(), "Content-Encoding", "gzip")...)
-	mustAPIRefuse(t, "gzip bomb", r, 400)
+	r := a.Post("/v1/batch", bomb, append(a.Auth(), "Content-Encoding", "gzip")...)
+	webtest.MustTrackingRefuse(t, "gzip bomb", r, 400)
 	if !strings.Contains(r.Error, "decompressed") {
 		t.Fatalf("gzip bomb: %q", r.Error)
 	}
-	mustAPIRefuse(t, "gzip bomb with the key in the body", a.post("/v1/batch", bomb, "Content-Encoding", "gzip"), 400)
-	mustAPIRefuse(t, "not gzip", a.post("/v1/batch", apiBatch(1, 0, "plain"), append(a.auth(), "Content-Encoding", "gzip")...), 400)
+	webtest.MustTrackingRefuse(t, "gzip bomb with the key in the body", a.Post("/v1/batch", bomb, "Content-Encoding", "gzip"), 400)
+	webtest.MustTrackingRefuse(t, "not gzip", a.Post("/v1/batch", apiBatch(1, 0, "plain"), append(a.Auth(), "Content-Encoding", "gzip")...), 400)
 	cut := gzipBytes(t, apiBatch(2, 0, "cut"))
-	mustAPIRefuse(t, "truncated gzip", a.post("/v1/batch", cut[:len(cut)-10], append(a.auth(), "Content-Encoding", "gzip")...), 400)
-	mustAPIRefuse(t, "brotli", a.post("/v1/batch", apiBatch(1, 0, "br"), append(a.auth(), "Content-Encoding", "br")...), 415)
-	if n := a.count(); n != 3 {
+	webtest.MustTrackingRefuse(t, "truncated gzip", a.Post("/v1/batch", cut[:len(cut)-10], append(a.Auth(), "Content-Encoding", "gzip")...), 400)
+	webtest.MustTrackingRefuse(t, "brotli", a.Post("/v1/batch", apiBatch(1, 0, "br"), append(a.Auth(), "Content-Encoding", "br")...), 415)
+	if n := a.Count(); n != 3 {
 		t.Fatalf("want only the 3 good events, have %d", n)
 	}
-	mustAPIOK(t, "still serving", a.post("/v1/track", []byte(apiTrackJSON("after", 0)), a.auth()...))
+	webtest.MustTrackingOK(t, "still serving", a.Post("/v1/track", []byte(webtest.TrackJSON("after", 0)), a.Auth()...))
 }
 
 func TestTrackingCORS(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
+	t.Parallel()
+	a := webtest.StartTracking(t, testdb.Open(t))
 	const origin = "https://shop.example"
 	for _, path := range []string{"/v1/batch", "/v1/t", "/v1/identify"} {
-		req, _ := http.NewRequest(http.MethodOptions, a.url+path, nil)
+		req, _ := http.NewRequest(http.MethodOptions, a.URL+path, nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "content-type,authorization")
-		r := a.do(req)
+		r := a.Do(req)
 		h := r.Header
 		if r.Status != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
 			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
@@ -118,12 +123,12 @@ func TestTrackingCORS(t *testing.T) {
 			t.Fatalf("preflight %s must not allow credentials", path)
 		}
 	}
-	r := a.post("/v1/t", []byte(apiTrackJSON("cors", 0)), append(a.auth(), "Origin", origin, "Content-Type", "text/plain")...)
-	mustAPIOK(t, "cross-origin post", r)
+	r := a.Post("/v1/t", []byte(webtest.TrackJSON("cors", 0)), append(a.Auth(), "Origin", origin, "Content-Type", "text/plain")...)
+	webtest.MustTrackingOK(t, "cross-origin post", r)
 	if r.Header.Get("Access-Control-Allow-Origin") != "*" || r.Header.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatalf("cross-origin post headers: %v", r.Header)
 	}
-	if r := a.post("/v1/t", []byte(apiTrackJSON("cors2", 0)), "Origin", origin); r.Header.Get("Access-Control-Allow-Origin") != "*" {
+	if r := a.Post("/v1/t", []byte(webtest.TrackJSON("cors2", 0)), "Origin", origin); r.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatal("a refusal must be readable by the page too")
 	}
 
@@ -137,7 +142,7 @@ func TestTrackingCORS(t *testing.T) {
 		{http.MethodOptions, "/dashboard/settings"},
 		{http.MethodGet, "/healthz"},
 	} {
-		req, _ := http.NewRequest(c.method, a.url+c.path, strings.NewReader("{}"))
+		req, _ := http.NewRequest(c.method, a.URL+c.path, strings.NewReader("{}"))
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		resp, err := apiNoRedirect.Do(req)

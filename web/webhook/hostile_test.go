@@ -1,4 +1,4 @@
-package web_test
+package webhook_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
@@ -18,20 +20,20 @@ import (
 // startHostileServer is a real server on PostgreSQL with room for the
 // largest hostile body (100k events). wait is how long a request may wait
 // for its commit: 0 keeps the longest INGEST_TIMEOUT allowed (4.9 s).
-func startHostileServer(t *testing.T, wait time.Duration) *hookServer {
+func startHostileServer(t *testing.T, wait time.Duration) *webtest.Hook {
 	t.Helper()
 	st := testdb.Open(t)
-	cfg := mustConfig(t, map[string]string{"MAX_BODY_BYTES": "16777216", "INGEST_TIMEOUT": "4900ms"})
+	cfg := webtest.Config(t, map[string]string{"MAX_BODY_BYTES": "16777216", "INGEST_TIMEOUT": "4900ms"})
 	if wait == 0 {
 		wait = cfg.IngestTimeout
 	}
-	srv, _ := openTestServer(t, serverDeps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
+	srv, _ := webtest.Open(t, webtest.Deps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hookServer{t: t, st: st, srv: srv, url: "http://" + srv.Addr(), ws: ws}
-	h.setSecret(ws.ID, fixtureSecret)
+	h := &webtest.Hook{T: t, St: st, Srv: srv, URL: "http://" + srv.Addr(), WS: ws}
+	h.SetSecret(ws.ID, webtest.FixtureSecret)
 	return h
 }
 
@@ -40,6 +42,7 @@ func startHostileServer(t *testing.T, wait time.Duration) *hookServer {
 // for byte) or a 4xx with a JSON reason; never a 5xx, a panic or a hang; and
 // the server must answer the next ordinary request.
 func TestHostileBodies(t *testing.T) {
+	t.Parallel()
 	h := startHostileServer(t, 0)
 	// As JSON string content: the quote is escaped, \u0027 is an apostrophe.
 	const sqlHTML = `'; DROP TABLE events; -- <script>alert(1)</script><img src=x onerror=alert(2)> \" \u0027 OR 1=1 $1 ?`
@@ -84,7 +87,7 @@ func TestHostileBodies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := h.postTimed(c.body)
+			r := postTimed(h, c.body)
 			switch {
 			case r.Status >= 500:
 				t.Fatalf("status %d (%q): a hostile body must never be a server error", r.Status, r.Error)
@@ -96,7 +99,7 @@ func TestHostileBodies(t *testing.T) {
 				t.Fatalf("got %+v, want %d with a reason", r, c.status)
 			}
 			if r.Status == http.StatusOK && c.mid != "" {
-				got := h.mustStoreExactly(c.mid, c.body)
+				got := mustStoreExactly(h, c.mid, c.body)
 				if c.mid == "sql-html" && (got.Event != sqlHTMLDecoded || got.UserID != sqlHTMLDecoded || got.AnonymousID != sqlHTMLDecoded) {
 					t.Fatalf("typed columns differ from the sent values: %+v", got)
 				}
@@ -107,10 +110,10 @@ func TestHostileBodies(t *testing.T) {
 				}
 			}
 			t.Logf("%d %s", r.Status, r.Error)
-			h.mustStillServe(c.name)
+			mustStillServe(h, c.name)
 		})
 	}
-	if n := h.count(h.ws.ID); n > int64(len(cases))*2 {
+	if n := h.Count(h.WS.ID); n > int64(len(cases))*2 {
 		t.Fatalf("%d events stored from %d hostile bodies", n, len(cases))
 	}
 }
@@ -118,6 +121,7 @@ func TestHostileBodies(t *testing.T) {
 // TestHostileHundredThousandEvents sends 100k tiny events in one array: all
 // are stored, in one all-or-nothing request, before the answer.
 func TestHostileHundredThousandEvents(t *testing.T) {
+	t.Parallel()
 	// Committing 100k rows takes ~3 s on an idle 2-core machine and far
 	// longer under -race on a busy one, so this test lets the request wait:
 	// it is about the body (parsed, stored exactly, no 5xx or hang), while
@@ -137,48 +141,62 @@ func TestHostileHundredThousandEvents(t *testing.T) {
 	}
 	b.WriteByte(']')
 	start := time.Now()
-	r := h.postTimed(b.Bytes())
+	r := postTimed(h, b.Bytes())
 	if r.Status != http.StatusOK || r.Accepted != 100000 {
 		t.Fatalf("100k events in %d bytes: %+v after %s", b.Len(), r, time.Since(start))
 	}
-	if n := h.count(h.ws.ID); n != 100000 {
+	if n := h.Count(h.WS.ID); n != 100000 {
 		t.Fatalf("stored %d events, want 100000", n)
 	}
 	t.Logf("100k events (%d bytes) stored and answered in %s", b.Len(), time.Since(start).Round(time.Millisecond))
-	h.mustStillServe("after 100k")
+	mustStillServe(h, "after 100k")
 }
 
 // postTimed posts a body signed over all of it, failing on a hang.
-func (h *hookServer) postTimed(body []byte) hookReply {
-	h.t.Helper()
-	done := make(chan hookReply, 1)
-	go func() { done <- h.post("", sign(fixtureSecret, body), body) }()
+func postTimed(h *webtest.Hook, body []byte) webtest.HookReply {
+	h.T.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.URL+"/api/public/webhooks/segment", bytes.NewReader(body))
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Segment.io/1.0")
+	req.Header.Set("X-Signature", webtest.Sign(webtest.FixtureSecret, body))
+	type answer struct {
+		r   webtest.HookReply
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() { r, err := webtest.TryDo(req); done <- answer{r, err} }()
 	select {
-	case r := <-done:
-		return r
+	case a := <-done:
+		if a.err != nil {
+			h.T.Fatal(a.err)
+		}
+		return a.r
 	case <-time.After(90 * time.Second):
-		h.t.Fatal("no answer within 90s: the server hangs on this body")
-		return hookReply{}
+		h.T.Fatal("no answer within 90s: the server hangs on this body")
+		return webtest.HookReply{}
 	}
 }
 
-func (h *hookServer) mustStoreExactly(mid string, body []byte) store.StoredEvent {
-	h.t.Helper()
-	got, err := h.st.EventByMessageID(context.Background(), h.ws.ID, mid)
+func mustStoreExactly(h *webtest.Hook, mid string, body []byte) store.StoredEvent {
+	h.T.Helper()
+	got, err := h.St.EventByMessageID(context.Background(), h.WS.ID, mid)
 	if err != nil {
-		h.t.Fatalf("stored event %q: %v", mid, err)
+		h.T.Fatalf("stored event %q: %v", mid, err)
 	}
 	if !bytes.Equal(got.Raw, body) {
-		h.t.Fatalf("stored raw differs from the body sent:\n got %q\nwant %q", trunc(got.Raw), trunc(body))
+		h.T.Fatalf("stored raw differs from the body sent:\n got %q\nwant %q", trunc(got.Raw), trunc(body))
 	}
 	return got
 }
 
-func (h *hookServer) mustStillServe(after string) {
-	h.t.Helper()
+func mustStillServe(h *webtest.Hook, after string) {
+	h.T.Helper()
 	body := []byte(`{"type":"track","event":"alive","userId":"u","messageId":"alive-` + after + `"}`)
-	if r := h.post("", sign(fixtureSecret, body), body); r.Status != http.StatusOK {
-		h.t.Fatalf("ordinary request after %s: %+v", after, r)
+	if r := h.Post("", webtest.Sign(webtest.FixtureSecret, body), body); r.Status != http.StatusOK {
+		h.T.Fatalf("ordinary request after %s: %+v", after, r)
 	}
 }
 
