@@ -18,6 +18,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -104,7 +105,7 @@ func TestAudienceAnswersMatchOpenAPI(t *testing.T) {
 				t.Fatalf("%s %s: %d %s, want %d", c.method, c.path, code, body, c.want)
 			}
 		}
-		eventually(t, 20*time.Second, func() bool {
+		testutil.Wait(t, "ann to enter pro", func() bool {
 			_, body := call("GET", "/audiences/pro/members", read, "")
 			return strings.Contains(body, `"userId":"ann"`)
 		})

@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
+	"github.com/inlet-dev/inlet/web/webtest"
 )
 
 // setSelect chooses an option of the n-th select matching sel the way a
@@ -33,66 +35,67 @@ func typeInto(sel string, n int, text string) chromedp.Action[chromedp.Void] {
 // and the user shows up among the members, and on their profile page with
 // the explain tree.
 func TestE2EAdminBuildsAnAudienceAndWatchesAUserEnter(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
-	a := startAudienceServer(t, st)
+	a := webtest.StartAudiences(t, st)
 	now := time.Now().UTC()
-	a.hook(
+	a.Hook(
 		map[string]any{"type": "identify", "userId": "ann", "messageId": "i1", "timestamp": now.Format(time.RFC3339Nano), "traits": map[string]any{"plan": "pro"}},
 		map[string]any{"type": "identify", "userId": "bob", "messageId": "i2", "timestamp": now.Format(time.RFC3339Nano), "traits": map[string]any{"plan": "free"}},
 	)
-	ctx := newChrome(t)
-	step(t, ctx, "sign in",
-		chromedp.Navigate(a.url+"/dashboard/audiences/new"),
-		chromedp.WaitVisible(css("#login-form")),
-		chromedp.SendKeys(css("#email"), adminEmail),
-		chromedp.SendKeys(css("#password"), adminPassword),
-		chromedp.Click(css(`#login-form button[type="submit"]`)),
-		chromedp.WaitVisible(css("#audience-form")),
+	ctx := webtest.Chrome(t)
+	webtest.Step(t, ctx, "sign in",
+		chromedp.Navigate(a.URL+"/dashboard/audiences/new"),
+		chromedp.WaitVisible(webtest.CSS("#login-form")),
+		chromedp.SendKeys(webtest.CSS("#email"), webtest.AdminEmail),
+		chromedp.SendKeys(webtest.CSS("#password"), webtest.AdminPassword),
+		chromedp.Click(webtest.CSS(`#login-form button[type="submit"]`)),
+		chromedp.WaitVisible(webtest.CSS("#audience-form")),
 	)
-	step(t, ctx, "a trait condition, with its live count",
-		chromedp.SendKeys(css("#audience-key"), "pro_buyers"),
-		chromedp.SendKeys(css("#audience-name"), "Pro buyers"),
+	webtest.Step(t, ctx, "a trait condition, with its live count",
+		chromedp.SendKeys(webtest.CSS("#audience-key"), "pro_buyers"),
+		chromedp.SendKeys(webtest.CSS("#audience-name"), "Pro buyers"),
 		typeInto("#builder input.trait-path", 0, "plan"),
 		typeInto("#builder input.trait-value", 0, "pro"),
 		// The profiles follower may still be applying ann's identify.
 		chromedp.Poll[chromedp.Void](`document.getElementById("preview-count").dataset.count === "1" ||
 			(document.getElementById("audience-name").dispatchEvent(new Event("input")) && false)`, chromedp.WithPollingInterval(300*time.Millisecond)),
 	)
-	step(t, ctx, "all of: the trait and an order in the last 7 days",
+	webtest.Step(t, ctx, "all of: the trait and an order in the last 7 days",
 		setSelect("#builder select.node-kind", 0, "all"),
-		chromedp.WaitVisible(css("#builder .node-all")),
+		chromedp.WaitVisible(webtest.CSS("#builder .node-all")),
 		typeInto("#builder input.trait-path", 0, "plan"),
 		typeInto("#builder input.trait-value", 0, "pro"),
-		chromedp.Click(css("#builder .node-add")),
+		chromedp.Click(webtest.CSS("#builder .node-add")),
 		setSelect("#builder .node-children > li:nth-child(2) select.node-kind", 0, "performed"),
-		chromedp.WaitVisible(css("#builder input.performed-event")),
+		chromedp.WaitVisible(webtest.CSS("#builder input.performed-event")),
 		typeInto("#builder input.performed-event", 0, "Order Completed"),
 		typeInto("#builder input.performed-within", 0, "7d"),
 		chromedp.Poll[chromedp.Void](`document.getElementById("preview-count").dataset.count === "0"`),
 	)
-	def := read(t, ctx, "the JSON view", chromedp.Value(css("#audience-json")))
+	def := webtest.Read(t, ctx, "the JSON view", chromedp.Value(webtest.CSS("#audience-json")))
 	for _, want := range []string{`"all"`, `"trait": "plan"`, `"value": "pro"`, `"event": "Order Completed"`, `"within": "7d"`} {
 		if !strings.Contains(def, want) {
 			t.Fatalf("the builder's JSON lacks %s:\n%s", want, def)
 		}
 	}
-	step(t, ctx, "save",
-		chromedp.Click(css("#audience-save")),
-		chromedp.WaitVisible(css("#members-section")),
+	webtest.Step(t, ctx, "save",
+		chromedp.Click(webtest.CSS("#audience-save")),
+		chromedp.WaitVisible(webtest.CSS("#members-section")),
 	)
-	waitPage(t, ctx, a.url+"/dashboard/audiences/pro_buyers", `document.getElementById("audience-build").textContent.trim() === "ready"`)
+	waitPage(t, ctx, a.URL+"/dashboard/audiences/pro_buyers", `document.getElementById("audience-build").textContent.trim() === "ready"`)
 
-	a.hook(map[string]any{"type": "track", "userId": "ann", "event": "Order Completed", "messageId": "o1", "timestamp": now.Format(time.RFC3339Nano)})
-	waitPage(t, ctx, a.url+"/dashboard/audiences/pro_buyers",
+	a.Hook(map[string]any{"type": "track", "userId": "ann", "event": "Order Completed", "messageId": "o1", "timestamp": now.Format(time.RFC3339Nano)})
+	waitPage(t, ctx, a.URL+"/dashboard/audiences/pro_buyers",
 		`[...document.querySelectorAll("#audience-members .audience-member a")].some(a => a.textContent.trim() === "ann")`)
-	if got := read(t, ctx, "transition", chromedp.Text(css("#audience-transitions .audience-transition"))); !strings.Contains(got, "entered") || !strings.Contains(got, "o1") {
+	if got := webtest.Read(t, ctx, "transition", chromedp.Text(webtest.CSS("#audience-transitions .audience-transition"))); !strings.Contains(got, "entered") || !strings.Contains(got, "o1") {
 		t.Fatalf("recent transition: %q", got)
 	}
-	step(t, ctx, "ann's profile lists the audience with why",
-		chromedp.Click(css("#audience-members .audience-member a")),
-		chromedp.WaitVisible(css(`#profile-audiences li[data-key="pro_buyers"]`)),
-		chromedp.Click(css(`#profile-audiences li[data-key="pro_buyers"] summary`)),
-		chromedp.WaitVisible(css(`.explain-tree > li[data-type="all"][data-result="true"] li[data-type="performed"][data-result="true"]`)),
+	webtest.Step(t, ctx, "ann's profile lists the audience with why",
+		chromedp.Click(webtest.CSS("#audience-members .audience-member a")),
+		chromedp.WaitVisible(webtest.CSS(`#profile-audiences li[data-key="pro_buyers"]`)),
+		chromedp.Click(webtest.CSS(`#profile-audiences li[data-key="pro_buyers"] summary`)),
+		chromedp.WaitVisible(webtest.CSS(`.explain-tree > li[data-type="all"][data-result="true"] li[data-type="performed"][data-result="true"]`)),
 	)
 }
 
@@ -100,20 +103,17 @@ func TestE2EAdminBuildsAnAudienceAndWatchesAUserEnter(t *testing.T) {
 // background, and the page shows what is stored when it is loaded.
 func waitPage(t *testing.T, ctx context.Context, url, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok := false
+	var last error
+	if !testutil.Eventually(30*time.Second, func() bool {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := chromedp.Do(sctx, chromedp.Navigate(url), chromedp.WaitReady(css("body")))
-		if err == nil {
-			ok, err = chromedp.Run(sctx, chromedp.Evaluate[bool](cond))
+		defer cancel()
+		ok := false
+		last = chromedp.Do(sctx, chromedp.Navigate(url), chromedp.WaitReady(webtest.CSS("body")))
+		if last == nil {
+			ok, last = chromedp.Run(sctx, chromedp.Evaluate[bool](cond))
 		}
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s never held (%v)", url, cond, err)
-		}
+		return last == nil && ok
+	}) {
+		t.Fatalf("%s: %s never held (%v)", url, cond, last)
 	}
 }
