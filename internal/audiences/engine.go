@@ -204,7 +204,11 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 			return err
 		}
 		if !s.empty() {
-			p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), emit: true}
+			now := e.opts.Now().UTC()
+			if err := e.overdue(tx, s, now); err != nil {
+				return err
+			}
+			p := &pass{tx: tx, s: s, now: now, emit: true}
 			if err := p.applyEvents(events); err != nil {
 				return err
 			}
@@ -295,6 +299,27 @@ func (e *Engine) FireTimers(ctx context.Context, due []store.Timer) error {
 		}
 	}
 	return nil
+}
+
+// overdue applies the workspace's timers that are already due, before a
+// batch's events: their changes take effect at the window's edge, not
+// when the next event happened to arrive.
+func (e *Engine) overdue(tx *store.AudienceTx, s *stored, now time.Time) error {
+	due, err := tx.DueTimers(TimerKind, now, dirtyBatch)
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	p := &pass{tx: tx, s: s, now: now, emit: true}
+	causes := make(map[string]cause, len(due))
+	keys := make([]string, 0, len(due))
+	for _, t := range due {
+		keys = append(keys, t.Key)
+		causes[t.Key] = cause{message: "time", at: t.DueAt.UTC()}
+	}
+	if err := p.evaluate(keys, causes); err != nil {
+		return err
+	}
+	return p.flush()
 }
 
 // pruneHistory deletes transitions older than the retention, in batches.

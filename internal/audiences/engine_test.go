@@ -267,3 +267,46 @@ func TestAudienceEmitOnBuild(t *testing.T) {
 		}
 	})
 }
+
+// Under a not, a window's edge makes a user enter with no event: "no order
+// in the last hour" after the hour has passed, and a trait's within ages
+// out the same way; both through the durable timers.
+func TestAudienceEnterAtTheEdge(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		w := newWorld(t, st, t0)
+		w.create(`{"key":"lapsed","name":"Lapsed","condition":{"all":[{"trait":"plan","op":"exists"},{"not":{"performed":{"event":"Order Completed","within":"1h"}}}]}}`)
+		w.create(`{"key":"fresh","name":"Fresh signup","condition":{"trait":"signed_up_at","op":"within","value":"2h"}}`)
+		w.settle()
+		w.send(
+			body{"type": "identify", "userId": "eve", "messageId": "i1", "timestamp": ts(t0), "traits": map[string]any{"plan": "pro", "signed_up_at": ts(t0.Add(-time.Hour))}},
+			body{"type": "track", "userId": "eve", "event": "Order Completed", "messageId": "o1", "timestamp": ts(t0.Add(-30 * time.Minute))},
+		)
+		w.settle()
+		if got := w.members("lapsed"); len(got) != 0 {
+			t.Fatalf("lapsed right after an order: %v", got)
+		}
+		if got := w.members("fresh"); !slices.Equal(got, []string{"u:eve"}) {
+			t.Fatalf("fresh: %v", got)
+		}
+		w.clock.Set(t0.Add(31 * time.Minute)) // the order is 61 minutes old
+		w.settle()
+		if got := w.members("lapsed"); !slices.Equal(got, []string{"u:eve"}) {
+			t.Fatalf("after the order left the window, lapsed = %v", got)
+		}
+		w.clock.Set(t0.Add(61 * time.Minute)) // signed up 2 h 1 min ago
+		w.settle()
+		if got := w.members("fresh"); len(got) != 0 {
+			t.Fatalf("fresh after 2 h: %v", got)
+		}
+		var entered, exited bool
+		for _, tr := range w.transitions() {
+			entered = entered || tr.Event == audiences.EventEntered && tr.Props["lapsed"] == true && tr.Timestamp.Equal(t0.Add(30*time.Minute+time.Millisecond))
+			exited = exited || tr.Event == audiences.EventExited && tr.Props["fresh"] == false
+		}
+		if !entered || !exited {
+			t.Fatalf("time-driven transitions %+v", w.transitions())
+		}
+	})
+}

@@ -90,7 +90,7 @@ func TestWithinTraitNextChange(t *testing.T) {
 	d := traitDef(t, "when", "within", `"3d"`)
 	sub := &Subject{UserID: "u", Traits: DecodeProps([]byte(`{"when":"2026-05-30T12:00:00Z"}`))}
 	r := EvaluateOne(d, sub, fixedNow, nil)
-	edge := time.Date(2026, 6, 2, 12, 0, 0, 1, time.UTC)
+	edge := time.Date(2026, 6, 2, 12, 0, 0, 1000, time.UTC)
 	if !r.Member || !r.Next.Equal(edge) {
 		t.Fatalf("result %v next %v, want true and %v", r.Member, r.Next, edge)
 	}

@@ -89,7 +89,10 @@ func (p *pass) evaluate(keys []string, causes map[string]cause) error {
 	for _, k := range keys {
 		sub, ok := subs[k]
 		if !ok {
-			continue // merged away or erased: the caller handles it
+			// Merged away or erased: the caller handles its memberships;
+			// its timer has nothing left to do.
+			p.timers = append(p.timers, store.TimerSet{Key: k})
+			continue
 		}
 		c := causes[k]
 		var next time.Time

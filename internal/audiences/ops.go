@@ -224,7 +224,8 @@ func (c *compiled) eval(v any, present bool, now time.Time) outcome {
 		}
 		edge := t.Add(time.Duration(c.seconds) * time.Second)
 		if !now.After(edge) {
-			return outcome{ok: true, next: edge.Add(time.Nanosecond)}
+			// A microsecond past the edge: the first instant PostgreSQL can store that is out.
+			return outcome{ok: true, next: edge.Add(time.Microsecond)}
 		}
 		return outcome{}
 	}

@@ -124,3 +124,20 @@ func (s *Store) NextTimer(ctx context.Context) (time.Time, error) {
 	}
 	return next.Time, nil
 }
+
+// DueTimers lists a workspace's timers of kind due by now, earliest
+// first, inside the audience transaction: a batch applies them before its
+// events, so a change a window's edge caused takes effect at the edge even
+// when an event reaches the profile before the timer worker does.
+func (a *AudienceTx) DueTimers(kind string, now time.Time, limit int) ([]Timer, error) {
+	var rows []timerRow
+	if err := a.tx.Raw("SELECT id, kind, workspace_id, key, due_at, attempts FROM timers WHERE kind = ? AND workspace_id = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
+		kind, a.ws.String(), at(now), limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("due %s timers of %s: %w", kind, a.ws, err)
+	}
+	out := make([]Timer, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Timer{ID: r.ID, Kind: r.Kind, WorkspaceID: a.ws, Key: r.Key, DueAt: r.DueAt.Time, Attempts: r.Attempts})
+	}
+	return out, nil
+}
