@@ -150,3 +150,52 @@ func TestDestinationCreateRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+// `inlet destination delete ID` removes it (list no longer shows it); a
+// wrong or unknown id is refused with a clear message.
+func TestDestinationDeleteCommand(t *testing.T) {
+	env := storeEnv(t)
+	if _, errOut, err := runDest(env, "", "destination", "create", "--url", "http://127.0.0.1:1/hook", "--name", "gone-soon"); err != nil {
+		t.Fatalf("create: %v %s", err, errOut)
+	}
+	if _, errOut, err := runDest(env, "", "destination", "create", "--url", "http://127.0.0.1:2/hook", "--name", "stays"); err != nil {
+		t.Fatalf("create: %v %s", err, errOut)
+	}
+	out, _, err := runDest(env, "", "destination", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "gone-soon") {
+			id = strings.Fields(line)[0]
+		}
+	}
+	if id == "" {
+		t.Fatalf("list does not show the destination:\n%s", out)
+	}
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no id":      {[]string{"destination", "delete"}, "give the destination's id"},
+		"not an id":  {[]string{"destination", "delete", "crm"}, "is not a destination id"},
+		"unknown id": {[]string{"destination", "delete", "00000000-0000-0000-0000-000000000001"}, "no destination"},
+		"two ids":    {[]string{"destination", "delete", id, id}, "unexpected argument"},
+	} {
+		if _, _, err := runDest(env, "", c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, c.want)
+		}
+	}
+	_, errOut, err := runDest(env, "", "destination", "delete", id)
+	if err != nil || !strings.Contains(errOut, "deleted") {
+		t.Fatalf("delete: %v %q", err, errOut)
+	}
+	out, _, _ = runDest(env, "", "destination", "list")
+	if strings.Contains(out, "gone-soon") || !strings.Contains(out, "stays") {
+		t.Fatalf("after delete, list shows:\n%s", out)
+	}
+	if _, _, err := runDest(env, "", "destination", "delete", id); err == nil || !strings.Contains(err.Error(), "no destination") {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}

@@ -141,7 +141,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	var timerWorker *timers.Worker
 	if cfg.Profiles {
 		opts := profileOptions(cfg)
-		opts.Suppressions, opts.Logger = supp, log
+		opts.Suppressions, opts.Logger, opts.OnMergeRefused = supp, log, m.MergeRefused
 		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg), HistoryDays: cfg.RetentionDays})
 		opts.Applied = engine.Notify
 		follower = profiles.NewFollower(st, opts)

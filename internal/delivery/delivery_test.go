@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -234,5 +235,52 @@ func TestGivesUpThenRetryNow(t *testing.T) {
 			s, _ := st.DestinationStats(ctx, d)
 			return s.Failed == 0 && s.Retrying == 0
 		})
+	})
+}
+
+// A rotation saved while a worker runs signs the very next delivery with
+// both secrets: the worker reads the secrets after the events it sends, not
+// from a copy refreshed every few seconds.
+func TestRotationSignsAtOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		ws, _ := st.DefaultWorkspace(ctx)
+		r := newReceiver(t)
+		d := createDestination(t, st, ws.ID, r.srv.URL)
+		old := d.Secret
+		o := testOptions()
+		o.LeaseTTL = time.Minute // the worker's periodic reload is 20 s away
+		startManager(t, st, o)
+		insert(t, st, ws.ID, "track", "before-rotation")
+		testutil.WaitWithin(t, 10*time.Second, "a delivery before the rotation", func() bool { return deliveredAll(r, []string{"before-rotation"}) })
+		for i := range 3 {
+			fresh, err := delivery.Rotate(ctx, st, ws.ID, d.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mid := fmt.Sprintf("after-rotation-%d", i)
+			insert(t, st, ws.ID, "track", mid)
+			testutil.WaitWithin(t, 10*time.Second, mid, func() bool { return deliveredAll(r, []string{mid}) })
+			var h hit
+			for _, x := range r.all() {
+				if midOf(x.body) == mid {
+					h = x
+				}
+			}
+			hdr := http.Header{}
+			hdr.Set("webhook-id", h.id)
+			hdr.Set("webhook-timestamp", h.timestamp)
+			hdr.Set("webhook-signature", h.signature)
+			for name, secret := range map[string]string{"previous": old, "new": fresh} {
+				wh, err := standardwebhooks.NewWebhook(secret)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := wh.Verify([]byte(h.body), hdr); err != nil {
+					t.Fatalf("rotation %d: the %s secret does not verify the first delivery after it: %v", i, name, err)
+				}
+			}
+			old = fresh
+		}
 	})
 }

@@ -106,6 +106,10 @@ func testOptions() delivery.Options {
 		Concurrency: 8, Window: 100, Timeout: 2 * time.Second,
 		Retry:    delivery.Policy{Schedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, RetryFor: time.Minute},
 		LeaseTTL: 3 * time.Second, Poll: 20 * time.Millisecond, Rescan: 50 * time.Millisecond,
+		// An open circuit probes every 50–400 ms here (0.5–20 s in
+		// production), so outage tests stay short; the circuit tests set
+		// their own steps where the spacing is what they check.
+		ProbeMin: 50 * time.Millisecond, ProbeMax: 400 * time.Millisecond,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,4 +343,56 @@ func TestNetGuardRefusesAtConnect(t *testing.T) {
 	if _, err := (&delivery.NetGuard{AllowMetadata: true}).ValidateURL("http://169.254.169.254/"); err != nil {
 		t.Errorf("metadata refused although allowed: %v", err)
 	}
+}
+
+// Deleting a destination while its worker runs, with deliveries waiting for
+// a retry and its circuit open, drops them with it: the worker stops without
+// a crash or an error loop, the receiver gets nothing more, and another
+// destination of the workspace carries on.
+func TestDeleteWhileWorking(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		ws, _ := st.DefaultWorkspace(ctx)
+		failing := newReceiver(t)
+		failing.setAnswer(func(hit, int) (int, http.Header) { return http.StatusServiceUnavailable, nil })
+		ok := newReceiver(t)
+		gone := createDestination(t, st, ws.ID, failing.srv.URL)
+		createDestination(t, st, ws.ID, ok.srv.URL)
+		o := testOptions()
+		o.ProbeMin, o.ProbeMax = 50*time.Millisecond, 50*time.Millisecond
+		startManager(t, st, o)
+		first := mids("first", 10)
+		insert(t, st, ws.ID, "track", first...)
+		testutil.WaitWithin(t, 20*time.Second, "the failing destination's circuit to open", func() bool {
+			d, err := st.DestinationByID(ctx, gone.ID)
+			return err == nil && d.Circuit.Open()
+		})
+		if s, err := st.DestinationStats(ctx, gone); err != nil || s.Retrying == 0 {
+			t.Fatalf("nothing waiting before the delete: %+v %v", s, err)
+		}
+		if err := st.DeleteDestination(ctx, ws.ID, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := st.DestinationStats(ctx, gone); err != nil || s.Retrying != 0 || s.Failed != 0 {
+			t.Fatalf("retries left after the delete: %+v %v", s, err)
+		}
+		if atts, err := st.DestinationAttempts(ctx, gone.ID, 10); err != nil || len(atts) != 0 {
+			t.Fatalf("%d attempts left after the delete (%v)", len(atts), err)
+		}
+		n := len(failing.all())
+		then := mids("then", 10)
+		insert(t, st, ws.ID, "track", then...)
+		testutil.WaitWithin(t, 20*time.Second, "the other destination", func() bool { return deliveredAll(ok, append(first, then...)) })
+		// A live worker would have probed every 50 ms meanwhile, with these
+		// new events too; at most an attempt in flight at the delete ends.
+		late := failing.all()[n:]
+		for _, h := range late {
+			if strings.HasPrefix(midOf(h.body), "then") {
+				t.Fatal("an event stored after the delete reached the deleted destination")
+			}
+		}
+		if len(late) > 1 {
+			t.Errorf("%d attempts reached the deleted destination's receiver after the delete", len(late))
+		}
+	})
 }

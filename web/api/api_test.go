@@ -233,3 +233,33 @@ func TestAPI(t *testing.T) {
 		})
 	})
 }
+
+// A refused merge is in both profiles' answers, valid against openapi.json.
+// (setup stores events as untrusted: the alias is a client key's.)
+func TestMergeRefusalsInUserAnswers(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := setup(t, st, `[{"type":"identify","messageId":"a1","userId":"alice"},
+			{"type":"identify","messageId":"m1","userId":"mallory"},
+			{"type":"alias","messageId":"forge","previousId":"alice","userId":"mallory"}]`)
+		for who, other := range map[string]string{"alice": "mallory", "mallory": "alice"} {
+			code, _, body := e.do(t, "GET", "/api/v1/users/"+who, e.read)
+			var u struct {
+				UserID        string `json:"userId"`
+				MergeRefusals []struct {
+					Message, OtherID, Reason string
+				} `json:"mergeRefusals"`
+				MergeRefusalsTotal int `json:"mergeRefusalsTotal"`
+			}
+			if err := json.Unmarshal(body, &u); err != nil || code != 200 {
+				t.Fatalf("GET %s: %d %s", who, code, body)
+			}
+			if u.UserID != who || u.MergeRefusalsTotal != 1 || len(u.MergeRefusals) != 1 ||
+				u.MergeRefusals[0].OtherID != other || u.MergeRefusals[0].Reason != "untrusted" ||
+				!strings.HasPrefix(u.MergeRefusals[0].Message, "merge refused with "+other) {
+				t.Errorf("GET %s: %s", who, body)
+			}
+		}
+	})
+}

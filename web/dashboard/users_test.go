@@ -59,7 +59,7 @@ func startProfileDashboard(t *testing.T) *profileDash {
 		t.Fatal(err)
 	}
 	return &profileDash{Dash: d, WS: ws, writeKey: key,
-		follower: profiles.NewFollower(st, profiles.Options{Suppressions: supp, Logger: webtest.Logger(t)})}
+		follower: profiles.NewFollower(st, profiles.Options{Suppressions: supp, Logger: webtest.Logger(t), OnMergeRefused: deps.Metrics.MergeRefused})}
 }
 
 // send posts a batch to /v1/batch with the write key and waits for the
@@ -392,5 +392,268 @@ func TestDashboardAPITokens(t *testing.T) {
 	}
 	if code := apiGet("/api/v1/users/user-7"); code != 401 {
 		t.Errorf("API with a revoked token: %d", code)
+	}
+}
+
+// postWithKey sends body to a Tracking API path with a write key.
+func postWithKey(t *testing.T, base, path, key, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(key+":")))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", path, res.StatusCode, b)
+	}
+}
+
+// postSigned sends body to the webhook of ws, signed with secret.
+func postSigned(t *testing.T, base string, ws store.Workspace, secret, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/public/webhooks/segment?workspaceId="+ws.ID.String(), strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", webtest.Sign(secret, []byte(body)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("webhook: %d %s", res.StatusCode, b)
+	}
+}
+
+// apiUser is GET /api/v1/users/{id} as the test reads it.
+type apiUser struct {
+	UserID        *string  `json:"userId"`
+	AnonymousIDs  []string `json:"anonymousIds"`
+	Aliases       []string `json:"aliases"`
+	EventCount    int64    `json:"eventCount"`
+	IdentityCount int64    `json:"identityCount"`
+	Identities    []struct {
+		Kind, ID string
+	} `json:"identities"`
+	MergeRefusals []struct {
+		Message, OtherID, Reason string
+	} `json:"mergeRefusals"`
+	MergeRefusalsTotal int64 `json:"mergeRefusalsTotal"`
+}
+
+func getAPIUser(t *testing.T, base, token, id string) apiUser {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/users/"+url.PathEscape(id), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET user %s: %d %s", id, res.StatusCode, b)
+	}
+	var u apiUser
+	if err := json.Unmarshal(b, &u); err != nil {
+		t.Fatalf("user %s: %v", id, err)
+	}
+	return u
+}
+
+// refusedWith reports whether u says "merge refused" with other.
+func (u apiUser) refusedWith(other string) bool {
+	for _, r := range u.MergeRefusals {
+		if r.OtherID == other && strings.HasPrefix(r.Message, "merge refused with "+other) {
+			return true
+		}
+	}
+	return false
+}
+
+// Forged merges through the running server: a client write key's
+// /v1/alias cannot merge two users who have events (3,000 attempts in
+// batches, and one single call), every refusal shows on both profiles'
+// pages and API answers, in the warnings and /metrics, the pages of the
+// attacked profiles still answer; the signed webhook's alias does merge.
+func TestForgedAliasesAreRefused(t *testing.T) {
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	const secret = "whsec-forged-alias-test"
+	if err := d.St.SetSecret(ctx, d.WS.ID, secret, "test", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	d.Srv.InvalidateWorkspace()
+	_, token, err := d.St.CreateAPIToken(ctx, d.WS.ID, "reader", store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const victims = 3000
+	var batch []string
+	flush := func(key string) {
+		if len(batch) > 0 {
+			postWithKey(t, d.URL, "/v1/batch", key, `{"batch":[`+strings.Join(batch, ",")+`]}`)
+			batch = batch[:0]
+		}
+	}
+	batch = append(batch,
+		ev("identify", "a-1", "2026-01-01T10:00:00Z", `"userId":"alice","traits":{"email":"alice@example.com"}`),
+		ev("identify", "m-1", "2026-01-01T10:00:01Z", `"userId":"mallory","traits":{"email":"mallory@example.com"}`),
+		ev("identify", "b-1", "2026-01-01T10:00:02Z", `"userId":"bob"`),
+		ev("page", "v-1", "2026-01-01T10:00:03Z", `"anonymousId":"visitor-1","name":"Home"`))
+	for i := range victims {
+		batch = append(batch, ev("identify", fmt.Sprintf("vi-%d", i), "2026-01-01T11:00:00Z", fmt.Sprintf(`"userId":"victim-%d"`, i)))
+		if len(batch) == 500 {
+			flush(d.writeKey)
+		}
+	}
+	flush(d.writeKey)
+	for i := range victims {
+		batch = append(batch, ev("alias", fmt.Sprintf("forge-%d", i), "2026-01-02T10:00:00Z", fmt.Sprintf(`"previousId":"victim-%d","userId":"mallory"`, i)))
+		if len(batch) == 500 {
+			flush(d.writeKey)
+		}
+	}
+	flush(d.writeKey)
+	// One more through /v1/alias itself, and the legit use of a client key:
+	// an anonymous visitor signs up.
+	postWithKey(t, d.URL, "/v1/alias", d.writeKey, `{"messageId":"forge-alice","previousId":"alice","userId":"mallory","timestamp":"2026-01-02T11:00:00Z"}`)
+	postWithKey(t, d.URL, "/v1/alias", d.writeKey, `{"messageId":"signup","previousId":"visitor-1","userId":"mallory","timestamp":"2026-01-02T11:00:01Z"}`)
+	if _, err := d.follower.CatchUp(ctx, d.WS.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	alice := getAPIUser(t, d.URL, token, "alice")
+	if alice.UserID == nil || *alice.UserID != "alice" || alice.EventCount != 1 {
+		t.Fatalf("alice answers another profile after a forged alias: %+v", alice)
+	}
+	if !alice.refusedWith("mallory") {
+		t.Errorf("alice's answer does not say merge refused with mallory: %+v", alice.MergeRefusals)
+	}
+	if v := getAPIUser(t, d.URL, token, "victim-2999"); v.UserID == nil || *v.UserID != "victim-2999" || !v.refusedWith("mallory") {
+		t.Errorf("victim-2999: %+v", v)
+	}
+	mallory := getAPIUser(t, d.URL, token, "mallory")
+	// Her identify, her 3,001 aliases, the signup alias and the visitor's page.
+	if mallory.UserID == nil || *mallory.UserID != "mallory" || mallory.EventCount != 1+victims+1+2 {
+		t.Errorf("mallory: userId %v, %d events; want her own %d", mallory.UserID, mallory.EventCount, 1+victims+1+2)
+	}
+	if mallory.MergeRefusalsTotal != victims+1 || !mallory.refusedWith("alice") {
+		t.Errorf("mallory's refusals: %d in all, alice among the newest: %v", mallory.MergeRefusalsTotal, mallory.refusedWith("alice"))
+	}
+	if len(mallory.AnonymousIDs) != 1 || mallory.AnonymousIDs[0] != "visitor-1" {
+		t.Errorf("mallory's anonymous ids %v: want only the visitor who signed up", mallory.AnonymousIDs)
+	}
+
+	b := d.C
+	b.MustSignIn()
+	for _, who := range []struct{ page, other string }{{"alice", "mallory"}, {"mallory", "alice"}, {"victim-7", "mallory"}} {
+		pg := b.Get("/dashboard/users/" + who.page)
+		if pg.Status != 200 {
+			t.Fatalf("page of %s: %d", who.page, pg.Status)
+		}
+		li := pg.Doc.Find(fmt.Sprintf(`#merge-refusals li.merge-refusal[data-other=%q]`, who.other))
+		if li.Length() != 1 || !strings.Contains(li.Text(), "merge refused") {
+			t.Errorf("page of %s: no \"merge refused\" with %s: %q", who.page, who.other, pg.Text("#merge-refusals-section"))
+		}
+	}
+	users := b.Get("/dashboard/users")
+	if got := users.Text("#identity-warnings-link"); got != fmt.Sprintf("Identity warnings (%d)", victims+1) {
+		t.Errorf("users page link: %q", got)
+	}
+	warn := b.Get(users.Attr("#identity-warnings-link", "href"))
+	if warn.Status != 200 || warn.Doc.Find("#merge-warnings tr.merge-warning").Length() != 100 || warn.Doc.Find("#warnings-next").Length() != 1 {
+		t.Errorf("warnings page: %d, %d rows", warn.Status, warn.Doc.Find("#merge-warnings tr.merge-warning").Length())
+	}
+	if !strings.Contains(warn.Text("#merge-warnings tr.merge-warning"), "merge refused") {
+		t.Errorf("warning row: %q", warn.Text("#merge-warnings tr.merge-warning"))
+	}
+	met := b.Get("/metrics")
+	if !strings.Contains(string(met.Body), fmt.Sprintf(`inlet_profiles_merges_refused_total{reason="untrusted"} %d`, victims+1)) {
+		t.Errorf("metrics: no refused-merge count of %d in\n%s", victims+1, grepLines(string(met.Body), "merges_refused"))
+	}
+
+	// The signed webhook is trusted: its alias merges alice into bob.
+	postSigned(t, d.URL, d.WS, secret, ev("alias", "legit", "2026-01-03T10:00:00Z", `"previousId":"alice","userId":"bob"`))
+	if _, err := d.follower.CatchUp(ctx, d.WS.ID); err != nil {
+		t.Fatal(err)
+	}
+	if u := getAPIUser(t, d.URL, token, "alice"); u.UserID == nil || *u.UserID != "bob" || len(u.Aliases) != 1 || u.Aliases[0] != "alice" {
+		t.Errorf("after the signed alias, alice answers %+v; want bob's profile with alias alice", u)
+	}
+	pg := b.Get("/dashboard/users/bob")
+	if row := pg.Doc.Find(`#identities tr.identity[data-kind="alias (former userId)"]`); strings.TrimSpace(row.Find(".identity-id").Text()) != "alice" {
+		t.Errorf("bob's page does not show alice as a former userId: %q", pg.Text("#identities"))
+	}
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// A profile of thousands of identities (a trusted source, a high limit):
+// its page lists them in pages, its timeline reads every one, the API
+// answers bounded; nothing answers 500.
+func TestHugeProfilePages(t *testing.T) {
+	d := startProfileDashboard(t)
+	ctx := context.Background()
+	const secret = "whsec-huge-profile-test"
+	if err := d.St.SetSecret(ctx, d.WS.ID, secret, "test", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	d.Srv.InvalidateWorkspace()
+	_, token, err := d.St.CreateAPIToken(ctx, d.WS.ID, "reader", store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	var batch []string
+	for i := range n {
+		batch = append(batch,
+			ev("track", fmt.Sprintf("t-%d", i), fmt.Sprintf("2026-01-01T10:%02d:%02dZ", i/60%60, i%60), fmt.Sprintf(`"userId":"member-%04d","event":"Seen"`, i)),
+			ev("alias", fmt.Sprintf("al-%d", i), "2026-01-02T10:00:00Z", fmt.Sprintf(`"previousId":"member-%04d","userId":"hub"`, i)))
+		if len(batch) >= 1000 {
+			postSigned(t, d.URL, d.WS, secret, "["+strings.Join(batch, ",")+"]")
+			batch = batch[:0]
+		}
+	}
+	big := profiles.NewFollower(d.St, profiles.Options{MaxUserIDs: 10 * n, Logger: webtest.Logger(t)})
+	if _, err := big.CatchUp(ctx, d.WS.ID); err != nil {
+		t.Fatal(err)
+	}
+	u := getAPIUser(t, d.URL, token, "member-0042")
+	if u.UserID == nil || *u.UserID != "hub" || u.IdentityCount != n+1 || len(u.Identities) != profiles.MaxViewIdentities {
+		t.Fatalf("hub via member-0042: userId %v, %d identities (%d listed)", u.UserID, u.IdentityCount, len(u.Identities))
+	}
+	b := d.C
+	b.MustSignIn()
+	pg := b.Get("/dashboard/users/hub")
+	if pg.Status != 200 {
+		t.Fatalf("hub page: %d %s", pg.Status, pg.Body)
+	}
+	if rows := pg.Doc.Find("#identities tr.identity").Length(); rows != 100 || pg.Text("#identities-range") != fmt.Sprintf("1–100 of %d", n+1) {
+		t.Errorf("identities page 1: %d rows, %q", rows, pg.Text("#identities-range"))
+	}
+	if rows := pg.Doc.Find("#timeline tr.event-row").Length(); rows != 50 || pg.Doc.Find("#timeline-section a[href*='before=']").Length() == 0 {
+		t.Errorf("timeline: %d rows and no older page", rows)
+	}
+	last := b.Get("/dashboard/users/hub?ids=3000")
+	if last.Status != 200 || last.Doc.Find("#identities tr.identity").Length() != 1 || last.Doc.Find("#identities-next").Length() != 0 {
+		t.Errorf("last identities page: %d, %d rows", last.Status, last.Doc.Find("#identities tr.identity").Length())
+	}
+	// The newest events of 3,001 identities, through the chunked timeline.
+	if newest := pg.Text("#timeline tr.event-row .event-type"); newest != "alias" {
+		t.Errorf("newest event %q", newest)
 	}
 }
