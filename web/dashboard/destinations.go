@@ -27,7 +27,7 @@ type Destinations struct {
 func destinationsURL() string { return "/dashboard/destinations" }
 
 func destinationView(d store.Destination) templates.DestinationView {
-	return templates.DestinationView{ID: d.ID.String(), Name: d.Name, URL: d.URL, Types: d.Types, Paused: d.Paused,
+	return templates.DestinationView{ID: d.ID.String(), Name: d.Name, URL: d.URL, Types: d.Types, Paused: d.Paused, SkipAudienceEvents: d.SkipAudienceEvents,
 		Reason: d.PausedReason, Delivered: d.Delivered, Failed: d.Failed, CreatedAt: d.CreatedAt}
 }
 
@@ -200,6 +200,15 @@ func (h *Handler) DestinationAction(c echo.Context) error {
 			return err
 		}
 		return back("success", "Paused. Events keep being stored; resuming sends them from where it stopped.")
+	case "audience-events-off", "audience-events-on":
+		off := c.Param("action") == "audience-events-off"
+		if err := h.Store.SetDestinationAudienceEvents(ctx, ws.ID, d.ID, off); err != nil {
+			return err
+		}
+		if off {
+			return back("success", "Audience Entered/Exited events are no longer sent to this destination.")
+		}
+		return back("success", "Audience Entered/Exited events are sent to this destination again.")
 	case "resume":
 		if err := h.Store.SetDestinationPaused(ctx, ws.ID, d.ID, false, ""); err != nil {
 			return err
