@@ -38,12 +38,14 @@ type SourceProps struct {
 	ClearError  string // next to the confirm box
 	Status      ConnectionStatusProps
 	// Unreachable says why Segment cannot reach BASE_URL ("it is localhost
-	// …"), "" when it looks public; ExposeDocsURL is the README section.
+	// …"), "" when it looks public; ExposeDocsURL is the served docs/expose.md.
 	Unreachable   string
 	ExposeDocsURL string
 	// FirstElementSignatures: element-0-signed arrays are accepted.
 	FirstElementSignatures bool
 	FirstElementMaxEvents  int // FIRST_ELEMENT_MAX_EVENTS
+	// SegmentDeletes: Segment's "delete" calls erase their userId.
+	SegmentDeletes bool
 }
 
 // SecretView is what a page may know of a saved secret: never the secret.
@@ -106,7 +108,7 @@ func Settings(p SettingsProps) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Workspace.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/settings.templ`, Line: 69, Col: 60}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/settings.templ`, Line: 71, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {

@@ -31,7 +31,11 @@ func (s *Server) routes() {
 
 	// Segment's Webhooks destination (web/webhook).
 	hook := e.Group("/api/public/webhooks")
-	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhook.Segment, selfLogging)
+	// With a trailing slash too: a 404 is final for Segment, and the URL is
+	// pasted by hand.
+	for _, p := range []string{"/segment", "/segment/"} {
+		hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, p, s.webhook.Segment, selfLogging)
+	}
 
 	// Segment's HTTP Tracking API for apps and libraries (web/trackingapi):
 	// write-key auth, and CORS for any origin without credentials
@@ -82,6 +86,11 @@ func (s *Server) routes() {
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 
+	// The documentation of the running version (web/docsite), linked from
+	// the dashboard; public, like the repository it comes from.
+	e.GET("/docs", s.docs.Index, htmlErrors, s.dashboard.PageHeaders)
+	e.GET("/docs/:name", s.docs.Show, htmlErrors, s.dashboard.PageHeaders)
+
 	// Pages for people (web/dashboard): HTML errors, security headers and
 	// sessions everywhere; sign-in has its own CSRF cookie because there is
 	// no session yet.
@@ -103,6 +112,7 @@ func (s *Server) routes() {
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
 	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)
+	dash.POST("/settings/segment-deletes", d.SegmentDeletesSave)
 	dash.POST("/settings/test-event", d.TestEventSend)
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)
@@ -136,4 +146,7 @@ func (s *Server) routes() {
 	// The connection status for the settings page's script: the dashboard's
 	// session, but JSON errors, so it sits outside the group of pages.
 	e.GET("/dashboard/status.json", d.StatusJSON, d.PageHeaders, d.LoadSession, d.RequireAdmin)
+
+	// Last: a GET of any form's POST URL redirects to the form (formredirects.go).
+	s.formGetRedirects(htmlErrors, d.PageHeaders)
 }

@@ -38,8 +38,11 @@ type Options struct {
 	ProbeMax    time.Duration // its longest wait, 20s
 	Guard       *NetGuard
 	Observer    Observer
-	Logger      *slog.Logger
-	Version     string
+	// Suppressed, optional, reports an event of an erased (suppressed)
+	// person; such events are never sent (see erased.go).
+	Suppressed SuppressedFunc
+	Logger     *slog.Logger
+	Version    string
 	// Signal, when set, is told what the manager and its workers just
 	// decided, so a test can wait for "the worker looked and sent nothing"
 	// instead of sleeping (river's testsignal pattern). Nil in production.
@@ -367,6 +370,8 @@ type item struct {
 	retry     bool       // from the retry table (a row to drop once delivered)
 	first     *time.Time // first failure, nil if none yet
 	res       Result
+	ids       eventIDs // the event's userId, anonymousId, previousId
+	skip      bool     // an erased person's event: not sent, not retried
 }
 
 // step sends what is due: retries first, then the next window of the feed;
@@ -405,7 +410,8 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	items := make([]*item, 0, len(evs))
 	for _, e := range evs {
 		if w.d.WantsEvent(e.Type, e.Source) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
-			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw})
+			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
+				ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
 		}
 	}
 	cursor := evs[len(evs)-1].Cursor
@@ -443,6 +449,10 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if it.skip || w.suppressed(ctx, it) {
+				it.skip = true
+				return
+			}
 			it.res = w.m.sender.Send(ctx, w.d.URL, secrets, WebhookID(w.d.ID, it.messageID), it.raw)
 		}()
 	}
@@ -455,6 +465,9 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 const maxDeliveredRecords = 20
 
 func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedCursor) error {
+	if err := w.dropErased(ctx, items); err != nil {
+		return err
+	}
 	if err := w.send(ctx, items); err != nil {
 		return err
 	}
@@ -464,7 +477,7 @@ func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedC
 	p := w.progress()
 	p.Cursor = &cursor
 	w.account(&p, items)
-	if w.circ.afterBatch(items, p.Now) {
+	if w.circ.afterBatch(sentOnly(items), p.Now) { // an erased person's skipped event says nothing of the receiver
 		p.Circuit = w.circ.saved()
 		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
 	}
@@ -472,7 +485,7 @@ func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedC
 		return err
 	}
 	w.d.Cursor = cursor
-	return w.pauseIfGone(ctx, items)
+	return w.pauseIfGone(ctx, sentOnly(items))
 }
 
 func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) error {
@@ -484,7 +497,10 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 			continue
 		}
 		items = append(items, &item{eventID: e.EventID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
-			attempts: e.Attempts, first: e.FirstFailedAt, retry: true})
+			attempts: e.Attempts, first: e.FirstFailedAt, retry: true, ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
+	}
+	if err := w.dropErased(ctx, items); err != nil {
+		return err
 	}
 	if err := w.send(ctx, items); err != nil {
 		return err
@@ -493,14 +509,14 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 		return ctx.Err()
 	}
 	w.account(&p, items)
-	if w.circ.afterBatch(items, p.Now) {
+	if w.circ.afterBatch(sentOnly(items), p.Now) { // an erased person's skipped event says nothing of the receiver
 		p.Circuit = w.circ.saved()
 		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
 	}
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return err
 	}
-	return w.pauseIfGone(ctx, items)
+	return w.pauseIfGone(ctx, sentOnly(items))
 }
 
 func (w *worker) progress() store.DeliveryProgress {
@@ -516,6 +532,12 @@ func (w *worker) account(p *store.DeliveryProgress, items []*item) int {
 	failed, okRecorded := 0, 0
 	for i := len(items) - 1; i >= 0; i-- { // newest first, so the recorded successes are the latest
 		it := items[i]
+		if it.skip {
+			if it.retry {
+				p.Done = append(p.Done, it.eventID)
+			}
+			continue
+		}
 		r := it.res
 		a := store.DestinationAttempt{At: now, EventID: it.eventID, MessageID: it.messageID,
 			WebhookID: WebhookID(w.id, it.messageID), Attempt: it.attempts + 1, Status: r.Status, Latency: r.Latency,

@@ -45,6 +45,10 @@ type Options struct {
 	// Applied, when set, is called after each batch commits (the audience
 	// engine is woken by it, so it follows within one batch, not one poll).
 	Applied func()
+	// Notify, optional, is called after each erasure has finished (the
+	// destinations that opted in get a signed erasure notice); it must
+	// return within a few seconds.
+	Notify func(ctx context.Context, ws uuid.UUID, n ErasureNotice)
 }
 
 func (o Options) withDefaults(d store.Dialect) Options {
