@@ -446,6 +446,7 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 				secrets, loaded = fresh, time.Now()
 			}
 		}
+		sec := secrets // each attempt keeps the secrets it started with; the loop may refresh them
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -453,7 +454,7 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 				it.skip = true
 				return
 			}
-			it.res = w.m.sender.Send(ctx, w.d.URL, secrets, WebhookID(w.d.ID, it.messageID), it.raw)
+			it.res = w.m.sender.Send(ctx, w.d.URL, sec, WebhookID(w.d.ID, it.messageID), it.raw)
 		}()
 	}
 	wg.Wait()
