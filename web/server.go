@@ -154,7 +154,7 @@ func New(d Deps) (*Server, error) {
 		// holding a goroutine: Segment sends whole requests at once.
 		ReadHeaderTimeout: min(5*time.Second, readTimeout(d.Config)),
 		ReadTimeout:       readTimeout(d.Config),
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      writeTimeout(d.Config),
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
@@ -168,6 +168,14 @@ func readTimeout(c *config.Config) time.Duration {
 		return c.ReadTimeout
 	}
 	return 15 * time.Second
+}
+
+// writeTimeout is WRITE_TIMEOUT, or its default for a Config built by hand.
+func writeTimeout(c *config.Config) time.Duration {
+	if c.WriteTimeout > 0 {
+		return c.WriteTimeout
+	}
+	return 30 * time.Second
 }
 
 // Handler exposes the routes, for tests that use httptest.

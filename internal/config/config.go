@@ -44,6 +44,7 @@ type Config struct {
 	IngestInflight int64         // INGEST_INFLIGHT_BYTES: request bytes admitted at once
 	ShutdownGrace  time.Duration // SHUTDOWN_TIMEOUT
 	ReadTimeout    time.Duration // READ_TIMEOUT: longest a client may take to send one request
+	WriteTimeout   time.Duration // WRITE_TIMEOUT: longest from a request's headers to the end of its answer
 	IngestRead     int64         // INGEST_READ_BYTES: body bytes being received and verified at once
 	// TrustedProxies (TRUSTED_PROXIES): peers whose X-Forwarded-For names
 	// the client; empty = the direct peer is the client.
@@ -106,6 +107,7 @@ var Settings = []Setting{
 	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For is believed. The client address (sign-in throttle, access and delivery logs) is then the rightmost address not in these ranges; unset = the direct peer address, X-Forwarded-For ignored."},
 	{"FIRST_ELEMENT_MAX_EVENTS", "1000", "Most events in one array signed only over its element 0 (Segment's Webhooks (Actions) batching), for workspaces that accept those; Segment's default batch size is 1000. Larger arrays get 413."},
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
+	{"WRITE_TIMEOUT", "30s", "Longest from a request's headers to the end of its answer (exports and Live extend it as they stream); a connection still busy then is closed."},
 	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 	{"PROFILE_MAX_USER_IDS", "5", "Most userIds (ids events carry as userId) one profile holds; an alias merge past it is refused and listed among the identity warnings. A change applies to aliases processed from then on; `inlet profiles rebuild` applies it to all."},
@@ -190,6 +192,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		IngestInflight:  int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
 		ShutdownGrace:   duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 		ReadTimeout:     duration("READ_TIMEOUT", 15*time.Second),
+		WriteTimeout:    duration("WRITE_TIMEOUT", 30*time.Second),
 		IngestRead:      int64(integer("INGEST_READ_BYTES", 8<<20, 64<<10)),
 		TrustedProxies:  prefixes("TRUSTED_PROXIES", getenv, &errs),
 		// Segment's Webhooks (Actions) allows batches of up to 4000.

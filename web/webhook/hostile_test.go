@@ -27,6 +27,7 @@ func startHostileServer(t *testing.T, wait time.Duration) *webtest.Hook {
 	if wait == 0 {
 		wait = cfg.IngestTimeout
 	}
+	cfg.WriteTimeout = max(30*time.Second, wait+10*time.Second) // the answer of a request allowed to wait is written
 	srv, _ := webtest.Open(t, webtest.Deps(t, cfg, st, slog.New(slog.DiscardHandler)), st, ingest.Options{Timeout: wait})
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
