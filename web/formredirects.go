@@ -17,6 +17,7 @@ var formSections = map[string]string{
 	"/dashboard/settings/secret":                   "/dashboard/settings#segment-source",
 	"/dashboard/settings/first-element-signatures": "/dashboard/settings#segment-source",
 	"/dashboard/settings/test-event":               "/dashboard/settings#segment-source",
+	"/dashboard/settings/segment-deletes":          "/dashboard/settings#segment-source",
 	"/dashboard/settings/writekeys":                "/dashboard/settings#http-api-source",
 	"/dashboard/settings/api-tokens":               "/dashboard/settings#api-tokens",
 	"/dashboard/workspaces":                        "/dashboard/settings#workspaces",
@@ -26,6 +27,8 @@ var formSections = map[string]string{
 	"/dashboard/anonymous/:anonymousId/unsuppress": "/dashboard/anonymous/:anonymousId#suppressed",
 	"/dashboard/destinations/:id/":                 "/dashboard/destinations/:id#destination",
 	"/dashboard/destinations":                      "/dashboard/destinations#destinations",
+	"/dashboard/audiences/:key/delete":             "/dashboard/audiences/:key#definition-section",
+	"/dashboard/audiences/preview":                 "/dashboard/audiences/new#definition-section",
 	"/logout":                                      "/dashboard/settings",
 }
 

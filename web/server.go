@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/docs"
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
@@ -50,6 +51,9 @@ type Deps struct {
 	// builds one of the API's own (the gate then sees erasures within 2 s).
 	Suppressions *profiles.Suppressions
 	Profiles     profiles.Options // erasure's profile settings (PROFILE_MAX_ANONYMOUS_IDS)
+	// Audiences evaluates and edits audiences; nil (PROFILES=off) makes
+	// the audience routes answer 503.
+	Audiences *audiences.Engine
 	// APILimits bound /api/v1 lists and exports; zero fields take
 	// api.DefaultLimits (tests lower them).
 	APILimits api.Limits
@@ -128,9 +132,10 @@ func New(d Deps) (*Server, error) {
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
-		Destinations: dests, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+		Destinations: dests, FirstElementMaxEvents: d.Config.FirstElementMaxEvents, Audiences: d.Audiences}
 	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
 	s.docs = &docsite.Handler{Files: docs.FS}
+	s.api.Audiences = d.Audiences
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

@@ -12,12 +12,14 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/timers"
 	"github.com/inlet-dev/inlet/web"
 )
 
@@ -189,12 +191,22 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	supp := profiles.NewSuppressions(st)
 	gate := &profiles.Gate{Inner: st, Suppressions: supp}
 	var follower *profiles.Follower
+	// Audiences follow the same feed behind the profiles; their window
+	// edges are durable timers, fired by whichever instance claims them.
+	var engine *audiences.Engine
+	var timerWorker *timers.Worker
 	if cfg.Profiles {
 		opts := profileOptions(cfg)
 		opts.Suppressions, opts.Logger, opts.OnMergeRefused = supp, log, m.MergeRefused
+		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg), HistoryDays: cfg.RetentionDays})
+		opts.Applied = engine.Notify
 		follower = profiles.NewFollower(st, opts)
+		timerWorker = timers.New(st, timers.Options{Logger: log})
+		timerWorker.Register(audiences.TimerKind, engine.FireTimers)
 		gate.AfterCommit = follower.Notify
 		follower.Start(ctx)
+		engine.Start(ctx)
+		timerWorker.Start(ctx)
 	} else {
 		log.Info("profiles are off (PROFILES=off): no profile is kept from new events")
 	}
@@ -213,7 +225,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a,
-		Suppressions: supp, Profiles: profileOptions(cfg),
+		Suppressions: supp, Profiles: profileOptions(cfg), Audiences: engine,
 		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err
@@ -256,6 +268,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if follower != nil {
 		if err := follower.Close(sctx); err != nil {
 			log.Warn("profiles follower did not stop in time", "err", err)
+		}
+	}
+	if engine != nil {
+		if err := timerWorker.Close(sctx); err != nil {
+			log.Warn("timers did not stop in time", "err", err)
+		}
+		if err := engine.Close(sctx); err != nil {
+			log.Warn("audiences did not stop in time", "err", err)
 		}
 	}
 	if ret != nil {

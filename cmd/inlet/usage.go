@@ -55,6 +55,9 @@ var commandDocs = []commandDoc{
 	{Path: "destination list", Args: "[--workspace ID]", Summary: "list a workspace's destinations (never their secrets)",
 		Details: "  --workspace ID  the workspace (default: the default workspace)"},
 	{Path: "destination delete", Args: "ID [--workspace ID]", Summary: "delete a destination with its waiting deliveries (pause it in the dashboard to stop for a while)"},
+	{Path: "audience list", Args: "[--workspace ID]", Summary: "list audiences with version, build status and member count"},
+	{Path: "audience show", Args: "KEY [--workspace ID]", Summary: "print an audience's definition, version, status and member count as JSON"},
+	{Path: "audience create", Args: "--file F [--workspace ID]", Summary: "create an audience from a JSON definition (- for stdin); the servers build it"},
 	{Path: "token create", Args: "[--name N] [--scope read|write] [--expires 90d|YYYY-MM-DD] [--workspace ID]", Summary: "make an /api/v1 token; prints only the token",
 		Details: "  --name N        a label, e.g. crm-sync\n" +
 			"  --scope S       read (the default: /api/v1 reads) or write (+ erasure)\n" +

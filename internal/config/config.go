@@ -54,6 +54,9 @@ type Config struct {
 	Profiles              bool // PROFILES: on or off
 	ProfileMaxAnon        int  // PROFILE_MAX_ANONYMOUS_IDS
 	ProfileMaxUsers       int  // PROFILE_MAX_USER_IDS
+	AudiencesMax          int  // AUDIENCES_MAX_PER_WORKSPACE
+	AudienceMaxNodes      int  // AUDIENCE_MAX_NODES
+	AudienceMaxDepth      int  // AUDIENCE_MAX_DEPTH
 
 	DestinationConcurrency   int             // DESTINATION_CONCURRENCY: requests in flight per destination
 	DestinationTimeout       time.Duration   // DESTINATION_TIMEOUT: longest one delivery attempt may take
@@ -106,6 +109,9 @@ var Settings = []Setting{
 	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 	{"PROFILE_MAX_USER_IDS", "5", "Most userIds (ids events carry as userId) one profile holds; an alias merge past it is refused and listed among the identity warnings. A change applies to aliases processed from then on; `inlet profiles rebuild` applies it to all."},
+	{"AUDIENCES_MAX_PER_WORKSPACE", "50", "Most audiences one workspace may define; a further one is refused with 422."},
+	{"AUDIENCE_MAX_NODES", "32", "Most nodes (all, any, not, trait, performed, audience) in one audience's condition; a larger one is refused with 422."},
+	{"AUDIENCE_MAX_DEPTH", "8", "Deepest nesting of an audience's condition (the root is depth 1); a deeper one is refused with 422."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -190,6 +196,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
 		ProfileMaxAnon:        integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
 		ProfileMaxUsers:       integer("PROFILE_MAX_USER_IDS", 5, 1),
+		AudiencesMax:          integer("AUDIENCES_MAX_PER_WORKSPACE", 50, 1),
+		AudienceMaxNodes:      integer("AUDIENCE_MAX_NODES", 32, 1),
+		AudienceMaxDepth:      integer("AUDIENCE_MAX_DEPTH", 8, 1),
 
 		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
 		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),

@@ -51,9 +51,12 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 			return false, nil
 		}
 		e := evs[0]
+		if err := w.refreshAudienceChoice(ctx, evs[:1]); err != nil {
+			return false, err
+		}
 		cursor := e.Cursor
 		p.Cursor = &cursor
-		if !w.d.Wants(e.Type) || store.IsTestEvent(e.MessageID) { // not for this destination: move on without spending the probe
+		if !w.d.WantsEvent(e.Type, e.Source) || store.IsTestEvent(e.MessageID) { // not for this destination: move on without spending the probe
 			if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 				return false, err
 			}

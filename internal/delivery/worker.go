@@ -328,6 +328,24 @@ func (w *worker) signingSecrets(ctx context.Context) ([]string, error) {
 	return w.d.SigningSecrets(time.Now()), nil
 }
 
+// refreshAudienceChoice re-reads whether the destination takes audience
+// events when the batch holds some, so a change on the destination's page
+// applies from the next batch on any instance (batches without them pay
+// nothing).
+func (w *worker) refreshAudienceChoice(ctx context.Context, evs []store.FeedEvent) error {
+	for _, e := range evs {
+		if e.Source == "audiences" {
+			d, err := w.m.st.DestinationByID(ctx, w.id)
+			if err != nil {
+				return fmt.Errorf("destination %s: %w", w.id, err)
+			}
+			w.d.SkipAudienceEvents = d.SkipAudienceEvents
+			return nil
+		}
+	}
+	return nil
+}
+
 func (w *worker) reload(ctx context.Context) error {
 	d, err := w.m.st.DestinationByID(ctx, w.id)
 	if err != nil {
@@ -386,9 +404,12 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	if len(evs) == 0 {
 		return worked, nil
 	}
+	if err := w.refreshAudienceChoice(ctx, evs); err != nil {
+		return worked, err
+	}
 	items := make([]*item, 0, len(evs))
 	for _, e := range evs {
-		if w.d.Wants(e.Type) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
+		if w.d.WantsEvent(e.Type, e.Source) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
 			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
 				ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
 		}
@@ -425,6 +446,7 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 				secrets, loaded = fresh, time.Now()
 			}
 		}
+		sec := secrets // each attempt keeps the secrets it started with; the loop may refresh them
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -432,7 +454,7 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 				it.skip = true
 				return
 			}
-			it.res = w.m.sender.Send(ctx, w.d.URL, secrets, WebhookID(w.d.ID, it.messageID), it.raw)
+			it.res = w.m.sender.Send(ctx, w.d.URL, sec, WebhookID(w.d.ID, it.messageID), it.raw)
 		}()
 	}
 	wg.Wait()

@@ -100,6 +100,7 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 		res.Identities = len(users) + len(anons)
 		for _, step := range []func() error{
 			func() error { return tx.DeleteProfiles(sc.ProfileKeys) },
+			func() error { return tx.EraseAudienceData(sc.ProfileKeys, users, anons) },
 			func() error { return tx.DeleteIdentities(store.IdentityUser, users) },
 			func() error { return tx.DeleteIdentities(store.IdentityAnon, anons) },
 			func() error { return tx.DeleteLinks(anons, users) },

@@ -33,6 +33,18 @@ type Destination struct {
 	// ErasureNotice: after each erasure the destination gets a signed
 	// {"type":"erasure",…} notice, so its owner's services forget the person.
 	ErasureNotice bool
+	// SkipAudienceEvents keeps the Audience Entered/Exited events that
+	// audiences emit (source "audiences") from this destination.
+	SkipAudienceEvents bool
+}
+
+// WantsEvent reports whether the destination takes an event of type typ
+// from source.
+func (d Destination) WantsEvent(typ, source string) bool {
+	if d.SkipAudienceEvents && source == "audiences" {
+		return false
+	}
+	return d.Wants(typ)
 }
 
 // Wants reports whether the destination takes events of type typ.
@@ -71,7 +83,7 @@ type NewDestination struct {
 
 const destinationColumns = "id, workspace_id, name, url, event_types, secret, previous_secret, previous_secret_expires_at," +
 	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at," +
-	" circuit_open_since, circuit_next_probe, circuit_probes, circuit_reason, erasure_notice"
+	" circuit_open_since, circuit_next_probe, circuit_probes, circuit_reason, erasure_notice, skip_audience_events"
 
 // CreateDestination stores a destination whose feed position is the feed's
 // head now, so it receives every event committed from now on.
@@ -145,6 +157,7 @@ type destinationRow struct {
 	CircuitProbes                                                  int
 	CircuitReason                                                  string
 	ErasureNotice                                                  bool
+	SkipAudienceEvents                                             bool
 }
 
 func (s *Store) queryDestinations(ctx context.Context, where string, args ...any) ([]Destination, error) {
@@ -168,7 +181,7 @@ func (s *Store) destination(r destinationRow) (Destination, error) {
 		Cursor: FeedCursor{Tx: r.CursorTx, ID: r.CursorID}, Delivered: r.DeliveredCount, Failed: r.FailedCount,
 		PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr(), CreatedAt: r.CreatedAt.Time, ErasureNotice: r.ErasureNotice,
 		Circuit: Circuit{OpenSince: r.CircuitOpenSince.ptr(), NextProbe: r.CircuitNextProbe.ptr(), Probes: r.CircuitProbes,
-			Reason: r.CircuitReason}}
+			Reason: r.CircuitReason}, SkipAudienceEvents: r.SkipAudienceEvents}
 	var err error
 	if d.ID, err = uuid.Parse(r.ID); err != nil {
 		return d, fmt.Errorf("destination id %q: %w", r.ID, err)
@@ -197,6 +210,14 @@ func (s *Store) SetDestinationPaused(ctx context.Context, ws, id uuid.UUID, paus
 	n, err := exec(s.db.WithContext(ctx), ("UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
 		paused, truncateUTF8(reason, maxReasonBytes), at(time.Now()), ws.String(), id.String())
 	return oneRow(n, err, "pause destination "+id.String())
+}
+
+// SetDestinationAudienceEvents turns the audience transition events on or
+// off for a destination, from the next event its worker reads.
+func (s *Store) SetDestinationAudienceEvents(ctx context.Context, ws, id uuid.UUID, skip bool) error {
+	n, err := exec(s.db.WithContext(ctx), "UPDATE destinations SET skip_audience_events = ?, updated_at = ? WHERE workspace_id = ? AND id = ?",
+		skip, at(time.Now()), ws.String(), id.String())
+	return oneRow(n, err, "audience events of destination "+id.String())
 }
 
 // SetDestinationErasureNotice turns erasure notices on or off for one

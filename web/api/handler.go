@@ -14,6 +14,7 @@ import (
 	"net/http"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -26,6 +27,7 @@ type Handler struct {
 	Tokens       *auth.APITokens
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
+	Audiences    *audiences.Engine // nil when profiles are off: audience routes answer 503
 
 	budget *Budget
 	reads  *reads // the store, for lists and exports: a bounded share of its pool

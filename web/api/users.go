@@ -60,7 +60,14 @@ func (h *Handler) UserShow(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("profile by userId: %w", err)
 	}
-	return c.JSON(http.StatusOK, v)
+	auds, err := h.userAudiences(c, ws, v.Key)
+	if err != nil {
+		return fmt.Errorf("audiences of userId: %w", err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		profiles.View
+		Audiences []map[string]any `json:"audiences"`
+	}{v, auds})
 }
 
 // UsersList is GET /api/v1/users: by ?anonymousId=, by ?trait.KEY=VALUE, or

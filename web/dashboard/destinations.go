@@ -28,7 +28,7 @@ func destinationsURL() string { return "/dashboard/destinations" }
 
 func destinationView(d store.Destination) templates.DestinationView {
 	return templates.DestinationView{ID: d.ID.String(), Name: d.Name, URL: d.URL, Types: d.Types, Paused: d.Paused,
-		Reason: d.PausedReason, Delivered: d.Delivered, Failed: d.Failed, CreatedAt: d.CreatedAt, ErasureNotice: d.ErasureNotice}
+		Reason: d.PausedReason, Delivered: d.Delivered, Failed: d.Failed, CreatedAt: d.CreatedAt, ErasureNotice: d.ErasureNotice, SkipAudienceEvents: d.SkipAudienceEvents}
 }
 
 // renderDestinations renders the list page; edit fills in a form's state.
@@ -201,6 +201,15 @@ func (h *Handler) DestinationAction(c echo.Context) error {
 			return err
 		}
 		return back("success", "Paused. Events keep being stored; resuming sends them from where it stopped.")
+	case "audience-events-off", "audience-events-on":
+		off := c.Param("action") == "audience-events-off"
+		if err := h.Store.SetDestinationAudienceEvents(ctx, ws.ID, d.ID, off); err != nil {
+			return err
+		}
+		if off {
+			return back("success", "Audience Entered/Exited events are no longer sent to this destination.")
+		}
+		return back("success", "Audience Entered/Exited events are sent to this destination again.")
 	case "resume":
 		if err := h.Store.SetDestinationPaused(ctx, ws.ID, d.ID, false, ""); err != nil {
 			return err

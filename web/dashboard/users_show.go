@@ -121,6 +121,9 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 		return fmt.Errorf("count erasable events: %w", err)
 	}
 	p.EraseUserIDs = sc.UserIDs
+	if p.Audiences, err = h.profileAudiences(c, ws, v.Key); err != nil {
+		return fmt.Errorf("profile audiences: %w", err)
+	}
 
 	var before *store.EventCursor
 	if raw := c.QueryParam("before"); raw != "" {
