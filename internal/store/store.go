@@ -6,6 +6,7 @@
 // sessions, apitokens, writekeys, settings, workspaces_*, events_* (the
 // insert, queries, counts, retention), feed* (the ordered event feed the
 // workers follow), destinations_*, deliveries (the status history),
+// audiences_* (definitions, members, the dirty set), timers (durable timers),
 // profiles_* (the profile tables and the follower's transaction) and
 // suppressions (erasures and suppressed ids). The rest is the store's own
 // plumbing: store (open), migrate, sql (the one way to run SQL), dbtime,
