@@ -78,7 +78,11 @@ func csrfFrom(ctx context.Context) string {
 func eraseConfirm(p UserProps) string {
 	msg := "Delete " + p.Heading + " and its " + strconv.FormatInt(p.EraseCount, 10) + " events"
 	if len(p.EraseUserIDs) > 0 {
-		msg += " (userIds: " + strings.Join(p.EraseUserIDs, ", ") + ")"
+		more := ""
+		if p.EraseUserIDsMore > 0 {
+			more = " and " + strconv.Itoa(p.EraseUserIDsMore) + " more"
+		}
+		msg += " (userIds: " + strings.Join(p.EraseUserIDs, ", ") + more + ")"
 	}
 	return msg + "? This cannot be undone."
 }

@@ -41,7 +41,12 @@ func scopeOf(kind, value string, profileKey string, members, capped []store.Iden
 		sc.ProfileKeys = append(sc.ProfileKeys, profileKey)
 	}
 	seen := map[idKey]bool{}
-	add := func(id store.Identity) {
+	// The event scope names only ids some event carries in that role: a
+	// profile merged from thousands of alias previousIds has no events under
+	// them, and naming them all made each timeline query scan for nothing
+	// (3.5 s for a page of a 3,001-id profile). The set of events is the same.
+	var evUsers, evAnons []string
+	add := func(id store.Identity, carried bool) {
 		k := idKey{id.Kind, id.Value}
 		if seen[k] {
 			return
@@ -49,23 +54,31 @@ func scopeOf(kind, value string, profileKey string, members, capped []store.Iden
 		seen[k] = true
 		if id.Kind == store.IdentityUser {
 			sc.UserIDs = append(sc.UserIDs, id.Value)
+			if carried {
+				evUsers = append(evUsers, id.Value)
+			}
 		} else {
 			sc.AnonymousIDs = append(sc.AnonymousIDs, id.Value)
+			if carried {
+				evAnons = append(evAnons, id.Value)
+			}
 		}
 	}
-	add(store.Identity{Kind: kind, Value: value})
+	add(store.Identity{Kind: kind, Value: value}, true)
 	for _, m := range members {
-		add(m)
+		add(m, m.Seen)
 	}
 	for _, c := range capped {
-		add(c)
+		add(c, true)
 		if c.ProfileKey != "" && c.ProfileKey != profileKey {
 			sc.ProfileKeys = append(sc.ProfileKeys, c.ProfileKey)
 		}
 	}
 	sort.Strings(sc.UserIDs)
 	sort.Strings(sc.AnonymousIDs)
-	sc.Events = store.EventScope{Users: sc.UserIDs, Anons: sc.AnonymousIDs, NoUser: noUserValues}
+	sort.Strings(evUsers)
+	sort.Strings(evAnons)
+	sc.Events = store.EventScope{Users: evUsers, Anons: evAnons, NoUser: noUserValues}
 	return sc
 }
 

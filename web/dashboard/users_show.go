@@ -76,6 +76,9 @@ func (h *Handler) AnonymousShow(c echo.Context) error {
 }
 
 // renderUser renders the page of ref's profile in the current workspace.
+// maxListedUserIDs bounds the userIds the erasure confirmation names.
+const maxListedUserIDs = 50
+
 func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteErr string) error {
 	ws, err := h.currentWorkspace(c)
 	if err != nil {
@@ -120,7 +123,12 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	if p.EraseCount, err = profiles.CountErasable(ctx, h.Store, ws.ID, sc); err != nil {
 		return fmt.Errorf("count erasable events: %w", err)
 	}
+	// A profile merged by trusted sources may hold thousands of userIds: the
+	// page names the first ones and counts the rest, so it stays bounded.
 	p.EraseUserIDs = sc.UserIDs
+	if n := len(p.EraseUserIDs); n > maxListedUserIDs {
+		p.EraseUserIDs, p.EraseUserIDsMore = p.EraseUserIDs[:maxListedUserIDs], n-maxListedUserIDs
+	}
 	if p.Audiences, err = h.profileAudiences(c, ws, v.Key); err != nil {
 		return fmt.Errorf("profile audiences: %w", err)
 	}

@@ -649,6 +649,9 @@ func TestHugeProfilePages(t *testing.T) {
 	if rows := pg.Doc.Find("#timeline tr.event-row").Length(); rows != 50 || pg.Doc.Find("#timeline-section a[href*='before=']").Length() == 0 {
 		t.Errorf("timeline: %d rows and no older page", rows)
 	}
+	if named, more := pg.Doc.Find("#delete-userids .delete-userid").Length(), pg.Text("#delete-userids-more"); named != 50 || more != "2951" {
+		t.Errorf("erasure confirmation names %d userIds and %q more, want 50 and 2951", named, more)
+	}
 	last := b.Get("/dashboard/users/hub?ids=3000")
 	if last.Status != 200 || last.Doc.Find("#identities tr.identity").Length() != 1 || last.Doc.Find("#identities-next").Length() != 0 {
 		t.Errorf("last identities page: %d, %d rows", last.Status, last.Doc.Find("#identities tr.identity").Length())

@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"context"
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -91,7 +92,7 @@ func NewBrowser(t testing.TB, base string) *Browser {
 	}
 	return &Browser{T: t, Base: base, HC: &http.Client{
 		Jar:           jar,
-		Timeout:       15 * time.Second,
+		Timeout:       testutil.Patience(60 * time.Second), // a bound on a hang; -race on a loaded machine is slow
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
