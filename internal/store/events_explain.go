@@ -31,6 +31,7 @@ func (s *Store) explain(ctx context.Context, f EventFilter, wrap func(string) st
 	}
 	defer rows.Close()
 	var out []string
+	// A hand scan: the plan's column count depends on the dialect, no row struct fits both.
 	for rows.Next() {
 		vals := make([]any, cols)
 		var line string

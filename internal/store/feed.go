@@ -119,6 +119,7 @@ func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCur
 	}
 	defer rows.Close()
 	out := make([]FeedEvent, 0, min(limit, 256))
+	// Positional scan on purpose (feedEventRow.dest): the delivery and profile feeds' hot path.
 	for rows.Next() {
 		var r feedEventRow
 		var tx string

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -35,37 +34,54 @@ type TraitValue struct{ Key, Value string }
 
 const profileCols = "profile_key, user_id, anonymous_id, first_seen, last_seen, event_count, doc"
 
-type rowScanner interface{ Scan(...any) error }
+// profileRow is one row of profiles (profileCols).
+type profileRow struct {
+	ProfileKey, UserID, AnonymousID string
+	FirstSeen, LastSeen             dbTime
+	EventCount                      int64
+	Doc                             string
+}
 
-func scanProfile(r rowScanner) (ProfileRow, error) {
-	var pr ProfileRow
-	var first, last dbTime
-	var doc string
-	if err := r.Scan(&pr.Key, &pr.UserID, &pr.AnonymousID, &first, &last, &pr.EventCount, &doc); err != nil {
+func (r profileRow) profile() ProfileRow {
+	return ProfileRow{Key: r.ProfileKey, UserID: r.UserID, AnonymousID: r.AnonymousID, FirstSeen: r.FirstSeen.Time,
+		LastSeen: r.LastSeen.Time, EventCount: r.EventCount, Doc: []byte(r.Doc)}
+}
+
+// profiles reads the profiles q selects (profileCols).
+func profiles(db *gorm.DB, q string, args ...any) ([]ProfileRow, error) {
+	var rows []profileRow
+	if err := all(db, &rows, q, args...); err != nil {
+		return nil, err
+	}
+	var out []ProfileRow
+	for _, r := range rows {
+		out = append(out, r.profile())
+	}
+	return out, nil
+}
+
+// profileOne reads the one profile q selects, or ErrNotFound.
+func profileOne(db *gorm.DB, q string, args ...any) (ProfileRow, error) {
+	var r profileRow
+	if err := first(db, &r, q, args...); err != nil {
 		return ProfileRow{}, err
 	}
-	pr.FirstSeen, pr.LastSeen, pr.Doc = first.Time, last.Time, []byte(doc)
-	return pr, nil
+	return r.profile(), nil
 }
 
 // Profiles returns the stored profiles among keys.
 func (p *ProfileTx) Profiles(keys []string) (map[string]ProfileRow, error) {
 	out := make(map[string]ProfileRow, len(keys))
 	err := chunks(keys, func(part []string) error {
-		rows, err := p.tx.Raw("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Rows()
+		prs, err := profiles(p.tx, "SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...)
 		if err != nil {
 			return fmt.Errorf("read profiles: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			pr, err := scanProfile(rows)
-			if err != nil {
-				return fmt.Errorf("read profile: %w", err)
-			}
+		for _, pr := range prs {
 			out[pr.Key] = pr
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
@@ -173,11 +189,10 @@ func (p *ProfileTx) PutGroupDocs(docs map[string][]byte) error {
 
 // ProfileByIdentity returns the profile an identity belongs to, or ErrNotFound.
 func (s *Store) ProfileByIdentity(ctx context.Context, ws uuid.UUID, kind, value string) (ProfileRow, error) {
-	row := s.db.WithContext(ctx).Raw("SELECT "+prefixCols("p.", profileCols)+
+	pr, err := profileOne(s.db.WithContext(ctx), "SELECT "+prefixCols("p.", profileCols)+
 		" FROM profile_identities i JOIN profiles p ON p.workspace_id = i.workspace_id AND p.profile_key = i.profile_key"+
-		" WHERE i.workspace_id = ? AND i.kind = ? AND i.value = ?", ws.String(), kind, value).Row()
-	pr, err := scanProfile(row)
-	if errors.Is(err, sql.ErrNoRows) {
+		" WHERE i.workspace_id = ? AND i.kind = ? AND i.value = ?", ws.String(), kind, value)
+	if errors.Is(err, ErrNotFound) {
 		return ProfileRow{}, ErrNotFound
 	}
 	if err != nil {
@@ -188,9 +203,8 @@ func (s *Store) ProfileByIdentity(ctx context.Context, ws uuid.UUID, kind, value
 
 // ProfileByKey returns one profile by its key, or ErrNotFound.
 func (s *Store) ProfileByKey(ctx context.Context, ws uuid.UUID, key string) (ProfileRow, error) {
-	row := s.db.WithContext(ctx).Raw("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key = ?", ws.String(), key).Row()
-	pr, err := scanProfile(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	pr, err := profileOne(s.db.WithContext(ctx), "SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key = ?", ws.String(), key)
+	if errors.Is(err, ErrNotFound) {
 		return ProfileRow{}, ErrNotFound
 	}
 	if err != nil {
@@ -209,9 +223,8 @@ func prefixCols(prefix, cols string) string {
 
 // ProfileIdentities lists the identities of one profile, users first.
 func (s *Store) ProfileIdentities(ctx context.Context, ws uuid.UUID, key string) ([]Identity, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT "+identityCols+
-		" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? ORDER BY kind DESC, value", ws.String(), key).Rows()
-	return scanIdentities(err, rows)
+	return identities(s.db.WithContext(ctx), "SELECT "+identityCols+
+		" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? ORDER BY kind DESC, value", ws.String(), key)
 }
 
 // ProfileGroupDocs returns group documents by group id.
@@ -275,20 +288,8 @@ func (s *Store) ListProfiles(ctx context.Context, ws uuid.UUID, f ProfileFilter)
 	}
 	q := "SELECT " + prefixCols("p.", profileCols) + " FROM " + from + " WHERE " + strings.Join(conds, " AND ") +
 		" ORDER BY p.last_seen DESC, p.profile_key LIMIT " + strconv.Itoa(limit+1)
-	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	out, err := profiles(s.db.WithContext(ctx), q, args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list profiles of %s: %w", ws, err)
-	}
-	defer rows.Close()
-	var out []ProfileRow
-	for rows.Next() {
-		pr, err := scanProfile(rows)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read listed profile: %w", err)
-		}
-		out = append(out, pr)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("list profiles of %s: %w", ws, err)
 	}
 	if len(out) <= limit {
@@ -301,30 +302,23 @@ func (s *Store) ListProfiles(ctx context.Context, ws uuid.UUID, f ProfileFilter)
 
 // RefusedIDs lists the ids refused as identities in ws, most events first.
 func (s *Store) RefusedIDs(ctx context.Context, ws uuid.UUID, limit int) ([]RefusedID, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT kind, value, events FROM profile_refused_ids WHERE workspace_id = ? ORDER BY events DESC, kind, value LIMIT ?",
-		ws.String(), limit).Rows()
-	if err != nil {
+	var out []RefusedID
+	if err := all(s.db.WithContext(ctx), &out, "SELECT kind, value, events FROM profile_refused_ids WHERE workspace_id = ? ORDER BY events DESC, kind, value LIMIT ?",
+		ws.String(), limit); err != nil {
 		return nil, fmt.Errorf("refused ids of %s: %w", ws, err)
 	}
-	defer rows.Close()
-	var out []RefusedID
-	for rows.Next() {
-		var r RefusedID
-		if err := rows.Scan(&r.Kind, &r.Value, &r.Events); err != nil {
-			return nil, fmt.Errorf("read refused id: %w", err)
-		}
-		out = append(out, r)
+	if len(out) == 0 {
+		return nil, nil // as before: no rows is a nil slice
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // IdentitiesOfProfiles returns the identities of several profiles, by profile key.
 func (s *Store) IdentitiesOfProfiles(ctx context.Context, ws uuid.UUID, keys []string) (map[string][]Identity, error) {
 	out := map[string][]Identity{}
 	err := chunks(keys, func(part []string) error {
-		rows, err := s.db.WithContext(ctx).Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key IN ("+
-			placeholders(len(part))+") ORDER BY kind DESC, value", strArgs([]any{ws.String()}, part)...).Rows()
-		ids, err := scanIdentities(err, rows)
+		ids, err := identities(s.db.WithContext(ctx), "SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key IN ("+
+			placeholders(len(part))+") ORDER BY kind DESC, value", strArgs([]any{ws.String()}, part)...)
 		for _, id := range ids {
 			out[id.ProfileKey] = append(out[id.ProfileKey], id)
 		}
@@ -336,7 +330,6 @@ func (s *Store) IdentitiesOfProfiles(ctx context.Context, ws uuid.UUID, keys []s
 // CappedIdentities lists the identities the anonymous-id cap kept apart
 // from profile key (their candidate): still the same person's.
 func (s *Store) CappedIdentities(ctx context.Context, ws uuid.UUID, key string) ([]Identity, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT "+identityCols+
-		" FROM profile_identities WHERE workspace_id = ? AND candidate = ? ORDER BY kind DESC, value", ws.String(), key).Rows()
-	return scanIdentities(err, rows)
+	return identities(s.db.WithContext(ctx), "SELECT "+identityCols+
+		" FROM profile_identities WHERE workspace_id = ? AND candidate = ? ORDER BY kind DESC, value", ws.String(), key)
 }

@@ -24,21 +24,9 @@ type ProfileDump struct {
 // verification on small and medium workspaces, not for serving.
 func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, error) {
 	var d ProfileDump
-	rows, err := s.db.WithContext(ctx).Raw("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? ORDER BY profile_key", ws.String()).Rows()
-	if err != nil {
+	var err error
+	if d.Profiles, err = profiles(s.db.WithContext(ctx), "SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? ORDER BY profile_key", ws.String()); err != nil {
 		return d, fmt.Errorf("dump profiles: %w", err)
-	}
-	for rows.Next() {
-		pr, err := scanProfile(rows)
-		if err != nil {
-			rows.Close()
-			return d, fmt.Errorf("dump profile: %w", err)
-		}
-		d.Profiles = append(d.Profiles, pr)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return d, err
 	}
 	tv := map[string][]TraitValue{}
 	var traitRows []struct{ ProfileKey, Key, Value string }
@@ -53,8 +41,7 @@ func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, er
 		sort.Slice(vals, func(a, b int) bool { return vals[a].Key+"\x00"+vals[a].Value < vals[b].Key+"\x00"+vals[b].Value })
 		d.Profiles[i].TraitValues = vals
 	}
-	rows, err = s.db.WithContext(ctx).Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? ORDER BY kind, value", ws.String()).Rows()
-	if d.Identities, err = scanIdentities(err, rows); err != nil {
+	if d.Identities, err = identities(s.db.WithContext(ctx), "SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? ORDER BY kind, value", ws.String()); err != nil {
 		return d, err
 	}
 	d.Groups = map[string]string{}

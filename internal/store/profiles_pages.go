@@ -20,9 +20,8 @@ func (s *Store) ProfileIdentityPage(ctx context.Context, ws uuid.UUID, key strin
 		ws.String(), key); err != nil {
 		return nil, 0, fmt.Errorf("count identities of %s: %w", key, err)
 	}
-	rows, err := db.Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND "+identityShown+
-		" ORDER BY kind DESC, value LIMIT ? OFFSET ?", ws.String(), key, limit, offset).Rows()
-	ids, err := scanIdentities(err, rows)
+	ids, err := identities(db, "SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND profile_key = ? AND "+identityShown+
+		" ORDER BY kind DESC, value LIMIT ? OFFSET ?", ws.String(), key, limit, offset)
 	return ids, total, err
 }
 

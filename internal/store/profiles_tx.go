@@ -175,6 +175,7 @@ func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, f
 				return fmt.Errorf("events of profile identities: %w", err)
 			}
 			defer rows.Close()
+			// Positional scan on purpose (feedEventRow.dest), as in feed.go: the profile follower's hot path.
 			for rows.Next() {
 				var r feedEventRow
 				if err := rows.Scan(r.dest()...); err != nil {

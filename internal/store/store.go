@@ -1,6 +1,16 @@
 // Package store owns the database: opening PostgreSQL or the embedded SQLite
 // default, migrating it, and every query Inlet makes. Nothing above it sees
 // *gorm.DB; it returns domain values and the errors declared here.
+//
+// Files are named after the table group they read and write: admins,
+// sessions, apitokens, writekeys, settings, workspaces_*, events_* (the
+// insert, queries, counts, retention), feed* (the ordered event feed the
+// workers follow), destinations_*, deliveries (the status history),
+// audiences_* (definitions, members, the dirty set), timers (durable timers),
+// profiles_* (the profile tables and the follower's transaction) and
+// suppressions (erasures and suppressed ids). The rest is the store's own
+// plumbing: store (open), migrate, sql (the one way to run SQL), dbtime,
+// cipher, dsn, errors, wait.
 package store
 
 import (

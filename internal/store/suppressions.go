@@ -30,27 +30,22 @@ func (s *Store) SuppressionStateNow(ctx context.Context) (SuppressionState, erro
 
 // SuppressionHashes returns every suppressed id hash, per workspace.
 func (s *Store) SuppressionHashes(ctx context.Context) (map[uuid.UUID]map[string]bool, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT workspace_id, id_hash FROM suppressions").Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read suppressions: %w", err)
-	}
-	defer rows.Close()
 	out := map[uuid.UUID]map[string]bool{}
-	for rows.Next() {
-		var ws, h string
-		if err := rows.Scan(&ws, &h); err != nil {
-			return nil, fmt.Errorf("read suppression: %w", err)
-		}
-		id, err := uuid.Parse(ws)
+	err := each(s.db.WithContext(ctx), func(r struct{ WorkspaceID, IDHash string }) error {
+		id, err := uuid.Parse(r.WorkspaceID)
 		if err != nil {
-			return nil, fmt.Errorf("suppression workspace %q: %w", ws, err)
+			return fmt.Errorf("suppression workspace %q: %w", r.WorkspaceID, err)
 		}
 		if out[id] == nil {
 			out[id] = map[string]bool{}
 		}
-		out[id][h] = true
+		out[id][r.IDHash] = true
+		return nil
+	}, "SELECT workspace_id, id_hash FROM suppressions")
+	if err != nil {
+		return nil, fmt.Errorf("read suppressions: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // IsSuppressed says whether an id hash of ws is suppressed.
@@ -124,32 +119,34 @@ func (s *Store) FinishErasure(ctx context.Context, id uuid.UUID, events int64, k
 	return nil
 }
 
+// erasureRow is one row of erasures as Erasures reads it.
+type erasureRow struct {
+	ID, RequestedBy, Source string
+	RequestedAt, FinishedAt dbTime
+	Identities              int
+	EventsDeleted           int64
+	Suppressed              bool
+}
+
 // Erasures lists a workspace's erasure records, newest first.
 func (s *Store) Erasures(ctx context.Context, ws uuid.UUID, limit int) ([]Erasure, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT id, requested_by, source, requested_at, finished_at, identities, events_deleted, suppressed "+
-		"FROM erasures WHERE workspace_id = ? ORDER BY requested_at DESC, id LIMIT ?", ws.String(), limit).Rows()
-	if err != nil {
+	var rows []erasureRow
+	if err := all(s.db.WithContext(ctx), &rows, "SELECT id, requested_by, source, requested_at, finished_at, identities, events_deleted, suppressed "+
+		"FROM erasures WHERE workspace_id = ? ORDER BY requested_at DESC, id LIMIT ?", ws.String(), limit); err != nil {
 		return nil, fmt.Errorf("list erasures: %w", err)
 	}
-	defer rows.Close()
 	var out []Erasure
-	for rows.Next() {
-		e := Erasure{WorkspaceID: ws}
-		var id string
-		var at dbTime
-		var fin dbTime
-		if err := rows.Scan(&id, &e.RequestedBy, &e.Source, &at, &fin, &e.Identities, &e.EventsDeleted, &e.Suppressed); err != nil {
-			return nil, fmt.Errorf("read erasure: %w", err)
-		}
-		e.ID, _ = uuid.Parse(id)
-		e.RequestedAt = at.Time
-		if !fin.IsZero() {
-			t := fin.Time
+	for _, r := range rows {
+		e := Erasure{WorkspaceID: ws, RequestedBy: r.RequestedBy, Source: r.Source, RequestedAt: r.RequestedAt.Time,
+			Identities: r.Identities, EventsDeleted: r.EventsDeleted, Suppressed: r.Suppressed}
+		e.ID, _ = uuid.Parse(r.ID)
+		if !r.FinishedAt.IsZero() {
+			t := r.FinishedAt.Time
 			e.FinishedAt = &t
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ErasureNeighbours reads, before an erasure deletes events, what else those
@@ -166,27 +163,22 @@ func (s *Store) ErasureNeighbours(ctx context.Context, ws uuid.UUID, users, anon
 		values []string
 	}{{"user_id", users}, {"anonymous_id", anons}} {
 		err := chunks(b.values, func(part []string) error {
-			rows, err := s.db.WithContext(ctx).Raw("SELECT DISTINCT user_id, group_id FROM events WHERE workspace_id = ? AND "+
-				b.col+" IN ("+placeholders(len(part))+")", strArgs([]any{ws.String()}, part)...).Rows()
-			if err != nil {
+			var rows []struct{ UserID, GroupID string }
+			if err := all(s.db.WithContext(ctx), &rows, "SELECT DISTINCT user_id, group_id FROM events WHERE workspace_id = ? AND "+
+				b.col+" IN ("+placeholders(len(part))+")", strArgs([]any{ws.String()}, part)...); err != nil {
 				return fmt.Errorf("erasure neighbours: %w", err)
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var u, g string
-				if err := rows.Scan(&u, &g); err != nil {
-					return err
-				}
-				if u != "" && !mine[u] && !seenU[u] {
+			for _, r := range rows {
+				if u := r.UserID; u != "" && !mine[u] && !seenU[u] {
 					seenU[u] = true
 					otherUsers = append(otherUsers, u)
 				}
-				if g != "" && !seenG[g] {
+				if g := r.GroupID; g != "" && !seenG[g] {
 					seenG[g] = true
 					groups = append(groups, g)
 				}
 			}
-			return rows.Err()
+			return nil
 		})
 		if err != nil {
 			return nil, nil, err
@@ -204,31 +196,35 @@ func (p *ProfileTx) GroupEvents(groups []string, upTo FeedCursor, fn func(FeedEv
 	}
 	return chunks(groups, func(part []string) error {
 		args := append(strArgs([]any{p.ws.String()}, part), posArgs...)
-		rows, err := p.tx.Raw("SELECT id, message_id, group_id, timestamp, received_at, raw FROM events WHERE workspace_id = ? AND group_id IN ("+
-			placeholders(len(part))+") AND group_id <> '' AND type = 'group' AND "+pos, args...).Rows()
+		var fnErr error // fn's own error goes back as it is
+		err := each(p.tx, func(r groupEventRow) error {
+			e := FeedEvent{WorkspaceID: p.ws, Type: "group", MessageID: r.MessageID, GroupID: r.GroupID,
+				ReceivedAt: r.ReceivedAt.Time, Raw: []byte(r.Raw)}
+			e.Cursor.ID = r.ID
+			if !r.Timestamp.IsZero() {
+				t := r.Timestamp.Time
+				e.Timestamp = &t
+			}
+			fnErr = fn(e)
+			return fnErr
+		}, "SELECT id, message_id, group_id, timestamp, received_at, raw FROM events WHERE workspace_id = ? AND group_id IN ("+
+			placeholders(len(part))+") AND group_id <> '' AND type = 'group' AND "+pos, args...)
+		if fnErr != nil {
+			return fnErr
+		}
 		if err != nil {
 			return fmt.Errorf("group events: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			e := FeedEvent{WorkspaceID: p.ws, Type: "group"}
-			var ts dbTime
-			var rec dbTime
-			var raw string
-			if err := rows.Scan(&e.Cursor.ID, &e.MessageID, &e.GroupID, &ts, &rec, &raw); err != nil {
-				return fmt.Errorf("read group event: %w", err)
-			}
-			if !ts.IsZero() {
-				t := ts.Time
-				e.Timestamp = &t
-			}
-			e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return nil
 	})
+}
+
+// groupEventRow is one group call as GroupEvents reads it.
+type groupEventRow struct {
+	ID                    int64
+	MessageID, GroupID    string
+	Timestamp, ReceivedAt dbTime
+	Raw                   string
 }
 
 // DeleteGroupDocs removes group documents.

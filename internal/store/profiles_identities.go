@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Identity kinds.
@@ -28,31 +30,33 @@ type Identity struct {
 
 const identityCols = "kind, value, profile_key, candidate, owner_user, via, via_ts, via_message, seen"
 
-func scanIdentities(rowsErr error, rows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-	Close() error
-}) ([]Identity, error) {
-	if rowsErr != nil {
-		return nil, fmt.Errorf("read profile identities: %w", rowsErr)
+// identityRow is one row of profile_identities (identityCols).
+type identityRow struct {
+	Kind, Value, ProfileKey, Candidate, OwnerUser, Via string
+	ViaTS                                              dbTime `gorm:"column:via_ts"`
+	ViaMessage                                         string
+	Seen                                               bool
+}
+
+func (r identityRow) identity() Identity {
+	id := Identity{Kind: r.Kind, Value: r.Value, ProfileKey: r.ProfileKey, Candidate: r.Candidate, OwnerUser: r.OwnerUser,
+		Via: r.Via, ViaMessage: r.ViaMessage, Seen: r.Seen}
+	if !r.ViaTS.IsZero() {
+		t := r.ViaTS.Time
+		id.ViaTS = &t
 	}
-	defer rows.Close()
-	var out []Identity
-	for rows.Next() {
-		var id Identity
-		var ts dbTime
-		if err := rows.Scan(&id.Kind, &id.Value, &id.ProfileKey, &id.Candidate, &id.OwnerUser, &id.Via, &ts, &id.ViaMessage, &id.Seen); err != nil {
-			return nil, fmt.Errorf("read profile identity: %w", err)
-		}
-		if !ts.IsZero() {
-			t := ts.Time
-			id.ViaTS = &t
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
+	return id
+}
+
+// identities reads the identities q selects (identityCols).
+func identities(db *gorm.DB, q string, args ...any) ([]Identity, error) {
+	var rows []identityRow
+	if err := all(db, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("read profile identities: %w", err)
+	}
+	var out []Identity
+	for _, r := range rows {
+		out = append(out, r.identity())
 	}
 	return out, nil
 }
@@ -61,9 +65,8 @@ func scanIdentities(rowsErr error, rows interface {
 func (p *ProfileTx) Identities(kind string, values []string) (map[string]Identity, error) {
 	out := make(map[string]Identity, len(values))
 	err := chunks(values, func(part []string) error {
-		rows, err := p.tx.Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND kind = ? AND value IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String(), kind}, part)...).Rows()
-		ids, err := scanIdentities(err, rows)
+		ids, err := identities(p.tx, "SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND kind = ? AND value IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String(), kind}, part)...)
 		for _, id := range ids {
 			out[id.Value] = id
 		}
@@ -90,9 +93,8 @@ func (p *ProfileTx) IdentitiesBy(col IdentityColumn, values []string) ([]Identit
 	}
 	var out []Identity
 	err := chunks(values, func(part []string) error {
-		rows, err := p.tx.Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND "+string(col)+" IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Rows()
-		ids, err := scanIdentities(err, rows)
+		ids, err := identities(p.tx, "SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND "+string(col)+" IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...)
 		out = append(out, ids...)
 		return err
 	})
@@ -160,22 +162,19 @@ func (p *ProfileTx) LinksTo(users []string) ([]Link, error) {
 func (p *ProfileTx) links(col string, values []string) ([]Link, error) {
 	var out []Link
 	err := chunks(values, func(part []string) error {
-		rows, err := p.tx.Raw("SELECT anonymous_id, user_id, ts, message_id FROM profile_links WHERE workspace_id = ? AND "+col+" IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Rows()
-		if err != nil {
+		var rows []struct {
+			AnonymousID, UserID string
+			TS                  dbTime `gorm:"column:ts"`
+			MessageID           string
+		}
+		if err := all(p.tx, &rows, "SELECT anonymous_id, user_id, ts, message_id FROM profile_links WHERE workspace_id = ? AND "+col+" IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...); err != nil {
 			return fmt.Errorf("read profile links: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var l Link
-			var ts dbTime
-			if err := rows.Scan(&l.AnonymousID, &l.UserID, &ts, &l.MessageID); err != nil {
-				return fmt.Errorf("read profile link: %w", err)
-			}
-			l.TS = ts.Time
-			out = append(out, l)
+		for _, r := range rows {
+			out = append(out, Link{AnonymousID: r.AnonymousID, UserID: r.UserID, TS: r.TS.Time, MessageID: r.MessageID})
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
@@ -241,25 +240,23 @@ func (p *ProfileTx) AliasesTouching(ids []string) ([]Alias, error) {
 		ph := placeholders(len(part))
 		args := strArgs([]any{p.ws.String()}, part)
 		args = strArgs(args, part)
-		rows, err := p.tx.Raw("SELECT message_id, previous_id, user_id, trusted, ts FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+
-			ph+") OR user_id IN ("+ph+"))", args...).Rows()
-		if err != nil {
+		var rows []struct {
+			MessageID, PreviousID, UserID string
+			Trusted                       bool
+			TS                            dbTime `gorm:"column:ts"`
+		}
+		if err := all(p.tx, &rows, "SELECT message_id, previous_id, user_id, trusted, ts FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+
+			ph+") OR user_id IN ("+ph+"))", args...); err != nil {
 			return fmt.Errorf("read profile aliases: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var a Alias
-			var ts dbTime
-			if err := rows.Scan(&a.MessageID, &a.PreviousID, &a.UserID, &a.Trusted, &ts); err != nil {
-				return fmt.Errorf("read profile alias: %w", err)
-			}
-			a.TS = ts.Time
+		for _, r := range rows {
+			a := Alias{MessageID: r.MessageID, PreviousID: r.PreviousID, UserID: r.UserID, Trusted: r.Trusted, TS: r.TS.Time}
 			if !seen[a.Key()] {
 				seen[a.Key()] = true
 				out = append(out, a)
 			}
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
