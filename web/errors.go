@@ -28,17 +28,18 @@ var dbUnavailable = apperr.Reply{Status: http.StatusServiceUnavailable, Message:
 
 // codeStatus is the status of each apperr code.
 var codeStatus = map[apperr.Code]int{
-	apperr.Invalid:      http.StatusBadRequest,
-	apperr.Unauthorized: http.StatusUnauthorized,
-	apperr.Forbidden:    http.StatusForbidden,
-	apperr.NotFound:     http.StatusNotFound,
-	apperr.Conflict:     http.StatusConflict,
-	apperr.Timeout:      http.StatusRequestTimeout,
-	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
-	apperr.Unsupported:  http.StatusUnsupportedMediaType,
-	apperr.TooMany:      http.StatusTooManyRequests,
-	apperr.Unavailable:  http.StatusServiceUnavailable,
-	apperr.Internal:     http.StatusInternalServerError,
+	apperr.Invalid:       http.StatusBadRequest,
+	apperr.Unauthorized:  http.StatusUnauthorized,
+	apperr.Forbidden:     http.StatusForbidden,
+	apperr.NotFound:      http.StatusNotFound,
+	apperr.Conflict:      http.StatusConflict,
+	apperr.Unprocessable: http.StatusUnprocessableEntity,
+	apperr.Timeout:       http.StatusRequestTimeout,
+	apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+	apperr.Unsupported:   http.StatusUnsupportedMediaType,
+	apperr.TooMany:       http.StatusTooManyRequests,
+	apperr.Unavailable:   http.StatusServiceUnavailable,
+	apperr.Internal:      http.StatusInternalServerError,
 }
 
 // errorReply is the one mapping from what a handler returned to what the

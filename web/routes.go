@@ -68,6 +68,17 @@ func (s *Server) routes() {
 	apiV1.DELETE("/suppressions/:userId", a.SuppressionDelete, write)
 	apiV1.GET("/events", a.EventsList, read, a.Budgeted)
 	apiV1.GET("/events/export", a.EventsExport, read, a.Budgeted)
+	apiV1.GET("/templates", a.TemplatesList, read)
+	apiV1.POST("/templates", a.TemplateCreate, write)
+	apiV1.GET("/templates/:key", a.TemplateShow, read)
+	apiV1.PUT("/templates/:key", a.TemplateUpdate, write)
+	apiV1.DELETE("/templates/:key", a.TemplateDelete, write)
+	apiV1.POST("/templates/:key/render", a.TemplateRender, read) // renders, sends nothing
+	apiV1.GET("/subscription-groups", a.GroupsList, read)
+	apiV1.POST("/subscription-groups", a.GroupCreate, write)
+	apiV1.GET("/subscription-groups/:key", a.GroupShow, read)
+	apiV1.PUT("/subscription-groups/:key", a.GroupUpdate, write)
+	apiV1.DELETE("/subscription-groups/:key", a.GroupDelete, write)
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
@@ -82,6 +93,11 @@ func (s *Server) routes() {
 	e.POST("/login", d.LoginSubmit, page...)
 	e.POST("/logout", d.Logout, page...) // checks its CSRF token itself: signed out already is fine
 
+	// One-click unsubscribe (web/unsubscribe, RFC 8058): public, no
+	// session and no CSRF, the token is the proof; GET never changes anything.
+	e.GET("/u/:token", s.unsubscribe.Show, htmlErrors, d.PageHeaders)
+	e.POST("/u/:token", s.unsubscribe.Submit, htmlErrors, d.PageHeaders)
+
 	dash := e.Group("/dashboard", append(page, d.RequireAdmin, d.CheckCSRF)...)
 	dash.GET("", d.RootRedirect)
 	dash.GET("/settings", d.SettingsShow)
@@ -94,6 +110,8 @@ func (s *Server) routes() {
 	dash.POST("/settings/secret/clear", d.SecretClear)
 	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)
 	dash.POST("/settings/test-event", d.TestEventSend)
+	dash.POST("/settings/email", d.EmailSave)
+	dash.POST("/settings/email/test", d.EmailTest)
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)
 	dash.POST("/settings/writekeys/:id/revoke", d.WriteKeyRevoke)

@@ -19,6 +19,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
+	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/profiles"
@@ -27,6 +28,7 @@ import (
 	"github.com/inlet-dev/inlet/web/api"
 	"github.com/inlet-dev/inlet/web/dashboard"
 	"github.com/inlet-dev/inlet/web/trackingapi"
+	"github.com/inlet-dev/inlet/web/unsubscribe"
 	"github.com/inlet-dev/inlet/web/webhook"
 	"github.com/labstack/echo/v4"
 )
@@ -71,6 +73,9 @@ type Server struct {
 	tracking  *trackingapi.Handler
 	dashboard *dashboard.Handler
 	api       *api.Handler
+	// unsubscribe is the public one-click unsubscribe surface.
+	unsubscribe *unsubscribe.Handler
+	email       *email.Service
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
@@ -116,7 +121,11 @@ func New(d Deps) (*Server, error) {
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+	s.email = &email.Service{Store: d.Store, Defaults: email.DefaultsFrom(d.Config), BaseURL: d.Config.BaseURL}
 	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
+	s.api.Email = s.email
+	s.dashboard.Email = s.email
+	s.unsubscribe = &unsubscribe.Handler{Store: d.Store, Email: s.email}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

@@ -21,17 +21,18 @@ type Code string
 
 // The codes handlers use. The mapping to HTTP statuses is in web/errors.go.
 const (
-	Invalid      Code = "invalid"      // the request itself is wrong; sending it again cannot help
-	Unauthorized Code = "unauthorized" // no, or wrong, credentials
-	Forbidden    Code = "forbidden"    // credentials fine, this is not allowed (an expired form)
-	NotFound     Code = "not_found"    // what the request names does not exist
-	Conflict     Code = "conflict"     // contradicts what is already stored; sending it again cannot help
-	Timeout      Code = "timeout"      // the request did not arrive in time
-	TooLarge     Code = "too_large"    // the body is over a limit
-	Unsupported  Code = "unsupported"  // an encoding or media type Inlet does not take
-	TooMany      Code = "too_many"     // slow down, then send it again
-	Unavailable  Code = "unavailable"  // not now: send it again later
-	Internal     Code = "internal"     // a fault of ours, already logged where it happened
+	Invalid       Code = "invalid"       // the request itself is wrong; sending it again cannot help
+	Unauthorized  Code = "unauthorized"  // no, or wrong, credentials
+	Forbidden     Code = "forbidden"     // credentials fine, this is not allowed (an expired form)
+	NotFound      Code = "not_found"     // what the request names does not exist
+	Conflict      Code = "conflict"      // contradicts what is already stored; sending it again cannot help
+	Unprocessable Code = "unprocessable" // well-formed, but what it says cannot be accepted (a definition's fault)
+	Timeout       Code = "timeout"       // the request did not arrive in time
+	TooLarge      Code = "too_large"     // the body is over a limit
+	Unsupported   Code = "unsupported"   // an encoding or media type Inlet does not take
+	TooMany       Code = "too_many"      // slow down, then send it again
+	Unavailable   Code = "unavailable"   // not now: send it again later
+	Internal      Code = "internal"      // a fault of ours, already logged where it happened
 )
 
 // ErrUnavailable marks a failure of something Inlet needs in order to

@@ -2,12 +2,15 @@ package email
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,8 +37,10 @@ func DefaultsFrom(c *config.Config) Defaults {
 type Service struct {
 	Store    *store.Store
 	Defaults Defaults
-	Tokens   *Tokens
 	BaseURL  string
+
+	mu     sync.Mutex
+	tokens *Tokens // made from the key kept in the database, on first use
 	// TLSConfig, when set, is used for every connection (tests).
 	TLSConfig *tls.Config
 }
@@ -89,9 +94,40 @@ func (s *Service) SendTest(ctx context.Context, ws uuid.UUID, to string) (Result
 		HTML: "<p>This is a test email from Inlet. If you can read it, the SMTP settings of this workspace work.</p>"}), nil
 }
 
+// unsubscribeKeySetting names the HMAC key of unsubscribe tokens in the
+// settings table: generated once, shared by every instance.
+const unsubscribeKeySetting = "unsubscribe_key"
+
+// Tokens makes and checks unsubscribe tokens with the key kept in the
+// database (made on first use), so every instance and every restart
+// accepts the links already sent.
+func (s *Service) Tokens(ctx context.Context) (*Tokens, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens != nil {
+		return s.tokens, nil
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	key, err := s.Store.SettingOrCreate(ctx, unsubscribeKeySetting, hex.EncodeToString(b))
+	if err != nil {
+		return nil, fmt.Errorf("unsubscribe key: %w", err)
+	}
+	raw, err := hex.DecodeString(key)
+	if err != nil || len(raw) < 32 {
+		return nil, errors.New("unsubscribe key in the settings table is not 32 hex-encoded bytes")
+	}
+	s.tokens = NewTokens(raw)
+	return s.tokens, nil
+}
+
 // UnsubscribeURL is the one-click URL of (workspace, user, group).
-func (s *Service) UnsubscribeURL(ws uuid.UUID, userID, group string) string {
-	return strings.TrimRight(s.BaseURL, "/") + "/u/" + s.Tokens.Make(Subscriber{Workspace: ws, UserID: userID, Group: group})
+func (s *Service) UnsubscribeURL(ctx context.Context, ws uuid.UUID, userID, group string) (string, error) {
+	tk, err := s.Tokens(ctx)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(s.BaseURL, "/") + "/u/" + tk.Make(Subscriber{Workspace: ws, UserID: userID, Group: group}), nil
 }
 
 // Vars are a template's variables for a user (traits as the profile

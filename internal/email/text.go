@@ -23,8 +23,14 @@ func HTMLToText(src string) string {
 			return tidy(b.String())
 		case html.TextToken:
 			if skip == 0 {
-				b.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
-				if t := z.Text(); len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\n') {
+				// z.Text may be called once per token.
+				t := string(z.Text())
+				words := strings.Join(strings.Fields(t), " ")
+				if words != "" && strings.TrimLeft(t, " \t\r\n") != t {
+					b.WriteByte(' ')
+				}
+				b.WriteString(words)
+				if words != "" && strings.TrimRight(t, " \t\r\n") != t {
 					b.WriteByte(' ')
 				}
 			}

@@ -70,7 +70,7 @@ func (s *Store) CreateEmailTemplate(ctx context.Context, ws uuid.UUID, t EmailTe
 	now := time.Now().UTC()
 	_, err := s.exec(ctx, "INSERT INTO email_templates (workspace_id, key, subject, html, text, transactional, created_at, updated_at) "+
 		"VALUES (?,?,?,?,?,?,?,?)", ws.String(), t.Key, t.Subject, t.HTML, t.Text, t.Transactional, at(now), at(now))
-	if isUniqueViolation(err) {
+	if err != nil && isUniqueViolation(err) {
 		return EmailTemplate{}, ErrConflict
 	}
 	if err != nil {

@@ -65,7 +65,7 @@ func (s *Store) CreateSubscriptionGroup(ctx context.Context, ws uuid.UUID, g Sub
 	now := time.Now().UTC()
 	_, err := s.exec(ctx, "INSERT INTO subscription_groups (workspace_id, key, name, opt_in, created_at, updated_at) VALUES (?,?,?,?,?,?)",
 		ws.String(), g.Key, g.Name, g.OptIn, at(now), at(now))
-	if isUniqueViolation(err) {
+	if err != nil && isUniqueViolation(err) {
 		return SubscriptionGroup{}, ErrConflict
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/auth"
+	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
@@ -26,6 +27,7 @@ type Handler struct {
 	Tokens       *auth.APITokens
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
+	Email        *email.Service // templates' unsubscribe links; nil renders none
 
 	budget *Budget
 	reads  *reads // the store, for lists and exports: a bounded share of its pool

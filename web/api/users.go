@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
@@ -68,7 +69,33 @@ func (h *Handler) UserShow(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("profile by userId: %w", err)
 	}
-	return c.JSON(http.StatusOK, v)
+	subs, err := h.Store.Subscriptions(ctx, ws, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userWithSubscriptions{View: v, Subscriptions: subscriptionsJSON(subs)})
+}
+
+// userWithSubscriptions is a profile with the user's subscription choices.
+type userWithSubscriptions struct {
+	profiles.View
+	Subscriptions map[string]subscriptionJSON `json:"subscriptions"`
+}
+
+type subscriptionJSON struct {
+	Subscribed bool      `json:"subscribed"`
+	Since      time.Time `json:"since"`
+}
+
+// subscriptionsJSON is group → {subscribed, since}: the groups the user
+// chose for (others follow the group's default: opt-out groups send,
+// opt-in groups do not).
+func subscriptionsJSON(subs []store.Subscription) map[string]subscriptionJSON {
+	out := make(map[string]subscriptionJSON, len(subs))
+	for _, s := range subs {
+		out[s.Group] = subscriptionJSON{Subscribed: s.Subscribed, Since: s.Since}
+	}
+	return out
 }
 
 // UsersList is GET /api/v1/users: by ?anonymousId=, by ?trait.KEY=VALUE, or
