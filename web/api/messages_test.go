@@ -107,7 +107,7 @@ func TestTemplatesAndGroups(t *testing.T) {
 		if i < 0 {
 			t.Fatalf("no unsubscribe link in %q", html)
 		}
-		link := html[i:strings.Index(html[i:], `"`)+i]
+		link := html[i : strings.Index(html[i:], `"`)+i]
 		if code, _ := e.send(t, "POST", "/api/v1/templates/welcome/render", e.read, `{"userId":"nobody"}`); code != 404 {
 			t.Errorf("unknown user: %d", code)
 		}
