@@ -124,7 +124,13 @@ func (c *Conn) Send(ctx context.Context, m Message) Result {
 	if err := c.client.Send(msg); err != nil {
 		return classify(err)
 	}
-	return Result{Outcome: Sent, Reply: msg.ServerResponse()}
+	// go-mail keeps the text of the reply to DATA, not its code; an
+	// accepted DATA is always 250.
+	reply := msg.ServerResponse()
+	if len(reply) < 3 || reply[0] < '2' || reply[0] > '5' || reply[1] < '0' || reply[1] > '9' || reply[2] < '0' || reply[2] > '9' {
+		reply = "250 " + reply
+	}
+	return Result{Outcome: Sent, Reply: reply}
 }
 
 func (c *Conn) compose(m Message) (*mail.Msg, error) {
