@@ -141,13 +141,13 @@ func (s *Store) SetSubscription(ctx context.Context, ws uuid.UUID, userID, group
 	return n > 0, nil
 }
 
-// DeleteSubscriptionsOf removes the subscription choices of erased users.
-func (s *Store) DeleteSubscriptionsOf(ctx context.Context, ws uuid.UUID, userIDs []string) error {
+// DeleteSubscriptions removes the subscription choices of erased users,
+// in the erasure's transaction: an erased user leaves no trace.
+func (p *ProfileTx) DeleteSubscriptions(userIDs []string) error {
 	return chunks(userIDs, func(part []string) error {
-		args := strArgs([]any{ws.String()}, part)
-		if _, err := exec(s.db.WithContext(ctx), "DELETE FROM subscriptions WHERE workspace_id = ? AND user_id IN ("+
-			placeholders(len(part))+")", args...); err != nil {
-			return fmt.Errorf("delete subscriptions of erased users of %s: %w", ws, err)
+		if _, err := p.exec("DELETE FROM subscriptions WHERE workspace_id = ? AND user_id IN ("+placeholders(len(part))+")",
+			strArgs([]any{p.ws.String()}, part)...); err != nil {
+			return fmt.Errorf("delete subscriptions of erased users: %w", err)
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -192,6 +193,17 @@ func TestTemplatesAndGroups(t *testing.T) {
 				t.Errorf("events by name: %v", names)
 			}
 		})
+
+		// Erasing the user removes their subscription choices with them.
+		if subs, _ := st.Subscriptions(context.Background(), e.ws.ID, "u1"); len(subs) != 1 {
+			t.Fatalf("subscriptions before erasure: %v", subs)
+		}
+		if code, out := e.send(t, "DELETE", "/api/v1/users/u1", e.write, ""); code >= 300 {
+			t.Fatalf("erase: %d %v", code, out)
+		}
+		if subs, err := st.Subscriptions(context.Background(), e.ws.ID, "u1"); err != nil || len(subs) != 0 {
+			t.Errorf("subscriptions after erasure: %v %v", subs, err)
+		}
 
 		if code, _ := e.send(t, "DELETE", "/api/v1/templates/welcome", e.write, ""); code != 204 {
 			t.Errorf("delete: %d", code)
