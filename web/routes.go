@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/static"
 	"github.com/inlet-dev/inlet/web/trackingapi"
@@ -37,10 +38,10 @@ func (s *Server) routes() {
 	// (analytics.js in browsers).
 	v1 := e.Group("/v1", trackingapi.CORS)
 	for _, r := range []struct{ path, kind string }{
-		{"/batch", ""}, {"/b", ""}, {"/track", "track"}, {"/t", "track"},
-		{"/identify", "identify"}, {"/i", "identify"}, {"/page", "page"}, {"/p", "page"},
-		{"/screen", "screen"}, {"/s", "screen"}, {"/group", "group"}, {"/g", "group"},
-		{"/alias", "alias"}, {"/a", "alias"},
+		{"/batch", ""}, {"/b", ""}, {"/track", segment.TypeTrack}, {"/t", segment.TypeTrack},
+		{"/identify", segment.TypeIdentify}, {"/i", segment.TypeIdentify}, {"/page", segment.TypePage}, {"/p", segment.TypePage},
+		{"/screen", segment.TypeScreen}, {"/s", segment.TypeScreen}, {"/group", segment.TypeGroup}, {"/g", segment.TypeGroup},
+		{"/alias", segment.TypeAlias}, {"/a", segment.TypeAlias},
 	} {
 		v1.Match([]string{http.MethodPost, http.MethodOptions}, r.path, s.tracking.Handle(r.kind), selfLogging)
 	}

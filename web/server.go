@@ -108,8 +108,8 @@ func New(d Deps) (*Server, error) {
 		apiTokens:  credcache.NewAPITokens(d.Store, credTTL, d.Logger),
 	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
-		MaxBodyBytes: d.Config.MaxBodyBytes, ReadWait: d.Config.IngestTimeout, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
-	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts, ReadWait: d.Config.IngestTimeout}
+		MaxBodyBytes: d.Config.MaxBodyBytes, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
 	// One client address for the throttle, the access log and the delivery
 	// log: X-Forwarded-For only from TRUSTED_PROXIES.
 	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)

@@ -92,6 +92,22 @@ func openForCommand(ctx context.Context, getenv func(string) string) (*config.Co
 	return cfg, st, nil
 }
 
+// openForWorkspace is openForCommand plus the workspace --workspace names
+// (the default one when empty): the start of every per-workspace command.
+// The caller closes the store.
+func openForWorkspace(ctx context.Context, getenv func(string) string, wsFlag string) (*config.Config, *store.Store, store.Workspace, error) {
+	cfg, st, err := openForCommand(ctx, getenv)
+	if err != nil {
+		return nil, nil, store.Workspace{}, err
+	}
+	ws, err := pickWorkspace(ctx, st, wsFlag)
+	if err != nil {
+		st.Close()
+		return nil, nil, store.Workspace{}, err
+	}
+	return cfg, st, ws, nil
+}
+
 func secretCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("secret: use `inlet secret set [--workspace ID]` or `inlet secret encrypt`")

@@ -38,15 +38,11 @@ func destinationCmd(ctx context.Context, args []string, getenv func(string) stri
 		if *url == "" {
 			return errors.New("destination create: --url is required")
 		}
-		cfg, st, err := openForCommand(ctx, getenv)
+		cfg, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		ws, err := pickWorkspace(ctx, st, *wsFlag)
-		if err != nil {
-			return err
-		}
 		d, err := delivery.Create(ctx, st, newDeliveryGuard(cfg), ws.ID, delivery.Input{Name: *name, URL: *url, Types: *types})
 		if err != nil {
 			return fmt.Errorf("destination create: %w", err)
@@ -59,15 +55,11 @@ func destinationCmd(ctx context.Context, args []string, getenv func(string) stri
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		_, st, err := openForCommand(ctx, getenv)
+		_, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		ws, err := pickWorkspace(ctx, st, *wsFlag)
-		if err != nil {
-			return err
-		}
 		ds, err := st.Destinations(ctx, ws.ID)
 		if err != nil {
 			return err

@@ -18,7 +18,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/export"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
-	"github.com/inlet-dev/inlet/web/api"
 )
 
 // profileOptions are the profile settings from the configuration.
@@ -49,15 +48,11 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		expiresAt = &e
 	}
-	_, st, err := openForCommand(ctx, getenv)
+	_, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsFlag)
-	if err != nil {
-		return err
-	}
 	switch args[0] {
 	case "create":
 		t, plain, err := st.CreateAPITokenWith(ctx, ws.ID, store.NewAPIToken{Name: *name, Scope: *scope, ExpiresAt: expiresAt})
@@ -152,22 +147,18 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_, st, err := openForCommand(ctx, getenv)
+	_, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsFlag)
-	if err != nil {
-		return err
-	}
 	vals := map[string][]string{}
 	for k, v := range q {
 		if *v != "" {
 			vals[k] = []string{*v}
 		}
 	}
-	f, msg := api.EventFilter(vals, store.EventFilter{WorkspaceID: ws.ID})
+	f, msg := store.ParseEventFilter(vals, store.EventFilter{WorkspaceID: ws.ID})
 	if msg != "" {
 		return fmt.Errorf("export: --%s", msg)
 	}
@@ -259,15 +250,11 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if *anonID != "" {
 		kind, id = store.IdentityAnon, *anonID
 	}
-	cfg, st, err := openForCommand(ctx, getenv)
+	cfg, st, ws, err := openForWorkspace(ctx, getenv, *wsFlag)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsFlag)
-	if err != nil {
-		return err
-	}
 	if args[0] == "unsuppress" {
 		n, err := profiles.LiftSuppression(ctx, st, ws.ID, kind, id, nil)
 		if err != nil {

@@ -11,11 +11,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
 // EventTypes are the Segment event types a destination can pick from.
-var EventTypes = []string{"identify", "track", "page", "screen", "group", "alias", "delete"}
+var EventTypes = segment.Types
 
 // MaxNameLength bounds a destination's name, in characters.
 const MaxNameLength = 100

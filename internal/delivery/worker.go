@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -83,9 +84,7 @@ type Manager struct {
 
 	mu      sync.Mutex
 	running map[uuid.UUID]context.CancelFunc
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc
-	done    chan struct{}
+	run     *lifecycle.Group // the scan loop and every destination's worker
 }
 
 // New prepares a Manager; Start runs it.
@@ -103,10 +102,8 @@ func (m *Manager) Sender() *Sender { return m.sender }
 
 // Start looks for destinations to work until Close.
 func (m *Manager) Start(ctx context.Context) {
-	ctx, m.cancel = context.WithCancel(ctx)
-	m.done = make(chan struct{})
-	go func() {
-		defer close(m.done)
+	m.run = lifecycle.New(ctx, "delivery workers")
+	m.run.Go(func(ctx context.Context) {
 		t := time.NewTicker(m.opts.Rescan)
 		defer t.Stop()
 		for {
@@ -117,24 +114,13 @@ func (m *Manager) Start(ctx context.Context) {
 			case <-t.C:
 			}
 		}
-	}()
+	})
 }
 
 // Close stops every worker and releases their leases so another instance
 // takes over at once; what was in flight is sent again from the cursor.
 func (m *Manager) Close(ctx context.Context) error {
-	if m.cancel == nil {
-		return nil
-	}
-	m.cancel()
-	all := make(chan struct{})
-	go func() { <-m.done; m.wg.Wait(); close(all) }()
-	select {
-	case <-all:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("delivery workers: %w", ctx.Err())
-	}
+	return m.run.Stop(ctx)
 }
 
 func (m *Manager) scan(ctx context.Context) {
@@ -160,18 +146,23 @@ func (m *Manager) scan(ctx context.Context) {
 		m.mu.Lock()
 		m.running[d.ID] = cancel
 		m.mu.Unlock()
-		m.wg.Add(1)
-		go func(id uuid.UUID) {
-			defer m.wg.Done()
-			defer func() {
-				cancel()
-				m.mu.Lock()
-				delete(m.running, id)
-				m.mu.Unlock()
-			}()
+		id := d.ID
+		end := func() {
+			cancel()
+			m.mu.Lock()
+			delete(m.running, id)
+			m.mu.Unlock()
+		}
+		// The worker runs in the manager's group, so Close waits for it;
+		// its own context lets it end alone when its lease is lost.
+		started := m.run.Go(func(context.Context) {
+			defer end()
 			w := &worker{m: m, id: id}
 			w.run(wctx)
-		}(d.ID)
+		})
+		if !started { // closing: the unused lease expires on its own
+			end()
+		}
 	}
 }
 

@@ -2,8 +2,14 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 )
+
+// DefaultTimeout is Options.Timeout when left zero (INGEST_TIMEOUT's
+// default): how long a request waits for read budget and for its commit.
+const DefaultTimeout = 3 * time.Second
 
 // DefaultInflightBytes is the admission budget when Options leave it zero:
 // enough for hundreds of typical Segment deliveries at once, small enough
@@ -39,6 +45,29 @@ func (in *Ingester) ReserveRead(ctx context.Context, n int64) (release func(), e
 	}
 	var once sync.Once
 	return func() { once.Do(func() { in.reading.Release(n) }) }, nil
+}
+
+// BodyBudget is the read budget a request body needs: its declared length
+// (Content-Length), or limit when it declares none (chunked) or more.
+func BodyBudget(declared, limit int64) int64 {
+	if declared > 0 && declared < limit {
+		return declared
+	}
+	return limit
+}
+
+// ReserveBody is ReserveRead for an ingest surface's request (the webhook,
+// the tracking API): it waits at most the ingester's Timeout for the
+// budget, and a wait that ends (or a sender that goes away) is
+// ErrOverloaded, answered 503 so the sender retries later. ErrClosed stays.
+func (in *Ingester) ReserveBody(ctx context.Context, n int64) (release func(), err error) {
+	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
+	defer cancel()
+	release, err = in.ReserveRead(ctx, n)
+	if err != nil && !errors.Is(err, ErrClosed) {
+		return nil, ErrOverloaded
+	}
+	return release, err
 }
 
 // Admit reserves n bytes of the in-flight budget for a request about to be

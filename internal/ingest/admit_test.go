@@ -96,3 +96,49 @@ func TestAbandonedRequestIsNotCommitted(t *testing.T) {
 		t.Fatalf("stored %d events, want 2", n)
 	}
 }
+
+func TestBodyBudget(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ declared, limit, want int64 }{
+		{100, 1000, 100}, {-1, 1000, 1000}, {0, 1000, 1000}, {5000, 1000, 1000}, {1000, 1000, 1000},
+	} {
+		if got := ingest.BodyBudget(c.declared, c.limit); got != c.want {
+			t.Errorf("BodyBudget(%d, %d) = %d, want %d", c.declared, c.limit, got, c.want)
+		}
+	}
+}
+
+// TestReserveBodyWaitsAtMostTheTimeout: the read budget both ingest surfaces
+// share makes a body wait its turn for at most the ingester's Timeout, and
+// then answers ErrOverloaded (503, retry); once closed, ErrClosed.
+func TestReserveBodyWaitsAtMostTheTimeout(t *testing.T) {
+	t.Parallel()
+	st := testdb.Open(t)
+	in := ingest.New(st, ingest.Options{ReadBytes: 100, Timeout: 50 * time.Millisecond})
+	held, err := in.ReserveBody(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.ReserveBody(context.Background(), 1); !errors.Is(err, ingest.ErrOverloaded) {
+		t.Fatalf("reserve while the budget is spent = %v, want ErrOverloaded", err)
+	}
+	// A waiting body gets the budget as soon as it is released.
+	got := make(chan error, 1)
+	go func() {
+		release, err := in.ReserveBody(context.Background(), 60)
+		if err == nil {
+			release()
+		}
+		got <- err
+	}()
+	held()
+	if err := <-got; err != nil {
+		t.Fatalf("reserve after release = %v", err)
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.ReserveBody(context.Background(), 1); !errors.Is(err, ingest.ErrClosed) {
+		t.Fatalf("reserve after Close = %v, want ErrClosed", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/store"
 	"golang.org/x/sync/semaphore"
 )
@@ -89,7 +90,7 @@ type Ingester struct {
 	reading  *semaphore.Weighted
 	mu       sync.RWMutex // guards closed against sends racing Close
 	closed   bool
-	wg       sync.WaitGroup
+	run      *lifecycle.Group // the writers
 }
 
 // New starts the writers.
@@ -113,12 +114,14 @@ func New(db Inserter, opts Options) *Ingester {
 		opts.Writers = 2
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 3 * time.Second
+		opts.Timeout = DefaultTimeout
 	}
 	in := &Ingester{db: db, opts: opts, queue: make(chan *request, opts.QueueRequests), reading: semaphore.NewWeighted(opts.ReadBytes)}
+	// The writers ignore the group's context: Close closes the queue and
+	// they end once they have committed what it held.
+	in.run = lifecycle.New(context.Background(), "ingest: queue not drained")
 	for range opts.Writers {
-		in.wg.Add(1)
-		go in.writer()
+		in.run.Go(func(context.Context) { in.writer() })
 	}
 	return in
 }
@@ -200,18 +203,10 @@ func (in *Ingester) Close(ctx context.Context) error {
 		close(in.queue)
 	}
 	in.mu.Unlock()
-	done := make(chan struct{})
-	go func() { in.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return errors.New("ingest: queue not drained before shutdown deadline")
-	}
+	return in.run.Stop(ctx)
 }
 
 func (in *Ingester) writer() {
-	defer in.wg.Done()
 	for first := range in.queue {
 		if !in.take(first) {
 			continue

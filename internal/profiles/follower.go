@@ -14,10 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -57,17 +57,15 @@ func (o Options) withDefaults(d store.Dialect) Options {
 
 // Follower keeps the profiles of every workspace up to date.
 type Follower struct {
-	st     *store.Store
-	opts   Options
-	wake   chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	st   *store.Store
+	opts Options
+	wake chan struct{}
+	run  *lifecycle.Group
 }
 
 // NewFollower builds a follower; Start runs it.
 func NewFollower(st *store.Store, opts Options) *Follower {
-	return &Follower{st: st, opts: opts.withDefaults(st.Dialect()), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Follower{st: st, opts: opts.withDefaults(st.Dialect()), wake: make(chan struct{}, 1)}
 }
 
 // Notify wakes the follower now (after a local commit) instead of at its
@@ -81,30 +79,17 @@ func (f *Follower) Notify() {
 
 // Start runs the follower until Close or ctx ends.
 func (f *Follower) Start(ctx context.Context) {
-	ctx, f.cancel = context.WithCancel(ctx)
-	go f.loop(ctx)
+	f.run = lifecycle.New(ctx, "profiles: follower")
+	f.run.Go(f.loop)
 }
 
 // Close stops the follower after its current batch (which commits or rolls
 // back whole), waiting at most until ctx ends.
 func (f *Follower) Close(ctx context.Context) error {
-	f.once.Do(func() {
-		if f.cancel != nil {
-			f.cancel()
-		} else {
-			close(f.done)
-		}
-	})
-	select {
-	case <-f.done:
-		return nil
-	case <-ctx.Done():
-		return errors.New("profiles: follower did not stop before the shutdown deadline")
-	}
+	return f.run.Stop(ctx)
 }
 
 func (f *Follower) loop(ctx context.Context) {
-	defer close(f.done)
 	var wss []uuid.UUID
 	var listed time.Time
 	backoff := time.Duration(0)

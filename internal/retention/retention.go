@@ -8,10 +8,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 )
 
 // Store is what retention needs from the store.
@@ -34,11 +34,9 @@ type Options struct {
 
 // Retention runs passes until Close.
 type Retention struct {
-	st     Store
-	opts   Options
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	st   Store
+	opts Options
+	run  *lifecycle.Group
 }
 
 // New checks the options and fills in defaults; it starts nothing.
@@ -66,7 +64,7 @@ func New(st Store, opts Options) (*Retention, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Retention{st: st, opts: opts, done: make(chan struct{})}, nil
+	return &Retention{st: st, opts: opts}, nil
 }
 
 // Cutoff is the receive time before which events are deleted.
@@ -113,9 +111,8 @@ func (r *Retention) RunOnce(ctx context.Context) (int64, error) {
 // Start runs a pass after FirstDelay and then every Interval until ctx ends
 // or Close is called.
 func (r *Retention) Start(ctx context.Context) {
-	ctx, r.cancel = context.WithCancel(ctx)
-	go func() {
-		defer close(r.done)
+	r.run = lifecycle.New(ctx, "retention")
+	r.run.Go(func(ctx context.Context) {
 		wait := r.opts.FirstDelay
 		for {
 			if sleep(ctx, wait) != nil {
@@ -131,22 +128,13 @@ func (r *Retention) Start(ctx context.Context) {
 			}
 			wait = r.opts.Interval
 		}
-	}()
+	})
 }
 
 // Close stops the background passes (a running DELETE is cancelled and rolls
 // back on its own) and waits for them to end, at most until ctx ends.
 func (r *Retention) Close(ctx context.Context) error {
-	if r.cancel == nil {
-		return nil
-	}
-	r.once.Do(r.cancel)
-	select {
-	case <-r.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("retention: stop: %w", ctx.Err())
-	}
+	return r.run.Stop(ctx)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -143,7 +143,7 @@ func FuzzParseVerify(f *testing.F) {
 
 func checkEvent(t *testing.T, i int, ev Event) {
 	t.Helper()
-	if !validTypes[ev.Type] || ev.MessageID == "" || utf8.RuneCountInString(ev.MessageID) > MaxMessageIDLen {
+	if !ValidType(ev.Type) || ev.MessageID == "" || utf8.RuneCountInString(ev.MessageID) > MaxMessageIDLen {
 		t.Fatalf("event %d: bad Type %q or MessageID %q", i, ev.Type, ev.MessageID)
 	}
 	if ev.UserID == "" && ev.AnonymousID == "" {

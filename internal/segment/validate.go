@@ -10,11 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-var validTypes = map[string]bool{
-	"identify": true, "track": true, "page": true, "screen": true,
-	"group": true, "alias": true, "delete": true,
-}
-
 // buildEvent validates one event object (m is raw decoded into a map, so only
 // the fields Inlet types are ever decoded: properties with 1e999999 or deep
 // but legal nesting stay untouched JSON text) and fills in an Event.
@@ -29,7 +24,7 @@ func buildEvent(i int, raw []byte, m map[string]json.RawMessage) (Event, error) 
 	switch {
 	case ev.Type == "":
 		return Event{}, eventErr(i, "type", "required")
-	case !validTypes[ev.Type]:
+	case !ValidType(ev.Type):
 		return Event{}, eventErr(i, "type", "unknown type %.40q (want identify, track, page, screen, group, alias or delete)", ev.Type)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 )
 
 // What the connection status keeps per workspace.
@@ -91,10 +92,10 @@ type Aggregator struct {
 
 	flushMu sync.Mutex // one load or flush at a time
 	loaded  bool
+	retry   *batch // taken by a flush that failed; guarded by flushMu
 	st      Store
 	opts    Options
-	stop    chan struct{}
-	done    chan struct{}
+	run     *lifecycle.Group
 }
 
 // Record implements Recorder: constant time, no I/O.

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
 // Store is where the aggregator keeps its state across restarts;
-// *store.Store implements it.
+// *store.Store implements it. SaveDeliveries adds a batch once per key.
 type Store interface {
-	SaveDeliveries(ctx context.Context, attempts []store.DeliveryAttempt, minutes []store.DeliveryMinute, keepAttempts int, dropMinutesBefore time.Time) error
+	SaveDeliveries(ctx context.Context, batch string, attempts []store.DeliveryAttempt, minutes []store.DeliveryMinute, keepAttempts int, dropMinutesBefore time.Time) error
 	LoadDeliveries(ctx context.Context, since time.Time, perWorkspace int) (store.DeliveryHistory, error)
 }
 
@@ -21,6 +22,10 @@ type Options struct {
 	FlushEvery time.Duration    // default 5s
 	Now        func() time.Time // default time.Now; tests move it
 	Logger     *slog.Logger
+	// Flushed, when set, is called after each background flush (and the
+	// reload after it) with its outcome: tests wait on it instead of
+	// polling the database.
+	Flushed func(error)
 	// MinuteRetention is how long per-minute counts stay in the database
 	// (default 24h); only the last hour is shown.
 	MinuteRetention time.Duration
@@ -52,6 +57,12 @@ func (g *Aggregator) Load(ctx context.Context) error {
 	}
 	g.flushMu.Lock()
 	defer g.flushMu.Unlock()
+	// A batch whose save failed may or may not be in the database; saving
+	// it again under its key settles that (it is added at most once), so
+	// what is loaded next holds it exactly once.
+	if err := g.saveRetry(ctx); err != nil {
+		return err
+	}
 	first := unixMinute(g.now()) - WindowMinutes + 1
 	h, err := g.st.LoadDeliveries(ctx, time.Unix(first*60, 0), RecentAttempts)
 	if err != nil {
@@ -107,100 +118,121 @@ func (g *Aggregator) workspace(id uuid.UUID) *workspace {
 	return w
 }
 
-// Flush writes what was recorded since the last flush. On failure it keeps
-// it for the next try (bounded: the newest attempts, the retained minutes).
+// batch is what one flush saves, under a key of its own.
+type batch struct {
+	key      string
+	attempts []store.DeliveryAttempt
+	minutes  []store.DeliveryMinute
+	drop     time.Time
+}
+
+// Flush writes what was recorded since the last flush.
+//
+// A save that fails may still have committed (a COMMIT that lands after
+// the deadline reports an error), so a failed batch is not merged back
+// into what is pending: it is kept whole, with its key, and saved again
+// first by the next Flush or Load. The store adds a key once, so a slow
+// database never counts a delivery twice. Memory stays bounded: one kept
+// batch plus what Record keeps pending (the newest attempts, the minutes).
 func (g *Aggregator) Flush(ctx context.Context) error {
 	if g.st == nil {
 		return nil
 	}
 	g.flushMu.Lock()
 	defer g.flushMu.Unlock()
-	type taken struct {
-		attempts []Attempt
-		minutes  map[minuteKey]counts
+	if err := g.saveRetry(ctx); err != nil {
+		return err
 	}
+	b := g.take()
+	if b == nil {
+		return nil
+	}
+	if err := g.st.SaveDeliveries(ctx, b.key, b.attempts, b.minutes, keptAttempts, b.drop); err != nil {
+		g.retry = b
+		return err
+	}
+	return nil
+}
+
+// saveRetry saves the batch a failed flush kept, if any. flushMu is held.
+func (g *Aggregator) saveRetry(ctx context.Context) error {
+	if g.retry == nil {
+		return nil
+	}
+	b := g.retry
+	if err := g.st.SaveDeliveries(ctx, b.key, b.attempts, b.minutes, keptAttempts, b.drop); err != nil {
+		return err
+	}
+	g.retry = nil
+	return nil
+}
+
+// take moves what is pending into a new batch (nil when nothing is).
+func (g *Aggregator) take() *batch {
 	g.mu.Lock()
-	batch := map[uuid.UUID]taken{}
-	var attempts []store.DeliveryAttempt
-	var minutes []store.DeliveryMinute
+	defer g.mu.Unlock()
+	b := &batch{key: uuid.NewString(), drop: g.now().Add(-g.opts.MinuteRetention)}
 	for id, w := range g.ws {
-		if len(w.pendingAttempts) == 0 && len(w.pendingMinutes) == 0 {
-			continue
-		}
-		batch[id] = taken{w.pendingAttempts, w.pendingMinutes}
 		for _, a := range w.pendingAttempts {
-			attempts = append(attempts, store.DeliveryAttempt{WorkspaceID: id, At: a.At, Source: a.Source, Outcome: a.Outcome,
+			b.attempts = append(b.attempts, store.DeliveryAttempt{WorkspaceID: id, At: a.At, Source: a.Source, Outcome: a.Outcome,
 				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
 		}
 		for k, c := range w.pendingMinutes {
-			minutes = append(minutes, store.DeliveryMinute{WorkspaceID: id, Minute: time.Unix(k.minute*60, 0).UTC(),
+			b.minutes = append(b.minutes, store.DeliveryMinute{WorkspaceID: id, Minute: time.Unix(k.minute*60, 0).UTC(),
 				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates})
 		}
 		w.pendingAttempts, w.pendingMinutes = nil, map[minuteKey]counts{}
 	}
-	g.mu.Unlock()
-	if len(batch) == 0 {
+	if len(b.attempts) == 0 && len(b.minutes) == 0 {
 		return nil
 	}
-	drop := g.now().Add(-g.opts.MinuteRetention)
-	err := g.st.SaveDeliveries(ctx, attempts, minutes, keptAttempts, drop)
-	if err == nil {
-		return nil
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for id, b := range batch {
-		w := g.ws[id]
-		all := append(b.attempts, w.pendingAttempts...)
-		w.pendingAttempts = all[max(0, len(all)-keptAttempts):]
-		for k, c := range b.minutes {
-			if k.minute < unixMinute(drop) {
-				continue
-			}
-			p := w.pendingMinutes[k]
-			p.add(c)
-			w.pendingMinutes[k] = p
-		}
-	}
-	return err
+	return b
 }
 
+// roundTimeout bounds one background flush and reload. It does not shrink
+// with FlushEvery: a short interval must not make a merely slow database
+// look down (a late COMMIT is harmless now, but each one costs a retry).
+const roundTimeout = 30 * time.Second
+
 // Start loads the saved status (a failure is retried by the flusher) and
-// starts flushing every FlushEvery until Close.
+// starts flushing every FlushEvery until Close or ctx ends (Close still
+// writes what is left).
 func (g *Aggregator) Start(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := g.Load(lctx); err != nil {
 		g.opts.Logger.Warn("connection status not loaded yet; will retry", "err", err)
 	}
 	cancel()
-	g.stop, g.done = make(chan struct{}), make(chan struct{})
-	go g.loop()
+	g.run = lifecycle.New(ctx, "connection status flusher")
+	g.run.Go(g.loop)
 }
 
-func (g *Aggregator) loop() {
-	defer close(g.done)
+func (g *Aggregator) loop(ctx context.Context) {
 	t := time.NewTicker(g.opts.FlushEvery)
 	defer t.Stop()
 	failing := false
 	for {
 		select {
-		case <-g.stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), g.opts.FlushEvery)
+		rctx, cancel := context.WithTimeout(ctx, roundTimeout)
 		// Reload after every flush, not only once: with several instances on
 		// one database each shows what all of them saved, not only its own
 		// traffic (Load adds what this one has not saved yet).
-		err := g.Flush(ctx)
+		err := g.Flush(rctx)
 		if err == nil {
-			err = g.Load(ctx)
+			err = g.Load(rctx)
 		}
 		cancel()
+		if g.opts.Flushed != nil {
+			g.opts.Flushed(err)
+		}
 		// One line when saving starts failing and one when it recovers, not
 		// one every few seconds during an outage.
 		switch {
-		case err != nil && !failing:
+		case err != nil && !failing && ctx.Err() == nil:
 			g.opts.Logger.Warn("connection status not saved; retrying", "err", err)
 		case err == nil && failing:
 			g.opts.Logger.Info("connection status saved again")
@@ -209,12 +241,11 @@ func (g *Aggregator) loop() {
 	}
 }
 
-// Close stops the flusher and writes what is left.
+// Close stops the flusher (a flush under way is cancelled and kept for the
+// last one) and writes what is left.
 func (g *Aggregator) Close(ctx context.Context) error {
-	if g.stop != nil {
-		close(g.stop)
-		<-g.done
-		g.stop = nil
+	if err := g.run.Stop(ctx); err != nil {
+		return err
 	}
 	return g.Flush(ctx)
 }

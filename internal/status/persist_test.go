@@ -20,15 +20,22 @@ import (
 type flaky struct {
 	*store.Store
 	down atomic.Bool
+	// late makes the next saves commit and then report a deadline, as a
+	// COMMIT that lands after the caller gave up does.
+	late atomic.Int32
 }
 
 var errDown = errors.New("database is down")
 
-func (f *flaky) SaveDeliveries(ctx context.Context, a []store.DeliveryAttempt, m []store.DeliveryMinute, keep int, drop time.Time) error {
+func (f *flaky) SaveDeliveries(ctx context.Context, batch string, a []store.DeliveryAttempt, m []store.DeliveryMinute, keep int, drop time.Time) error {
 	if f.down.Load() {
 		return errDown
 	}
-	return f.Store.SaveDeliveries(ctx, a, m, keep, drop)
+	err := f.Store.SaveDeliveries(ctx, batch, a, m, keep, drop)
+	if err == nil && f.late.Add(-1) >= 0 {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 func (f *flaky) LoadDeliveries(ctx context.Context, since time.Time, n int) (store.DeliveryHistory, error) {
@@ -133,25 +140,97 @@ func TestFlushRetriesWhileTheDatabaseIsDown(t *testing.T) {
 	})
 }
 
+// TestALateCommitIsNotCountedTwice: a save that committed but reported a
+// failure (the deadline passed during COMMIT) is retried under its key, so
+// the database, a reload and a restart all count each delivery once.
+func TestALateCommitIsNotCountedTwice(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		def, _ := st.DefaultWorkspace(ctx)
+		db := &flaky{Store: st}
+		clk := newClock(t0)
+		g := status.NewAggregator(db, status.Options{Now: clk.now})
+		if err := g.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		traffic(g, clk, def.ID, 20)
+		db.late.Store(2) // the flush and the reload's retry both land late
+		if err := g.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("late flush = %v", err)
+		}
+		if err := g.Load(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("load retrying the late batch = %v", err)
+		}
+		traffic(g, clk, def.ID, 20)
+		if err := g.Flush(ctx); err != nil { // retries the batch, then the new one
+			t.Fatal(err)
+		}
+		want := g.Snapshot(def.ID)
+		if err := g.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Snapshot(def.ID); !reflect.DeepEqual(got, want) {
+			t.Fatalf("reload after a late commit:\n got %+v\nwant %+v", got.Hour, want.Hour)
+		}
+		fresh := status.NewAggregator(st, status.Options{Now: clk.now})
+		if err := fresh.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := fresh.Snapshot(def.ID); !reflect.DeepEqual(got, want) {
+			t.Fatalf("restart after a late commit:\n got %+v\nwant %+v", got.Hour, want.Hour)
+		}
+	})
+}
+
 func TestFlusherRunsInTheBackground(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	ctx := context.Background()
 	def, _ := st.DefaultWorkspace(ctx)
-	g := status.NewAggregator(st, status.Options{FlushEvery: 20 * time.Millisecond})
+	rounds := make(chan error, 1)
+	g := status.NewAggregator(st, status.Options{FlushEvery: 20 * time.Millisecond, Flushed: func(err error) {
+		select {
+		case rounds <- err:
+		default: // the test reads the latest rounds only
+		}
+	}})
 	g.Start(ctx)
 	g.Record(status.Attempt{WorkspaceID: def.ID, Source: "webhook", Outcome: status.OutcomeAccepted, Status: 200, Accepted: 1})
-	deadline := time.Now().Add(5 * time.Second)
+	// Wait for background rounds (not for time) until one has saved the
+	// attempt; each round ends with a reload, so a round that returns nil
+	// after the record was taken has it in the database.
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	for {
+		var err error
+		select {
+		case err = <-rounds:
+		case <-wait.Done():
+			t.Fatal("no background flush saved the attempt within 30s")
+		}
+		if err != nil {
+			continue
+		}
 		h, err := st.LoadDeliveries(ctx, time.Now().Add(-time.Hour), 20)
-		if err == nil && len(h.Attempts) == 1 && len(h.Minutes) == 1 {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Attempts) > 1 || len(h.Minutes) > 1 || (len(h.Minutes) == 1 && h.Minutes[0].Requests != 1) {
+			t.Fatalf("one attempt saved more than once: %+v", h)
+		}
+		if len(h.Attempts) == 1 && len(h.Minutes) == 1 {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing flushed within 5s: %+v %v", h, err)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	if err := g.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+	h, err := st.LoadDeliveries(ctx, time.Now().Add(-time.Hour), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Attempts) != 1 || len(h.Minutes) != 1 || h.Minutes[0].Requests != 1 {
+		t.Fatalf("after Close: %+v", h)
 	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -99,31 +98,33 @@ const apiTokenCols = "id, workspace_id, name, scope, prefix, created_at, last_us
 // APITokenByHash finds a token, revoked or not, by HashWriteKey of its
 // text; ErrNotFound when there is none.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, error) {
-	row := s.db.WithContext(ctx).Raw("SELECT "+apiTokenCols+" FROM api_tokens WHERE token_hash = ?", hash).Row()
-	t, err := scanAPIToken(row.Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return APIToken{}, ErrNotFound
+	var r apiTokenRow
+	if err := first(s.db.WithContext(ctx), &r, "SELECT "+apiTokenCols+" FROM api_tokens WHERE token_hash = ?", hash); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return APIToken{}, err
+		}
+		return APIToken{}, fmt.Errorf("read API token: %w", err)
 	}
-	return t, err
+	return r.token()
 }
 
 // APITokens lists a workspace's tokens, active first, newest first.
 func (s *Store) APITokens(ctx context.Context, ws uuid.UUID) ([]APIToken, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT "+apiTokenCols+
-		" FROM api_tokens WHERE workspace_id = ? ORDER BY (revoked_at IS NULL) DESC, created_at DESC, id", ws.String()).Rows()
+	var rows []apiTokenRow
+	err := all(s.db.WithContext(ctx), &rows, "SELECT "+apiTokenCols+
+		" FROM api_tokens WHERE workspace_id = ? ORDER BY (revoked_at IS NULL) DESC, created_at DESC, id", ws.String())
 	if err != nil {
 		return nil, fmt.Errorf("list API tokens of %s: %w", ws, err)
 	}
-	defer rows.Close()
 	var out []APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows.Scan)
+	for _, r := range rows {
+		t, err := r.token()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RevokeAPIToken stops a token of ws for good; ErrNotFound for a token of
@@ -152,33 +153,21 @@ func (s *Store) TouchAPIToken(ctx context.Context, id uuid.UUID, when time.Time)
 	return nil
 }
 
-func scanAPIToken(scan func(...any) error) (APIToken, error) {
-	var t APIToken
-	var id, ws string
-	var created dbTime
-	var used, revoked, expires dbTime
-	if err := scan(&id, &ws, &t.Name, &t.Scope, &t.Prefix, &created, &used, &revoked, &expires); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return APIToken{}, err
-		}
-		return APIToken{}, fmt.Errorf("read API token: %w", err)
-	}
+// apiTokenRow is an api_tokens row as apiTokenCols reads it.
+type apiTokenRow struct {
+	ID, WorkspaceID, Name, Scope, Prefix        string
+	CreatedAt, LastUsedAt, RevokedAt, ExpiresAt dbTime
+}
+
+func (r apiTokenRow) token() (APIToken, error) {
+	t := APIToken{Name: r.Name, Scope: r.Scope, Prefix: r.Prefix, CreatedAt: r.CreatedAt.Time,
+		LastUsedAt: r.LastUsedAt.ptr(), RevokedAt: r.RevokedAt.ptr(), ExpiresAt: r.ExpiresAt.ptr()}
 	var err error
-	if t.ID, err = uuid.Parse(id); err != nil {
-		return APIToken{}, fmt.Errorf("API token id %q: %w", id, err)
+	if t.ID, err = uuid.Parse(r.ID); err != nil {
+		return APIToken{}, fmt.Errorf("API token id %q: %w", r.ID, err)
 	}
-	if t.WorkspaceID, err = uuid.Parse(ws); err != nil {
-		return APIToken{}, fmt.Errorf("API token %s workspace %q: %w", id, ws, err)
-	}
-	t.CreatedAt = created.Time
-	if !used.IsZero() {
-		t.LastUsedAt = &used.Time
-	}
-	if !revoked.IsZero() {
-		t.RevokedAt = &revoked.Time
-	}
-	if !expires.IsZero() {
-		t.ExpiresAt = &expires.Time
+	if t.WorkspaceID, err = uuid.Parse(r.WorkspaceID); err != nil {
+		return APIToken{}, fmt.Errorf("API token %s workspace %q: %w", r.ID, r.WorkspaceID, err)
 	}
 	return t, nil
 }

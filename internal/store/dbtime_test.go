@@ -55,7 +55,7 @@ func TestSQLiteTimesShareOneLayout(t *testing.T) {
 	if err := st.RevokeWriteKey(ctx, ws.ID, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SaveDeliveries(ctx, []DeliveryAttempt{{WorkspaceID: ws.ID, At: when, Outcome: "accepted", Status: 200}},
+	if err := st.SaveDeliveries(ctx, "layout-batch", []DeliveryAttempt{{WorkspaceID: ws.ID, At: when, Outcome: "accepted", Status: 200}},
 		[]DeliveryMinute{{WorkspaceID: uuid.New(), Minute: when, Outcome: "accepted", Requests: 1}}, 10, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestSQLiteTimesShareOneLayout(t *testing.T) {
 		{"admins", "created_at"}, {"admins", "updated_at"},
 		{"admin_sessions", "created_at"}, {"admin_sessions", "last_seen_at"}, {"admin_sessions", "expires_at"},
 		{"write_keys", "created_at"}, {"write_keys", "last_used_at"}, {"write_keys", "revoked_at"},
-		{"delivery_attempts", "at"}, {"delivery_minutes", "minute"},
+		{"delivery_attempts", "at"}, {"delivery_minutes", "minute"}, {"delivery_batches", "saved_at"},
 	} {
 		var got []string
 		if err := st.db.Raw("SELECT CAST(" + col.column + " AS TEXT) FROM " + col.table).Scan(&got).Error; err != nil {

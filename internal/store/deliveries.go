@@ -74,6 +74,13 @@ type deliveryMinuteRow struct {
 
 func (deliveryMinuteRow) TableName() string { return "delivery_minutes" }
 
+type deliveryBatchRow struct {
+	BatchKey string `gorm:"primaryKey"`
+	SavedAt  dbTime
+}
+
+func (deliveryBatchRow) TableName() string { return "delivery_batches" }
+
 // addMinuteCounts makes a minute row that already exists add the new counts
 // to its own instead of failing.
 var addMinuteCounts = clause.OnConflict{
@@ -87,8 +94,12 @@ var addMinuteCounts = clause.OnConflict{
 
 // SaveDeliveries stores new attempts, adds minute counts, keeps only the
 // newest keepAttempts attempts of each workspace it touched and forgets
-// minutes before dropMinutesBefore, all in one transaction.
-func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, minutes []DeliveryMinute, keepAttempts int, dropMinutesBefore time.Time) error {
+// minutes (and batch keys) before dropMinutesBefore, all in one transaction.
+// batch names what is saved: a batch whose key was saved before is not
+// added again, so a caller that could not tell whether its COMMIT landed
+// retries with the same key and counts nothing twice. An empty key is
+// always added.
+func (s *Store) SaveDeliveries(ctx context.Context, batch string, attempts []DeliveryAttempt, minutes []DeliveryMinute, keepAttempts int, dropMinutesBefore time.Time) error {
 	touched := map[uuid.UUID]bool{}
 	rows := make([]deliveryAttemptRow, 0, len(attempts))
 	for _, a := range attempts {
@@ -98,6 +109,18 @@ func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, 
 		touched[a.WorkspaceID] = true
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if batch != "" {
+			// On PostgreSQL a concurrent save of the same key waits here for
+			// the first one's COMMIT, then finds the key.
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).
+				Create(&deliveryBatchRow{BatchKey: batch, SavedAt: at(time.Now())})
+			if res.Error != nil {
+				return fmt.Errorf("record delivery batch %s: %w", batch, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				return nil // saved before
+			}
+		}
 		if len(rows) > 0 {
 			// 500 rows of 9 values stay under both dialects' bind-variable limits.
 			if err := tx.CreateInBatches(rows, 500).Error; err != nil {
@@ -123,6 +146,9 @@ func (s *Store) SaveDeliveries(ctx context.Context, attempts []DeliveryAttempt, 
 		if !dropMinutesBefore.IsZero() {
 			if err := tx.Where("minute < ?", at(dropMinutesBefore)).Delete(&deliveryMinuteRow{}).Error; err != nil {
 				return fmt.Errorf("drop old delivery minutes: %w", err)
+			}
+			if err := tx.Where("saved_at < ?", at(dropMinutesBefore)).Delete(&deliveryBatchRow{}).Error; err != nil {
+				return fmt.Errorf("drop old delivery batch keys: %w", err)
 			}
 		}
 		return nil

@@ -32,7 +32,7 @@ func TestSaveAndLoadDeliveries(t *testing.T) {
 			{WorkspaceID: def.ID, Minute: minute, Outcome: "accepted", Requests: 2, Accepted: 10, Duplicates: 1},
 			{WorkspaceID: def.ID, Minute: minute.Add(-3 * time.Hour), Outcome: "accepted", Requests: 1, Accepted: 1},
 		}
-		if err := st.SaveDeliveries(ctx, attempts, minutes, 100, time.Time{}); err != nil {
+		if err := st.SaveDeliveries(ctx, "", attempts, minutes, 100, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		// A second flush adds to the minute and drops minutes older than 2h.
@@ -40,7 +40,7 @@ func TestSaveAndLoadDeliveries(t *testing.T) {
 			{WorkspaceID: def.ID, Minute: minute, Outcome: "accepted", Requests: 1, Accepted: 5},
 			{WorkspaceID: def.ID, Minute: minute, Outcome: "bad_body", Requests: 4},
 		}
-		if err := st.SaveDeliveries(ctx, nil, more, 100, now.Add(-2*time.Hour)); err != nil {
+		if err := st.SaveDeliveries(ctx, "", nil, more, 100, now.Add(-2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.InsertEvents(ctx, []store.NewEvent{newEvent(def.ID, "x")}); err != nil {
@@ -99,11 +99,45 @@ func TestSaveDeliveriesUnknownWorkspace(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		// A workspace that no longer exists must not wedge the flusher.
 		ghost := uuid.New()
-		err := st.SaveDeliveries(context.Background(),
+		err := st.SaveDeliveries(context.Background(), "",
 			[]store.DeliveryAttempt{{WorkspaceID: ghost, At: time.Now(), Outcome: "accepted", Status: 200}},
 			[]store.DeliveryMinute{{WorkspaceID: ghost, Minute: time.Now(), Outcome: "accepted", Requests: 1}}, 100, time.Time{})
 		if err != nil {
 			t.Fatal(fmt.Errorf("save for an unknown workspace: %w", err))
+		}
+	})
+}
+
+// TestSaveDeliveriesBatchOnce: a batch saved again under its key (a flush
+// retried after a COMMIT that landed late) adds nothing.
+func TestSaveDeliveriesBatchOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		def, _ := st.DefaultWorkspace(ctx)
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		attempts := []store.DeliveryAttempt{{WorkspaceID: def.ID, At: now, Source: "webhook", Outcome: "accepted", Status: 200, Accepted: 1}}
+		minutes := []store.DeliveryMinute{{WorkspaceID: def.ID, Minute: now, Outcome: "accepted", Requests: 1, Accepted: 1}}
+		for range 2 {
+			if err := st.SaveDeliveries(ctx, "batch-1", attempts, minutes, 100, now.Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, err := st.LoadDeliveries(ctx, now.Add(-time.Hour), 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Attempts) != 1 || len(h.Minutes) != 1 || h.Minutes[0].Requests != 1 {
+			t.Fatalf("a batch saved twice under one key counted twice: %+v", h)
+		}
+		// Another key is another batch.
+		if err := st.SaveDeliveries(ctx, "batch-2", attempts, minutes, 100, now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if h, err = st.LoadDeliveries(ctx, now.Add(-time.Hour), 20); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Attempts) != 2 || h.Minutes[0].Requests != 2 {
+			t.Fatalf("a second batch was not added: %+v", h)
 		}
 	})
 }

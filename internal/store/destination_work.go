@@ -23,13 +23,9 @@ var ErrLeaseLost = errors.New("destination lease lost")
 // concurrent claimer blocks on the row lock and then re-checks the WHERE
 // against the winner's row, so two instances never both succeed.
 func (s *Store) ClaimDestination(ctx context.Context, id uuid.UUID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	res, err := s.exec(ctx, (`UPDATE destinations SET leased_by = ?, leased_until = ?
+	n, err := exec(s.db.WithContext(ctx), (`UPDATE destinations SET leased_by = ?, leased_until = ?
 		WHERE id = ? AND NOT paused AND (leased_until < ? OR leased_by = ?)`),
 		owner, at(now.Add(ttl)), id.String(), at(now), owner)
-	if err != nil {
-		return false, fmt.Errorf("claim destination %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("claim destination %s: %w", id, err)
 	}
@@ -39,7 +35,7 @@ func (s *Store) ClaimDestination(ctx context.Context, id uuid.UUID, owner string
 // ReleaseDestination gives up owner's lease at once (a clean shutdown), so
 // another instance can take over without waiting for it to expire.
 func (s *Store) ReleaseDestination(ctx context.Context, id uuid.UUID, owner string) error {
-	_, err := s.exec(ctx, ("UPDATE destinations SET leased_by = '', leased_until = ? WHERE id = ? AND leased_by = ?"),
+	_, err := exec(s.db.WithContext(ctx), ("UPDATE destinations SET leased_by = '', leased_until = ? WHERE id = ? AND leased_by = ?"),
 		at(time.Unix(0, 0)), id.String(), owner)
 	if err != nil {
 		return fmt.Errorf("release destination %s: %w", id, err)
@@ -62,7 +58,15 @@ type PendingEvent struct {
 // DueRetries returns up to limit events of destination d whose next attempt
 // is due at now, oldest due first.
 func (s *Store) DueRetries(ctx context.Context, d Destination, now time.Time, limit int) ([]PendingEvent, error) {
-	rows, err := s.query(ctx, (`SELECT r.event_id, r.attempts, r.first_failed_at,
+	// The event columns are NULL when retention deleted the event.
+	var rows []struct {
+		EventID              int64
+		Attempts             int
+		FirstFailedAt        dbTime
+		MessageID, Type, Raw sql.NullString
+		ReceivedAt           dbTime
+	}
+	err := all(s.db.WithContext(ctx), &rows, (`SELECT r.event_id, r.attempts, r.first_failed_at,
 		e.message_id, e.type, e.received_at, e.raw
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
 		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at LIMIT ?`),
@@ -71,21 +75,10 @@ func (s *Store) DueRetries(ctx context.Context, d Destination, now time.Time, li
 		return nil, fmt.Errorf("due retries of destination %s: %w", d.ID, err)
 	}
 	var out []PendingEvent
-	err = eachRow(rows, func() error {
-		var p PendingEvent
-		var first, rec dbTime
-		var msg, typ, raw sql.NullString
-		if err := rows.Scan(&p.EventID, &p.Attempts, &first, &msg, &typ, &rec, &raw); err != nil {
-			return err
-		}
-		p.FirstFailedAt = first.ptr()
-		p.Gone = !msg.Valid
-		p.MessageID, p.Type, p.ReceivedAt, p.Raw = msg.String, typ.String, rec.Time, []byte(raw.String)
-		out = append(out, p)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("due retries of destination %s: %w", d.ID, err)
+	for _, r := range rows {
+		out = append(out, PendingEvent{EventID: r.EventID, Attempts: r.Attempts, FirstFailedAt: r.FirstFailedAt.ptr(),
+			Gone: !r.MessageID.Valid, MessageID: r.MessageID.String, Type: r.Type.String, ReceivedAt: r.ReceivedAt.Time,
+			Raw: []byte(r.Raw.String)})
 	}
 	return out, nil
 }
@@ -151,11 +144,11 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 		}
 		q += " WHERE id = ? AND leased_by = ? AND leased_until > ?"
 		args = append(args, id, p.Owner, at(p.Now))
-		res, err := txExec(tx, (q), args...)
+		n, err := exec(tx, (q), args...)
 		if err != nil {
 			return fmt.Errorf("move cursor: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n == 0 {
 			return ErrLeaseLost
 		}
 		for start := 0; start < len(p.Done); start += 500 {
@@ -165,7 +158,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 				args = append(args, e)
 			}
 			q := "DELETE FROM destination_retries WHERE destination_id = ? AND event_id IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
-			if _, err := txExec(tx, (q), args...); err != nil {
+			if _, err := exec(tx, (q), args...); err != nil {
 				return fmt.Errorf("drop %d finished retries: %w", len(chunk), err)
 			}
 		}
@@ -174,7 +167,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 			attempts = excluded.attempts, next_at = excluded.next_at, first_failed_at = excluded.first_failed_at,
 			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed`)
 		for _, r := range p.Retry {
-			if _, err := txExec(tx, upsert, id, r.EventID, r.Attempts, at(r.NextAt), at(r.FirstFailedAt),
+			if _, err := exec(tx, upsert, id, r.EventID, r.Attempts, at(r.NextAt), at(r.FirstFailedAt),
 				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed); err != nil {
 				return fmt.Errorf("keep retry of event %d: %w", r.EventID, err)
 			}
@@ -192,7 +185,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 				args = append(args, id, at(a.At), a.EventID, a.MessageID, a.WebhookID, a.Attempt, a.Status,
 					a.Latency.Milliseconds(), a.Outcome, truncateUTF8(a.Reason, maxReasonBytes), truncateUTF8(a.Response, MaxAttemptResponse))
 			}
-			if _, err := txExec(tx, (b.String()), args...); err != nil {
+			if _, err := exec(tx, (b.String()), args...); err != nil {
 				return fmt.Errorf("record %d attempts: %w", len(p.Attempts), err)
 			}
 			keep := p.KeepAttempts
@@ -200,7 +193,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 				keep = 200
 			}
 			// Everything older than the keep-th newest row goes; one index range.
-			if _, err := txExec(tx, (`DELETE FROM destination_attempts WHERE destination_id = ? AND id <
+			if _, err := exec(tx, (`DELETE FROM destination_attempts WHERE destination_id = ? AND id <
 				(SELECT id FROM destination_attempts WHERE destination_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`),
 				id, id, keep-1); err != nil {
 				return fmt.Errorf("trim attempts: %w", err)
@@ -266,23 +259,21 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 		SELECT * FROM (SELECT ?, id, 0, ? FROM events WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY id LIMIT ?) WHERE true
 		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
 	}
-	res, err := s.exec(ctx, (q), args...)
+	n, err := exec(s.db.WithContext(ctx), (q), args...)
 	if err != nil {
 		return 0, fmt.Errorf("replay to destination %s: %w", d.ID, err)
 	}
-	n, _ := res.RowsAffected()
 	return n, nil
 }
 
 // RetryDestinationNow makes every event waiting for destination d (given up
 // or not) due now, with a fresh retry period.
 func (s *Store) RetryDestinationNow(ctx context.Context, d Destination) (int64, error) {
-	res, err := s.exec(ctx, (`UPDATE destination_retries SET failed = FALSE, next_at = ?,
+	n, err := exec(s.db.WithContext(ctx), (`UPDATE destination_retries SET failed = FALSE, next_at = ?,
 		first_failed_at = NULL, attempts = 0 WHERE destination_id = ?`), at(time.Now()), d.ID.String())
 	if err != nil {
 		return 0, fmt.Errorf("retry destination %s now: %w", d.ID, err)
 	}
-	n, _ := res.RowsAffected()
 	return n, nil
 }
 
@@ -300,15 +291,15 @@ type DestinationStats struct {
 func (s *Store) DestinationStats(ctx context.Context, d Destination) (DestinationStats, error) {
 	var st DestinationStats
 	var retrying, failed sql.NullInt64
-	err := s.queryRow(ctx, (`SELECT SUM(CASE WHEN failed THEN 0 ELSE 1 END), SUM(CASE WHEN failed THEN 1 ELSE 0 END)
-		FROM destination_retries WHERE destination_id = ?`), d.ID.String()).Scan(&retrying, &failed)
+	err := s.db.WithContext(ctx).Raw((`SELECT SUM(CASE WHEN failed THEN 0 ELSE 1 END), SUM(CASE WHEN failed THEN 1 ELSE 0 END)
+		FROM destination_retries WHERE destination_id = ?`), d.ID.String()).Row().Scan(&retrying, &failed)
 	if err != nil {
 		return st, fmt.Errorf("stats of destination %s: %w", d.ID, err)
 	}
 	st.Retrying, st.Failed = retrying.Int64, failed.Int64
 	var oldest dbTime
-	err = s.queryRow(ctx, (`SELECT min(e.received_at) FROM destination_retries r
-		JOIN events e ON e.id = r.event_id WHERE r.destination_id = ? AND NOT r.failed`), d.ID.String()).Scan(&oldest)
+	err = s.db.WithContext(ctx).Raw((`SELECT min(e.received_at) FROM destination_retries r
+		JOIN events e ON e.id = r.event_id WHERE r.destination_id = ? AND NOT r.failed`), d.ID.String()).Row().Scan(&oldest)
 	if err != nil {
 		return st, fmt.Errorf("lag of destination %s: %w", d.ID, err)
 	}
@@ -326,26 +317,22 @@ func (s *Store) DestinationStats(ctx context.Context, d Destination) (Destinatio
 
 // DestinationAttempts returns the newest attempts of destination id.
 func (s *Store) DestinationAttempts(ctx context.Context, id uuid.UUID, limit int) ([]DestinationAttempt, error) {
-	rows, err := s.query(ctx, (`SELECT at, event_id, message_id, webhook_id, attempt, status, latency_ms,
+	var rows []struct {
+		At                                              dbTime
+		EventID, LatencyMs                              int64
+		MessageID, WebhookID, Outcome, Reason, Response string
+		Attempt, Status                                 int
+	}
+	err := all(s.db.WithContext(ctx), &rows, (`SELECT at, event_id, message_id, webhook_id, attempt, status, latency_ms,
 		outcome, reason, response FROM destination_attempts WHERE destination_id = ? ORDER BY id DESC LIMIT ?`), id.String(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("attempts of destination %s: %w", id, err)
 	}
 	var out []DestinationAttempt
-	err = eachRow(rows, func() error {
-		var a DestinationAttempt
-		var at dbTime
-		var ms int64
-		if err := rows.Scan(&at, &a.EventID, &a.MessageID, &a.WebhookID, &a.Attempt, &a.Status, &ms, &a.Outcome,
-			&a.Reason, &a.Response); err != nil {
-			return err
-		}
-		a.At, a.Latency = at.Time, time.Duration(ms)*time.Millisecond
-		out = append(out, a)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("attempts of destination %s: %w", id, err)
+	for _, r := range rows {
+		out = append(out, DestinationAttempt{At: r.At.Time, EventID: r.EventID, MessageID: r.MessageID, WebhookID: r.WebhookID,
+			Attempt: r.Attempt, Status: r.Status, Latency: time.Duration(r.LatencyMs) * time.Millisecond, Outcome: r.Outcome,
+			Reason: r.Reason, Response: r.Response})
 	}
 	return out, nil
 }
@@ -353,7 +340,7 @@ func (s *Store) DestinationAttempts(ctx context.Context, id uuid.UUID, limit int
 // AddDestinationAttempt records one attempt made outside a worker (the
 // dashboard's test event).
 func (s *Store) AddDestinationAttempt(ctx context.Context, id uuid.UUID, a DestinationAttempt) error {
-	_, err := s.exec(ctx, (`INSERT INTO destination_attempts (destination_id, at, event_id, message_id,
+	_, err := exec(s.db.WithContext(ctx), (`INSERT INTO destination_attempts (destination_id, at, event_id, message_id,
 		webhook_id, attempt, status, latency_ms, outcome, reason, response) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
 		id.String(), at(a.At), a.EventID, a.MessageID, a.WebhookID, a.Attempt, a.Status, a.Latency.Milliseconds(),
 		a.Outcome, truncateUTF8(a.Reason, maxReasonBytes), truncateUTF8(a.Response, MaxAttemptResponse))

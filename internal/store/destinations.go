@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,7 +78,7 @@ func (s *Store) CreateDestination(ctx context.Context, nd NewDestination) (Desti
 		ID: uuid.New(), WorkspaceID: nd.WorkspaceID, Name: nd.Name, URL: nd.URL, Types: nd.Types,
 		Secret: nd.Secret, Cursor: head, CreatedAt: now,
 	}
-	_, err = s.exec(ctx, (`INSERT INTO destinations (id, workspace_id, name, url, event_types, secret,
+	_, err = exec(s.db.WithContext(ctx), (`INSERT INTO destinations (id, workspace_id, name, url, event_types, secret,
 		cursor_tx, cursor_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`),
 		d.ID.String(), d.WorkspaceID.String(), d.Name, d.URL, strings.Join(d.Types, ","), s.sealSecret(d.Secret),
 		head.Tx, head.ID, at(now), at(now))
@@ -127,46 +126,53 @@ func (s *Store) DestinationByID(ctx context.Context, id uuid.UUID) (Destination,
 	return ds[0], nil
 }
 
+// destinationRow is a destinations row as destinationColumns reads it.
+type destinationRow struct {
+	ID, WorkspaceID, Name, URL, EventTypes, Secret, PreviousSecret string
+	PreviousSecretExpiresAt                                        dbTime
+	Paused                                                         bool
+	PausedReason                                                   string
+	CursorTx, CursorID, DeliveredCount, FailedCount                int64
+	CreatedAt                                                      dbTime
+}
+
 func (s *Store) queryDestinations(ctx context.Context, where string, args ...any) ([]Destination, error) {
-	rows, err := s.query(ctx, ("SELECT " + destinationColumns + " FROM destinations " + where), args...)
-	if err != nil {
+	var rows []destinationRow
+	if err := all(s.db.WithContext(ctx), &rows, "SELECT "+destinationColumns+" FROM destinations "+where, args...); err != nil {
 		return nil, fmt.Errorf("list destinations: %w", err)
 	}
 	var out []Destination
-	err = eachRow(rows, func() error {
-		var d Destination
-		var id, ws, types, secret, prev string
-		var prevExp dbTime
-		var created dbTime
-		if err := rows.Scan(&id, &ws, &d.Name, &d.URL, &types, &secret, &prev, &prevExp, &d.Paused, &d.PausedReason,
-			&d.Cursor.Tx, &d.Cursor.ID, &d.Delivered, &d.Failed, &created); err != nil {
-			return err
+	for _, r := range rows {
+		d, err := s.destination(r)
+		if err != nil {
+			return nil, fmt.Errorf("list destinations: %w", err)
 		}
-		var err error
-		if d.ID, err = uuid.Parse(id); err != nil {
-			return fmt.Errorf("destination id %q: %w", id, err)
-		}
-		if d.WorkspaceID, err = uuid.Parse(ws); err != nil {
-			return fmt.Errorf("destination %s workspace %q: %w", id, ws, err)
-		}
-		if types != "" {
-			d.Types = strings.Split(types, ",")
-		}
-		if d.Secret, err = s.openSecret(secret); err != nil {
-			return fmt.Errorf("destination %s secret: %w", id, err)
-		}
-		if d.PreviousSecret, err = s.openSecret(prev); err != nil {
-			return fmt.Errorf("destination %s previous secret: %w", id, err)
-		}
-		d.PreviousExpiresAt = prevExp.ptr()
-		d.CreatedAt = created.Time
 		out = append(out, d)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list destinations: %w", err)
 	}
 	return out, nil
+}
+
+func (s *Store) destination(r destinationRow) (Destination, error) {
+	d := Destination{Name: r.Name, URL: r.URL, Paused: r.Paused, PausedReason: r.PausedReason,
+		Cursor: FeedCursor{Tx: r.CursorTx, ID: r.CursorID}, Delivered: r.DeliveredCount, Failed: r.FailedCount,
+		PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr(), CreatedAt: r.CreatedAt.Time}
+	var err error
+	if d.ID, err = uuid.Parse(r.ID); err != nil {
+		return d, fmt.Errorf("destination id %q: %w", r.ID, err)
+	}
+	if d.WorkspaceID, err = uuid.Parse(r.WorkspaceID); err != nil {
+		return d, fmt.Errorf("destination %s workspace %q: %w", r.ID, r.WorkspaceID, err)
+	}
+	if r.EventTypes != "" {
+		d.Types = strings.Split(r.EventTypes, ",")
+	}
+	if d.Secret, err = s.openSecret(r.Secret); err != nil {
+		return d, fmt.Errorf("destination %s secret: %w", r.ID, err)
+	}
+	if d.PreviousSecret, err = s.openSecret(r.PreviousSecret); err != nil {
+		return d, fmt.Errorf("destination %s previous secret: %w", r.ID, err)
+	}
+	return d, nil
 }
 
 // SetDestinationPaused pauses (with a reason shown on its page) or resumes a
@@ -175,9 +181,9 @@ func (s *Store) SetDestinationPaused(ctx context.Context, ws, id uuid.UUID, paus
 	if !paused {
 		reason = ""
 	}
-	res, err := s.exec(ctx, ("UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
+	n, err := exec(s.db.WithContext(ctx), ("UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
 		paused, truncateUTF8(reason, maxReasonBytes), at(time.Now()), ws.String(), id.String())
-	return oneRow(res, err, "pause destination "+id.String())
+	return oneRow(n, err, "pause destination "+id.String())
 }
 
 // RotateDestinationSecret makes secret the current one; the old one keeps
@@ -185,16 +191,15 @@ func (s *Store) SetDestinationPaused(ctx context.Context, ws, id uuid.UUID, paus
 func (s *Store) RotateDestinationSecret(ctx context.Context, ws, id uuid.UUID, secret string, grace time.Duration) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		var old string
-		err := tx.Raw(("SELECT secret FROM destinations WHERE workspace_id = ? AND id = ?"),
-			ws.String(), id.String()).Row().Scan(&old)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+		err := first(tx, &old, "SELECT secret FROM destinations WHERE workspace_id = ? AND id = ?", ws.String(), id.String())
+		if errors.Is(err, ErrNotFound) {
+			return err
 		}
 		if err != nil {
 			return fmt.Errorf("rotate secret of destination %s: %w", id, err)
 		}
 		now := time.Now()
-		_, err = txExec(tx, (`UPDATE destinations SET secret = ?, previous_secret = ?,
+		_, err = exec(tx, (`UPDATE destinations SET secret = ?, previous_secret = ?,
 			previous_secret_expires_at = ?, updated_at = ? WHERE id = ?`),
 			s.sealSecret(secret), old, at(now.Add(grace)), at(now), id.String())
 		if err != nil {
@@ -206,16 +211,18 @@ func (s *Store) RotateDestinationSecret(ctx context.Context, ws, id uuid.UUID, s
 
 // DeleteDestination removes a destination with its retries and attempts.
 func (s *Store) DeleteDestination(ctx context.Context, ws, id uuid.UUID) error {
-	res, err := s.exec(ctx, ("DELETE FROM destinations WHERE workspace_id = ? AND id = ?"),
+	n, err := exec(s.db.WithContext(ctx), ("DELETE FROM destinations WHERE workspace_id = ? AND id = ?"),
 		ws.String(), id.String())
-	return oneRow(res, err, "delete destination "+id.String())
+	return oneRow(n, err, "delete destination "+id.String())
 }
 
-func oneRow(res sql.Result, err error, what string) error {
+// oneRow turns what exec reports about a statement meant to change one
+// row into an error: ErrNotFound when it changed none.
+func oneRow(n int64, err error, what string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil

@@ -76,7 +76,7 @@ func (s *Store) SaveEmailSettings(ctx context.Context, ws uuid.UUID, e EmailSett
 	if !keepPassword {
 		q += ", password = excluded.password"
 	}
-	if _, err := s.exec(ctx, q, ws.String(), e.Host, e.Port, e.Username, pw, e.TLSMode, e.FromName, e.FromAddress,
+	if _, err := exec(s.db.WithContext(ctx), q, ws.String(), e.Host, e.Port, e.Username, pw, e.TLSMode, e.FromName, e.FromAddress,
 		e.ReplyTo, e.FrequencyCap, now, e.UpdatedBy); err != nil {
 		return fmt.Errorf("save email settings of %s: %w", ws, err)
 	}

@@ -40,8 +40,8 @@ const emailTemplateColumns = "key, subject, html, text, transactional, created_a
 // EmailTemplates lists the workspace's templates by key.
 func (s *Store) EmailTemplates(ctx context.Context, ws uuid.UUID) ([]EmailTemplate, error) {
 	var rows []emailTemplateRecord
-	if err := s.db.WithContext(ctx).Raw("SELECT "+emailTemplateColumns+" FROM email_templates WHERE workspace_id = ? ORDER BY key",
-		ws.String()).Scan(&rows).Error; err != nil {
+	if err := all(s.db.WithContext(ctx), &rows, "SELECT "+emailTemplateColumns+" FROM email_templates WHERE workspace_id = ? ORDER BY key",
+		ws.String()); err != nil {
 		return nil, fmt.Errorf("list templates of %s: %w", ws, err)
 	}
 	out := make([]EmailTemplate, len(rows))
@@ -68,7 +68,7 @@ func (s *Store) EmailTemplate(ctx context.Context, ws uuid.UUID, key string) (Em
 // CreateEmailTemplate adds a template; ErrConflict when the key is taken.
 func (s *Store) CreateEmailTemplate(ctx context.Context, ws uuid.UUID, t EmailTemplate) (EmailTemplate, error) {
 	now := time.Now().UTC()
-	_, err := s.exec(ctx, "INSERT INTO email_templates (workspace_id, key, subject, html, text, transactional, created_at, updated_at) "+
+	_, err := exec(s.db.WithContext(ctx), "INSERT INTO email_templates (workspace_id, key, subject, html, text, transactional, created_at, updated_at) "+
 		"VALUES (?,?,?,?,?,?,?,?)", ws.String(), t.Key, t.Subject, t.HTML, t.Text, t.Transactional, at(now), at(now))
 	if err != nil && isUniqueViolation(err) {
 		return EmailTemplate{}, ErrConflict
@@ -82,12 +82,12 @@ func (s *Store) CreateEmailTemplate(ctx context.Context, ws uuid.UUID, t EmailTe
 
 // UpdateEmailTemplate replaces a template's content; ErrNotFound when there is none.
 func (s *Store) UpdateEmailTemplate(ctx context.Context, ws uuid.UUID, t EmailTemplate) (EmailTemplate, error) {
-	res, err := s.exec(ctx, "UPDATE email_templates SET subject = ?, html = ?, text = ?, transactional = ?, updated_at = ? "+
+	n, err := exec(s.db.WithContext(ctx), "UPDATE email_templates SET subject = ?, html = ?, text = ?, transactional = ?, updated_at = ? "+
 		"WHERE workspace_id = ? AND key = ?", t.Subject, t.HTML, t.Text, t.Transactional, at(time.Now()), ws.String(), t.Key)
 	if err != nil {
 		return EmailTemplate{}, fmt.Errorf("update template %q of %s: %w", t.Key, ws, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return EmailTemplate{}, ErrNotFound
 	}
 	return s.EmailTemplate(ctx, ws, t.Key)
@@ -95,11 +95,11 @@ func (s *Store) UpdateEmailTemplate(ctx context.Context, ws uuid.UUID, t EmailTe
 
 // DeleteEmailTemplate removes a template; ErrNotFound when there is none.
 func (s *Store) DeleteEmailTemplate(ctx context.Context, ws uuid.UUID, key string) error {
-	res, err := s.exec(ctx, "DELETE FROM email_templates WHERE workspace_id = ? AND key = ?", ws.String(), key)
+	n, err := exec(s.db.WithContext(ctx), "DELETE FROM email_templates WHERE workspace_id = ? AND key = ?", ws.String(), key)
 	if err != nil {
 		return fmt.Errorf("delete template %q of %s: %w", key, ws, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil

@@ -88,7 +88,7 @@ func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
-	cols := "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, " + rawExpr
+	cols := feedEventCols + rawExpr
 	var q string
 	var args []any
 	if s.dialect == Postgres {
@@ -114,17 +114,15 @@ func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 	defer rows.Close()
 	out := make([]FeedEvent, 0, min(limit, 256))
 	for rows.Next() {
-		e := FeedEvent{WorkspaceID: ws}
-		var tx, raw string
-		var ts, rec dbTime
-		if err := rows.Scan(&tx, &e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
-			&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
+		var r feedEventRow
+		var tx string
+		if err := rows.Scan(append([]any{&tx}, r.dest()...)...); err != nil {
 			return nil, fmt.Errorf("read feed row: %w", err)
 		}
+		e := r.event(ws)
 		if e.Cursor.Tx, err = strconv.ParseInt(tx, 10, 64); err != nil {
 			return nil, fmt.Errorf("feed row transaction id %q: %w", tx, err)
 		}
-		e.Timestamp, e.ReceivedAt, e.Raw = ts.ptr(), rec.Time, []byte(raw)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -159,4 +157,30 @@ func (s *Store) feedHorizon(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("transaction horizon %q: %w", h, err)
 	}
 	return tx, nil
+}
+
+// feedEventCols are the events columns a FeedEvent is read from, but for
+// the last: the raw JSON (or an expression standing for it).
+const feedEventCols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, "
+
+// feedEventRow is the one scan of an events row into a FeedEvent (the feed,
+// a profile's events). These reads are the delivery and profile hot paths
+// and stream many rows, so they scan by position into this, not through
+// GORM's reflection (see sql.go).
+type feedEventRow struct {
+	e       FeedEvent
+	ts, rec dbTime
+	raw     string
+}
+
+// dest are the scan destinations for feedEventCols plus the raw column.
+func (r *feedEventRow) dest() []any {
+	return []any{&r.e.Cursor.ID, &r.e.MessageID, &r.e.Type, &r.e.Event, &r.e.UserID, &r.e.AnonymousID,
+		&r.e.GroupID, &r.e.PreviousID, &r.ts, &r.rec, &r.e.Source, &r.e.SourceKey, &r.raw}
+}
+
+func (r *feedEventRow) event(ws uuid.UUID) FeedEvent {
+	e := r.e
+	e.WorkspaceID, e.Timestamp, e.ReceivedAt, e.Raw = ws, r.ts.ptr(), r.rec.Time, []byte(r.raw)
+	return e
 }

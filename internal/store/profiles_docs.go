@@ -52,8 +52,8 @@ func scanProfile(r rowScanner) (ProfileRow, error) {
 func (p *ProfileTx) Profiles(keys []string) (map[string]ProfileRow, error) {
 	out := make(map[string]ProfileRow, len(keys))
 	err := chunks(keys, func(part []string) error {
-		rows, err := p.query("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...)
+		rows, err := p.tx.Raw("SELECT "+profileCols+" FROM profiles WHERE workspace_id = ? AND profile_key IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Rows()
 		if err != nil {
 			return fmt.Errorf("read profiles: %w", err)
 		}
@@ -106,7 +106,7 @@ func (p *ProfileTx) PutProfiles(profiles []ProfileRow) error {
 
 func (p *ProfileTx) deleteTraitValues(keys []string) error {
 	return chunks(keys, func(part []string) error {
-		_, err := p.exec("DELETE FROM profile_trait_values WHERE workspace_id = ? AND profile_key IN ("+placeholders(len(part))+")",
+		_, err := exec(p.tx, "DELETE FROM profile_trait_values WHERE workspace_id = ? AND profile_key IN ("+placeholders(len(part))+")",
 			strArgs([]any{p.ws.String()}, part)...)
 		if err != nil {
 			return fmt.Errorf("delete profile trait values: %w", err)
@@ -121,7 +121,7 @@ func (p *ProfileTx) DeleteProfiles(keys []string) error {
 		return err
 	}
 	return chunks(keys, func(part []string) error {
-		_, err := p.exec("DELETE FROM profiles WHERE workspace_id = ? AND profile_key IN ("+placeholders(len(part))+")",
+		_, err := exec(p.tx, "DELETE FROM profiles WHERE workspace_id = ? AND profile_key IN ("+placeholders(len(part))+")",
 			strArgs([]any{p.ws.String()}, part)...)
 		if err != nil {
 			return fmt.Errorf("delete profiles: %w", err)

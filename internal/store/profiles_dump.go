@@ -40,20 +40,13 @@ func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, er
 		return d, err
 	}
 	tv := map[string][]TraitValue{}
-	rows, err = s.db.WithContext(ctx).Raw("SELECT profile_key, key, value FROM profile_trait_values WHERE workspace_id = ?", ws.String()).Rows()
-	if err != nil {
+	var traitRows []struct{ ProfileKey, Key, Value string }
+	if err := all(s.db.WithContext(ctx), &traitRows, "SELECT profile_key, key, value FROM profile_trait_values WHERE workspace_id = ?", ws.String()); err != nil {
 		return d, fmt.Errorf("dump trait values: %w", err)
 	}
-	for rows.Next() {
-		var k string
-		var t TraitValue
-		if err := rows.Scan(&k, &t.Key, &t.Value); err != nil {
-			rows.Close()
-			return d, err
-		}
-		tv[k] = append(tv[k], t)
+	for _, r := range traitRows {
+		tv[r.ProfileKey] = append(tv[r.ProfileKey], TraitValue{Key: r.Key, Value: r.Value})
 	}
-	rows.Close()
 	for i := range d.Profiles {
 		vals := tv[d.Profiles[i].Key]
 		sort.Slice(vals, func(a, b int) bool { return vals[a].Key+"\x00"+vals[a].Value < vals[b].Key+"\x00"+vals[b].Value })
@@ -64,19 +57,13 @@ func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, er
 		return d, err
 	}
 	d.Groups = map[string]string{}
-	rows, err = s.db.WithContext(ctx).Raw("SELECT group_id, doc FROM profile_groups WHERE workspace_id = ?", ws.String()).Rows()
-	if err != nil {
+	var groupRows []struct{ GroupID, Doc string }
+	if err := all(s.db.WithContext(ctx), &groupRows, "SELECT group_id, doc FROM profile_groups WHERE workspace_id = ?", ws.String()); err != nil {
 		return d, fmt.Errorf("dump groups: %w", err)
 	}
-	for rows.Next() {
-		var id, doc string
-		if err := rows.Scan(&id, &doc); err != nil {
-			rows.Close()
-			return d, err
-		}
-		d.Groups[id] = doc
+	for _, r := range groupRows {
+		d.Groups[r.GroupID] = r.Doc
 	}
-	rows.Close()
 	if d.Refused, err = s.RefusedIDs(ctx, ws, 1<<30); err != nil {
 		return d, err
 	}

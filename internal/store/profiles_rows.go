@@ -58,8 +58,8 @@ func scanIdentities(rowsErr error, rows interface {
 func (p *ProfileTx) Identities(kind string, values []string) (map[string]Identity, error) {
 	out := make(map[string]Identity, len(values))
 	err := chunks(values, func(part []string) error {
-		rows, err := p.query("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND kind = ? AND value IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String(), kind}, part)...)
+		rows, err := p.tx.Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND kind = ? AND value IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String(), kind}, part)...).Rows()
 		ids, err := scanIdentities(err, rows)
 		for _, id := range ids {
 			out[id.Value] = id
@@ -87,8 +87,8 @@ func (p *ProfileTx) IdentitiesBy(col IdentityColumn, values []string) ([]Identit
 	}
 	var out []Identity
 	err := chunks(values, func(part []string) error {
-		rows, err := p.query("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND "+string(col)+" IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...)
+		rows, err := p.tx.Raw("SELECT "+identityCols+" FROM profile_identities WHERE workspace_id = ? AND "+string(col)+" IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Rows()
 		ids, err := scanIdentities(err, rows)
 		out = append(out, ids...)
 		return err
@@ -118,7 +118,7 @@ func (p *ProfileTx) PutIdentities(ids []Identity) error {
 // DeleteIdentities removes identities of one kind.
 func (p *ProfileTx) DeleteIdentities(kind string, values []string) error {
 	return chunks(values, func(part []string) error {
-		_, err := p.exec("DELETE FROM profile_identities WHERE workspace_id = ? AND kind = ? AND value IN ("+placeholders(len(part))+")",
+		_, err := exec(p.tx, "DELETE FROM profile_identities WHERE workspace_id = ? AND kind = ? AND value IN ("+placeholders(len(part))+")",
 			strArgs([]any{p.ws.String(), kind}, part)...)
 		if err != nil {
 			return fmt.Errorf("delete profile identities: %w", err)
@@ -157,8 +157,8 @@ func (p *ProfileTx) LinksTo(users []string) ([]Link, error) {
 func (p *ProfileTx) links(col string, values []string) ([]Link, error) {
 	var out []Link
 	err := chunks(values, func(part []string) error {
-		rows, err := p.query("SELECT anonymous_id, user_id, ts, message_id FROM profile_links WHERE workspace_id = ? AND "+col+" IN ("+
-			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...)
+		rows, err := p.tx.Raw("SELECT anonymous_id, user_id, ts, message_id FROM profile_links WHERE workspace_id = ? AND "+col+" IN ("+
+			placeholders(len(part))+")", strArgs([]any{p.ws.String()}, part)...).Rows()
 		if err != nil {
 			return fmt.Errorf("read profile links: %w", err)
 		}
@@ -200,7 +200,7 @@ func (p *ProfileTx) DeleteLinks(anons, users []string) error {
 		values []string
 	}{{"anonymous_id", anons}, {"user_id", users}} {
 		err := chunks(b.values, func(part []string) error {
-			_, err := p.exec("DELETE FROM profile_links WHERE workspace_id = ? AND "+b.col+" IN ("+placeholders(len(part))+")",
+			_, err := exec(p.tx, "DELETE FROM profile_links WHERE workspace_id = ? AND "+b.col+" IN ("+placeholders(len(part))+")",
 				strArgs([]any{p.ws.String()}, part)...)
 			return err
 		})
@@ -227,8 +227,8 @@ func (p *ProfileTx) AliasesTouching(ids []string) ([]Alias, error) {
 		ph := placeholders(len(part))
 		args := strArgs([]any{p.ws.String()}, part)
 		args = strArgs(args, part)
-		rows, err := p.query("SELECT message_id, previous_id, user_id, ts FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+
-			ph+") OR user_id IN ("+ph+"))", args...)
+		rows, err := p.tx.Raw("SELECT message_id, previous_id, user_id, ts FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+
+			ph+") OR user_id IN ("+ph+"))", args...).Rows()
 		if err != nil {
 			return fmt.Errorf("read profile aliases: %w", err)
 		}
@@ -269,7 +269,7 @@ func (p *ProfileTx) DeleteAliases(ids []string) error {
 	return chunks(ids, func(part []string) error {
 		ph := placeholders(len(part))
 		args := strArgs(strArgs([]any{p.ws.String()}, part), part)
-		_, err := p.exec("DELETE FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+ph+") OR user_id IN ("+ph+"))", args...)
+		_, err := exec(p.tx, "DELETE FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+ph+") OR user_id IN ("+ph+"))", args...)
 		if err != nil {
 			return fmt.Errorf("delete profile aliases: %w", err)
 		}

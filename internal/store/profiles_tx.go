@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -67,19 +66,13 @@ func (p *ProfileTx) Dialect() Dialect { return p.s.dialect }
 
 // SetCursor moves the follower to c; it commits with the transaction.
 func (p *ProfileTx) SetCursor(c FeedCursor) error {
-	_, err := p.exec("UPDATE profile_cursors SET tx = ?, id = ?, updated_at = ? WHERE workspace_id = ?",
+	_, err := exec(p.tx, "UPDATE profile_cursors SET tx = ?, id = ?, updated_at = ? WHERE workspace_id = ?",
 		c.Tx, c.ID, at(time.Now()), p.ws.String())
 	if err != nil {
 		return fmt.Errorf("move profile cursor of %s: %w", p.ws, err)
 	}
 	p.cursor = c
 	return nil
-}
-
-func (p *ProfileTx) exec(q string, args ...any) (int64, error) { return exec(p.tx, q, args...) }
-
-func (p *ProfileTx) query(q string, args ...any) (*sql.Rows, error) {
-	return p.tx.Raw(q, args...).Rows()
 }
 
 // inChunk bounds the values of one IN (…) list, under both dialects'
@@ -136,7 +129,7 @@ func (p *ProfileTx) insertRows(head, tail string, rows [][]any) error {
 		}
 		b.WriteByte(' ')
 		b.WriteString(tail)
-		if _, err := p.exec(b.String(), args...); err != nil {
+		if _, err := exec(p.tx, b.String(), args...); err != nil {
 			return err
 		}
 	}
@@ -148,7 +141,7 @@ func (p *ProfileTx) insertRows(head, tail string, rows [][]any) error {
 func (p *ProfileTx) ResetProfiles() error {
 	for _, t := range []string{"profiles", "profile_identities", "profile_links", "profile_aliases",
 		"profile_trait_values", "profile_groups", "profile_refused_ids"} {
-		if _, err := p.exec("DELETE FROM "+t+" WHERE workspace_id = ?", p.ws.String()); err != nil {
+		if _, err := exec(p.tx, "DELETE FROM "+t+" WHERE workspace_id = ?", p.ws.String()); err != nil {
 			return fmt.Errorf("reset %s of %s: %w", t, p.ws, err)
 		}
 	}
@@ -164,7 +157,7 @@ type ProfileEvent = FeedEvent
 // both may come twice; callers attribute each event to one identity. fn must
 // not use the transaction.
 func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, fn func(FeedEvent) error) error {
-	const cols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw"
+	const cols = feedEventCols + "raw"
 	pos, posArgs := "id <= ?", []any{upTo.ID}
 	if p.s.dialect == Postgres {
 		pos, posArgs = "(tx_id, id) <= (?::text::xid8, ?)", []any{strconv.FormatInt(upTo.Tx, 10), upTo.ID}
@@ -176,27 +169,18 @@ func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, f
 		err := chunks(branch.values, func(part []string) error {
 			args := strArgs([]any{p.ws.String()}, part)
 			args = append(args, posArgs...)
-			rows, err := p.query("SELECT "+cols+" FROM events WHERE workspace_id = ? AND "+branch.col+
-				" IN ("+placeholders(len(part))+") AND "+pos+" ORDER BY id", args...)
+			rows, err := p.tx.Raw("SELECT "+cols+" FROM events WHERE workspace_id = ? AND "+branch.col+
+				" IN ("+placeholders(len(part))+") AND "+pos+" ORDER BY id", args...).Rows()
 			if err != nil {
 				return fmt.Errorf("events of profile identities: %w", err)
 			}
 			defer rows.Close()
 			for rows.Next() {
-				e := FeedEvent{WorkspaceID: p.ws}
-				var ts dbTime
-				var rec dbTime
-				var raw string
-				if err := rows.Scan(&e.Cursor.ID, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID,
-					&e.GroupID, &e.PreviousID, &ts, &rec, &e.Source, &e.SourceKey, &raw); err != nil {
+				var r feedEventRow
+				if err := rows.Scan(r.dest()...); err != nil {
 					return fmt.Errorf("read profile event: %w", err)
 				}
-				if !ts.IsZero() {
-					t := ts.Time
-					e.Timestamp = &t
-				}
-				e.ReceivedAt, e.Raw = rec.Time, []byte(raw)
-				if err := fn(e); err != nil {
+				if err := fn(r.event(p.ws)); err != nil {
 					return err
 				}
 			}
@@ -218,7 +202,7 @@ func (p *ProfileTx) DeleteEventsByID(ids []int64) error {
 		for _, id := range part {
 			args = append(args, id)
 		}
-		if _, err := p.exec("DELETE FROM events WHERE workspace_id = ? AND id IN ("+placeholders(len(part))+")", args...); err != nil {
+		if _, err := exec(p.tx, "DELETE FROM events WHERE workspace_id = ? AND id IN ("+placeholders(len(part))+")", args...); err != nil {
 			return fmt.Errorf("delete suppressed events: %w", err)
 		}
 	}

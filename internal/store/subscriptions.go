@@ -35,8 +35,8 @@ func (r subscriptionGroupRecord) group() SubscriptionGroup {
 // SubscriptionGroups lists the workspace's groups by key.
 func (s *Store) SubscriptionGroups(ctx context.Context, ws uuid.UUID) ([]SubscriptionGroup, error) {
 	var rows []subscriptionGroupRecord
-	if err := s.db.WithContext(ctx).Raw("SELECT key, name, opt_in, created_at, updated_at FROM subscription_groups "+
-		"WHERE workspace_id = ? ORDER BY key", ws.String()).Scan(&rows).Error; err != nil {
+	if err := all(s.db.WithContext(ctx), &rows, "SELECT key, name, opt_in, created_at, updated_at FROM subscription_groups "+
+		"WHERE workspace_id = ? ORDER BY key", ws.String()); err != nil {
 		return nil, fmt.Errorf("list subscription groups of %s: %w", ws, err)
 	}
 	out := make([]SubscriptionGroup, len(rows))
@@ -63,7 +63,7 @@ func (s *Store) SubscriptionGroup(ctx context.Context, ws uuid.UUID, key string)
 // CreateSubscriptionGroup adds a group; ErrConflict when the key is taken.
 func (s *Store) CreateSubscriptionGroup(ctx context.Context, ws uuid.UUID, g SubscriptionGroup) (SubscriptionGroup, error) {
 	now := time.Now().UTC()
-	_, err := s.exec(ctx, "INSERT INTO subscription_groups (workspace_id, key, name, opt_in, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+	_, err := exec(s.db.WithContext(ctx), "INSERT INTO subscription_groups (workspace_id, key, name, opt_in, created_at, updated_at) VALUES (?,?,?,?,?,?)",
 		ws.String(), g.Key, g.Name, g.OptIn, at(now), at(now))
 	if err != nil && isUniqueViolation(err) {
 		return SubscriptionGroup{}, ErrConflict
@@ -77,12 +77,12 @@ func (s *Store) CreateSubscriptionGroup(ctx context.Context, ws uuid.UUID, g Sub
 
 // UpdateSubscriptionGroup changes a group's name and opt-in; ErrNotFound when there is none.
 func (s *Store) UpdateSubscriptionGroup(ctx context.Context, ws uuid.UUID, g SubscriptionGroup) (SubscriptionGroup, error) {
-	res, err := s.exec(ctx, "UPDATE subscription_groups SET name = ?, opt_in = ?, updated_at = ? WHERE workspace_id = ? AND key = ?",
+	n, err := exec(s.db.WithContext(ctx), "UPDATE subscription_groups SET name = ?, opt_in = ?, updated_at = ? WHERE workspace_id = ? AND key = ?",
 		g.Name, g.OptIn, at(time.Now()), ws.String(), g.Key)
 	if err != nil {
 		return SubscriptionGroup{}, fmt.Errorf("update subscription group %q of %s: %w", g.Key, ws, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return SubscriptionGroup{}, ErrNotFound
 	}
 	return s.SubscriptionGroup(ctx, ws, g.Key)
@@ -91,11 +91,11 @@ func (s *Store) UpdateSubscriptionGroup(ctx context.Context, ws uuid.UUID, g Sub
 // DeleteSubscriptionGroup removes a group; users' choices stay, so a group
 // made again with the same key does not write to who unsubscribed.
 func (s *Store) DeleteSubscriptionGroup(ctx context.Context, ws uuid.UUID, key string) error {
-	res, err := s.exec(ctx, "DELETE FROM subscription_groups WHERE workspace_id = ? AND key = ?", ws.String(), key)
+	n, err := exec(s.db.WithContext(ctx), "DELETE FROM subscription_groups WHERE workspace_id = ? AND key = ?", ws.String(), key)
 	if err != nil {
 		return fmt.Errorf("delete subscription group %q of %s: %w", key, ws, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil
@@ -117,8 +117,8 @@ type subscriptionRecord struct {
 // Subscriptions lists the choices the user made, by group key.
 func (s *Store) Subscriptions(ctx context.Context, ws uuid.UUID, userID string) ([]Subscription, error) {
 	var rows []subscriptionRecord
-	if err := s.db.WithContext(ctx).Raw("SELECT group_key, subscribed, changed_at FROM subscriptions "+
-		"WHERE workspace_id = ? AND user_id = ? ORDER BY group_key", ws.String(), userID).Scan(&rows).Error; err != nil {
+	if err := all(s.db.WithContext(ctx), &rows, "SELECT group_key, subscribed, changed_at FROM subscriptions "+
+		"WHERE workspace_id = ? AND user_id = ? ORDER BY group_key", ws.String(), userID); err != nil {
 		return nil, fmt.Errorf("subscriptions of a user of %s: %w", ws, err)
 	}
 	out := make([]Subscription, len(rows))
@@ -145,7 +145,7 @@ func (s *Store) SetSubscription(ctx context.Context, ws uuid.UUID, userID, group
 // in the erasure's transaction: an erased user leaves no trace.
 func (p *ProfileTx) DeleteSubscriptions(userIDs []string) error {
 	return chunks(userIDs, func(part []string) error {
-		if _, err := p.exec("DELETE FROM subscriptions WHERE workspace_id = ? AND user_id IN ("+placeholders(len(part))+")",
+		if _, err := exec(p.tx, "DELETE FROM subscriptions WHERE workspace_id = ? AND user_id IN ("+placeholders(len(part))+")",
 			strArgs([]any{p.ws.String()}, part)...); err != nil {
 			return fmt.Errorf("delete subscriptions of erased users: %w", err)
 		}

@@ -90,7 +90,7 @@ type Erasure struct {
 // BeginErasure records the request and suppresses hashes, in the profile
 // transaction that also deletes the profile.
 func (p *ProfileTx) BeginErasure(e Erasure, hashes []string) error {
-	_, err := p.exec("INSERT INTO erasures (id, workspace_id, requested_by, requested_at, identities, suppressed) VALUES (?, ?, ?, ?, ?, ?)",
+	_, err := exec(p.tx, "INSERT INTO erasures (id, workspace_id, requested_by, requested_at, identities, suppressed) VALUES (?, ?, ?, ?, ?, ?)",
 		e.ID.String(), p.ws.String(), e.RequestedBy, at(e.RequestedAt), e.Identities, e.Suppressed)
 	if err != nil {
 		return fmt.Errorf("record erasure: %w", err)
@@ -237,8 +237,8 @@ func (p *ProfileTx) GroupEvents(groups []string, upTo FeedCursor, fn func(FeedEv
 	}
 	return chunks(groups, func(part []string) error {
 		args := append(strArgs([]any{p.ws.String()}, part), posArgs...)
-		rows, err := p.query("SELECT id, message_id, group_id, timestamp, received_at, raw FROM events WHERE workspace_id = ? AND group_id IN ("+
-			placeholders(len(part))+") AND group_id <> '' AND type = 'group' AND "+pos, args...)
+		rows, err := p.tx.Raw("SELECT id, message_id, group_id, timestamp, received_at, raw FROM events WHERE workspace_id = ? AND group_id IN ("+
+			placeholders(len(part))+") AND group_id <> '' AND type = 'group' AND "+pos, args...).Rows()
 		if err != nil {
 			return fmt.Errorf("group events: %w", err)
 		}
@@ -267,7 +267,7 @@ func (p *ProfileTx) GroupEvents(groups []string, upTo FeedCursor, fn func(FeedEv
 // DeleteGroupDocs removes group documents.
 func (p *ProfileTx) DeleteGroupDocs(ids []string) error {
 	return chunks(ids, func(part []string) error {
-		_, err := p.exec("DELETE FROM profile_groups WHERE workspace_id = ? AND group_id IN ("+placeholders(len(part))+")",
+		_, err := exec(p.tx, "DELETE FROM profile_groups WHERE workspace_id = ? AND group_id IN ("+placeholders(len(part))+")",
 			strArgs([]any{p.ws.String()}, part)...)
 		if err != nil {
 			return fmt.Errorf("delete group docs: %w", err)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/export"
@@ -14,52 +12,6 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
 )
-
-var eventTypes = []string{"track", "identify", "page", "screen", "group", "alias", "delete"}
-
-// ParseTime reads a from/to bound: RFC 3339, or the events page's
-// 2006-01-02T15:04 form taken as UTC. Empty is no bound.
-func ParseTime(v string) (time.Time, bool) {
-	if v == "" {
-		return time.Time{}, true
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), true
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil && t.Year() >= 1970 && t.Year() < 2200 {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
-// EventFilter reads the events page's filters (type, event, user, from, to)
-// from a query; the message says which is wrong.
-func EventFilter(q map[string][]string, ws store.EventFilter) (store.EventFilter, string) {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return strings.TrimSpace(v[0])
-		}
-		return ""
-	}
-	f := ws
-	f.Type, f.Event, f.User = get("type"), get("event"), get("user")
-	if f.Type != "" && !slices.Contains(eventTypes, f.Type) {
-		return f, "type: one of " + strings.Join(eventTypes, ", ")
-	}
-	if badText(f.Event) || badText(f.User) {
-		return f, "event/user: too long or not valid text"
-	}
-	var ok bool
-	if f.From, ok = ParseTime(get("from")); !ok {
-		return f, "from: an RFC 3339 time such as 2026-05-06T14:30:00Z"
-	}
-	if f.To, ok = ParseTime(get("to")); !ok {
-		return f, "to: an RFC 3339 time such as 2026-05-06T15:00:00Z"
-	}
-	return f, ""
-}
 
 type eventJSON struct {
 	MessageID   string          `json:"messageId"`
@@ -78,7 +30,7 @@ type eventJSON struct {
 // never sits in memory whole.
 func (h *Handler) EventsList(c echo.Context) error {
 	q := c.QueryParams()
-	f, msg := EventFilter(q, store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
+	f, msg := store.ParseEventFilter(q, store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
 	if msg != "" {
 		return invalid(msg)
 	}
@@ -136,7 +88,7 @@ func (h *Handler) EventsList(c echo.Context) error {
 // EventsExport is GET /api/v1/events/export: every matching event as NDJSON,
 // streamed page by page (constant memory), gzip when the client accepts it.
 func (h *Handler) EventsExport(c echo.Context) error {
-	f, msg := EventFilter(c.QueryParams(), store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
+	f, msg := store.ParseEventFilter(c.QueryParams(), store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
 	if msg != "" {
 		return invalid(msg)
 	}

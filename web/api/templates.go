@@ -156,7 +156,7 @@ func (h *Handler) TemplateRender(c echo.Context) error {
 	if err := readJSON(c, 64<<10, &b); err != nil {
 		return err
 	}
-	if b.UserID == "" || badText(b.UserID) {
+	if b.UserID == "" || !store.ValidSearchText(b.UserID) {
 		return invalid("userId: required")
 	}
 	t, err := h.Store.EmailTemplate(ctx, ws, key)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/profiles"
@@ -17,18 +16,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// maxQueryText bounds ids and trait values in queries (index lookups).
-const maxQueryText = 1024
-
-func badText(v string) bool {
-	return len(v) > maxQueryText || !utf8.ValidString(v) || strings.ContainsRune(v, 0)
-}
-
 // idParam is the id in the path parameter name, decoded whatever it holds
 // ("/", "%", "+", spaces, unicode: see package pathparam).
 func idParam(c echo.Context, name string) (string, error) {
 	id, err := pathparam.Get(c, name)
-	if err != nil || id == "" || badText(id) {
+	if err != nil || id == "" || !store.ValidSearchText(id) {
 		return "", invalid(name + ": not a valid id")
 	}
 	return id, nil
@@ -106,7 +98,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	ws := tokenOf(c).WorkspaceID
 	q := c.QueryParams()
 	if anon := q.Get("anonymousId"); q.Has("anonymousId") {
-		if anon == "" || badText(anon) {
+		if anon == "" || !store.ValidSearchText(anon) {
 			return invalid("anonymousId: not a valid id")
 		}
 		v, err := profiles.Find(ctx, h.Store, ws, store.IdentityAnon, anon)
@@ -124,7 +116,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 			if f.TraitKey != "" {
 				return invalid("search by one trait at a time")
 			}
-			if key == "" || badText(key) || len(vals) != 1 || badText(vals[0]) {
+			if key == "" || !store.ValidSearchText(key) || len(vals) != 1 || !store.ValidSearchText(vals[0]) {
 				return invalid(k + ": give one trait value")
 			}
 			f.TraitKey, f.TraitValue = key, vals[0]

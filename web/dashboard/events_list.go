@@ -10,22 +10,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/export"
 	"github.com/inlet-dev/inlet/internal/jsonview"
+	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/inlet-dev/inlet/web/render"
 	"github.com/labstack/echo/v4"
 )
-
-// eventTypes are the Segment Spec's types, in the order the filter offers them.
-var eventTypes = []string{"track", "identify", "page", "screen", "group", "alias", "delete"}
 
 // maxFilterText bounds the text filters; no event name or id is longer
 // than Segment's own limits, and the value goes into an index lookup.
@@ -50,14 +47,14 @@ func newEventsForm(c echo.Context) eventsForm {
 // Validate checks every field and explains each problem by field name.
 func (f *eventsForm) Validate() map[string]string {
 	errs := map[string]string{}
-	if f.Type != "" && !slices.Contains(eventTypes, f.Type) {
+	if f.Type != "" && !segment.ValidType(f.Type) {
 		errs["type"] = "Choose one of the listed types."
 	}
 	for field, v := range map[string]string{"event": f.Event, "user": f.User} {
 		switch {
 		case len(v) > maxFilterText:
 			errs[field] = fmt.Sprintf("Too long: at most %d characters.", maxFilterText)
-		case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		case !store.ValidSearchText(v):
 			errs[field] = "Contains characters no stored value can have."
 		}
 	}
@@ -211,7 +208,7 @@ func (h *Handler) EventsList(c echo.Context) error {
 	props := templates.EventsProps{
 		Layout:   lp,
 		Filter:   templates.EventsFilter{Type: form.Type, Event: form.Event, User: form.User, From: form.From, To: form.To},
-		Types:    eventTypes,
+		Types:    segment.Types,
 		Errors:   form.Validate(),
 		Filtered: form.filtered(),
 	}

@@ -60,7 +60,7 @@ func (h *Handler) postTestEvent(ctx context.Context, ws uuid.UUID, secret string
 		return 0, "", fmt.Errorf("this server is not listening on a network address")
 	}
 	body, err := json.Marshal(map[string]any{
-		"type":        "identify",
+		"type":        segment.TypeIdentify,
 		"messageId":   "inlet-test-" + uuid.NewString(),
 		"userId":      "inlet-test-user",
 		"anonymousId": "inlet-dashboard",

@@ -4,8 +4,6 @@
 package trackingapi
 
 import (
-	"time"
-
 	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -17,9 +15,6 @@ type Handler struct {
 	Keys     *credcache.WriteKeys // write keys by hash, cached; last-used writes
 	Ingester *ingest.Ingester     // admission and group commits
 	Attempts status.Recorder      // one record per call with a known key
-	// ReadWait is the longest a call waits for read budget before its body
-	// is read (INGEST_TIMEOUT); then it is told to slow down.
-	ReadWait time.Duration
 }
 
 // Handle serves one path; kind is the event type a single-call path implies

@@ -121,24 +121,11 @@ func (h *Handler) receive(c echo.Context, cl *call, kind string) error {
 // length (or the whole limit without one), plus room for the decompressed
 // JSON when it is gzip.
 func (h *Handler) reserveRead(req *http.Request) (func(), error) {
-	n := int64(maxTrackingBody)
-	if cl := req.ContentLength; cl > 0 && cl < n {
-		n = cl
-	}
+	n := ingest.BodyBudget(req.ContentLength, maxTrackingBody)
 	if enc := strings.ToLower(strings.TrimSpace(req.Header.Get("Content-Encoding"))); enc == "gzip" || enc == "x-gzip" {
 		n += maxTrackingBody
 	}
-	wait := h.ReadWait
-	if wait <= 0 {
-		wait = 3 * time.Second // INGEST_TIMEOUT's default
-	}
-	ctx, cancel := context.WithTimeout(req.Context(), wait)
-	defer cancel()
-	release, err := h.Ingester.ReserveRead(ctx, n)
-	if err != nil && !errors.Is(err, ingest.ErrClosed) {
-		return nil, ingest.ErrOverloaded
-	}
-	return release, err
+	return h.Ingester.ReserveBody(req.Context(), n)
 }
 
 // authenticate finds an active key. An unknown key is refused without a

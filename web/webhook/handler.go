@@ -4,8 +4,6 @@
 package webhook
 
 import (
-	"time"
-
 	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -17,9 +15,6 @@ type Handler struct {
 	Ingester     *ingest.Ingester      // admission and group commits
 	Attempts     status.Recorder       // one record per delivery to a known workspace
 	MaxBodyBytes int64                 // MAX_BODY_BYTES
-	// ReadWait is the longest a request waits for read budget before its
-	// body is read (INGEST_TIMEOUT); then it gets 503.
-	ReadWait time.Duration
 	// FirstElementMaxEvents caps arrays signed over element 0 only
 	// (FIRST_ELEMENT_MAX_EVENTS), where the workspace accepts those.
 	FirstElementMaxEvents int

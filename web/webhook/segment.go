@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,7 +68,7 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 	// whole (INGEST_READ_BYTES), however many send at once. Waiting for it,
 	// rather than refusing at once, lets a signed request through in its turn
 	// while unsigned ones flood in.
-	releaseRead, err := reserveRead(c, h.Ingester, h.MaxBodyBytes, h.ReadWait)
+	releaseRead, err := h.Ingester.ReserveBody(c.Request().Context(), ingest.BodyBudget(c.Request().ContentLength, h.MaxBodyBytes))
 	if err != nil {
 		closeAfterReply(c)
 		return err
@@ -157,25 +156,6 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 // element-0-signed array sent to a workspace that does not accept them. It
 // names the setting on the settings page.
 const FirstElementRefusal = `this array's X-Signature covers only its first event (Segment's Webhooks (Actions) batching), and this workspace does not accept that: turn on "Accept batches signed over their first event only" in /dashboard/settings#segment-source, or send the classic Webhooks destination's whole-body signature`
-
-// reserveRead takes read budget for the body about to be read: its declared
-// length, or the whole limit when it has none (chunked).
-func reserveRead(c echo.Context, in *ingest.Ingester, limit int64, wait time.Duration) (func(), error) {
-	n := limit
-	if cl := c.Request().ContentLength; cl > 0 && cl < limit {
-		n = cl
-	}
-	if wait <= 0 {
-		wait = 3 * time.Second // INGEST_TIMEOUT's default
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), wait)
-	defer cancel()
-	release, err := in.ReserveRead(ctx, n)
-	if err != nil && !errors.Is(err, ingest.ErrClosed) {
-		return nil, ingest.ErrOverloaded
-	}
-	return release, err
-}
 
 // workspace finds the workspace a request names by ?workspaceId= or the
 // df-workspace-id header (Dittofeed's names, so existing Segment setups
