@@ -80,6 +80,13 @@ func (s *Server) routes() {
 	apiV1.GET("/subscription-groups/:key", a.GroupShow, read)
 	apiV1.PUT("/subscription-groups/:key", a.GroupUpdate, write)
 	apiV1.DELETE("/subscription-groups/:key", a.GroupDelete, write)
+	apiV1.GET("/journeys", a.JourneysList, read)
+	apiV1.POST("/journeys", a.JourneyCreate, write)
+	apiV1.GET("/journeys/:key", a.JourneyShow, read)
+	apiV1.PUT("/journeys/:key", a.JourneyUpdate, write)
+	apiV1.DELETE("/journeys/:key", a.JourneyDelete, write)
+	apiV1.GET("/journeys/:key/stats", a.JourneyStats, read)
+	apiV1.GET("/messages", a.MessagesList, read, a.Budgeted)
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))

@@ -21,6 +21,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -52,6 +53,12 @@ type Deps struct {
 	// APILimits bound /api/v1 lists and exports; zero fields take
 	// api.DefaultLimits (tests lower them).
 	APILimits api.Limits
+	// Journeys runs journeys (started and closed by the caller); nil: the
+	// journey routes still edit definitions, nothing runs them.
+	Journeys *journeys.Engine
+	// Email, when set, is the email service the journeys send with (so
+	// both share the unsubscribe key); nil builds one from Config.
+	Email *email.Service
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -121,9 +128,13 @@ func New(d Deps) (*Server, error) {
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
 		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
-	s.email = &email.Service{Store: d.Store, Defaults: email.DefaultsFrom(d.Config), BaseURL: d.Config.BaseURL}
+	s.email = d.Email
+	if s.email == nil {
+		s.email = &email.Service{Store: d.Store, Defaults: email.DefaultsFrom(d.Config), BaseURL: d.Config.BaseURL}
+	}
 	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
 	s.api.Email = s.email
+	s.api.Journeys = d.Journeys
 	s.dashboard.Email = s.email
 	s.unsubscribe = &unsubscribe.Handler{Store: d.Store, Email: s.email}
 	s.echo.HideBanner = true
