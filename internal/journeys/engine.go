@@ -19,6 +19,9 @@ type Options struct {
 	RetryFor time.Duration // MESSAGE_RETRY_FOR
 	Rate     int           // EMAIL_RATE per workspace per second; 0: none
 	Poll     time.Duration // how often it looks for events, waits and sends without being woken
+	// RetryBase is the wait before the first retry of a send the server
+	// refused for now (doubling after, at most an hour); 30 s by default.
+	RetryBase time.Duration
 }
 
 // Engine follows the event feed of workspaces with enabled journeys,
@@ -40,6 +43,9 @@ func New(st *store.Store, es *email.Service, opts Options) *Engine {
 	}
 	if opts.RetryFor == 0 {
 		opts.RetryFor = 24 * time.Hour
+	}
+	if opts.RetryBase == 0 {
+		opts.RetryBase = 30 * time.Second
 	}
 	if opts.Poll == 0 {
 		opts.Poll = 250 * time.Millisecond

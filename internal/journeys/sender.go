@@ -60,9 +60,9 @@ func (s *sender) pass(ctx context.Context) error {
 	}
 }
 
-// backoff is the wait before retry n (1, 2, …): 30 s doubling, at most an hour.
-func backoff(n int) time.Duration {
-	d := 30 * time.Second
+// backoff is the wait before retry n (1, 2, …): base doubling, at most an hour.
+func backoff(base time.Duration, n int) time.Duration {
+	d := base
 	for i := 1; i < n && d < time.Hour; i++ {
 		d *= 2
 	}
@@ -185,7 +185,7 @@ func (s *sender) retry(ctx context.Context, m store.Message, reply string, now t
 	if now.Sub(m.CreatedAt) >= s.e.opts.RetryFor {
 		return s.e.st.FinishMessage(ctx, m, "failed", "retries_exhausted", "", reply, now)
 	}
-	return s.e.st.RetryMessage(ctx, m, reply, now.Add(backoff(m.Attempts+1)), now)
+	return s.e.st.RetryMessage(ctx, m, reply, now.Add(backoff(s.e.opts.RetryBase, m.Attempts)), now)
 }
 
 // deliver sends over the workspace's open connection, dialing when there
