@@ -160,7 +160,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	// Journeys follow the stored events too, and send from their outbox.
 	mail := &email.Service{Store: st, Defaults: email.DefaultsFrom(cfg), BaseURL: cfg.BaseURL}
-	jrn := journeys.New(st, mail, journeys.Options{Logger: log, RetryFor: cfg.MessageRetryFor, Rate: cfg.EmailRate})
+	jrn := journeys.New(st, mail, journeys.Options{Logger: log, RetryFor: cfg.MessageRetryFor, Rate: cfg.EmailRate,
+		BehindProfiles: cfg.Profiles})
 	jrn.Start(ctx)
 	if after := gate.AfterCommit; after != nil {
 		gate.AfterCommit = func() { after(); jrn.Notify() }

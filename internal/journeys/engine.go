@@ -22,6 +22,10 @@ type Options struct {
 	// RetryBase is the wait before the first retry of a send the server
 	// refused for now (doubling after, at most an hour); 30 s by default.
 	RetryBase time.Duration
+	// BehindProfiles makes the engine handle only events the profile
+	// follower has applied (PROFILES=on), so a send reads the traits the
+	// triggering event and those before it set (the address above all).
+	BehindProfiles bool
 }
 
 // Engine follows the event feed of workspaces with enabled journeys,
@@ -166,6 +170,20 @@ func (e *Engine) follow(ctx context.Context, ws uuid.UUID) error {
 		if err != nil || len(evs) == 0 {
 			return err
 		}
+		full := len(evs) == 500
+		if e.opts.BehindProfiles {
+			pc, err := e.st.ProfileCursor(ctx, ws)
+			if err != nil {
+				return err
+			}
+			n := 0
+			for n < len(evs) && pc.Reached(evs[n].Cursor) {
+				n++
+			}
+			if evs, full = evs[:n], full && n == len(evs); len(evs) == 0 {
+				return nil
+			}
+		}
 		js, err := e.enabled(ctx, ws)
 		if err != nil {
 			return err
@@ -196,7 +214,7 @@ func (e *Engine) follow(ctx context.Context, ws uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		if len(evs) < 500 {
+		if !full {
 			return nil
 		}
 	}

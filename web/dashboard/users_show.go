@@ -107,6 +107,11 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	}
 	p.Found = true
 	fillProfile(&p, v)
+	if v.UserID != nil {
+		if err := h.fillMessaging(ctx, ws.ID, *v.UserID, &p); err != nil {
+			return err
+		}
+	}
 
 	var before *store.EventCursor
 	if raw := c.QueryParam("before"); raw != "" {
