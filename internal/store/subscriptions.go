@@ -141,13 +141,17 @@ func (s *Store) SetSubscription(ctx context.Context, ws uuid.UUID, userID, group
 	return n > 0, nil
 }
 
-// DeleteSubscriptions removes the subscription choices of erased users,
-// in the erasure's transaction: an erased user leaves no trace.
+// DeleteSubscriptions removes what messaging kept of erased users, in the
+// erasure's transaction: their subscription choices, their journey
+// instances (they leave their journeys) and their messages, queued ones
+// included (so nothing more is sent to them). An erased user leaves no trace.
 func (p *ProfileTx) DeleteSubscriptions(userIDs []string) error {
 	return chunks(userIDs, func(part []string) error {
-		if _, err := exec(p.tx, "DELETE FROM subscriptions WHERE workspace_id = ? AND user_id IN ("+placeholders(len(part))+")",
-			strArgs([]any{p.ws.String()}, part)...); err != nil {
-			return fmt.Errorf("delete subscriptions of erased users: %w", err)
+		for _, table := range []string{"subscriptions", "journey_instances", "messages"} {
+			if _, err := exec(p.tx, "DELETE FROM "+table+" WHERE workspace_id = ? AND user_id IN ("+placeholders(len(part))+")",
+				strArgs([]any{p.ws.String()}, part)...); err != nil {
+				return fmt.Errorf("delete %s of erased users: %w", table, err)
+			}
 		}
 		return nil
 	})

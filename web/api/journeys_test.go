@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -142,6 +141,17 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 		if l := msgs("journey=abandoned_cart&limit=2"); len(l) != 2 {
 			t.Errorf("page of 2: %d", len(l))
 		}
-		_ = fmt.Sprint()
+
+		// Erasing a user removes their instances and their log: nothing
+		// queued for them is sent any more.
+		if code, out := e.send(t, "DELETE", "/api/v1/users/u2", e.write, ""); code >= 300 {
+			t.Fatalf("erase: %d %v", code, out)
+		}
+		if l := msgs("userId=u2"); len(l) != 0 {
+			t.Errorf("messages of an erased user: %v", l)
+		}
+		if ins, _ := st.UserJourneys(ctx, e.ws.ID, "u2", 10); len(ins) != 0 {
+			t.Errorf("journeys of an erased user: %v", ins)
+		}
 	})
 }
