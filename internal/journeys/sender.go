@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +14,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 )
 
@@ -20,42 +22,71 @@ import (
 // is claimed again and repeated with the same Message-ID.
 const lease = 2 * time.Minute
 
-// sender works from the messages outbox: checks, renders, sends over a
-// reused connection per workspace and records the outcome.
+// senders is how many sends run at once, each over its own reused SMTP
+// connection per workspace: at most this many are in flight when the
+// process dies (the repeats a kill can cause).
+const senders = 4
+
+// sender works from the messages outbox: checks, renders, sends over
+// reused connections and records the outcome.
 type sender struct {
-	e       *Engine
-	conns   map[uuid.UUID]*email.Conn
+	e *Engine
+
+	mu      sync.Mutex
 	servers map[uuid.UUID]wsSettings
 	limits  map[uuid.UUID]*rate.Limiter
+	workers [senders]*worker
+}
+
+// worker is one sending lane with its own connections.
+type worker struct {
+	s     *sender
+	conns map[uuid.UUID]*email.Conn
 }
 
 func newSender(e *Engine) *sender {
-	return &sender{e: e, conns: map[uuid.UUID]*email.Conn{}, servers: map[uuid.UUID]wsSettings{}, limits: map[uuid.UUID]*rate.Limiter{}}
+	s := &sender{e: e, servers: map[uuid.UUID]wsSettings{}, limits: map[uuid.UUID]*rate.Limiter{}}
+	for i := range s.workers {
+		s.workers[i] = &worker{s: s, conns: map[uuid.UUID]*email.Conn{}}
+	}
+	return s
 }
 
 func (s *sender) close() {
-	for ws, c := range s.conns {
-		_ = c.Close()
-		delete(s.conns, ws)
+	for _, w := range s.workers {
+		for ws, c := range w.conns {
+			_ = c.Close()
+			delete(w.conns, ws)
+		}
 	}
 }
 
-// pass sends every due message, a batch at a time.
+// pass sends every due message, a claimed batch at a time, split over the
+// workers.
 func (s *sender) pass(ctx context.Context) error {
 	// Settings may have changed since the last pass: look them up again.
+	s.mu.Lock()
 	clear(s.servers)
+	s.mu.Unlock()
+	const batch = 100
 	for {
-		ms, err := s.e.st.ClaimMessages(ctx, time.Now().UTC(), lease, 100)
+		ms, err := s.e.st.ClaimMessages(ctx, time.Now().UTC(), lease, batch)
 		if err != nil || len(ms) == 0 {
 			return err
 		}
-		for _, m := range ms {
-			if err := s.one(ctx, m); err != nil {
-				return fmt.Errorf("send %s: %w", m.SendKey, err)
-			}
+		var g errgroup.Group
+		for i, w := range s.workers {
+			g.Go(func() error {
+				for j := i; j < len(ms); j += senders {
+					if err := w.one(ctx, ms[j]); err != nil {
+						return fmt.Errorf("send %s: %w", ms[j].SendKey, err)
+					}
+				}
+				return nil
+			})
 		}
-		if len(ms) < 100 {
-			return nil
+		if err := g.Wait(); err != nil || len(ms) < batch {
+			return err
 		}
 	}
 }
@@ -69,16 +100,17 @@ func backoff(base time.Duration, n int) time.Duration {
 	return min(d, time.Hour)
 }
 
-func (s *sender) skip(ctx context.Context, m store.Message, reason, to string) error {
-	return s.e.st.FinishMessage(ctx, m, "skipped", reason, to, "", time.Now().UTC())
+func (w *worker) skip(ctx context.Context, m store.Message, reason, to string) error {
+	return w.s.e.st.FinishMessage(ctx, m, "skipped", reason, to, "", time.Now().UTC())
 }
 
-func (s *sender) one(ctx context.Context, m store.Message) error {
+func (w *worker) one(ctx context.Context, m store.Message) error {
+	s := w.s
 	st, ws := s.e.st, m.WorkspaceID
 	if erased, err := profiles.IsSuppressed(ctx, st, ws, store.IdentityUser, m.UserID); err != nil {
 		return err
 	} else if erased {
-		return s.skip(ctx, m, "erased", "")
+		return w.skip(ctx, m, "erased", "")
 	}
 	tpl, err := st.EmailTemplate(ctx, ws, m.Template)
 	if errors.Is(err, store.ErrNotFound) {
@@ -93,24 +125,24 @@ func (s *sender) one(ctx context.Context, m store.Message) error {
 			return err
 		}
 		if !ok {
-			return s.skip(ctx, m, "unsubscribed", "")
+			return w.skip(ctx, m, "unsubscribed", "")
 		}
 	}
 	v, err := profiles.Find(ctx, st, ws, store.IdentityUser, m.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.skip(ctx, m, "no_email", "")
+		return w.skip(ctx, m, "no_email", "")
 	}
 	if err != nil {
 		return err
 	}
 	to := address(v.Traits["email"])
 	if to == "" {
-		return s.skip(ctx, m, "no_email", "")
+		return w.skip(ctx, m, "no_email", "")
 	}
 	if bounced, err := st.Bounced(ctx, ws, to); err != nil {
 		return err
 	} else if bounced {
-		return s.skip(ctx, m, "bounced", to)
+		return w.skip(ctx, m, "bounced", to)
 	}
 	set, err := s.settings(ctx, ws)
 	if err != nil {
@@ -146,7 +178,7 @@ func (s *sender) one(ctx context.Context, m store.Message) error {
 	if err := s.wait(ctx, ws); err != nil {
 		return err
 	}
-	res := s.deliver(ctx, ws, set.srv, email.Message{To: to, Subject: out.Subject, HTML: out.HTML, Text: out.Text,
+	res := w.deliver(ctx, ws, set.srv, email.Message{To: to, Subject: out.Subject, HTML: out.HTML, Text: out.Text,
 		ID: m.SendKey + "@inlet", Unsubscribe: unsub})
 	now = time.Now().UTC()
 	switch res.Outcome {
@@ -168,15 +200,21 @@ type wsSettings struct {
 
 // settings reads a workspace's settings once per pass.
 func (s *sender) settings(ctx context.Context, ws uuid.UUID) (wsSettings, error) {
-	if set, ok := s.servers[ws]; ok {
+	s.mu.Lock()
+	set, ok := s.servers[ws]
+	s.mu.Unlock()
+	if ok {
 		return set, nil
 	}
 	srv, fc, err := s.e.email.Effective(ctx, ws)
 	if err != nil {
 		return wsSettings{}, err
 	}
-	s.servers[ws] = wsSettings{srv: srv, capping: fc}
-	return s.servers[ws], nil
+	set = wsSettings{srv: srv, capping: fc}
+	s.mu.Lock()
+	s.servers[ws] = set
+	s.mu.Unlock()
+	return set, nil
 }
 
 // retry queues m again with backoff, or fails it once MESSAGE_RETRY_FOR
@@ -190,21 +228,21 @@ func (s *sender) retry(ctx context.Context, m store.Message, reply string, now t
 
 // deliver sends over the workspace's open connection, dialing when there
 // is none; a connection that broke is dropped and dialed once more.
-func (s *sender) deliver(ctx context.Context, ws uuid.UUID, srv email.Server, msg email.Message) email.Result {
+func (w *worker) deliver(ctx context.Context, ws uuid.UUID, srv email.Server, msg email.Message) email.Result {
 	for attempt := 0; attempt < 2; attempt++ {
-		c := s.conns[ws]
+		c := w.conns[ws]
 		if c == nil {
 			var err error
 			if c, err = email.Dial(ctx, srv); err != nil {
 				return email.Result{Outcome: email.Retry, Reply: err.Error()}
 			}
-			s.conns[ws] = c
+			w.conns[ws] = c
 		}
 		res := c.Send(ctx, msg)
 		if res.Outcome == email.Retry && (len(res.Reply) < 1 || res.Reply[0] != '4') {
 			// Not an SMTP 4xx: the connection itself failed.
 			_ = c.Close()
-			delete(s.conns, ws)
+			delete(w.conns, ws)
 			continue
 		}
 		return res
@@ -217,11 +255,13 @@ func (s *sender) wait(ctx context.Context, ws uuid.UUID) error {
 	if s.e.opts.Rate <= 0 {
 		return nil
 	}
+	s.mu.Lock()
 	l := s.limits[ws]
 	if l == nil {
 		l = rate.NewLimiter(rate.Limit(s.e.opts.Rate), 1)
 		s.limits[ws] = l
 	}
+	s.mu.Unlock()
 	return l.Wait(ctx)
 }
 

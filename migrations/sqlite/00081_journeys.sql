@@ -63,9 +63,10 @@ CREATE TABLE messages (
     at           DATETIME NOT NULL
 );
 CREATE UNIQUE INDEX messages_send_key ON messages (workspace_id, send_key);
-CREATE INDEX messages_queued ON messages (next_at) WHERE status = 'queued';
+CREATE INDEX messages_due ON messages (next_at, id) WHERE status IN ('queued', 'sending');
 CREATE INDEX messages_ws_id ON messages (workspace_id, id DESC);
-CREATE INDEX messages_user_sent ON messages (workspace_id, user_id, at) WHERE status = 'sent';
+-- A user's messages: the log's filter, and the frequency cap's count.
+CREATE INDEX messages_user ON messages (workspace_id, user_id, at);
 -- Addresses a 5xx bounced: nothing more is sent to them until lifted.
 CREATE TABLE email_bounces (
     workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,

@@ -29,8 +29,12 @@ type Mail struct {
 type Server struct {
 	Host string
 	Port int
+	// CountOnly keeps no message, only the count (benchmarks: memory
+	// must not grow with the number sent).
+	CountOnly bool
 
 	mu      sync.Mutex
+	count   int
 	mails   []Mail
 	refuse  map[string]*smtp.SMTPError // recipient → reply
 	arrived chan struct{}
@@ -83,7 +87,7 @@ func (s *Server) Mails() []Mail {
 func (s *Server) Count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.mails)
+	return s.count
 }
 
 // WaitFor waits until n messages arrived (or the timeout passed) and
@@ -93,8 +97,8 @@ func (s *Server) WaitFor(t testing.TB, n int, timeout time.Duration) []Mail {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
-		if m := s.Mails(); len(m) >= n {
-			return m
+		if s.Count() >= n {
+			return s.Mails()
 		}
 		select {
 		case <-s.arrived:
@@ -129,6 +133,16 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
+	if ss.s.CountOnly {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return err
+		}
+		ss.s.mu.Lock()
+		ss.s.count++
+		ss.s.mu.Unlock()
+		ss.s.signal()
+		return nil
+	}
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -139,12 +153,17 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ss.s.mu.Lock()
 	ss.s.mails = append(ss.s.mails, Mail{From: ss.from, To: ss.to, Raw: raw, Msg: msg})
+	ss.s.count++
 	ss.s.mu.Unlock()
+	ss.s.signal()
+	return nil
+}
+
+func (s *Server) signal() {
 	select {
-	case ss.s.arrived <- struct{}{}:
+	case s.arrived <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
