@@ -87,6 +87,8 @@ func (s *Server) routes() {
 	apiV1.DELETE("/journeys/:key", a.JourneyDelete, write)
 	apiV1.GET("/journeys/:key/stats", a.JourneyStats, read)
 	apiV1.GET("/messages", a.MessagesList, read, a.Budgeted)
+	apiV1.GET("/bounces", a.BouncesList, read)
+	apiV1.DELETE("/bounces/:address", a.BounceDelete, write)
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))

@@ -205,3 +205,28 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Bounce is an address suppressed after a hard bounce.
+type Bounce struct {
+	Address string    `json:"address"`
+	Reply   string    `json:"reply"`
+	At      time.Time `json:"at"`
+}
+
+// Bounces lists the workspace's bounced addresses, newest first.
+func (s *Store) Bounces(ctx context.Context, ws uuid.UUID, limit int) ([]Bounce, error) {
+	var recs []struct {
+		Address string
+		Reply   string
+		At      dbTime
+	}
+	if err := all(s.db.WithContext(ctx), &recs, "SELECT address, reply, at FROM email_bounces WHERE workspace_id = ? ORDER BY at DESC LIMIT ?",
+		ws.String(), limit); err != nil {
+		return nil, fmt.Errorf("bounces of %s: %w", ws, err)
+	}
+	out := make([]Bounce, len(recs))
+	for i, r := range recs {
+		out[i] = Bounce{Address: r.Address, Reply: r.Reply, At: r.At.Time}
+	}
+	return out, nil
+}

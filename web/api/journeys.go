@@ -237,3 +237,32 @@ func (h *Handler) MessagesList(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"messages": ms, "next": next})
 }
+
+// BouncesList is GET /api/v1/bounces: the addresses a hard bounce
+// suppressed (nothing is sent to them).
+func (h *Handler) BouncesList(c echo.Context) error {
+	bs, err := h.Store.Bounces(c.Request().Context(), tokenOf(c).WorkspaceID, 1000)
+	if err != nil {
+		return err
+	}
+	if bs == nil {
+		bs = []store.Bounce{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"bounces": bs})
+}
+
+// BounceDelete is DELETE /api/v1/bounces/:address: email goes to it again.
+func (h *Handler) BounceDelete(c echo.Context) error {
+	addr, err := idParam(c, "address")
+	if err != nil {
+		return err
+	}
+	lifted, err := h.Store.LiftBounce(c.Request().Context(), tokenOf(c).WorkspaceID, addr)
+	if err != nil {
+		return err
+	}
+	if !lifted {
+		return apperr.New(apperr.NotFound, "this address is not suppressed")
+	}
+	return c.NoContent(http.StatusNoContent)
+}

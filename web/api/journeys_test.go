@@ -129,6 +129,9 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 		if b, _ := st.Bounced(ctx, e.ws.ID, "bo@example.com"); !b {
 			t.Error("bounced address not suppressed")
 		}
+		if code, out := e.send(t, "GET", "/api/v1/bounces", e.read, ""); code != 200 || len(out["bounces"].([]any)) != 1 {
+			t.Errorf("bounces: %d %v", code, out)
+		}
 		mailer.Accept("bo@example.com")
 		track(t, st, e.ws, "ev4", "u2", "Checkout Started")
 		eventually(t, 20*time.Second, func() bool { return len(msgs("userId=u2&status=skipped")) == 1 })
@@ -142,6 +145,13 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			t.Errorf("page of 2: %d", len(l))
 		}
 
+		// The bounce is liftable.
+		if code, _ := e.send(t, "DELETE", "/api/v1/bounces/bo@example.com", e.write, ""); code != 204 {
+			t.Errorf("lift bounce: %d", code)
+		}
+		if code, _ := e.send(t, "DELETE", "/api/v1/bounces/bo@example.com", e.write, ""); code != 404 {
+			t.Errorf("lift again: %d", code)
+		}
 		// Erasing a user removes their instances and their log: nothing
 		// queued for them is sent any more.
 		if code, out := e.send(t, "DELETE", "/api/v1/users/u2", e.write, ""); code >= 300 {
