@@ -9,6 +9,7 @@
   if (!section || typeof window.EventSource !== "function") return;
   var toggle = document.getElementById("live-toggle");
   var status = document.getElementById("live-status");
+  var skippedNote = document.getElementById("live-skipped");
   var wrap = document.getElementById("live-wrap");
   var tbody = section.querySelector("#live-events tbody");
   var max = parseInt(section.getAttribute("data-live-max"), 10) || 200;
@@ -31,12 +32,29 @@
     time.setAttribute("datetime", e.receivedAt);
     time.textContent = e.received;
     when.appendChild(time);
-    cell(tr, e.type, "event-type");
+    var type = cell(tr, e.type, "event-type");
+    if (e.test) {
+      var badge = document.createElement("span");
+      badge.className = "badge test-event";
+      badge.textContent = "test";
+      type.appendChild(document.createTextNode(" "));
+      type.appendChild(badge);
+    }
     cell(tr, e.event, "event-name");
     cell(tr, e.userId || (e.anonymousId ? "anonymous: " + e.anonymousId : ""), "event-user");
     cell(tr, e.source, "event-source");
     tbody.insertBefore(tr, tbody.firstChild);
-    while (tbody.rows.length > max) tbody.deleteRow(tbody.rows.length - 1);
+    var dropped = 0;
+    while (tbody.rows.length > max) { tbody.deleteRow(tbody.rows.length - 1); dropped++; }
+    return dropped;
+  }
+
+  // After a flood the server sends only the newest events and says how
+  // many it jumped over; rows pushed out of the table count as not shown too.
+  function noteSkipped(skipped, more, dropped) {
+    var n = skipped + dropped;
+    skippedNote.textContent = n.toLocaleString("en-US") + (more ? "+" : "") + " more arrived; showing the newest " +
+      max.toLocaleString("en-US") + ".";
   }
 
   function start() {
@@ -47,8 +65,9 @@
     source.addEventListener("events", function (msg) {
       var data;
       try { data = JSON.parse(msg.data); } catch (err) { return; }
-      (data.events || []).forEach(addRow);
-      if (data.skipped) status.textContent = "Live: some events were skipped to catch up.";
+      var dropped = 0;
+      (data.events || []).forEach(function (e) { dropped += addRow(e); });
+      if (data.skipped > 0) noteSkipped(data.skipped, data.skippedMore, dropped);
     });
     wrap.hidden = false;
     toggle.setAttribute("aria-pressed", "true");
@@ -59,6 +78,7 @@
     if (source) source.close();
     source = null;
     status.textContent = "";
+    skippedNote.textContent = "";
     toggle.setAttribute("aria-pressed", "false");
     toggle.textContent = "Live";
   }

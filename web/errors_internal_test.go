@@ -8,16 +8,18 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
-	"github.com/labstack/echo/v4"
 )
 
 // TestErrorReply pins the one mapping: the answers README and
 // docs/http-api.md document, whatever context a handler wrapped around them.
 func TestErrorReply(t *testing.T) {
+	t.Parallel()
 	_, parseErr := segment.Parse([]byte(`[{"type":"track","messageId":"a","userId":"u","event":"x"},{},{"type":"track","messageId":"c","userId":"u"}]`))
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	for _, tc := range []struct {
@@ -40,8 +42,8 @@ func TestErrorReply(t *testing.T) {
 		{"commit timed out", errors.Join(ingest.ErrUnavailable, context.DeadlineExceeded), 503, "database unavailable, try again", 5, false},
 		{"cache lookup failed", fmt.Errorf("%w: %w", apperr.ErrUnavailable, errors.New("boom")), 503, "database unavailable, try again", 5, false},
 		// The same failure under any handler's context reads the same.
-		{"events page, database gone", fmt.Errorf("list events: %w", refused), 503, "database unavailable, try again", 5, false},
-		{"settings page, database gone", fmt.Errorf("write keys: %w", refused), 503, "database unavailable, try again", 5, false},
+		{"events webtest.Page, database gone", fmt.Errorf("list events: %w", refused), 503, "database unavailable, try again", 5, false},
+		{"settings webtest.Page, database gone", fmt.Errorf("write keys: %w", refused), 503, "database unavailable, try again", 5, false},
 		{"query timed out", fmt.Errorf("workspaces: %w", context.DeadlineExceeded), 503, "database unavailable, try again", 5, false},
 		{"not found", fmt.Errorf("workspace: %w", store.ErrNotFound), 404, "not found", 0, false},
 		{"handler's refusal", apperr.New(apperr.Invalid, "bad field"), 400, "bad field", 0, false},

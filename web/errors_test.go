@@ -6,22 +6,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inlet-dev/inlet/internal/testutil"
+	"github.com/inlet-dev/inlet/web/webtest"
 )
 
 // TestDashboardDatabaseDown: with the database gone, every page answers
 // the same 503 error page, and the JSON route next to them answers JSON.
 func TestDashboardDatabaseDown(t *testing.T) {
-	st, proxy := openProxiedStore(t)
-	d := startDashboard(t, dashOptions{st: st})
-	d.c.mustSignIn()
-	if p := d.c.get("/dashboard/events"); p.Status != http.StatusOK {
+	t.Parallel()
+	st, proxy := webtest.OpenProxiedStore(t)
+	d := webtest.StartDashboard(t, webtest.DashOptions{St: st})
+	d.C.MustSignIn()
+	if p := d.C.Get("/dashboard/events"); p.Status != http.StatusOK {
 		t.Fatalf("events before the outage: %d", p.Status)
 	}
 
-	proxy.cut()
-	var first page
+	proxy.Cut()
+	var first webtest.Page
 	for i, path := range []string{"/dashboard/settings", "/dashboard/events", "/dashboard/events?type=track"} {
-		p := d.c.get(path)
+		p := d.C.Get(path)
 		if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" {
 			t.Fatalf("%s with the database down: %d (Retry-After %q), want 503 with Retry-After", path, p.Status, p.Header.Get("Retry-After"))
 		}
@@ -32,12 +36,12 @@ func TestDashboardDatabaseDown(t *testing.T) {
 			first = p
 			continue
 		}
-		if got, want := p.text("#error-page"), first.text("#error-page"); got != want {
+		if got, want := p.Text("#error-page"), first.Text("#error-page"); got != want {
 			t.Errorf("%s says %q, /dashboard/settings says %q: the same failure must read the same", path, got, want)
 		}
 	}
 
-	p := d.c.get("/dashboard/status.json")
+	p := d.C.Get("/dashboard/status.json")
 	var e struct {
 		Error string `json:"error"`
 	}
@@ -45,21 +49,18 @@ func TestDashboardDatabaseDown(t *testing.T) {
 		t.Fatalf("status.json with the database down: %d %q, want 503 with a JSON error", p.Status, p.Body)
 	}
 
-	proxy.restore()
-	deadline := time.Now().Add(10 * time.Second)
-	for d.c.get("/dashboard/settings").Status != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the settings page did not come back within 10s of the database")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	proxy.Restore()
+	testutil.WaitWithin(t, 10*time.Second, "the settings page to come back with the database", func() bool {
+		return d.C.Get("/dashboard/settings").Status == http.StatusOK
+	})
 }
 
 // TestErrorFormats: routes for people answer errors with an HTML page,
 // every other route with {"error": "..."}.
 func TestErrorFormats(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	d.c.mustSignIn()
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	d.C.MustSignIn()
 	for _, tc := range []struct {
 		path   string
 		status int
@@ -71,7 +72,7 @@ func TestErrorFormats(t *testing.T) {
 		{"/api/public/webhooks/segment", http.StatusMethodNotAllowed, false},
 		{"/v1/track", http.StatusNotFound, false}, // POST and OPTIONS only
 	} {
-		p := d.c.get(tc.path)
+		p := d.C.Get(tc.path)
 		isHTML := strings.HasPrefix(p.Header.Get("Content-Type"), "text/html")
 		if p.Status != tc.status || isHTML != tc.html {
 			t.Errorf("GET %s: %d %s, want %d (HTML %v)", tc.path, p.Status, p.Header.Get("Content-Type"), tc.status, tc.html)

@@ -13,11 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/PuerkitoBio/goquery"
+
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // Issue 13: what a real admin and Segment's own libraries meet in the first
@@ -63,10 +67,11 @@ func rawPost(t *testing.T, u string, body []byte, hdr map[string]string) (int, [
 // message; analytics-python raises KeyError and retries without them) plus
 // our own error; analytics.js's metrics posts are answered and forgotten.
 func TestTrackingAPIErrorsAreSegmentShaped(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	logs := &lockedBuffer{}
-	deps := serverDeps(t, mustConfig(t, nil), st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	srv, _ := openTestServer(t, deps, st, ingest.Options{})
+	deps := webtest.Deps(t, webtest.Config(t, nil), st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	srv, _ := webtest.Open(t, deps, st, ingest.Options{})
 	base := "http://" + srv.Addr()
 	ws, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
@@ -124,8 +129,15 @@ func TestTrackingAPIErrorsAreSegmentShaped(t *testing.T) {
 	if n, err := st.CountEvents(context.Background(), ws.ID); err != nil || n != 0 {
 		t.Fatalf("metrics posts stored %d events (%v)", n, err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if lines := logs.String(); strings.Count(lines, "\n") != before || strings.Contains(lines, `"/m"`) || strings.Contains(lines, `"/v1/m"`) {
+	// Not logged is proven by what is: one more request that is logged, sent
+	// after them; once its line is there, the metrics posts had their chance.
+	if status, _ := rawPost(t, base+"/v1/nope", []byte(`{}`), basic(key)); status != http.StatusNotFound {
+		t.Fatalf("marker request: %d", status)
+	}
+	testutil.Wait(t, "the marker request's log line", func() bool {
+		return strings.Contains(logs.String(), `/v1/nope`) && strings.Count(logs.String(), "\n") > before
+	})
+	if lines := logs.String(); strings.Count(lines, "\n") != before+1 || strings.Contains(lines, `"/m"`) || strings.Contains(lines, `"/v1/m"`) {
 		t.Fatalf("metrics posts were logged:\n%s", lines)
 	}
 }
@@ -133,16 +145,17 @@ func TestTrackingAPIErrorsAreSegmentShaped(t *testing.T) {
 // Item 2: on /v1 an event without a messageId is a new event each time, as
 // at Segment; the webhook keeps deduplicating retried bodies.
 func TestTrackingAPIGivesFreshMessageIDs(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
+	t.Parallel()
+	a := webtest.StartTracking(t, testdb.Open(t))
 	same := []byte(`{"userId":"curl-user","event":"Order Completed","properties":{"total":1}}`)
-	mustAPIOK(t, "first curl", a.post("/v1/track", same, a.auth()...))
-	mustAPIOK(t, "same curl again", a.post("/v1/track", same, a.auth()...))
-	mustAPIOK(t, "a batch of two identical events", a.post("/v1/batch",
-		[]byte(`{"batch":[{"type":"identify","userId":"twin"},{"type":"identify","userId":"twin"}]}`), a.auth()...))
-	if n := a.count(); n != 4 {
+	webtest.MustTrackingOK(t, "first curl", a.Post("/v1/track", same, a.Auth()...))
+	webtest.MustTrackingOK(t, "same curl again", a.Post("/v1/track", same, a.Auth()...))
+	webtest.MustTrackingOK(t, "a batch of two identical events", a.Post("/v1/batch",
+		[]byte(`{"batch":[{"type":"identify","userId":"twin"},{"type":"identify","userId":"twin"}]}`), a.Auth()...))
+	if n := a.Count(); n != 4 {
 		t.Fatalf("%d events stored, want 4", n)
 	}
-	page, err := a.st.ListEvents(context.Background(), store.EventFilter{WorkspaceID: a.ws.ID})
+	page, err := a.St.ListEvents(context.Background(), store.EventFilter{WorkspaceID: a.WS.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,25 +175,25 @@ func TestTrackingAPIGivesFreshMessageIDs(t *testing.T) {
 		}
 	}
 	// A messageId sent is kept, and still deduplicates.
-	mustAPIOK(t, "with id", a.post("/v1/track", []byte(`{"messageId":"m-1","userId":"u","event":"E"}`), a.auth()...))
-	mustAPIOK(t, "with id again", a.post("/v1/track", []byte(`{"messageId":"m-1","userId":"u","event":"E"}`), a.auth()...))
-	if n := a.count(); n != 5 {
+	webtest.MustTrackingOK(t, "with id", a.Post("/v1/track", []byte(`{"messageId":"m-1","userId":"u","event":"E"}`), a.Auth()...))
+	webtest.MustTrackingOK(t, "with id again", a.Post("/v1/track", []byte(`{"messageId":"m-1","userId":"u","event":"E"}`), a.Auth()...))
+	if n := a.Count(); n != 5 {
 		t.Fatalf("%d events stored, want 5", n)
 	}
 
 	// The webhook: Segment's retry of a body without messageId stores once.
-	if err := a.st.SetSecret(context.Background(), a.ws.ID, "hook-secret-0123456789", "test", time.Hour); err != nil {
+	if err := a.St.SetSecret(context.Background(), a.WS.ID, "hook-secret-0123456789", "test", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	hook := []byte(`{"type":"track","userId":"hook-user","event":"Retried"}`)
 	for range 2 {
-		status, raw := rawPost(t, a.url+"/api/public/webhooks/segment", hook, map[string]string{
+		status, raw := rawPost(t, a.URL+"/api/public/webhooks/segment", hook, map[string]string{
 			"Content-Type": "application/json", "X-Signature": segment.Sign([]byte("hook-secret-0123456789"), hook)})
 		if status != http.StatusOK {
 			t.Fatalf("webhook: %d %s", status, raw)
 		}
 	}
-	if n := a.count(); n != 6 {
+	if n := a.Count(); n != 6 {
 		t.Fatalf("%d events after a retried webhook body, want 6", n)
 	}
 }
@@ -189,15 +202,16 @@ func TestTrackingAPIGivesFreshMessageIDs(t *testing.T) {
 // says which one verified it, the page lists them with their expiry and
 // revokes one at a time.
 func TestWebhookSaysWhichSecretVerified(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	ws := d.defaultWS()
-	p := d.c.mustSignIn()
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	ws := d.DefaultWS()
+	p := d.C.MustSignIn()
 	const a, b, c = "secret-A-0123456789aaaa", "secret-B-0123456789bbbb", "secret-C-0123456789cccc"
-	p = d.c.saveSecret(p, a)
-	p = d.c.saveSecret(p, b)
-	p = d.c.saveSecret(p, c)
-	if !strings.Contains(p.text("#secrets-rule"), "Up to 3 secrets verify at once") {
-		t.Fatalf("the page does not say how many secrets verify: %q", p.text("#secrets-rule"))
+	p = d.C.SaveSecret(p, a)
+	p = d.C.SaveSecret(p, b)
+	p = d.C.SaveSecret(p, c)
+	if !strings.Contains(p.Text("#secrets-rule"), "Up to 3 secrets verify at once") {
+		t.Fatalf("the page does not say how many secrets verify: %q", p.Text("#secrets-rule"))
 	}
 	if n := p.Doc.Find("#secrets tr.secret-previous").Length(); n != 2 {
 		t.Fatalf("%d previous secrets listed, want 2", n)
@@ -206,46 +220,42 @@ func TestWebhookSaysWhichSecretVerified(t *testing.T) {
 		t.Fatalf("previous secrets shown as %v", got)
 	}
 	for _, sec := range []string{a, b, c} {
-		if got := d.postHook(ws, sec); got != http.StatusOK {
+		if got := d.PostHook(ws, sec); got != http.StatusOK {
 			t.Fatalf("%s… during its grace: %d", sec[:8], got)
 		}
 	}
 	// The recent deliveries name the secret of each, newest first.
 	var creds []string
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		s := d.c.get("/dashboard/settings")
+	testutil.Eventually(5*time.Second, func() bool {
+		s := d.C.Get("/dashboard/settings")
 		creds = s.Doc.Find("#recent-deliveries .delivery-credential").Map(func(_ int, s *goquery.Selection) string { return strings.TrimSpace(s.Text()) })
-		if len(creds) >= 3 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(creds) >= 3
+	})
 	if len(creds) < 3 || creds[0] != "current …cccc" || creds[1] != "previous …bbbb" || creds[2] != "previous …aaaa" {
 		t.Fatalf("deliveries name the secrets as %v", creds)
 	}
 	// Revoke the oldest only.
-	p = d.c.get("/dashboard/settings")
-	r := d.c.submit(p, "#secrets tr.secret-previous:last-child .revoke-secret-form", nil)
+	p = d.C.Get("/dashboard/settings")
+	r := d.C.Submit(p, "#secrets tr.secret-previous:last-child .revoke-secret-form", nil)
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("revoke one: %d %s", r.Status, r.Body)
 	}
-	after := d.c.follow(r)
-	if !strings.Contains(after.text("#flash"), "…aaaa was revoked") || after.Doc.Find("#secrets tr.secret-previous").Length() != 1 {
-		t.Fatalf("after revoking one: flash %q, %d listed", after.text("#flash"), after.Doc.Find("#secrets tr.secret-previous").Length())
+	after := d.C.Follow(r)
+	if !strings.Contains(after.Text("#flash"), "…aaaa was revoked") || after.Doc.Find("#secrets tr.secret-previous").Length() != 1 {
+		t.Fatalf("after revoking one: flash %q, %d listed", after.Text("#flash"), after.Doc.Find("#secrets tr.secret-previous").Length())
 	}
-	if got := d.postHook(ws, a); got != http.StatusUnauthorized {
+	if got := d.PostHook(ws, a); got != http.StatusUnauthorized {
 		t.Fatalf("revoked secret: %d, want 401", got)
 	}
-	if got := d.postHook(ws, b); got != http.StatusOK {
+	if got := d.PostHook(ws, b); got != http.StatusOK {
 		t.Fatalf("the other previous secret: %d, want 200", got)
 	}
 	// Never more than a quarter of a secret is shown: a legacy 8-character
 	// secret (the form now refuses one that short) shows 2.
-	if err := d.st.SetSecret(context.Background(), ws.ID, "short-12", "test", time.Hour); err != nil {
+	if err := d.St.SetSecret(context.Background(), ws.ID, "short-12", "test", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.c.get("/dashboard/settings").text("#secret-last4"); got != "…12" {
+	if got := d.C.Get("/dashboard/settings").Text("#secret-last4"); got != "…12" {
 		t.Fatalf("an 8-character secret shows %q, want 2 characters", got)
 	}
 }
@@ -253,55 +263,56 @@ func TestWebhookSaysWhichSecretVerified(t *testing.T) {
 // Item 6: a session that ended sends the admin to a sign-in page that says
 // so, and back to the page they were on; only local dashboard paths.
 func TestSessionEndedReturnsToThePage(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	p := d.c.mustSignIn()
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	p := d.C.MustSignIn()
 	// The session ends on the server (as at its idle or absolute limit);
 	// the browser still sends its cookie.
 	endSessions := func() {
 		t.Helper()
 		far := time.Now().Add(365 * 24 * time.Hour)
-		if _, err := d.st.DeleteSessionsBefore(context.Background(), far, far); err != nil {
+		if _, err := d.St.DeleteSessionsBefore(context.Background(), far, far); err != nil {
 			t.Fatal(err)
 		}
 	}
 	endSessions()
 
-	r := d.c.get("/dashboard/events?user=Ada&type=track")
+	r := d.C.Get("/dashboard/events?user=Ada&type=track")
 	loc, _ := url.Parse(r.Header.Get("Location"))
 	if r.Status != http.StatusSeeOther || loc.Path != "/login" || loc.Query().Get("expired") != "1" ||
 		loc.Query().Get("next") != "/dashboard/events?user=Ada&type=track" {
 		t.Fatalf("expired GET: %d to %q", r.Status, r.Header.Get("Location"))
 	}
-	login := d.c.follow(r)
-	if !strings.Contains(login.text("#login-notice"), "session ended") {
-		t.Fatalf("the sign-in page does not say the session ended: %q", login.text("#login-notice"))
+	login := d.C.Follow(r)
+	if !strings.Contains(login.Text("#login-notice"), "session ended") {
+		t.Fatalf("the sign-in page does not say the session ended: %q", login.Text("#login-notice"))
 	}
-	back := d.c.post("/login", url.Values{"csrf_token": {login.attr(`#login-form input[name="csrf_token"]`, "value")},
-		"next": {login.attr(`#login-form input[name="next"]`, "value")}, "email": {adminEmail}, "password": {adminPassword}})
+	back := d.C.Post("/login", url.Values{"csrf_token": {login.Attr(`#login-form input[name="csrf_token"]`, "value")},
+		"next": {login.Attr(`#login-form input[name="next"]`, "value")}, "email": {webtest.AdminEmail}, "password": {webtest.AdminPassword}})
 	if back.Status != http.StatusSeeOther || back.Header.Get("Location") != "/dashboard/events?user=Ada&type=track" {
 		t.Fatalf("after sign-in: %d to %q", back.Status, back.Header.Get("Location"))
 	}
 
 	// A form posted after the session ended returns to the page it was on.
 	endSessions()
-	req, _ := http.NewRequest(http.MethodPost, d.url+"/dashboard/settings/writekeys", strings.NewReader("name=x&csrf_token=t"))
+	req, _ := http.NewRequest(http.MethodPost, d.URL+"/dashboard/settings/writekeys", strings.NewReader("name=x&csrf_token=t"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Referer", d.url+"/dashboard/settings?ws="+p.attr(`input[name="workspace_id"]`, "value"))
-	r = d.c.do(req)
+	req.Header.Set("Referer", d.URL+"/dashboard/settings?ws="+p.Attr(`input[name="workspace_id"]`, "value"))
+	r = d.C.Do(req)
 	loc, _ = url.Parse(r.Header.Get("Location"))
 	if r.Status != http.StatusSeeOther || loc.Query().Get("expired") != "1" || !strings.HasPrefix(loc.Query().Get("next"), "/dashboard/settings?ws=") {
 		t.Fatalf("expired POST: %d to %q", r.Status, r.Header.Get("Location"))
 	}
 	// Elsewhere is never a destination.
 	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/login", `/\evil.example`} {
-		l := d.newBrowser().get("/login?next=" + url.QueryEscape(next))
-		if got := l.attr(`#login-form input[name="next"]`, "value"); got != "/dashboard/settings" {
+		l := d.NewBrowser().Get("/login?next=" + url.QueryEscape(next))
+		if got := l.Attr(`#login-form input[name="next"]`, "value"); got != "/dashboard/settings" {
 			t.Errorf("next=%q kept as %q", next, got)
 		}
 	}
 	// Signed out on purpose: no "session ended".
-	fresh := d.newBrowser()
-	if l := fresh.get("/login?next=%2Fdashboard%2Fevents"); l.Doc.Find("#login-notice").Length() != 0 {
+	fresh := d.NewBrowser()
+	if l := fresh.Get("/login?next=%2Fdashboard%2Fevents"); l.Doc.Find("#login-notice").Length() != 0 {
 		t.Fatal("a first visit is told its session ended")
 	}
 }
@@ -309,18 +320,19 @@ func TestSessionEndedReturnsToThePage(t *testing.T) {
 // Item 11: with a BASE_URL Segment cannot reach, the page says so and links
 // to the README; the test event says it was posted internally.
 func TestSettingsSaysSegmentCannotReachLocalhost(t *testing.T) {
-	d := startDashboard(t, dashOptions{env: map[string]string{"BASE_URL": "http://localhost:8081"}})
-	p := d.c.saveSecret(d.c.mustSignIn(), "reach-secret-0123456789")
-	if !strings.Contains(p.text("#base-url-unreachable"), "Segment cannot reach this URL") ||
-		p.attr("#expose-docs", "href") != "https://github.com/inlet-dev/inlet#expose-inlet-to-segment" {
-		t.Fatalf("no reachability notice: %q", p.text("#base-url-unreachable"))
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": "http://localhost:8081"}})
+	p := d.C.SaveSecret(d.C.MustSignIn(), "reach-secret-0123456789")
+	if !strings.Contains(p.Text("#base-url-unreachable"), "Segment cannot reach this URL") ||
+		p.Attr("#expose-docs", "href") != "https://github.com/inlet-dev/inlet#expose-inlet-to-segment" {
+		t.Fatalf("no reachability notice: %q", p.Text("#base-url-unreachable"))
 	}
-	r := d.c.follow(d.c.submit(p, "#test-event-form", nil))
-	if f := r.text("#flash"); !strings.Contains(f, "posted internally") || !strings.Contains(f, "Segment itself cannot reach http://localhost:8081") {
+	r := d.C.Follow(d.C.Submit(p, "#test-event-form", nil))
+	if f := r.Text("#flash"); !strings.Contains(f, "posted internally") || !strings.Contains(f, "Segment itself cannot reach http://localhost:8081") {
 		t.Fatalf("test event flash: %q", f)
 	}
-	public := startDashboard(t, dashOptions{env: map[string]string{"BASE_URL": "https://inlet.example.com"}})
-	if pp := public.c.mustSignIn(); pp.Doc.Find("#base-url-unreachable").Length() != 0 {
+	public := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": "https://inlet.example.com"}})
+	if pp := public.C.MustSignIn(); pp.Doc.Find("#base-url-unreachable").Length() != 0 {
 		t.Fatal("a public BASE_URL is called unreachable")
 	}
 }

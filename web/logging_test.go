@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -49,13 +51,14 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 }
 
 func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		// A secret that is easy to spot anywhere, whole or in part.
 		const secret = "zz-SECRET-never-in-logs-8c1e4b7a"
 		logs := &logBuffer{}
-		o := startOpsServer(t, st, nil, logs)
-		fx := loadFixtures(t)["identify.json"]
-		sig := sign(secret, fx.Body)
+		o := webtest.StartOps(t, st, nil, logs)
+		fx := webtest.Fixtures(t)["identify.json"]
+		sig := webtest.Sign(secret, fx.Body)
 
 		type sent struct {
 			what     string
@@ -79,7 +82,7 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 			return resp
 		}
 		hook := func(sig string) *http.Request {
-			req, _ := http.NewRequest(http.MethodPost, o.url+"/api/public/webhooks/segment", bytes.NewReader(fx.Body))
+			req, _ := http.NewRequest(http.MethodPost, o.URL+"/api/public/webhooks/segment", bytes.NewReader(fx.Body))
 			req.Header.Set("Content-Type", "application/json")
 			if sig != "" {
 				req.Header.Set("X-Signature", sig)
@@ -91,37 +94,37 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 		if r := do("webhook before the secret is set", hook(sig), "webhook"); r.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("webhook without a secret: %d", r.StatusCode)
 		}
-		o.setSecret(o.ws.ID, secret)
+		o.SetSecret(o.WS.ID, secret)
 		if r := do("signed webhook", hook(sig), "webhook"); r.StatusCode != http.StatusOK {
 			t.Fatalf("signed webhook: %d", r.StatusCode)
 		}
-		if r := do("wrongly signed webhook", hook(sign("another-secret", fx.Body)), "webhook"); r.StatusCode != http.StatusUnauthorized {
+		if r := do("wrongly signed webhook", hook(webtest.Sign("another-secret", fx.Body)), "webhook"); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("wrongly signed webhook: %d", r.StatusCode)
 		}
 		// The secret where a careless log line might copy it: a query string,
 		// a header, a form field.
-		leaky, _ := http.NewRequest(http.MethodGet, o.url+"/healthz?secret="+url.QueryEscape(secret), nil)
+		leaky, _ := http.NewRequest(http.MethodGet, o.URL+"/healthz?secret="+url.QueryEscape(secret), nil)
 		leaky.Header.Set("Authorization", "Bearer "+secret)
 		do("health check with the secret in its query", leaky, "")
-		settings, _ := http.NewRequest(http.MethodGet, o.url+"/dashboard/settings", nil)
+		settings, _ := http.NewRequest(http.MethodGet, o.URL+"/dashboard/settings", nil)
 		do("settings page without a session", settings, "")
-		login, _ := http.NewRequest(http.MethodPost, o.url+"/login",
+		login, _ := http.NewRequest(http.MethodPost, o.URL+"/login",
 			strings.NewReader(url.Values{"email": {"a@example.com"}, "password": {secret}}.Encode()))
 		login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		do("sign-in with the secret as password", login, "")
-		missing, _ := http.NewRequest(http.MethodGet, o.url+"/no/such/page", nil)
+		missing, _ := http.NewRequest(http.MethodGet, o.URL+"/no/such/page", nil)
 		do("unknown path", missing, "")
 		// The webhook path with a method it does not take: no handler ran,
 		// so the access line is the only one.
-		wrongMethod, _ := http.NewRequest(http.MethodGet, o.url+"/api/public/webhooks/segment", nil)
+		wrongMethod, _ := http.NewRequest(http.MethodGet, o.URL+"/api/public/webhooks/segment", nil)
 		if r := do("GET on the webhook", wrongMethod, ""); r.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("GET on the webhook: %d, want 405", r.StatusCode)
 		}
 		// The Tracking API logs its own line too; its CORS preflight does not.
-		track, _ := http.NewRequest(http.MethodPost, o.url+"/v1/track", bytes.NewReader(fx.Body))
+		track, _ := http.NewRequest(http.MethodPost, o.URL+"/v1/track", bytes.NewReader(fx.Body))
 		track.SetBasicAuth(secret, "")
 		do("Tracking API call with an unknown write key", track, "http_api")
-		preflight, _ := http.NewRequest(http.MethodOptions, o.url+"/v1/track", nil)
+		preflight, _ := http.NewRequest(http.MethodOptions, o.URL+"/v1/track", nil)
 		preflight.Header.Set("Origin", "https://shop.example.com")
 		preflight.Header.Set("Access-Control-Request-Method", "POST")
 		do("Tracking API preflight", preflight, "")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -58,22 +60,23 @@ next:
 }
 
 func TestMetricsCountWhatHappened(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
-	o := startOpsServer(t, st, nil, nil)
-	fx := loadFixtures(t)["track.json"]
-	o.setSecret(o.ws.ID, fixtureSecret)
+	o := webtest.StartOps(t, st, nil, nil)
+	fx := webtest.Fixtures(t)["track.json"]
+	o.SetSecret(o.WS.ID, webtest.FixtureSecret)
 
-	if r := o.post("", fx.Sig, fx.Body); r.Status != http.StatusOK || r.Accepted != 1 {
+	if r := o.Post("", fx.Sig, fx.Body); r.Status != http.StatusOK || r.Accepted != 1 {
 		t.Fatalf("first delivery: %+v", r)
 	}
-	if r := o.post("", fx.Sig, fx.Body); r.Status != http.StatusOK || r.Duplicates != 1 {
+	if r := o.Post("", fx.Sig, fx.Body); r.Status != http.StatusOK || r.Duplicates != 1 {
 		t.Fatalf("retried delivery: %+v", r)
 	}
-	if r := o.post("", strings.Repeat("0", 40), fx.Body); r.Status != http.StatusUnauthorized {
+	if r := o.Post("", strings.Repeat("0", 40), fx.Body); r.Status != http.StatusUnauthorized {
 		t.Fatalf("wrong signature: %+v", r)
 	}
 
-	resp, body := o.get("/metrics")
+	resp, body := o.Get("/metrics")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, body)
 	}
@@ -131,8 +134,9 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 }
 
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	const token = "scrape-token-5d1f0c2a"
-	o := startOpsServer(t, testdb.SQLite(t), map[string]string{"METRICS_TOKEN": token}, nil)
+	o := webtest.StartOps(t, testdb.SQLite(t), map[string]string{"METRICS_TOKEN": token}, nil)
 
 	for _, tc := range []struct {
 		name, auth string
@@ -151,7 +155,7 @@ func TestMetricsToken(t *testing.T) {
 			if tc.auth != "" {
 				hdr = []string{"Authorization", tc.auth}
 			}
-			resp, body := o.get("/metrics", hdr...)
+			resp, body := o.Get("/metrics", hdr...)
 			if resp.StatusCode != tc.want {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.want, body)
 			}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/web/webtest"
+
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -15,22 +17,23 @@ import (
 // Security review item 7: a write-key holder claiming a messageId first does
 // not suppress the genuine webhook event with that id.
 func TestWriteKeyCannotClaimWebhookMessageID(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		a := startAPIServer(t, st)
-		mustAPIOK(t, "claim", a.post("/v1/track", []byte(`{"event":"Fake","userId":"x","messageId":"order-991"}`), a.auth()...))
-		if err := st.SetSecret(context.Background(), a.ws.ID, fixtureSecret, "t", time.Hour); err != nil {
+		a := webtest.StartTracking(t, st)
+		webtest.MustTrackingOK(t, "claim", a.Post("/v1/track", []byte(`{"event":"Fake","userId":"x","messageId":"order-991"}`), a.Auth()...))
+		if err := st.SetSecret(context.Background(), a.WS.ID, webtest.FixtureSecret, "t", time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		a.srv.InvalidateWorkspace()
-		h := &hookServer{t: t, st: st, srv: a.srv, url: a.url, ws: a.ws}
+		a.Srv.InvalidateWorkspace()
+		h := &webtest.Hook{T: t, St: st, Srv: a.Srv, URL: a.URL, WS: a.WS}
 		body := []byte(`{"type":"track","event":"Order Completed","userId":"u1","messageId":"order-991"}`)
-		if r := h.post("", sign(fixtureSecret, body), body); r.Status != http.StatusOK || r.Accepted != 1 || r.Duplicates != 0 {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, body), body); r.Status != http.StatusOK || r.Accepted != 1 || r.Duplicates != 0 {
 			t.Fatalf("genuine webhook event after the claim: %+v", r)
 		}
-		if r := h.post("", sign(fixtureSecret, body), body); r.Accepted != 0 || r.Duplicates != 1 {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, body), body); r.Accepted != 0 || r.Duplicates != 1 {
 			t.Fatalf("the webhook's retry still dedupes: %+v", r)
 		}
-		if n := a.count(); n != 2 {
+		if n := a.Count(); n != 2 {
 			t.Fatalf("%d events, want the claim and the genuine one", n)
 		}
 	})
@@ -38,14 +41,15 @@ func TestWriteKeyCannotClaimWebhookMessageID(t *testing.T) {
 
 // Security review item 8: year 10000 in UTC is refused on both stores.
 func TestTimestampBeyondYear9999Refused(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		h := startHookServer(t, st, nil)
-		h.setSecret(h.ws.ID, fixtureSecret)
+		h := webtest.StartHook(t, st, nil)
+		h.SetSecret(h.WS.ID, webtest.FixtureSecret)
 		body := []byte(`{"type":"track","event":"E","userId":"u","timestamp":"9999-12-31T23:59:59-23:59"}`)
-		if r := h.post("", sign(fixtureSecret, body), body); r.Status != http.StatusBadRequest || !strings.Contains(r.Error, "0001–9999") {
+		if r := h.Post("", webtest.Sign(webtest.FixtureSecret, body), body); r.Status != http.StatusBadRequest || !strings.Contains(r.Error, "0001–9999") {
 			t.Fatalf("year 10000: %+v", r)
 		}
-		if n := h.count(h.ws.ID); n != 0 {
+		if n := h.Count(h.WS.ID); n != 0 {
 			t.Fatalf("%d stored", n)
 		}
 	})
@@ -53,19 +57,21 @@ func TestTimestampBeyondYear9999Refused(t *testing.T) {
 
 // Security review item 13: a writeKey spelled with an escape is removed too.
 func TestEscapedWriteKeyIsNotStored(t *testing.T) {
-	a := startAPIServer(t, testdb.Open(t))
-	body := `{"event":"E","userId":"u","messageId":"esc","write\u004bey":"` + a.raw + `"}`
-	mustAPIOK(t, "escaped writeKey", a.post("/v1/track", []byte(body), a.auth()...))
-	if raw := string(a.stored("esc").Raw); strings.Contains(raw, a.raw) {
+	t.Parallel()
+	a := webtest.StartTracking(t, testdb.Open(t))
+	body := `{"event":"E","userId":"u","messageId":"esc","write\u004bey":"` + a.Raw + `"}`
+	webtest.MustTrackingOK(t, "escaped writeKey", a.Post("/v1/track", []byte(body), a.Auth()...))
+	if raw := string(a.Stored("esc").Raw); strings.Contains(raw, a.Raw) {
 		t.Fatalf("the write key was stored with the event: %s", raw)
 	}
 }
 
 // Security review item 12: only a short id of safe characters is echoed.
 func TestRequestIDIsFiltered(t *testing.T) {
-	h := startHookServer(t, testdb.Open(t), nil)
+	t.Parallel()
+	h := webtest.StartHook(t, testdb.Open(t), nil)
 	get := func(id string) string {
-		req, _ := http.NewRequest(http.MethodGet, h.url+"/healthz", nil)
+		req, _ := http.NewRequest(http.MethodGet, h.URL+"/healthz", nil)
 		req.Header.Set("X-Request-Id", id)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -86,9 +92,10 @@ func TestRequestIDIsFiltered(t *testing.T) {
 
 // Security review item 15: HSTS on dashboard responses when BASE_URL is https.
 func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
+	t.Parallel()
 	for base, want := range map[string]bool{"https://inlet.example.com": true, "http://inlet.test": false} {
-		d := startDashboard(t, dashOptions{env: map[string]string{"BASE_URL": base, "COOKIE_SECURE": "false"}})
-		p := d.c.get("/login")
+		d := webtest.StartDashboard(t, webtest.DashOptions{Env: map[string]string{"BASE_URL": base, "COOKIE_SECURE": "false"}})
+		p := d.C.Get("/login")
 		if got := p.Header.Get("Strict-Transport-Security") != ""; got != want {
 			t.Errorf("BASE_URL %s: HSTS sent %v, want %v (%q)", base, got, want, p.Header.Get("Strict-Transport-Security"))
 		}
@@ -98,17 +105,18 @@ func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
 // Security review item 10: a short secret is refused with a clear message,
 // and a stored short one is never shown beyond a quarter of it.
 func TestDashboardSecretLengthAndTail(t *testing.T) {
-	d := startDashboard(t, dashOptions{})
-	p := d.c.submit(d.c.mustSignIn(), "#secret-form", url.Values{"secret": {"ab"}})
-	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.text("#secret-error"), "at least 16") {
-		t.Fatalf("2-character secret: %d %q", p.Status, p.text("#secret-error"))
+	t.Parallel()
+	d := webtest.StartDashboard(t, webtest.DashOptions{})
+	p := d.C.Submit(d.C.MustSignIn(), "#secret-form", url.Values{"secret": {"ab"}})
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Text("#secret-error"), "at least 16") {
+		t.Fatalf("2-character secret: %d %q", p.Status, p.Text("#secret-error"))
 	}
 	// One saved before this rule (through the store, as an old version did).
-	if err := d.st.SetSecret(context.Background(), d.defaultWS().ID, "abcdefgh", "old", time.Hour); err != nil {
+	if err := d.St.SetSecret(context.Background(), d.DefaultWS().ID, "abcdefgh", "old", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	d.srv.InvalidateWorkspace()
-	if got := d.c.get("/dashboard/settings").text("#secret-last4"); got != "…gh" {
+	d.Srv.InvalidateWorkspace()
+	if got := d.C.Get("/dashboard/settings").Text("#secret-last4"); got != "…gh" {
 		t.Fatalf("an 8-character secret shows %q, want at most a quarter (…gh)", got)
 	}
 }

@@ -6,6 +6,7 @@
 //
 //	inlet-deliverybench -db postgres://postgres@127.0.0.1:5432/bench -events 100000
 //	inlet-deliverybench -events 50000            # embedded SQLite in a temp dir
+//	inlet-deliverybench -events 500 -outage 8s   # a receiver down for 8 s, then back
 package main
 
 import (
@@ -50,6 +51,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	concurrency := fs.Int("concurrency", 32, "requests in flight for the destination (DESTINATION_CONCURRENCY)")
 	window := fs.Int("window", 1000, "events read from the feed per step")
 	verify := fs.Bool("verify", true, "the receiver checks every signature (costs its CPU too)")
+	outage := fs.Duration("outage", 0, "instead of a backlog: events arrive over 2s + outage + 2s while the receiver is down for the outage")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,6 +74,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	ws, err := st.CreateWorkspace(ctx, fmt.Sprintf("deliverybench %d", time.Now().UnixNano()))
 	if err != nil {
 		return err
+	}
+
+	if *outage > 0 {
+		return outageBench(ctx, out, st, ws.ID, *events, *outage, *concurrency)
 	}
 
 	var got atomic.Int64

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/google/uuid"
+
 	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/store"
 )
@@ -17,7 +19,8 @@ import (
 // signing secret on stdout, so `SECRET=$(inlet destination create --url …)`
 // works; what a person should read goes to stderr.
 func destinationCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const use = "destination: use `inlet destination create --url URL [--workspace ID] [--types track,identify,…] [--name NAME]` or `inlet destination list [--workspace ID]`"
+	const use = "destination: use `inlet destination create --url URL [--workspace ID] [--types track,identify,…] [--name NAME]`, " +
+		"`inlet destination list [--workspace ID]` or `inlet destination delete ID [--workspace ID]`"
 	if len(args) == 0 {
 		return errors.New(use)
 	}
@@ -66,9 +69,57 @@ func destinationCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		printDestinations(stdout, ds)
 		return nil
+	case "delete":
+		return destinationDelete(ctx, fs, wsFlag, args[1:], getenv, stderr)
 	default:
 		return fmt.Errorf("destination: unknown subcommand %q\n%s", args[0], use)
 	}
+}
+
+// destinationDelete is `inlet destination delete ID [--workspace ID]`: the
+// destination goes with its waiting retries and recent attempts; a worker
+// sending to it (on any instance) stops at its next write or lease renewal.
+func destinationDelete(ctx context.Context, fs *flag.FlagSet, wsFlag *string, args []string, getenv func(string) string, stderr io.Writer) error {
+	// The id may come before or after the flags.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return errors.New("destination delete: give the destination's id (see `inlet destination list`)")
+	}
+	raw := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("destination delete: unexpected argument %q (one id)", fs.Arg(0))
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("destination delete: %q is not a destination id (see `inlet destination list`)", raw)
+	}
+	_, st, err := openForCommand(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := pickWorkspace(ctx, st, *wsFlag)
+	if err != nil {
+		return err
+	}
+	d, err := st.Destination(ctx, ws.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("destination delete: no destination %s in workspace %s (%s)", id, ws.Name, ws.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("destination delete: %w", err)
+	}
+	if err := st.DeleteDestination(ctx, ws.ID, id); err != nil {
+		return fmt.Errorf("destination delete: %w", err)
+	}
+	fmt.Fprintf(stderr, "destination %s (%s) deleted: nothing more is sent to %s; its waiting deliveries are dropped\n", d.ID, d.Name, d.URL)
+	return nil
 }
 
 func printDestinations(w io.Writer, ds []store.Destination) {

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/inlet-dev/inlet/internal/segment"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // storeEnv is the environment naming a fresh database of the store under
@@ -85,25 +86,27 @@ func TestDestinationCreateEndToEnd(t *testing.T) {
 			t.Fatalf("post %s: %d", f, code)
 		}
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver got %d deliveries, want 2", n)
-		}
-		time.Sleep(50 * time.Millisecond)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+	testutil.Wait(t, "track and identify at the receiver", func() bool { return count() >= 2 })
+	// "Page is not sent" is proven by what is: a later track event. The
+	// worker sends the feed in order, one step after another, so once this
+	// marker arrives a page event would have arrived before it.
+	marker := []byte(`{"type":"track","event":"Marker","userId":"u-marker","messageId":"marker-after-page"}`)
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/public/webhooks/segment", bytes.NewReader(marker))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", segment.Sign([]byte(fixtureSecret), marker))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("post the marker: %v %v", resp, err)
 	}
-	time.Sleep(300 * time.Millisecond) // a page event would arrive by now if it were (wrongly) sent
+	resp.Body.Close()
+	testutil.Wait(t, "the marker at the receiver", func() bool { return count() >= 3 })
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 2 {
-		t.Fatalf("receiver got %d deliveries, want 2 (track and identify; page is not wanted)", len(got))
+	if len(got) != 3 || !bytes.Equal(bodies[len(bodies)-1], marker) {
+		t.Fatalf("receiver got %d deliveries, want 3 (track and identify, then the marker; page is not wanted)", len(got))
 	}
+	got, bodies = got[:2], bodies[:2]
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		t.Fatal(err)
@@ -145,5 +148,54 @@ func TestDestinationCreateRefusesBadInput(t *testing.T) {
 				t.Fatalf("printed %q on a refusal", out)
 			}
 		})
+	}
+}
+
+// `inlet destination delete ID` removes it (list no longer shows it); a
+// wrong or unknown id is refused with a clear message.
+func TestDestinationDeleteCommand(t *testing.T) {
+	env := storeEnv(t)
+	if _, errOut, err := runDest(env, "", "destination", "create", "--url", "http://127.0.0.1:1/hook", "--name", "gone-soon"); err != nil {
+		t.Fatalf("create: %v %s", err, errOut)
+	}
+	if _, errOut, err := runDest(env, "", "destination", "create", "--url", "http://127.0.0.1:2/hook", "--name", "stays"); err != nil {
+		t.Fatalf("create: %v %s", err, errOut)
+	}
+	out, _, err := runDest(env, "", "destination", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "gone-soon") {
+			id = strings.Fields(line)[0]
+		}
+	}
+	if id == "" {
+		t.Fatalf("list does not show the destination:\n%s", out)
+	}
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no id":      {[]string{"destination", "delete"}, "give the destination's id"},
+		"not an id":  {[]string{"destination", "delete", "crm"}, "is not a destination id"},
+		"unknown id": {[]string{"destination", "delete", "00000000-0000-0000-0000-000000000001"}, "no destination"},
+		"two ids":    {[]string{"destination", "delete", id, id}, "unexpected argument"},
+	} {
+		if _, _, err := runDest(env, "", c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, c.want)
+		}
+	}
+	_, errOut, err := runDest(env, "", "destination", "delete", id)
+	if err != nil || !strings.Contains(errOut, "deleted") {
+		t.Fatalf("delete: %v %q", err, errOut)
+	}
+	out, _, _ = runDest(env, "", "destination", "list")
+	if strings.Contains(out, "gone-soon") || !strings.Contains(out, "stays") {
+		t.Fatalf("after delete, list shows:\n%s", out)
+	}
+	if _, _, err := runDest(env, "", "destination", "delete", id); err == nil || !strings.Contains(err.Error(), "no destination") {
+		t.Fatalf("deleting twice: %v", err)
 	}
 }

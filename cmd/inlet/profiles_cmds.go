@@ -22,7 +22,7 @@ import (
 
 // profileOptions are the profile settings from the configuration.
 func profileOptions(cfg *config.Config) profiles.Options {
-	return profiles.Options{MaxAnonymousIDs: cfg.ProfileMaxAnon}
+	return profiles.Options{MaxAnonymousIDs: cfg.ProfileMaxAnon, MaxUserIDs: cfg.ProfileMaxUsers}
 }
 
 // tokenCmd manages read API tokens. create prints only the token on stdout,

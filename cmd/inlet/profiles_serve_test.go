@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // End to end through `inlet serve`: a signed identify posted to the webhook
@@ -30,7 +31,10 @@ func TestProfileVisibleThroughAPIWithinTwoSeconds(t *testing.T) {
 	}
 	acked := time.Now()
 	var body string
-	for {
+	code := 0
+	// Visible within 2 s of the 200 is the claim under test, so this wait
+	// is not stretched for a slow machine beyond INLET_TEST_PATIENCE.
+	visible := testutil.Eventually(2*time.Second, func() bool {
 		req, _ := http.NewRequest(http.MethodGet, s.url+"/api/v1/users/user_8812", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		res, err := http.DefaultClient.Do(req)
@@ -39,14 +43,11 @@ func TestProfileVisibleThroughAPIWithinTwoSeconds(t *testing.T) {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		body = string(b)
-		if res.StatusCode == 200 {
-			break
-		}
-		if time.Since(acked) > 2*time.Second {
-			t.Fatalf("profile not visible 2s after the 200: %d %s", res.StatusCode, body)
-		}
-		time.Sleep(50 * time.Millisecond)
+		body, code = string(b), res.StatusCode
+		return code == 200
+	})
+	if !visible {
+		t.Fatalf("profile not visible 2s after the 200: %d %s", code, body)
 	}
 	t.Logf("visible %s after the 200", time.Since(acked).Round(time.Millisecond))
 	if !strings.Contains(body, `"email":"ada@example.com"`) || !strings.Contains(body, `"b7a1c2d3-0f4e-4a5b-9c8d-7e6f5a4b3c2d"`) {

@@ -137,7 +137,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	var follower *profiles.Follower
 	if cfg.Profiles {
 		opts := profileOptions(cfg)
-		opts.Suppressions, opts.Logger = supp, log
+		opts.Suppressions, opts.Logger, opts.OnMergeRefused = supp, log, m.MergeRefused
 		follower = profiles.NewFollower(st, opts)
 		gate.AfterCommit = follower.Notify
 		follower.Start(ctx)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // syncBuffer is the server's stdout: written by many goroutines, read by the test.
@@ -85,17 +87,20 @@ func startServe(t *testing.T, env map[string]string) *servedInlet {
 	}
 	t.Cleanup(func() { s.stop() })
 
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), `"msg":"inlet listening"`) {
+	// Start-up migrates, hashes the admin's password and warms caches: on a
+	// machine running two suites at once that took over 20 s, so the wait
+	// is long (it ends as soon as serve listens).
+	var stopped error
+	testutil.WaitWithin(t, 2*time.Minute, "serve to listen", func() bool {
 		select {
-		case err := <-done:
-			t.Fatalf("serve stopped at start: %v\n%s", err, logs)
+		case stopped = <-done:
+			return true
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not listen within 20s:\n%s", logs)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return strings.Contains(logs.String(), `"msg":"inlet listening"`)
+	})
+	if stopped != nil || !strings.Contains(logs.String(), `"msg":"inlet listening"`) {
+		t.Fatalf("serve stopped at start: %v\n%s", stopped, logs)
 	}
 	return s
 }

@@ -71,3 +71,61 @@ func TestWriteKeyCommands(t *testing.T) {
 		})
 	}
 }
+
+// A key's kind: client by default, server when asked, changeable, shown
+// in the list; anything else refused.
+func TestWriteKeyKinds(t *testing.T) {
+	dbURL := testdb.PostgresURL(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, dbURL, "", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kindOf := func(key string) store.WriteKey {
+		t.Helper()
+		k, err := st.WriteKeyByHash(ctx, store.HashWriteKey(strings.TrimSpace(key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	out, err := runCLI(t, dbURL, "", "writekey", "create", "--name", "browser")
+	if err != nil || kindOf(out).Kind != store.WriteKeyClient {
+		t.Fatalf("default kind: %v %+v", err, kindOf(out))
+	}
+	out, err = runCLI(t, dbURL, "", "writekey", "create", "--name", "backend", "--kind", "server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := kindOf(out)
+	if server.Kind != store.WriteKeyServer {
+		t.Fatalf("--kind server made a %q key", server.Kind)
+	}
+	list, err := runCLI(t, dbURL, "", "writekey", "list")
+	if err != nil || !strings.Contains(list, "KIND") || !strings.Contains(list, "server") || !strings.Contains(list, "client") {
+		t.Fatalf("list shows no kinds: %v\n%s", err, list)
+	}
+	if out, err := runCLI(t, dbURL, "", "writekey", "kind", server.ID.String(), "client"); err != nil || !strings.Contains(out, "client") {
+		t.Fatalf("kind: %q %v", out, err)
+	}
+	keys, err := st.WriteKeys(ctx, server.WorkspaceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.ID == server.ID && k.Kind != store.WriteKeyClient {
+			t.Errorf("after writekey kind: %q", k.Kind)
+		}
+	}
+	for name, args := range map[string][]string{
+		"create bad kind": {"writekey", "create", "--kind", "public"},
+		"kind bad kind":   {"writekey", "kind", server.ID.String(), "admin"},
+		"kind no args":    {"writekey", "kind"},
+		"kind unknown":    {"writekey", "kind", uuid.NewString(), "server"},
+	} {
+		if _, err := runCLI(t, dbURL, "", args...); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -47,6 +47,7 @@ type Config struct {
 	FirstElementMaxEvents int
 	Profiles              bool // PROFILES: on or off
 	ProfileMaxAnon        int  // PROFILE_MAX_ANONYMOUS_IDS
+	ProfileMaxUsers       int  // PROFILE_MAX_USER_IDS
 
 	DestinationConcurrency   int             // DESTINATION_CONCURRENCY: requests in flight per destination
 	DestinationTimeout       time.Duration   // DESTINATION_TIMEOUT: longest one delivery attempt may take
@@ -108,6 +109,7 @@ var Settings = []Setting{
 	{"EMAIL_RATE", "0", "Most emails sent per second per workspace; 0: no limit."},
 	{"MESSAGE_RETRY_FOR", "24h", "How long an email the SMTP server refused for now (4xx, connection failure) is retried before it is logged failed."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
+	{"PROFILE_MAX_USER_IDS", "5", "Most userIds (ids events carry as userId) one profile holds; an alias merge past it is refused and listed among the identity warnings. A change applies to aliases processed from then on; `inlet profiles rebuild` applies it to all."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -189,6 +191,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		// Segment's Webhooks (Actions) allows batches of up to 4000.
 		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
 		ProfileMaxAnon:        integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
+		ProfileMaxUsers:       integer("PROFILE_MAX_USER_IDS", 5, 1),
 
 		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
 		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),

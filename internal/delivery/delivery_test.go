@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // Every event committed after the destination was created arrives once, as
@@ -29,11 +31,14 @@ func TestDeliversSignedRawEvents(t *testing.T) {
 		r := newReceiver(t)
 		d := createDestination(t, st, ws.ID, r.srv.URL+"/hook")
 		r.secret = d.Secret
-		startManager(t, st, testOptions())
+		sig := &signals{}
+		o := testOptions()
+		o.Signal = sig.record
+		startManager(t, st, o)
 		ids := mids("e", 250)
 		insert(t, st, ws.ID, "track", ids...)
-		waitFor(t, 20*time.Second, "250 deliveries", func() bool { return deliveredAll(r, ids) })
-		time.Sleep(200 * time.Millisecond)
+		testutil.WaitWithin(t, 20*time.Second, "250 deliveries", func() bool { return deliveredAll(r, ids) })
+		sig.waitIdle(t, "the worker to have nothing more to send")
 		var hits []hit
 		for _, h := range r.all() {
 			if mid := midOf(h.body); mid == "before-1" || mid == "before-2" {
@@ -95,7 +100,7 @@ func TestRotationSignsWithBothSecrets(t *testing.T) {
 	}
 	startManager(t, st, testOptions())
 	insert(t, st, ws.ID, "identify", "rot-1")
-	waitFor(t, 10*time.Second, "the delivery", func() bool { return deliveredAll(r, []string{"rot-1"}) })
+	testutil.WaitWithin(t, 10*time.Second, "the delivery", func() bool { return deliveredAll(r, []string{"rot-1"}) })
 	h := r.all()[0]
 	hdr := http.Header{}
 	hdr.Set("webhook-id", h.id)
@@ -138,7 +143,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 		o.Retry.Schedule = []time.Duration{300 * time.Millisecond, 600 * time.Millisecond}
 		startManager(t, st, o)
 		insert(t, st, ws.ID, "track", "a", "b", "ra")
-		waitFor(t, 20*time.Second, "delivery after retries", func() bool { return deliveredAll(r, []string{"a", "b", "ra"}) })
+		testutil.WaitWithin(t, 20*time.Second, "delivery after retries", func() bool { return deliveredAll(r, []string{"a", "b", "ra"}) })
 		byID := map[string][]hit{}
 		for _, h := range r.all() {
 			byID[midOf(h.body)] = append(byID[midOf(h.body)], h)
@@ -204,14 +209,16 @@ func TestGivesUpThenRetryNow(t *testing.T) {
 		o.Retry.RetryFor = 700 * time.Millisecond
 		obs := &countingObserver{}
 		o.Observer = obs
+		sig := &signals{}
+		o.Signal = sig.record
 		startManager(t, st, o)
 		insert(t, st, ws.ID, "track", "doomed")
-		waitFor(t, 15*time.Second, "the event to be marked failed", func() bool {
+		testutil.WaitWithin(t, 15*time.Second, "the event to be marked failed", func() bool {
 			s, err := st.DestinationStats(ctx, d)
 			return err == nil && s.Failed == 1
 		})
 		n := len(r.all())
-		time.Sleep(500 * time.Millisecond)
+		sig.waitIdle(t, "the worker to look again after giving up")
 		if len(r.all()) != n {
 			t.Fatal("a failed (given up) event was still retried")
 		}
@@ -223,10 +230,57 @@ func TestGivesUpThenRetryNow(t *testing.T) {
 		if n, err := st.RetryDestinationNow(ctx, d); err != nil || n != 1 {
 			t.Fatalf("retry now: %d %v", n, err)
 		}
-		waitFor(t, 10*time.Second, "the retried event", func() bool { return deliveredAll(r, []string{"doomed"}) })
-		waitFor(t, 5*time.Second, "an empty retry table", func() bool {
+		testutil.WaitWithin(t, 10*time.Second, "the retried event", func() bool { return deliveredAll(r, []string{"doomed"}) })
+		testutil.WaitWithin(t, 5*time.Second, "an empty retry table", func() bool {
 			s, _ := st.DestinationStats(ctx, d)
 			return s.Failed == 0 && s.Retrying == 0
 		})
+	})
+}
+
+// A rotation saved while a worker runs signs the very next delivery with
+// both secrets: the worker reads the secrets after the events it sends, not
+// from a copy refreshed every few seconds.
+func TestRotationSignsAtOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		ws, _ := st.DefaultWorkspace(ctx)
+		r := newReceiver(t)
+		d := createDestination(t, st, ws.ID, r.srv.URL)
+		old := d.Secret
+		o := testOptions()
+		o.LeaseTTL = time.Minute // the worker's periodic reload is 20 s away
+		startManager(t, st, o)
+		insert(t, st, ws.ID, "track", "before-rotation")
+		testutil.WaitWithin(t, 10*time.Second, "a delivery before the rotation", func() bool { return deliveredAll(r, []string{"before-rotation"}) })
+		for i := range 3 {
+			fresh, err := delivery.Rotate(ctx, st, ws.ID, d.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mid := fmt.Sprintf("after-rotation-%d", i)
+			insert(t, st, ws.ID, "track", mid)
+			testutil.WaitWithin(t, 10*time.Second, mid, func() bool { return deliveredAll(r, []string{mid}) })
+			var h hit
+			for _, x := range r.all() {
+				if midOf(x.body) == mid {
+					h = x
+				}
+			}
+			hdr := http.Header{}
+			hdr.Set("webhook-id", h.id)
+			hdr.Set("webhook-timestamp", h.timestamp)
+			hdr.Set("webhook-signature", h.signature)
+			for name, secret := range map[string]string{"previous": old, "new": fresh} {
+				wh, err := standardwebhooks.NewWebhook(secret)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := wh.Verify([]byte(h.body), hdr); err != nil {
+					t.Fatalf("rotation %d: the %s secret does not verify the first delivery after it: %v", i, name, err)
+				}
+			}
+			old = fresh
+		}
 	})
 }

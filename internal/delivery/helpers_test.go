@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"fmt"
-	"github.com/inlet-dev/inlet/internal/config"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/testutil"
 
 	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -104,6 +106,10 @@ func testOptions() delivery.Options {
 		Concurrency: 8, Window: 100, Timeout: 2 * time.Second,
 		Retry:    delivery.Policy{Schedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, RetryFor: time.Minute},
 		LeaseTTL: 3 * time.Second, Poll: 20 * time.Millisecond, Rescan: 50 * time.Millisecond,
+		// An open circuit probes every 50–400 ms here (0.5–20 s in
+		// production), so outage tests stay short; the circuit tests set
+		// their own steps where the spacing is what they check.
+		ProbeMin: 50 * time.Millisecond, ProbeMax: 400 * time.Millisecond,
 	}
 }
 
@@ -157,18 +163,6 @@ func mids(prefix string, n int) []string {
 	return out
 }
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // deliveredAll reports whether every one of ids reached r with a 2xx.
 func deliveredAll(r *receiver, ids []string) bool {
 	got := map[string]bool{}
@@ -198,3 +192,46 @@ func midOf(body string) string {
 func netipPrefixes(list string) ([]netip.Prefix, error) { return config.ParseNetworks(list) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// signals counts what the manager reports through Options.Signal, so a test
+// that must prove something did not happen waits for the worker (or the
+// manager) to have looked and decided, then asserts.
+type signals struct {
+	mu                     sync.Mutex
+	idle, scanned, stopped int
+}
+
+func (s *signals) record(sig delivery.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case sig.Kind == delivery.SignalStep && !sig.Worked:
+		s.idle++
+	case sig.Kind == delivery.SignalScanned:
+		s.scanned++
+	case sig.Kind == delivery.SignalStopped:
+		s.stopped++
+	}
+}
+
+func (s *signals) counts() (idle, scanned, stopped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.idle, s.scanned, s.stopped
+}
+
+// waitIdle waits until a worker has finished two steps with nothing to send
+// after this call: at least one of them began after it, so whatever was
+// committed before was seen and (if it was sent) sent.
+func (s *signals) waitIdle(t *testing.T, what string) {
+	t.Helper()
+	before, _, _ := s.counts()
+	testutil.Wait(t, what, func() bool { n, _, _ := s.counts(); return n >= before+2 })
+}
+
+// waitScans waits for two scans of the manager after this call.
+func (s *signals) waitScans(t *testing.T, what string) {
+	t.Helper()
+	_, before, _ := s.counts()
+	testutil.Wait(t, what, func() bool { _, n, _ := s.counts(); return n >= before+2 })
+}

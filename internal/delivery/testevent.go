@@ -14,7 +14,7 @@ import (
 // TestEvent is the body "send test event" posts: a track event that says
 // what it is, with its own messageId (and so its own webhook-id).
 func TestEvent(now time.Time) (messageID string, body []byte) {
-	messageID = "inlet-test-" + uuid.NewString()
+	messageID = store.TestMessagePrefix + uuid.NewString()
 	body, _ = json.Marshal(map[string]any{
 		"type": "track", "event": "Inlet Test Event", "messageId": messageID, "userId": "inlet-test",
 		"properties": map[string]any{"test": true, "note": "sent from Inlet's destination page"},

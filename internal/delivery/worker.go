@@ -34,10 +34,42 @@ type Options struct {
 	LeaseTTL    time.Duration // 15s: how long a killed instance's destinations wait for another
 	Poll        time.Duration // wait when there is nothing to send, 250ms
 	Rescan      time.Duration // how often unclaimed destinations are looked for, 2s
+	ProbeMin    time.Duration // an open circuit's first wait between probes, 0.5s
+	ProbeMax    time.Duration // its longest wait, 20s
 	Guard       *NetGuard
 	Observer    Observer
 	Logger      *slog.Logger
 	Version     string
+	// Signal, when set, is told what the manager and its workers just
+	// decided, so a test can wait for "the worker looked and sent nothing"
+	// instead of sleeping (river's testsignal pattern). Nil in production.
+	Signal func(Signal)
+}
+
+// SignalKind names what a Signal reports.
+type SignalKind int
+
+const (
+	// SignalStep: a worker finished a step without error; Worked says
+	// whether it had anything to send.
+	SignalStep SignalKind = iota + 1
+	// SignalStopped: a worker returned (paused, deleted, lease lost, closed).
+	SignalStopped
+	// SignalScanned: the manager looked for destinations to work.
+	SignalScanned
+)
+
+// Signal is one decision reported to Options.Signal.
+type Signal struct {
+	Kind        SignalKind
+	Destination uuid.UUID // zero for SignalScanned
+	Worked      bool
+}
+
+func (m *Manager) signal(s Signal) {
+	if m.opts.Signal != nil {
+		m.opts.Signal(s)
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +97,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rescan <= 0 {
 		o.Rescan = 2 * time.Second
+	}
+	if o.ProbeMin <= 0 {
+		o.ProbeMin = circuitMinBackoff
+	}
+	if o.ProbeMax < o.ProbeMin {
+		o.ProbeMax = max(circuitMaxBackoff, o.ProbeMin)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -108,6 +146,7 @@ func (m *Manager) Start(ctx context.Context) {
 		defer t.Stop()
 		for {
 			m.scan(ctx)
+			m.signal(Signal{Kind: SignalScanned})
 			select {
 			case <-ctx.Done():
 				return
@@ -159,6 +198,7 @@ func (m *Manager) scan(ctx context.Context) {
 			defer end()
 			w := &worker{m: m, id: id}
 			w.run(wctx)
+			m.signal(Signal{Kind: SignalStopped, Destination: id})
 		})
 		if !started { // closing: the unused lease expires on its own
 			end()
@@ -173,9 +213,7 @@ type worker struct {
 	d  store.Destination
 
 	leaseUntil time.Time // by this instance's clock; only the lease keeper uses it
-	failing    bool      // the last feed step failed entirely: probe with one event
-	backoff    time.Duration
-	resumeAt   time.Time // no feed step before this while failing
+	circ       *circuit  // open while the receiver is down: probes instead of sends
 }
 
 func (w *worker) log() *slog.Logger { return w.m.opts.Logger.With("destination", w.id) }
@@ -187,6 +225,7 @@ func (w *worker) run(ctx context.Context) {
 		w.log().Warn("delivery: cannot load destination", "err", err)
 		return
 	}
+	w.circ = newCircuit(w.d.Circuit, o.ProbeMin, o.ProbeMax)
 	// The lease keeper renews the lease while steps run (a step against a
 	// slow receiver can outlast it) and stops the worker when it is lost.
 	sctx, stop := context.WithCancel(ctx)
@@ -218,7 +257,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		worked, err := w.step(sctx)
 		switch {
-		case errors.Is(err, store.ErrLeaseLost), errors.Is(err, errPaused):
+		case errors.Is(err, store.ErrLeaseLost), errors.Is(err, errPaused), errors.Is(err, errDeleted):
 			return
 		case err != nil:
 			if sctx.Err() != nil {
@@ -230,6 +269,7 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		dbBackoff = 0
+		w.m.signal(Signal{Kind: SignalStep, Destination: w.id, Worked: worked})
 		if !worked {
 			sleep(sctx, o.Poll)
 		}
@@ -264,6 +304,27 @@ func (w *worker) keepLease(ctx context.Context, stop context.CancelFunc) {
 	}
 }
 
+// signingSecrets reads the destination's row now, so a rotation saved on
+// any instance signs from the next attempt on, and a pause or a delete stops
+// sending at once; when the read fails the secrets last read keep signing.
+func (w *worker) signingSecrets(ctx context.Context) ([]string, error) {
+	d, err := w.m.st.DestinationByID(ctx, w.id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errDeleted
+	case err != nil:
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		w.log().Warn("delivery: cannot re-read the signing secrets; signing with those read before", "err", err)
+		return w.d.SigningSecrets(time.Now()), nil
+	case d.Paused:
+		return nil, errPaused
+	}
+	w.d.Secret, w.d.PreviousSecret, w.d.PreviousExpiresAt = d.Secret, d.PreviousSecret, d.PreviousExpiresAt
+	return w.d.SigningSecrets(time.Now()), nil
+}
+
 func (w *worker) reload(ctx context.Context) error {
 	d, err := w.m.st.DestinationByID(ctx, w.id)
 	if err != nil {
@@ -273,7 +334,10 @@ func (w *worker) reload(ctx context.Context) error {
 	return nil
 }
 
-var errPaused = errors.New("destination paused")
+var (
+	errPaused  = errors.New("destination paused")
+	errDeleted = errors.New("destination deleted")
+)
 
 // item is one event to send in a step.
 type item struct {
@@ -287,11 +351,15 @@ type item struct {
 	res       Result
 }
 
-// step sends what is due: retries first, then the next window of the feed.
-// It reports whether there was anything to do.
+// step sends what is due: retries first, then the next window of the feed;
+// while the circuit is open, only a probe. It reports whether there was
+// anything to do.
 func (w *worker) step(ctx context.Context) (bool, error) {
 	o := w.m.opts
 	now := time.Now()
+	if w.circ.open() {
+		return w.probe(ctx, now)
+	}
 	due, err := w.m.st.DueRetries(ctx, w.d, now, o.Window)
 	if err != nil {
 		return false, err
@@ -302,15 +370,11 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		if err := w.sendRetries(ctx, due); err != nil {
 			return true, err
 		}
+		if w.circ.open() {
+			return true, nil // the feed stays ahead of the cursor until a probe succeeds
+		}
 	}
-	if w.failing && time.Now().Before(w.resumeAt) {
-		return worked, nil
-	}
-	limit := o.Window
-	if w.failing {
-		limit = 1 // the receiver seems down: probe with one event, keep the rest in the feed
-	}
-	evs, err := w.m.st.ReadFeed(ctx, w.d.WorkspaceID, w.d.Cursor, limit)
+	evs, err := w.m.st.ReadFeed(ctx, w.d.WorkspaceID, w.d.Cursor, o.Window)
 	if err != nil {
 		return worked, err
 	}
@@ -319,7 +383,7 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	}
 	items := make([]*item, 0, len(evs))
 	for _, e := range evs {
-		if w.d.Wants(e.Type) {
+		if w.d.Wants(e.Type) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
 			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw})
 		}
 	}
@@ -327,13 +391,34 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	return true, w.sendFeed(ctx, items, cursor)
 }
 
-// send runs the attempts with at most Concurrency in flight.
-func (w *worker) send(ctx context.Context, items []*item) {
-	secrets := w.d.SigningSecrets(time.Now())
+// secretRefresh bounds how long a long window keeps signing with secrets
+// read before a rotation was saved.
+const secretRefresh = 250 * time.Millisecond
+
+// send runs the attempts with at most Concurrency in flight. It sends
+// nothing (errPaused, errDeleted) once the destination was paused or
+// deleted, on any instance: the step then records nothing and the events
+// stay where they were.
+func (w *worker) send(ctx context.Context, items []*item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	// The secrets are read after the events: an event committed after a
+	// rotation was saved (on any instance) is signed with both secrets.
+	secrets, err := w.signingSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	loaded := time.Now()
 	sem := make(chan struct{}, w.m.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, it := range items {
 		sem <- struct{}{}
+		if time.Since(loaded) > secretRefresh {
+			if fresh, err := w.signingSecrets(ctx); err == nil {
+				secrets, loaded = fresh, time.Now()
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -341,6 +426,7 @@ func (w *worker) send(ctx context.Context, items []*item) {
 		}()
 	}
 	wg.Wait()
+	return nil
 }
 
 // maxDeliveredRecords bounds the successful attempts recorded per step (every
@@ -348,23 +434,23 @@ func (w *worker) send(ctx context.Context, items []*item) {
 const maxDeliveredRecords = 20
 
 func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedCursor) error {
-	w.send(ctx, items)
+	if err := w.send(ctx, items); err != nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		return ctx.Err() // nothing recorded: the window is sent again from the cursor
 	}
 	p := w.progress()
 	p.Cursor = &cursor
-	failed := w.account(&p, items)
+	w.account(&p, items)
+	if w.circ.afterBatch(items, p.Now) {
+		p.Circuit = w.circ.saved()
+		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
+	}
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return err
 	}
 	w.d.Cursor = cursor
-	if len(items) > 0 && failed == len(items) {
-		w.backoff = min(max(2*w.backoff, 500*time.Millisecond), 30*time.Second)
-		w.failing, w.resumeAt = true, time.Now().Add(w.backoff)
-	} else if len(items) > 0 {
-		w.failing, w.backoff = false, 0
-	}
 	return w.pauseIfGone(ctx, items)
 }
 
@@ -379,11 +465,17 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 		items = append(items, &item{eventID: e.EventID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
 			attempts: e.Attempts, first: e.FirstFailedAt, retry: true})
 	}
-	w.send(ctx, items)
+	if err := w.send(ctx, items); err != nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	w.account(&p, items)
+	if w.circ.afterBatch(items, p.Now) {
+		p.Circuit = w.circ.saved()
+		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
+	}
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return err
 	}
@@ -428,6 +520,9 @@ func (w *worker) account(p *store.DeliveryProgress, items []*item) int {
 		next, giveUp := o.Retry.Next(it.attempts+1, first, now, r.RetryAfter)
 		rs := store.RetryState{EventID: it.eventID, Attempts: it.attempts + 1, NextAt: next, FirstFailedAt: first,
 			Status: r.Status, Error: r.Reason(), Failed: giveUp}
+		if r.RetryAfter > 0 {
+			rs.NotBefore = now.Add(r.RetryAfter) // a drain after a recovery keeps it
+		}
 		a.Reason, a.Outcome = r.Reason(), "retrying"
 		switch {
 		case r.Status == http.StatusGone:

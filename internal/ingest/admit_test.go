@@ -9,6 +9,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 func TestAdmitBoundsBytesInFlight(t *testing.T) {
@@ -75,7 +76,7 @@ func TestAbandonedRequestIsNotCommitted(t *testing.T) {
 		gaveUp <- err
 	}()
 	// Its sender stops waiting once it is queued behind the held commit.
-	waitFor(t, "the request to queue", func() bool { return in.QueueDepth() == 1 })
+	testutil.Wait(t, "the request to queue", func() bool { return in.QueueDepth() == 1 })
 	cancel()
 	if err := <-gaveUp; !errors.Is(err, ingest.ErrUnavailable) {
 		t.Fatalf("submit that gave up: %v, want ErrUnavailable", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // gatedStore is the real store behind a gate the test controls, to hold a
@@ -43,22 +44,6 @@ func (g *gatedStore) InsertEvents(ctx context.Context, ev []store.NewEvent) ([]b
 		}
 	}
 	return g.Store.InsertEvents(ctx, ev)
-}
-
-// waitFor orders a test by observable state: it polls cond until it holds,
-// and fails the test if it does not within a deadline far beyond any
-// healthy run. It never guesses how long something takes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 type recorder struct {
@@ -106,7 +91,7 @@ func TestGroupCommitGathersConcurrentRequests(t *testing.T) {
 		}
 		// The first commit holds the writer at the gate with whatever had
 		// queued when it started; every other request must queue behind it.
-		waitFor(t, "every request held or queued", func() bool { return g.atGate.Load()+int64(in.QueueDepth()) == n })
+		testutil.Wait(t, "every request held or queued", func() bool { return g.atGate.Load()+int64(in.QueueDepth()) == n })
 		if d := in.QueueDepth(); d == 0 {
 			t.Fatal("nothing queued behind the held commit")
 		}
@@ -126,7 +111,10 @@ func TestGroupCommitGathersConcurrentRequests(t *testing.T) {
 func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
 	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
-	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, QueueRequests: 2, Timeout: 300 * time.Millisecond})
+	// The timeout is what this test proves, but it also bounds how long the
+	// two queued requests stay queued: 300 ms was too short for both to be
+	// queued at once on a loaded machine, so it is 2 s.
+	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, QueueRequests: 2, Timeout: 2 * time.Second})
 	defer in.Close(context.Background())
 	defer close(gate)
 
@@ -139,7 +127,7 @@ func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
 	<-entered // the writer is stuck in the held commit
 	go submit("o-queued-1")
 	go submit("o-queued-2")
-	waitFor(t, "the queue to fill", func() bool { return in.QueueDepth() == 2 })
+	testutil.Wait(t, "the queue to fill", func() bool { return in.QueueDepth() == 2 })
 	// The bounded queue refuses at once, without waiting for the timeout.
 	if _, err := in.Submit(context.Background(), []store.NewEvent{event(st, t, "o-refused")}); !errors.Is(err, ingest.ErrOverloaded) {
 		t.Fatalf("submit to a full queue: %v, want ErrOverloaded", err)
@@ -171,12 +159,12 @@ func TestCloseCommitsWhatIsQueued(t *testing.T) {
 			<-entered
 		}
 	}
-	waitFor(t, "nine requests queued", func() bool { return in.QueueDepth() == 9 })
+	testutil.Wait(t, "nine requests queued", func() bool { return in.QueueDepth() == 9 })
 	closed := make(chan error)
 	go func() { closed <- in.Close(context.Background()) }()
 	// Close cannot return while the gate holds the writer; Admit shows when
 	// it has stopped taking requests.
-	waitFor(t, "Close to stop taking requests", func() bool {
+	testutil.Wait(t, "Close to stop taking requests", func() bool {
 		release, err := in.Admit(0)
 		if err == nil {
 			release()
@@ -228,7 +216,7 @@ func TestRefusedGroupIsSplit(t *testing.T) {
 		good1 := submit(event(st, t, "split-good-1"), event(st, t, "split-good-1b"))
 		bad := submit(event(st, t, "split-bad-1"), orphan)
 		good2 := submit(event(st, t, "split-good-2"))
-		waitFor(t, "three requests queued", func() bool { return in.QueueDepth() == 3 })
+		testutil.Wait(t, "three requests queued", func() bool { return in.QueueDepth() == 3 })
 		close(g.gate)
 
 		if a := <-held; a.err != nil || a.res.Accepted != 1 {

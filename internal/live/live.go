@@ -63,30 +63,41 @@ func ParseCursor(s string) (store.FeedCursor, error) {
 }
 
 // Batch is what one poll found: the matching events (oldest first), the
-// cursor after them, and Skipped when the stream jumped ahead because the
-// browser was too far behind to catch up.
+// cursor after them, and Skipped: how many matching events the stream
+// jumped over because it was too far behind (a flood), SkippedMore when
+// there were more than it counted.
 type Batch struct {
-	Events  []store.FeedEvent
-	Cursor  store.FeedCursor
-	Skipped bool
+	Events      []store.FeedEvent
+	Cursor      store.FeedCursor
+	Skipped     int
+	SkippedMore bool
 }
 
 // Options tune Follow.
 type Options struct {
 	Poll     time.Duration // between feed reads, 1s
-	MaxBatch int           // events read per poll, 500; a stream further behind than this skips to the head
+	MaxBatch int           // events read per poll, 500; a stream further behind than this jumps to the newest
+	MaxCount int           // skipped events counted at most, 1,000,000
+	// Started, when set, is called once Follow has taken its start cursor:
+	// what commits after it is shown. Tests wait on it instead of sleeping.
+	Started func(from store.FeedCursor)
 }
 
 // Follow reads the feed of ws from `from` (nil: from now on) until ctx ends,
 // calling emit for every poll that moved the cursor. Memory is bounded by
-// MaxBatch whatever arrives: a browser that reconnects far behind (or a
-// burst larger than a batch) skips ahead rather than replaying a backlog.
+// MaxBatch whatever arrives: when a poll finds more than a batch waiting (a
+// burst, or a browser reconnecting far behind), it reads the newest batch
+// instead and counts what it jumped over, so the view shows what is
+// arriving now rather than working through a backlog it can never show.
 func Follow(ctx context.Context, st *store.Store, ws uuid.UUID, f Filter, from *store.FeedCursor, o Options, emit func(Batch) error) error {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 500
+	}
+	if o.MaxCount <= 0 {
+		o.MaxCount = 1_000_000
 	}
 	var cur store.FeedCursor
 	if from != nil {
@@ -98,39 +109,23 @@ func Follow(ctx context.Context, st *store.Store, ws uuid.UUID, f Filter, from *
 		}
 		cur = head
 	}
+	if o.Started != nil {
+		o.Started(cur)
+	}
 	t := time.NewTicker(o.Poll)
 	defer t.Stop()
 	for {
-		evs, err := st.ReadFeed(ctx, ws, cur, o.MaxBatch)
-		if err != nil && ctx.Err() == nil {
-			// The database may be back by the next poll; the browser keeps
-			// its cursor either way.
-			evs = nil
-		} else if err != nil {
+		b, err := poll(ctx, st, ws, f, cur, o)
+		if err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if len(evs) > 0 {
-			b := Batch{Cursor: evs[len(evs)-1].Cursor}
-			if len(evs) == o.MaxBatch {
-				// Too far behind: show the newest batch's matches and carry
-				// on from the head instead of streaming a backlog.
-				head, err := st.FeedHead(ctx, ws)
-				if err == nil && (head.Tx > b.Cursor.Tx || (head.Tx == b.Cursor.Tx && head.ID > b.Cursor.ID)) {
-					b.Cursor, b.Skipped = head, true
-				}
-			}
-			for _, e := range evs {
-				if f.Match(e) {
-					b.Events = append(b.Events, e)
-				}
-			}
+		// On an error the database may be back by the next poll; the
+		// browser keeps its cursor either way.
+		if err == nil && b.Cursor != cur {
 			if err := emit(b); err != nil {
 				return err
 			}
 			cur = b.Cursor
-			if len(evs) == o.MaxBatch && !b.Skipped {
-				continue // more is waiting
-			}
 		}
 		select {
 		case <-ctx.Done():
@@ -138,4 +133,44 @@ func Follow(ctx context.Context, st *store.Store, ws uuid.UUID, f Filter, from *
 		case <-t.C:
 		}
 	}
+}
+
+// poll reads what came after cur: everything when it fits in a batch, else
+// the newest batch and the count of the matching events skipped before it.
+func poll(ctx context.Context, st *store.Store, ws uuid.UUID, f Filter, cur store.FeedCursor, o Options) (Batch, error) {
+	b := Batch{Cursor: cur}
+	evs, err := st.ReadFeed(ctx, ws, cur, o.MaxBatch)
+	if err != nil || len(evs) == 0 {
+		return b, err
+	}
+	if len(evs) == o.MaxBatch {
+		newest, err := st.ReadFeedNewest(ctx, ws, cur, o.MaxBatch)
+		if err != nil {
+			return b, err
+		}
+		last := evs[len(evs)-1].Cursor
+		if len(newest) > 0 && !last.Reached(newest[0].Cursor) {
+			// A gap between the two reads: jump it and say how much it held.
+			n, more, err := st.CountFeed(ctx, ws, cur, newest[0].Cursor,
+				store.FeedCountFilter{Type: f.Type, Event: f.Event, User: f.User, From: f.From, To: f.To}, o.MaxCount)
+			if err != nil {
+				return b, err
+			}
+			b.Skipped, b.SkippedMore = n, more
+			evs = newest
+		} else {
+			for _, e := range newest { // they overlap: add what the first read did not reach
+				if !last.Reached(e.Cursor) {
+					evs = append(evs, e)
+				}
+			}
+		}
+	}
+	b.Cursor = evs[len(evs)-1].Cursor
+	for _, e := range evs {
+		if f.Match(e) {
+			b.Events = append(b.Events, e)
+		}
+	}
+	return b, nil
 }

@@ -33,11 +33,17 @@ func TestFollowFiltersAndResumes(t *testing.T) {
 		got := make(chan live.Batch, 100)
 		fctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
+		started := make(chan struct{})
 		go func() {
-			done <- live.Follow(fctx, st, ws.ID, live.Filter{Type: "track", User: "u1"}, nil, live.Options{Poll: 20 * time.Millisecond},
+			done <- live.Follow(fctx, st, ws.ID, live.Filter{Type: "track", User: "u1"}, nil,
+				live.Options{Poll: 20 * time.Millisecond, Started: func(store.FeedCursor) { close(started) }},
 				func(b live.Batch) error { got <- b; return nil })
 		}()
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-started:
+		case err := <-done:
+			t.Fatalf("Follow returned before it started: %v", err)
+		}
 		insert(t, st, ws, "track", "u1", "a")
 		insert(t, st, ws, "identify", "u1", "not-type")
 		insert(t, st, ws, "track", "u2", "not-user")
@@ -104,8 +110,10 @@ func TestFollowSkipsABacklog(t *testing.T) {
 	if len(batches) == 0 {
 		t.Fatal("no batch within 20s")
 	}
-	if len(batches) != 1 || !batches[0].Skipped || len(batches[0].Events) > 10 {
-		t.Fatalf("far behind: %d batches, first skipped=%v with %d events; want one skipped batch of ≤ 10", len(batches), batches[0].Skipped, len(batches[0].Events))
+	if len(batches) != 1 || batches[0].Skipped != 20 || len(batches[0].Events) != 10 || batches[0].Events[9].MessageID != ids[29] ||
+		batches[0].Events[0].MessageID != ids[20] {
+		t.Fatalf("far behind: %d batches, first skipped %d with %d events; want one batch of the newest 10 that skipped 20",
+			len(batches), batches[0].Skipped, len(batches[0].Events))
 	}
 	if _, err := live.ParseCursor("12"); err == nil {
 		t.Error("a cursor without a dot parsed")

@@ -41,6 +41,8 @@ type Metrics struct {
 
 	destAttempts *prometheus.CounterVec
 	destSeconds  prometheus.Histogram
+
+	mergesRefused *prometheus.CounterVec
 	// routes is the route table's patterns, set once before serving (see
 	// SetRoutes); a route outside it is counted as "other".
 	routes atomic.Pointer[map[string]bool]
@@ -103,6 +105,14 @@ func New(version string) *Metrics {
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
 	})
 
+	m.mergesRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "profiles", Name: "merges_refused_total",
+		Help: "Alias merges refused, by reason (untrusted = two users asked by a client write key, max_user_ids = past PROFILE_MAX_USER_IDS); a rebuild counts its refusals again.",
+	}, []string{"reason"})
+	for _, r := range mergeRefusalReasons {
+		m.mergesRefused.WithLabelValues(r) // shown at 0 before the first refusal
+	}
+
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info", Help: "Always 1; the version label says which build runs.",
 		ConstLabels: prometheus.Labels{"version": version},
@@ -110,7 +120,7 @@ func New(version string) *Metrics {
 	build.Set(1)
 
 	for _, c := range []prometheus.Collector{m.deliveries, m.accepted, m.duplicates, m.commits, m.batchEvents,
-		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, m.destAttempts, m.destSeconds, build,
+		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, m.destAttempts, m.destSeconds, m.mergesRefused, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -201,6 +211,18 @@ func (m *Metrics) RetentionPass(deleted int64, err error) {
 		return
 	}
 	m.retentionRuns.WithLabelValues("ok").Inc()
+}
+
+// mergeRefusalReasons is the fixed label set of refused merges (the values
+// of store.RefusedUntrusted and store.RefusedMaxUserIDs).
+var mergeRefusalReasons = []string{"untrusted", "max_user_ids"}
+
+// MergeRefused counts one refused alias merge (profiles.Options.OnMergeRefused).
+func (m *Metrics) MergeRefused(reason string) {
+	if reason != mergeRefusalReasons[0] && reason != mergeRefusalReasons[1] {
+		reason = "other"
+	}
+	m.mergesRefused.WithLabelValues(reason).Inc()
 }
 
 // destinationOutcomes is the fixed label set of destination attempts.

@@ -11,6 +11,30 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
+// Who may merge whom (the rule alias.go applies; docs/api.md says it for
+// users of the API).
+//
+// Profiles merge only by alias calls (a link never joins two userIds: an
+// anonymous id belongs to one user). Aliases are applied per component in
+// (timestamp, messageId) order, and one merges previousId's set into
+// userId's unless:
+//
+//   - it came from an untrusted source (a client write key: events carry
+//     trusted, set at ingest from the webhook's signature or the key's kind
+//     then) and both sets hold a userId that some event carries as userId
+//     ("seen", kept on the identity row); or
+//   - the merged set would hold more than MaxUserIDs seen userIds.
+//
+// Refused calls are stored in profile_merge_refusals. Every input is a
+// stored fact, a function of the set of events: the aliases with their
+// trust (one row per distinct call and trust, the earliest timestamp kept)
+// and which userIds events carry. The decision therefore depends neither on
+// arrival order nor on batching, and a rebuild reproduces it; when a fact
+// changes (a userId carried for the first time that an alias already
+// named), the component is resolved again and a merge made before it is
+// undone (the split profile is recomputed from its events). The property
+// test delivers half its aliases as from a client key, with MaxUserIDs 2.
+
 // Bounds on one profile's document. Each keeps the lexicographically
 // smallest keys, which is a function of the set of keys alone: merging two
 // bounded documents gives what one document over both event sets gives, so

@@ -26,6 +26,14 @@ type Options struct {
 	// MaxAnonymousIDs caps the anonymous ids one profile holds; further ones
 	// (the latest linked) stay profiles of their own. Default 100.
 	MaxAnonymousIDs int
+	// MaxUserIDs caps the userIds events carry that one profile holds; an
+	// alias merge past it is refused and recorded. Default 5
+	// (PROFILE_MAX_USER_IDS).
+	MaxUserIDs int
+	// OnMergeRefused, if set, is called once per alias merge refused for the
+	// first time, after the batch that refused it committed (the metrics
+	// counter). It must not block.
+	OnMergeRefused func(reason string)
 	// Poll is how often an idle follower looks for new events. Default 250 ms.
 	Poll time.Duration
 	// Batch is the most events applied in one transaction. Default 5000:
@@ -39,6 +47,9 @@ type Options struct {
 func (o Options) withDefaults(d store.Dialect) Options {
 	if o.MaxAnonymousIDs <= 0 {
 		o.MaxAnonymousIDs = 100
+	}
+	if o.MaxUserIDs <= 0 {
+		o.MaxUserIDs = 5
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -167,11 +178,13 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		}
 		suppr = f.opts.Suppressions.For(ws)
 	}
+	var b *batch
 	err = f.st.WithProfileLock(ctx, ws, func(tx *store.ProfileTx) error {
 		if tx.Cursor() != c0 {
 			return errMoved
 		}
-		return newBatch(tx, f.opts, suppr).run(events)
+		b = newBatch(tx, f.opts, suppr)
+		return b.run(events)
 	})
 	if errors.Is(err, errMoved) {
 		return 0, nil
@@ -179,7 +192,26 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("apply %d events of workspace %s: %w", len(events), ws, err)
 	}
+	f.reportRefused(ws, b.refused)
 	return len(events), nil
+}
+
+// reportRefused logs and counts the merges a committed batch refused for
+// the first time: one log line per batch, naming no ids (ids are personal
+// data, and logs are kept longer than the profile tables).
+func (f *Follower) reportRefused(ws uuid.UUID, refused []store.MergeRefusal) {
+	if len(refused) == 0 {
+		return
+	}
+	by := map[string]int{}
+	for _, r := range refused {
+		by[r.Reason]++
+		if f.opts.OnMergeRefused != nil {
+			f.opts.OnMergeRefused(r.Reason)
+		}
+	}
+	f.opts.Logger.Warn("profiles: merges refused", "workspace", ws, "untrusted", by[store.RefusedUntrusted],
+		"max_user_ids", by[store.RefusedMaxUserIDs])
 }
 
 // CatchUp applies batches until every event of ws stored before the call

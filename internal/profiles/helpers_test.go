@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,13 @@ func toNew(t testing.TB, ws uuid.UUID, bodies []body) []store.NewEvent {
 	for i, e := range evs {
 		out[i] = store.NewEvent{WorkspaceID: ws, MessageID: e.MessageID, Type: e.Type, Event: e.Event,
 			UserID: e.UserID, AnonymousID: e.AnonymousID, GroupID: e.GroupID, PreviousID: e.PreviousID,
-			Timestamp: e.Timestamp, ReceivedAt: now, Source: "webhook", Raw: e.Raw}
+			Timestamp: e.Timestamp, ReceivedAt: now, Source: "webhook", Raw: e.Raw,
+			// Events whose messageId starts "c-" come as from a client write
+			// key: untrusted, the rest as from the signed webhook.
+			Trusted: !strings.HasPrefix(e.MessageID, "c-")}
+		if !out[i].Trusted {
+			out[i].Source, out[i].SourceKey = "http_api", "client-key"
+		}
 	}
 	return out
 }
@@ -100,7 +107,7 @@ func sameDump(t testing.TB, what string, want, got store.ProfileDump) {
 			t.Fatalf("%s: identities differ at %d:\nwant %s\ngot  %s", what, i, at(w.Identities, i), at(g.Identities, i))
 		}
 	}
-	t.Fatalf("%s: dumps differ:\nwant groups %v refused %v\ngot  groups %v refused %v", what, w.Groups, w.Refused, g.Groups, g.Refused)
+	t.Fatalf("%s: dumps differ:\nwant groups %v refused %v merges %s\ngot  groups %v refused %v merges %s", what, w.Groups, w.Refused, js(w.Merges), g.Groups, g.Refused, js(g.Merges))
 }
 
 func at[T any](s []T, i int) string {
@@ -122,6 +129,9 @@ func normal(d store.ProfileDump) store.ProfileDump {
 	for i := range d.Profiles {
 		d.Profiles[i].FirstSeen = d.Profiles[i].FirstSeen.UTC()
 		d.Profiles[i].LastSeen = d.Profiles[i].LastSeen.UTC()
+	}
+	for i := range d.Merges {
+		d.Merges[i].TS = d.Merges[i].TS.UTC()
 	}
 	for i := range d.Identities {
 		if d.Identities[i].ViaTS != nil {
@@ -204,6 +214,9 @@ func (g *gen) event() body {
 		b["traits"] = map[string]any{"name": g.pick("Acme", "Initech"), "seats": g.r.IntN(9)}
 	default:
 		b["type"] = "alias"
+		if g.r.IntN(2) == 0 {
+			b["messageId"] = fmt.Sprintf("c-%03d", g.n) // from a client key
+		}
 		b["userId"] = g.user()
 		if g.r.IntN(2) == 0 {
 			b["previousId"] = g.user()

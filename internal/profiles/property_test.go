@@ -39,8 +39,18 @@ func TestProfilesDoNotDependOnDeliveryOrder(t *testing.T) {
 		}
 		ctx := context.Background()
 		ing := newIngester(t, st, nil)
-		// A small cap so the cap's ordering is exercised too.
-		f := profiles.NewFollower(st, profiles.Options{MaxAnonymousIDs: 3, Batch: 7})
+		// Small caps so the caps' ordering is exercised too; half the
+		// aliases come from a client key (gen.event), so trust decides too.
+		f := profiles.NewFollower(st, profiles.Options{MaxAnonymousIDs: 3, MaxUserIDs: 2, Batch: 7})
+		reasons := map[string]int{}
+		t.Cleanup(func() {
+			// The sets must exercise both refusals, or the test proves
+			// nothing about their order independence (-short runs too few
+			// sets to promise it).
+			if !t.Failed() && !testing.Short() && (reasons[store.RefusedUntrusted] == 0 || reasons[store.RefusedMaxUserIDs] == 0) {
+				t.Errorf("refusals seen over all sets: %v; want both reasons", reasons)
+			}
+		})
 		for set := range sets {
 			seed := uint64(set) + 1
 			g := &gen{r: rand.New(rand.NewPCG(seed, 42)), base: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
@@ -62,6 +72,9 @@ func TestProfilesDoNotDependOnDeliveryOrder(t *testing.T) {
 			}
 			catchUp(t, f, ref.ID)
 			want := dump(t, st, ref.ID)
+			for _, m := range want.Merges {
+				reasons[m.Reason]++
+			}
 			if len(want.Profiles) == 0 {
 				t.Fatalf("set %d: no profiles from %d events", set, len(events))
 			}

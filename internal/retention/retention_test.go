@@ -14,6 +14,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/retention"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // countingStore is the real store, with every DELETE's limit and result noted.
@@ -153,8 +154,8 @@ func TestStartRunsInTheBackgroundAndStopsOnClose(t *testing.T) {
 		if err := r.Close(cctx); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
+		// Close returned: the loop has stopped, so no pass may come after.
 		drained := len(passes)
-		time.Sleep(100 * time.Millisecond)
 		if len(passes) != drained {
 			t.Error("passes continued after Close")
 		}
@@ -178,19 +179,11 @@ func TestCloseInterruptsAPassBetweenBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Start(context.Background())
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.WaitWithin(t, 10*time.Second, "the first DELETE", func() bool {
 		cs.mu.Lock()
-		n := len(cs.calls)
-		cs.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no DELETE within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer cs.mu.Unlock()
+		return len(cs.calls) > 0
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := r.Close(ctx); err != nil {

@@ -59,28 +59,16 @@ type PendingEvent struct {
 // is due at now, oldest due first.
 func (s *Store) DueRetries(ctx context.Context, d Destination, now time.Time, limit int) ([]PendingEvent, error) {
 	// The event columns are NULL when retention deleted the event.
-	var rows []struct {
-		EventID              int64
-		Attempts             int
-		FirstFailedAt        dbTime
-		MessageID, Type, Raw sql.NullString
-		ReceivedAt           dbTime
-	}
+	var rows []pendingRow
 	err := all(s.db.WithContext(ctx), &rows, (`SELECT r.event_id, r.attempts, r.first_failed_at,
 		e.message_id, e.type, e.received_at, e.raw
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
-		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at LIMIT ?`),
+		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at, r.event_id LIMIT ?`),
 		d.WorkspaceID.String(), d.ID.String(), at(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due retries of destination %s: %w", d.ID, err)
 	}
-	var out []PendingEvent
-	for _, r := range rows {
-		out = append(out, PendingEvent{EventID: r.EventID, Attempts: r.Attempts, FirstFailedAt: r.FirstFailedAt.ptr(),
-			Gone: !r.MessageID.Valid, MessageID: r.MessageID.String, Type: r.Type.String, ReceivedAt: r.ReceivedAt.Time,
-			Raw: []byte(r.Raw.String)})
-	}
-	return out, nil
+	return pendingOf(rows), nil
 }
 
 // RetryState is what a destination's retry table keeps about one event after
@@ -93,6 +81,9 @@ type RetryState struct {
 	Status        int    // last HTTP status, 0 when there was no answer
 	Error         string // why the last attempt failed
 	Failed        bool   // given up: waits for "retry failed now"
+	// NotBefore is the receiver's Retry-After for this event (zero: none);
+	// bringing retries forward after a recovery keeps it.
+	NotBefore time.Time
 }
 
 // DestinationAttempt is one delivery attempt as a destination's page shows it.
@@ -126,7 +117,11 @@ type DeliveryProgress struct {
 	GaveUp        int64
 	Retry         []RetryState
 	Attempts      []DestinationAttempt
-	KeepAttempts  int // attempts kept per destination; 0 keeps 200
+	KeepAttempts  int      // attempts kept per destination; 0 keeps 200
+	Circuit       *Circuit // the circuit's new state; nil keeps it
+	// Drain brings every pending retry forward to now (Retry-After holds):
+	// the receiver answered again after its circuit was open.
+	Drain bool
 }
 
 // SaveDeliveryProgress records a worker step in one transaction: the cursor
@@ -163,13 +158,24 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 			}
 		}
 		upsert := (`INSERT INTO destination_retries (destination_id, event_id, attempts, next_at, first_failed_at,
-			last_status, last_error, failed) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (destination_id, event_id) DO UPDATE SET
+			last_status, last_error, failed, not_before) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (destination_id, event_id) DO UPDATE SET
 			attempts = excluded.attempts, next_at = excluded.next_at, first_failed_at = excluded.first_failed_at,
-			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed`)
+			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed,
+			not_before = excluded.not_before`)
 		for _, r := range p.Retry {
 			if _, err := exec(tx, upsert, id, r.EventID, r.Attempts, at(r.NextAt), at(r.FirstFailedAt),
-				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed); err != nil {
+				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed, at(r.NotBefore)); err != nil {
 				return fmt.Errorf("keep retry of event %d: %w", r.EventID, err)
+			}
+		}
+		if p.Drain {
+			if err := drainRetries(tx, id, p.Now); err != nil {
+				return err
+			}
+		}
+		if p.Circuit != nil {
+			if err := saveCircuit(tx, id, *p.Circuit); err != nil {
+				return err
 			}
 		}
 		if len(p.Attempts) > 0 {
@@ -219,8 +225,43 @@ const MaxReplayEvents = 1_000_000
 // are moved to now; a replayed event keeps its webhook-id. It returns how
 // many events were queued.
 func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFilter) (int64, error) {
-	conds := []string{"workspace_id = ?"}
-	args := []any{d.ID.String(), at(time.Now()), d.WorkspaceID.String()}
+	conds, args := replayConds(d, f)
+	args = append([]any{d.ID.String(), at(time.Now())}, args...)
+	args = append(args, MaxReplayEvents)
+	q := `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
+		SELECT ?, id, 0, ? FROM events WHERE ` + conds + ` ORDER BY id LIMIT ?
+		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
+	if s.dialect == SQLite {
+		// SQLite needs the SELECT of an upsert wrapped so ON CONFLICT is not
+		// read as part of it.
+		q = `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
+		SELECT * FROM (SELECT ?, id, 0, ? FROM events WHERE ` + conds + ` ORDER BY id LIMIT ?) WHERE true
+		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
+	}
+	n, err := exec(s.db.WithContext(ctx), q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("replay to destination %s: %w", d.ID, err)
+	}
+	return n, nil
+}
+
+// CountReplay says how many events ReplayDestination(d, f) would queue (at
+// most MaxReplayEvents): the events page states it before an admin confirms.
+func (s *Store) CountReplay(ctx context.Context, d Destination, f EventFilter) (int64, error) {
+	conds, args := replayConds(d, f)
+	args = append(args, MaxReplayEvents)
+	var n int64
+	if err := first(s.db.WithContext(ctx), &n, "SELECT count(*) FROM (SELECT 1 FROM events WHERE "+conds+" LIMIT ?) AS r", args...); err != nil {
+		return 0, fmt.Errorf("count replay to destination %s: %w", d.ID, err)
+	}
+	return n, nil
+}
+
+// replayConds is the WHERE of the events a replay of f to d sends: the
+// filter, the destination's own types, never Inlet's own test events.
+func replayConds(d Destination, f EventFilter) (string, []any) {
+	conds := []string{"workspace_id = ?", "message_id NOT LIKE '" + TestMessagePrefix + "%'"}
+	args := []any{d.WorkspaceID.String()}
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
@@ -228,11 +269,13 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 	if f.Type != "" {
 		add("type = ?", f.Type)
 	}
+	// Event and user ignore case, like the events page whose filter is
+	// replayed (its count is the one the admin confirmed).
 	if f.Event != "" {
-		add("event = ?", f.Event)
+		add("lower(event) = lower(?)", f.Event)
 	}
 	if f.User != "" {
-		add("(user_id = ? OR anonymous_id = ?)", f.User, f.User)
+		add("(lower(user_id) = lower(?) OR lower(anonymous_id) = lower(?))", f.User, f.User)
 	}
 	if !f.From.IsZero() {
 		add("received_at >= ?", at(f.From))
@@ -248,22 +291,7 @@ func (s *Store) ReplayDestination(ctx context.Context, d Destination, f EventFil
 		}
 		add("type IN ("+ph+")", ts...)
 	}
-	args = append(args, MaxReplayEvents)
-	q := `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
-		SELECT ?, id, 0, ? FROM events WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY id LIMIT ?
-		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
-	if s.dialect == SQLite {
-		// SQLite needs the SELECT of an upsert wrapped so ON CONFLICT is not
-		// read as part of it.
-		q = `INSERT INTO destination_retries (destination_id, event_id, attempts, next_at)
-		SELECT * FROM (SELECT ?, id, 0, ? FROM events WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY id LIMIT ?) WHERE true
-		ON CONFLICT (destination_id, event_id) DO UPDATE SET next_at = excluded.next_at, failed = FALSE`
-	}
-	n, err := exec(s.db.WithContext(ctx), (q), args...)
-	if err != nil {
-		return 0, fmt.Errorf("replay to destination %s: %w", d.ID, err)
-	}
-	return n, nil
+	return strings.Join(conds, " AND "), args
 }
 
 // RetryDestinationNow makes every event waiting for destination d (given up

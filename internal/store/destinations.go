@@ -29,6 +29,7 @@ type Destination struct {
 	Delivered         int64      // events delivered (2xx), all time
 	Failed            int64      // events given up on, all time
 	CreatedAt         time.Time
+	Circuit           Circuit // open while the receiver is down (set by the worker)
 }
 
 // Wants reports whether the destination takes events of type typ.
@@ -64,7 +65,8 @@ type NewDestination struct {
 }
 
 const destinationColumns = "id, workspace_id, name, url, event_types, secret, previous_secret, previous_secret_expires_at," +
-	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at"
+	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at," +
+	" circuit_open_since, circuit_next_probe, circuit_probes, circuit_reason"
 
 // CreateDestination stores a destination whose feed position is the feed's
 // head now, so it receives every event committed from now on.
@@ -134,6 +136,9 @@ type destinationRow struct {
 	PausedReason                                                   string
 	CursorTx, CursorID, DeliveredCount, FailedCount                int64
 	CreatedAt                                                      dbTime
+	CircuitOpenSince, CircuitNextProbe                             dbTime
+	CircuitProbes                                                  int
+	CircuitReason                                                  string
 }
 
 func (s *Store) queryDestinations(ctx context.Context, where string, args ...any) ([]Destination, error) {
@@ -155,7 +160,9 @@ func (s *Store) queryDestinations(ctx context.Context, where string, args ...any
 func (s *Store) destination(r destinationRow) (Destination, error) {
 	d := Destination{Name: r.Name, URL: r.URL, Paused: r.Paused, PausedReason: r.PausedReason,
 		Cursor: FeedCursor{Tx: r.CursorTx, ID: r.CursorID}, Delivered: r.DeliveredCount, Failed: r.FailedCount,
-		PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr(), CreatedAt: r.CreatedAt.Time}
+		PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr(), CreatedAt: r.CreatedAt.Time,
+		Circuit: Circuit{OpenSince: r.CircuitOpenSince.ptr(), NextProbe: r.CircuitNextProbe.ptr(), Probes: r.CircuitProbes,
+			Reason: r.CircuitReason}}
 	var err error
 	if d.ID, err = uuid.Parse(r.ID); err != nil {
 		return d, fmt.Errorf("destination id %q: %w", r.ID, err)

@@ -25,10 +25,13 @@ type NewEvent struct {
 	ReceivedAt  time.Time
 	Source      string // "webhook" or "http_api"
 	SourceKey   string // the write key's id for http_api
-	Raw         []byte
+	// Trusted: from the signed webhook or a server write key. Only a trusted
+	// alias may merge two users who each have events of their own.
+	Trusted bool
+	Raw     []byte
 }
 
-const insertColumns = 13
+const insertColumns = 14
 
 // rowsPerStatement keeps each INSERT under both dialects' bind-variable limits.
 const rowsPerStatement = 1000
@@ -102,7 +105,7 @@ func keyOf(e *NewEvent) eventKey {
 	return eventKey{e.WorkspaceID, e.MessageID, e.Source, e.SourceKey}
 }
 
-// insertPostgres sends every event as 13 array parameters of one statement
+// insertPostgres sends every event as 14 array parameters of one statement
 // (INSERT … SELECT FROM unnest). The text never changes with the number of
 // rows, so pgx prepares it once per connection and PostgreSQL plans it once,
 // where a multi-row VALUES list is a new statement for every group size. A
@@ -110,7 +113,7 @@ func keyOf(e *NewEvent) eventKey {
 // trips: the commit is the statement's own, and it is durable
 // (synchronous_commit) before the answer comes back. It is the one query
 // that bypasses GORM: GORM expands a Go slice argument into a list of bind
-// variables, so the 13 arrays could not reach unnest as 13 parameters.
+// variables, so the 14 arrays could not reach unnest as 13 parameters.
 func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted map[eventKey]bool) error {
 	n := len(events)
 	ws := make([]string, n)
@@ -125,6 +128,7 @@ func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted 
 	rcv := make([]time.Time, n)
 	src := make([]string, n)
 	key := make([]string, n)
+	trusted := make([]bool, n)
 	raw := make([]string, n)
 	for i := range events {
 		e := &events[i]
@@ -135,8 +139,9 @@ func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted 
 			ts[i] = &t
 		}
 		rcv[i], src[i], key[i], raw[i] = e.ReceivedAt.UTC(), e.Source, e.SourceKey, string(e.Raw)
+		trusted[i] = e.Trusted
 	}
-	rows, err := s.sql.QueryContext(ctx, pgInsertUnnest, ws, mid, typ, ev, uid, aid, gid, pid, ts, rcv, src, key, raw)
+	rows, err := s.sql.QueryContext(ctx, pgInsertUnnest, ws, mid, typ, ev, uid, aid, gid, pid, ts, rcv, src, key, trusted, raw)
 	if err == nil {
 		err = collectInserted(rows, inserted)
 	}
@@ -146,10 +151,10 @@ func (s *Store) insertPostgres(ctx context.Context, events []NewEvent, inserted 
 	return nil
 }
 
-const pgInsertUnnest = `INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw)
-SELECT w, m, t, e, u, a, g, p, ts, r, s, k, j::json
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
-	AS x(w, m, t, e, u, a, g, p, ts, r, s, k, j)
+const pgInsertUnnest = `INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, trusted, raw)
+SELECT w, m, t, e, u, a, g, p, ts, r, s, k, tr, j::json
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::bool[], $14::text[])
+	AS x(w, m, t, e, u, a, g, p, ts, r, s, k, tr, j)
 ON CONFLICT (workspace_id, message_id, source, source_key) DO NOTHING
 RETURNING workspace_id, message_id, source, source_key`
 
@@ -178,7 +183,7 @@ func collectInserted(rows *sql.Rows, inserted map[eventKey]bool) error {
 func insertSQL(events []NewEvent) (string, []any) {
 	var b strings.Builder
 	b.Grow(160 + len(events)*insertColumns*6)
-	b.WriteString("INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, raw) VALUES ")
+	b.WriteString("INSERT INTO events (workspace_id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, trusted, raw) VALUES ")
 	args := make([]any, 0, len(events)*insertColumns)
 	for i, e := range events {
 		if i > 0 {
@@ -193,7 +198,7 @@ func insertSQL(events []NewEvent) (string, []any) {
 		}
 		b.WriteByte(')')
 		args = append(args, e.WorkspaceID.String(), e.MessageID, e.Type, e.Event, e.UserID, e.AnonymousID,
-			e.GroupID, e.PreviousID, at(e.Timestamp), at(e.ReceivedAt), e.Source, e.SourceKey, string(e.Raw))
+			e.GroupID, e.PreviousID, at(e.Timestamp), at(e.ReceivedAt), e.Source, e.SourceKey, e.Trusted, string(e.Raw))
 	}
 	b.WriteString(" ON CONFLICT (workspace_id, message_id, source, source_key) DO NOTHING RETURNING workspace_id, message_id, source, source_key")
 	return b.String(), args

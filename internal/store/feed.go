@@ -33,6 +33,7 @@ type FeedEvent struct {
 	ReceivedAt  time.Time
 	Source      string
 	SourceKey   string
+	Trusted     bool // see NewEvent.Trusted
 	Raw         []byte
 }
 
@@ -85,6 +86,11 @@ func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after Feed
 }
 
 func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string) ([]FeedEvent, error) {
+	return s.readFeedOrdered(ctx, ws, after, limit, rawExpr, "")
+}
+
+// readFeedOrdered is readFeed; desc " DESC" reads the newest rows first.
+func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr, desc string) ([]FeedEvent, error) {
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
@@ -101,10 +107,10 @@ func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 		q = "SELECT tx_id::text, " + cols + " FROM events WHERE workspace_id = ? AND (tx_id, id) > (?::text::xid8, ?)" +
 			// events.tx_id, not tx_id: a bare name would be the text output
 			// column, ordering "10" before "9" and sorting every row.
-			" AND tx_id < ?::text::xid8 ORDER BY events.tx_id, events.id LIMIT ?"
+			" AND tx_id < ?::text::xid8 ORDER BY events.tx_id" + desc + ", events.id" + desc + " LIMIT ?"
 		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, strconv.FormatInt(horizon, 10), limit}
 	} else {
-		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?"
+		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id" + desc + " LIMIT ?"
 		args = []any{ws.String(), after.ID, limit}
 	}
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
@@ -161,7 +167,7 @@ func (s *Store) feedHorizon(ctx context.Context) (int64, error) {
 
 // feedEventCols are the events columns a FeedEvent is read from, but for
 // the last: the raw JSON (or an expression standing for it).
-const feedEventCols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, "
+const feedEventCols = "id, message_id, type, event, user_id, anonymous_id, group_id, previous_id, timestamp, received_at, source, source_key, trusted, "
 
 // feedEventRow is the one scan of an events row into a FeedEvent (the feed,
 // a profile's events). These reads are the delivery and profile hot paths
@@ -176,7 +182,7 @@ type feedEventRow struct {
 // dest are the scan destinations for feedEventCols plus the raw column.
 func (r *feedEventRow) dest() []any {
 	return []any{&r.e.Cursor.ID, &r.e.MessageID, &r.e.Type, &r.e.Event, &r.e.UserID, &r.e.AnonymousID,
-		&r.e.GroupID, &r.e.PreviousID, &r.ts, &r.rec, &r.e.Source, &r.e.SourceKey, &r.raw}
+		&r.e.GroupID, &r.e.PreviousID, &r.ts, &r.rec, &r.e.Source, &r.e.SourceKey, &r.e.Trusted, &r.raw}
 }
 
 func (r *feedEventRow) event(ws uuid.UUID) FeedEvent {

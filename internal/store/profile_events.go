@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +27,7 @@ func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anon
 		return EventPage{}, nil
 	}
 	if len(users)+len(anons) > maxTimelineBranches {
-		return EventPage{}, fmt.Errorf("profile timeline: %d identities, at most %d", len(users)+len(anons), maxTimelineBranches)
+		return s.listManyProfileEvents(ctx, ws, users, anons, before, limit)
 	}
 	cond := "workspace_id = ?"
 	base := []any{ws.String()}
@@ -57,4 +59,57 @@ func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anon
 			Source: r.Source, SourceKey: r.SourceKey, Raw: []byte(r.Raw)})
 	}
 	return pageOf(events, EventFilter{WorkspaceID: ws, Before: before, Limit: limit}), nil
+}
+
+// listManyProfileEvents is ListProfileEvents for a profile with more
+// identities than one query may have branches: one query per group of
+// maxTimelineBranches identities, each bounded like the single one. The
+// newest limit events of all of them are among each group's newest limit,
+// so merging the groups' pages (an event carrying two of the ids once)
+// gives the page exactly.
+func (s *Store) listManyProfileEvents(ctx context.Context, ws uuid.UUID, users, anons []string, before *EventCursor, limit int) (EventPage, error) {
+	ids := make([][2]string, 0, len(users)+len(anons))
+	for _, u := range users {
+		ids = append(ids, [2]string{"u", u})
+	}
+	for _, a := range anons {
+		ids = append(ids, [2]string{"a", a})
+	}
+	seen := map[int64]bool{}
+	var all []ListedEvent
+	more := false
+	for start := 0; start < len(ids); start += maxTimelineBranches {
+		var us, as []string
+		for _, id := range ids[start:min(start+maxTimelineBranches, len(ids))] {
+			if id[0] == "u" {
+				us = append(us, id[1])
+			} else {
+				as = append(as, id[1])
+			}
+		}
+		page, err := s.ListProfileEvents(ctx, ws, us, as, before, limit)
+		if err != nil {
+			return EventPage{}, err
+		}
+		more = more || page.Older != nil && len(page.Events) > 0
+		for _, e := range page.Events {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				all = append(all, e)
+			}
+		}
+	}
+	slices.SortFunc(all, func(x, y ListedEvent) int {
+		if c := y.ReceivedAt.Compare(x.ReceivedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.ID, x.ID)
+	})
+	if len(all) > limit+1 {
+		all = all[:limit+1]
+	}
+	if more && len(all) == limit {
+		all = append(all, ListedEvent{}) // one group has more: offer the next page
+	}
+	return pageOf(all, EventFilter{WorkspaceID: ws, Before: before, Limit: limit}), nil
 }

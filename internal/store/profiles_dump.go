@@ -17,6 +17,7 @@ type ProfileDump struct {
 	Identities []Identity
 	Groups     map[string]string
 	Refused    []RefusedID
+	Merges     []MergeRefusal // refused alias merges, by Alias.Key
 }
 
 // DumpProfiles reads a workspace's profile tables whole. It is for
@@ -67,6 +68,14 @@ func (s *Store) DumpProfiles(ctx context.Context, ws uuid.UUID) (ProfileDump, er
 	if d.Refused, err = s.RefusedIDs(ctx, ws, 1<<30); err != nil {
 		return d, err
 	}
+	var rr []refusalRow
+	if err := all(s.db.WithContext(ctx), &rr, "SELECT "+refusalCols+" FROM profile_merge_refusals WHERE workspace_id = ?", ws.String()); err != nil {
+		return d, fmt.Errorf("dump merge refusals: %w", err)
+	}
+	for _, r := range rr {
+		d.Merges = append(d.Merges, r.refusal())
+	}
+	sort.Slice(d.Merges, func(i, j int) bool { return d.Merges[i].Key() < d.Merges[j].Key() })
 	sort.Slice(d.Refused, func(i, j int) bool {
 		return strings.Compare(d.Refused[i].Kind+"\x00"+d.Refused[i].Value, d.Refused[j].Kind+"\x00"+d.Refused[j].Value) < 0
 	})

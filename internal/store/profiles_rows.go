@@ -21,9 +21,12 @@ type Identity struct {
 	Via        string // own, link, alias, capped
 	ViaTS      *time.Time
 	ViaMessage string
+	// Seen: some event carried the id in its own role (a userId as userId,
+	// an anonymous id as anonymousId). An alias's previousId alone does not.
+	Seen bool
 }
 
-const identityCols = "kind, value, profile_key, candidate, owner_user, via, via_ts, via_message"
+const identityCols = "kind, value, profile_key, candidate, owner_user, via, via_ts, via_message, seen"
 
 func scanIdentities(rowsErr error, rows interface {
 	Next() bool
@@ -39,7 +42,7 @@ func scanIdentities(rowsErr error, rows interface {
 	for rows.Next() {
 		var id Identity
 		var ts dbTime
-		if err := rows.Scan(&id.Kind, &id.Value, &id.ProfileKey, &id.Candidate, &id.OwnerUser, &id.Via, &ts, &id.ViaMessage); err != nil {
+		if err := rows.Scan(&id.Kind, &id.Value, &id.ProfileKey, &id.Candidate, &id.OwnerUser, &id.Via, &ts, &id.ViaMessage, &id.Seen); err != nil {
 			return nil, fmt.Errorf("read profile identity: %w", err)
 		}
 		if !ts.IsZero() {
@@ -104,11 +107,11 @@ func (p *ProfileTx) PutIdentities(ids []Identity) error {
 		if id.ViaTS != nil {
 			ts = at(*id.ViaTS)
 		}
-		rows = append(rows, []any{p.ws.String(), id.Kind, id.Value, id.ProfileKey, id.Candidate, id.OwnerUser, id.Via, ts, id.ViaMessage})
+		rows = append(rows, []any{p.ws.String(), id.Kind, id.Value, id.ProfileKey, id.Candidate, id.OwnerUser, id.Via, ts, id.ViaMessage, id.Seen})
 	}
 	err := p.insertRows("INSERT INTO profile_identities (workspace_id, "+identityCols+")",
 		"ON CONFLICT (workspace_id, kind, value) DO UPDATE SET profile_key = excluded.profile_key, candidate = excluded.candidate, "+
-			"owner_user = excluded.owner_user, via = excluded.via, via_ts = excluded.via_ts, via_message = excluded.via_message", rows)
+			"owner_user = excluded.owner_user, via = excluded.via, via_ts = excluded.via_ts, via_message = excluded.via_message, seen = excluded.seen", rows)
 	if err != nil {
 		return fmt.Errorf("store profile identities: %w", err)
 	}
@@ -216,7 +219,18 @@ type Alias struct {
 	MessageID  string
 	PreviousID string
 	UserID     string
+	Trusted    bool // sent by a trusted source (NewEvent.Trusted)
 	TS         time.Time
+}
+
+// Key is what makes an alias call distinct: copies of one call from
+// sources of the same trust are one call (the earliest timestamp kept).
+func (a Alias) Key() string {
+	t := "0"
+	if a.Trusted {
+		t = "1"
+	}
+	return a.MessageID + "\x00" + a.PreviousID + "\x00" + a.UserID + "\x00" + t
 }
 
 // AliasesTouching returns every alias whose previous or new id is one of ids.
@@ -227,7 +241,7 @@ func (p *ProfileTx) AliasesTouching(ids []string) ([]Alias, error) {
 		ph := placeholders(len(part))
 		args := strArgs([]any{p.ws.String()}, part)
 		args = strArgs(args, part)
-		rows, err := p.tx.Raw("SELECT message_id, previous_id, user_id, ts FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+
+		rows, err := p.tx.Raw("SELECT message_id, previous_id, user_id, trusted, ts FROM profile_aliases WHERE workspace_id = ? AND (previous_id IN ("+
 			ph+") OR user_id IN ("+ph+"))", args...).Rows()
 		if err != nil {
 			return fmt.Errorf("read profile aliases: %w", err)
@@ -236,12 +250,12 @@ func (p *ProfileTx) AliasesTouching(ids []string) ([]Alias, error) {
 		for rows.Next() {
 			var a Alias
 			var ts dbTime
-			if err := rows.Scan(&a.MessageID, &a.PreviousID, &a.UserID, &ts); err != nil {
+			if err := rows.Scan(&a.MessageID, &a.PreviousID, &a.UserID, &a.Trusted, &ts); err != nil {
 				return fmt.Errorf("read profile alias: %w", err)
 			}
 			a.TS = ts.Time
-			if !seen[a.MessageID] {
-				seen[a.MessageID] = true
+			if !seen[a.Key()] {
+				seen[a.Key()] = true
 				out = append(out, a)
 			}
 		}
@@ -250,14 +264,15 @@ func (p *ProfileTx) AliasesTouching(ids []string) ([]Alias, error) {
 	return out, err
 }
 
-// AddAliases stores alias calls (each once).
+// AddAliases stores alias calls, each distinct call (Alias.Key) once with
+// its earliest timestamp, so the stored set does not depend on arrival order.
 func (p *ProfileTx) AddAliases(aliases []Alias) error {
 	rows := make([][]any, 0, len(aliases))
 	for _, a := range aliases {
-		rows = append(rows, []any{p.ws.String(), a.MessageID, a.PreviousID, a.UserID, at(a.TS)})
+		rows = append(rows, []any{p.ws.String(), a.MessageID, a.PreviousID, a.UserID, a.Trusted, at(a.TS)})
 	}
-	err := p.insertRows("INSERT INTO profile_aliases (workspace_id, message_id, previous_id, user_id, ts)",
-		"ON CONFLICT (workspace_id, message_id) DO NOTHING", rows)
+	err := p.insertRows("INSERT INTO profile_aliases (workspace_id, message_id, previous_id, user_id, trusted, ts)",
+		"ON CONFLICT (workspace_id, message_id, previous_id, user_id, trusted) DO UPDATE SET ts = excluded.ts WHERE excluded.ts < profile_aliases.ts", rows)
 	if err != nil {
 		return fmt.Errorf("store profile aliases: %w", err)
 	}

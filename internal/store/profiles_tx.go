@@ -140,7 +140,7 @@ func (p *ProfileTx) insertRows(head, tail string, rows [][]any) error {
 // cursor back to the start of the feed, so the follower rebuilds them all.
 func (p *ProfileTx) ResetProfiles() error {
 	for _, t := range []string{"profiles", "profile_identities", "profile_links", "profile_aliases",
-		"profile_trait_values", "profile_groups", "profile_refused_ids"} {
+		"profile_trait_values", "profile_groups", "profile_refused_ids", "profile_merge_refusals"} {
 		if _, err := exec(p.tx, "DELETE FROM "+t+" WHERE workspace_id = ?", p.ws.String()); err != nil {
 			return fmt.Errorf("reset %s of %s: %w", t, p.ws, err)
 		}

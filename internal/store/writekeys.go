@@ -22,10 +22,25 @@ type WriteKey struct {
 	WorkspaceID uuid.UUID
 	Name        string
 	Prefix      string // the key's first WriteKeyPrefixLen characters, for display
+	Kind        string // WriteKeyClient or WriteKeyServer
 	CreatedAt   time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
 }
+
+// Write key kinds. A client key lives in a browser or an app and is public;
+// a server key is a secret kept on a server. Only a server key's events are
+// trusted to merge two known users (see internal/profiles).
+const (
+	WriteKeyClient = "client"
+	WriteKeyServer = "server"
+)
+
+// ValidWriteKeyKind reports whether kind is one of the two kinds.
+func ValidWriteKeyKind(kind string) bool { return kind == WriteKeyClient || kind == WriteKeyServer }
+
+// Trusted reports whether the key's events may merge two known users.
+func (k WriteKey) Trusted() bool { return k.Kind == WriteKeyServer }
 
 // Active reports whether the key still authenticates.
 func (k WriteKey) Active() bool { return k.RevokedAt == nil }
@@ -44,9 +59,17 @@ func HashWriteKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateWriteKey makes a new key for a workspace and returns it with its
-// plaintext, which is never stored and cannot be read back later.
+// CreateWriteKey makes a new client key for a workspace; see CreateWriteKeyKind.
 func (s *Store) CreateWriteKey(ctx context.Context, ws uuid.UUID, name string) (WriteKey, string, error) {
+	return s.CreateWriteKeyKind(ctx, ws, name, WriteKeyClient)
+}
+
+// CreateWriteKeyKind makes a new key of kind for a workspace and returns it
+// with its plaintext, which is never stored and cannot be read back later.
+func (s *Store) CreateWriteKeyKind(ctx context.Context, ws uuid.UUID, name, kind string) (WriteKey, string, error) {
+	if !ValidWriteKeyKind(kind) {
+		return WriteKey{}, "", fmt.Errorf("write key kind %q: must be client or server", kind)
+	}
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > MaxWriteKeyName {
 		return WriteKey{}, "", fmt.Errorf("write key name is longer than %d characters", MaxWriteKeyName)
@@ -54,11 +77,11 @@ func (s *Store) CreateWriteKey(ctx context.Context, ws uuid.UUID, name string) (
 	// rand.Text is 26 base32 characters (130 bits), safe in URLs, headers and shells.
 	key := rand.Text()
 	k := WriteKey{
-		ID: uuid.New(), WorkspaceID: ws, Name: name, Prefix: key[:WriteKeyPrefixLen],
+		ID: uuid.New(), WorkspaceID: ws, Name: name, Prefix: key[:WriteKeyPrefixLen], Kind: kind,
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	row := writeKeyRow{ID: k.ID.String(), WorkspaceID: ws.String(), Name: k.Name, KeyHash: HashWriteKey(key),
-		Prefix: k.Prefix, CreatedAt: at(k.CreatedAt)}
+		Prefix: k.Prefix, Kind: kind, CreatedAt: at(k.CreatedAt)}
 	err := s.db.WithContext(ctx).Create(&row).Error
 	if err != nil {
 		if IsDataError(err) {
@@ -77,6 +100,7 @@ type writeKeyRow struct {
 	Name        string
 	KeyHash     string
 	Prefix      string
+	Kind        string
 	CreatedAt   dbTime `gorm:"autoCreateTime:false"`
 	LastUsedAt  dbTime
 	RevokedAt   dbTime
@@ -131,6 +155,24 @@ func (s *Store) RevokeWriteKey(ctx context.Context, ws, id uuid.UUID) error {
 	return nil
 }
 
+// SetWriteKeyKind changes the kind of a key of workspace ws. Events already
+// stored keep the trust they were stored with; ErrNotFound for a key of
+// another workspace.
+func (s *Store) SetWriteKeyKind(ctx context.Context, ws, id uuid.UUID, kind string) error {
+	if !ValidWriteKeyKind(kind) {
+		return fmt.Errorf("write key kind %q: must be client or server", kind)
+	}
+	res := s.db.WithContext(ctx).Model(&writeKeyRow{}).Where("id = ? AND workspace_id = ?", id.String(), ws.String()).
+		Update("kind", kind)
+	if res.Error != nil {
+		return fmt.Errorf("set kind of write key %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // TouchWriteKey records that a key was used at. Callers throttle it: it is
 // for the dashboard's "last used", not an audit log.
 func (s *Store) TouchWriteKey(ctx context.Context, id uuid.UUID, usedAt time.Time) error {
@@ -145,7 +187,7 @@ func (s *Store) TouchWriteKey(ctx context.Context, id uuid.UUID, usedAt time.Tim
 }
 
 func (r writeKeyRow) writeKey() (WriteKey, error) {
-	k := WriteKey{Name: r.Name, Prefix: r.Prefix, CreatedAt: r.CreatedAt.Time, LastUsedAt: r.LastUsedAt.ptr(), RevokedAt: r.RevokedAt.ptr()}
+	k := WriteKey{Name: r.Name, Prefix: r.Prefix, Kind: r.Kind, CreatedAt: r.CreatedAt.Time, LastUsedAt: r.LastUsedAt.ptr(), RevokedAt: r.RevokedAt.ptr()}
 	var err error
 	if k.ID, err = uuid.Parse(r.ID); err != nil {
 		return WriteKey{}, fmt.Errorf("write key id %q: %w", r.ID, err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/inlet-dev/inlet/cmd/inlet-load/loadgen"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // destinationEnv makes retries quick enough for a test run.
@@ -101,17 +102,12 @@ func (s *sink) missing(acked []string) (missing []string, extra int) {
 func (s *sink) waitDelivered(t *testing.T, acked []string, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for {
-		missing, _ := s.missing(acked)
-		if len(missing) == 0 {
-			return time.Since(start)
-		}
-		if time.Since(start) > limit {
-			t.Fatalf("%d of %d acknowledged events never reached the destination within %s (e.g. %v)",
-				len(missing), len(acked), limit, missing[:min(5, len(missing))])
-		}
-		time.Sleep(200 * time.Millisecond)
+	var missing []string
+	if !testutil.Eventually(limit, func() bool { missing, _ = s.missing(acked); return len(missing) == 0 }) {
+		t.Fatalf("%d of %d acknowledged events never reached the destination within %s (e.g. %v)",
+			len(missing), len(acked), testutil.Patience(limit), missing[:min(5, len(missing))])
 	}
+	return time.Since(start)
 }
 
 func (s *sink) check(t *testing.T) {

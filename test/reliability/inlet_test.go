@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // testSecret is the shared secret every test's workspace gets.
@@ -98,21 +100,17 @@ func (p *inletProc) start() {
 		logf.Close()
 		close(p.exited)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.WaitWithin(p.t, 30*time.Second, "inlet to answer /healthz", func() bool {
 		if !p.running() {
 			p.t.Fatalf("inlet exited during start: %v", p.exitErr)
 		}
 		resp, err := http.Get(p.baseURL() + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.t.Fatalf("inlet did not answer /healthz within 30s")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 func (p *inletProc) running() bool {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 const sample = `[
@@ -25,6 +26,7 @@ const sample = `[
 ]`
 
 func TestAPI(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st, sample)
 
@@ -53,7 +55,7 @@ func TestAPI(t *testing.T) {
 			}
 			// Revoked from outside this server (as the CLI does): refused
 			// once the credential cache's 5 s are up.
-			eventually(t, 10*time.Second, func() bool {
+			testutil.WaitWithin(t, 10*time.Second, "the revoked token to be refused", func() bool {
 				code, _, _ := e.do(t, "GET", "/api/v1/users/u1", plain)
 				return code == 401
 			})
@@ -229,5 +231,35 @@ func TestAPI(t *testing.T) {
 				t.Errorf("after lifting: %d %s", code, body)
 			}
 		})
+	})
+}
+
+// A refused merge is in both profiles' answers, valid against openapi.json.
+// (setup stores events as untrusted: the alias is a client key's.)
+func TestMergeRefusalsInUserAnswers(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := setup(t, st, `[{"type":"identify","messageId":"a1","userId":"alice"},
+			{"type":"identify","messageId":"m1","userId":"mallory"},
+			{"type":"alias","messageId":"forge","previousId":"alice","userId":"mallory"}]`)
+		for who, other := range map[string]string{"alice": "mallory", "mallory": "alice"} {
+			code, _, body := e.do(t, "GET", "/api/v1/users/"+who, e.read)
+			var u struct {
+				UserID        string `json:"userId"`
+				MergeRefusals []struct {
+					Message, OtherID, Reason string
+				} `json:"mergeRefusals"`
+				MergeRefusalsTotal int `json:"mergeRefusalsTotal"`
+			}
+			if err := json.Unmarshal(body, &u); err != nil || code != 200 {
+				t.Fatalf("GET %s: %d %s", who, code, body)
+			}
+			if u.UserID != who || u.MergeRefusalsTotal != 1 || len(u.MergeRefusals) != 1 ||
+				u.MergeRefusals[0].OtherID != other || u.MergeRefusals[0].Reason != "untrusted" ||
+				!strings.HasPrefix(u.MergeRefusals[0].Message, "merge refused with "+other) {
+				t.Errorf("GET %s: %s", who, body)
+			}
+		}
 	})
 }

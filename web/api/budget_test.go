@@ -14,6 +14,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web/api"
 )
 
@@ -109,7 +110,7 @@ func TestReadBudget(t *testing.T) {
 		}
 		// Closing one export gives its place back.
 		held[0].Body.Close()
-		eventually(t, 10*time.Second, func() bool {
+		testutil.WaitWithin(t, 10*time.Second, "reads to be answered again", func() bool {
 			code, _, _ := e.do(t, "GET", "/api/v1/events?limit=1", e.read)
 			return code == 200
 		})

@@ -18,17 +18,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/inlet-dev/inlet/internal/auth"
-	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/ingest"
-	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/segment"
-	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web"
 	"github.com/inlet-dev/inlet/web/api"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/inlet-dev/inlet/web/webtest"
 )
 
 // spec is openapi.json as a router: every answer a test gets is validated
@@ -109,8 +105,11 @@ func setupWith(t *testing.T, st *store.Store, bodies string, limits api.Limits) 
 		t.Fatal(err)
 	}
 	supp := profiles.NewSuppressions(st)
-	ing := ingest.New(&profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: 10 * time.Second})
-	t.Cleanup(func() { _ = ing.Close(context.Background()) })
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(tWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps := webtest.Deps(t, webtest.Config(t, nil), st, log)
+	deps.Suppressions, deps.APILimits = supp, limits
+	srv, ing := webtest.Open(t, deps, &profiles.Gate{Inner: st, Suppressions: supp}, ingest.Options{Timeout: 10 * time.Second})
 	if bodies != "" {
 		submit(t, st, ing, ws, bodies)
 		f := profiles.NewFollower(st, profiles.Options{Suppressions: supp})
@@ -118,30 +117,6 @@ func setupWith(t *testing.T, st *store.Store, bodies string, limits api.Limits) 
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
-	log := slog.New(slog.NewJSONHandler(io.MultiWriter(tWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := auth.New(ctx, st, auth.Options{PasswordCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg := status.NewAggregator(nil, status.Options{Logger: log})
-	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a, Status: agg, Attempts: agg,
-		Metrics: metrics.New("test"), Suppressions: supp, APILimits: limits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(cctx)
-	})
 	_, read, err := st.CreateAPIToken(ctx, ws.ID, "reader", store.ScopeRead)
 	if err != nil {
 		t.Fatal(err)
@@ -238,21 +213,5 @@ func validate(t *testing.T, req *http.Request, res *http.Response, body []byte) 
 	in.SetBodyBytes(plain)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("%s %s answered %d, not as openapi.json says: %v\nbody: %.300s", req.Method, req.URL.RequestURI(), res.StatusCode, err, plain)
-	}
-}
-
-// eventually waits until cond holds, checking every 50 ms, and fails the
-// test when it does not within d.
-func eventually(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(d)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("not within %s", d)
-		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // track stores one track event of userID, as the webhook would.
@@ -92,7 +93,7 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			return out["messages"].([]any)
 		}
 		var sent map[string]any
-		eventually(t, 10*time.Second, func() bool {
+		testutil.WaitWithin(t, 10*time.Second, "the send logged", func() bool {
 			l := msgs("userId=u1&status=sent")
 			if len(l) == 1 {
 				sent = l[0].(map[string]any)
@@ -116,7 +117,7 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 		}
 		res.Body.Close()
 		track(t, st, e.ws, "ev2", "u1", "Checkout Started")
-		eventually(t, 20*time.Second, func() bool { return len(msgs("userId=u1&status=skipped")) == 1 })
+		testutil.WaitWithin(t, 20*time.Second, "the expected log line", func() bool { return len(msgs("userId=u1&status=skipped")) == 1 })
 		if r := msgs("userId=u1&status=skipped")[0].(map[string]any)["reason"]; r != "unsubscribed" {
 			t.Errorf("reason %v", r)
 		}
@@ -125,7 +126,7 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 		// address suppressed, the next send skipped without contacting the server.
 		mailer.Refuse("bo@example.com", 550, "no such mailbox")
 		track(t, st, e.ws, "ev3", "u2", "Checkout Started")
-		eventually(t, 20*time.Second, func() bool { return len(msgs("userId=u2&status=bounced")) == 1 })
+		testutil.WaitWithin(t, 20*time.Second, "the expected log line", func() bool { return len(msgs("userId=u2&status=bounced")) == 1 })
 		if b, _ := st.Bounced(ctx, e.ws.ID, "bo@example.com"); !b {
 			t.Error("bounced address not suppressed")
 		}
@@ -134,7 +135,7 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 		}
 		mailer.Accept("bo@example.com")
 		track(t, st, e.ws, "ev4", "u2", "Checkout Started")
-		eventually(t, 20*time.Second, func() bool { return len(msgs("userId=u2&status=skipped")) == 1 })
+		testutil.WaitWithin(t, 20*time.Second, "the expected log line", func() bool { return len(msgs("userId=u2&status=skipped")) == 1 })
 		if r := msgs("userId=u2&status=skipped")[0].(map[string]any)["reason"]; r != "bounced" {
 			t.Errorf("reason %v", r)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 // API tokens may carry an expiry: refused (401, saying so) from then on.
@@ -32,7 +33,7 @@ func TestTokenExpiry(t *testing.T) {
 		if code, _, body := e.do(t, "GET", "/api/v1/users/u1", plain); code != 200 {
 			t.Fatalf("before its expiry: %d %s", code, body)
 		}
-		eventually(t, 10*time.Second, func() bool {
+		testutil.WaitWithin(t, 10*time.Second, "the expired token to be refused", func() bool {
 			code, _, body := e.do(t, "GET", "/api/v1/users/u1", plain)
 			return code == 401 && strings.Contains(string(body), "expired")
 		})

@@ -157,6 +157,12 @@ func (h *Handler) renderDestination(c echo.Context, status int, d store.Destinat
 	if d.PreviousSecret != "" && d.PreviousExpiresAt != nil && time.Now().Before(*d.PreviousExpiresAt) {
 		p.Rotating, p.RotatingTil = true, *d.PreviousExpiresAt
 	}
+	if c := d.Circuit; c.Open() {
+		p.Circuit = templates.CircuitView{Open: true, Since: *c.OpenSince, Probes: c.Probes, Reason: c.Reason}
+		if c.NextProbe != nil {
+			p.Circuit.NextProbe = *c.NextProbe
+		}
+	}
 	for _, a := range atts {
 		p.Attempts = append(p.Attempts, templates.DestinationAttemptView{At: a.At, MessageID: a.MessageID, WebhookID: a.WebhookID,
 			Attempt: a.Attempt, Status: a.Status, Latency: a.Latency, Outcome: a.Outcome, Reason: a.Reason, Response: a.Response})
@@ -177,7 +183,7 @@ func (h *Handler) DestinationShow(c echo.Context) error {
 }
 
 // DestinationAction is POST /dashboard/destinations/:id/:action: pause,
-// resume, test, retry, rotate or replay.
+// resume, test, retry, rotate, replay or delete.
 func (h *Handler) DestinationAction(c echo.Context) error {
 	ws, d, err := h.destinationOf(c)
 	if err != nil {
@@ -228,6 +234,20 @@ func (h *Handler) DestinationAction(c echo.Context) error {
 		return h.renderDestination(c, http.StatusOK, d, func(p *templates.DestinationProps) { p.NewSecret = secret })
 	case "replay":
 		return h.destinationReplay(c, d)
+	case "delete":
+		if c.FormValue("confirm") != "yes" {
+			return h.renderDestination(c, http.StatusUnprocessableEntity, d, func(p *templates.DestinationProps) {
+				p.DeleteError = "Tick the box to confirm: the destination and its waiting deliveries are dropped for good."
+			})
+		}
+		// The row's foreign keys take its retries and attempts along; the
+		// worker that held it stops at its next lease renewal or write.
+		if err := h.Store.DeleteDestination(ctx, ws.ID, d.ID); err != nil {
+			return err
+		}
+		logger(c).Info("destination deleted", "destination", d.ID)
+		h.flash(c, "success", fmt.Sprintf("Destination “%s” deleted; nothing more is sent to %s.", d.Name, d.URL))
+		return c.Redirect(http.StatusSeeOther, "/dashboard/destinations")
 	}
 	return apperr.New(apperr.NotFound, "No such action.")
 }

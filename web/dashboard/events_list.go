@@ -251,6 +251,14 @@ func (h *Handler) EventsList(c echo.Context) error {
 		props.NewerURL = form.pageURL("after", *page.Newer)
 	}
 	props.ExportURL = form.exportURL()
+	props.WorkspaceID = ws.ID.String()
+	ds, err := h.Store.Destinations(ctx, ws.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		props.Destinations = append(props.Destinations, templates.ReplayDestinationOption{ID: d.ID.String(), Name: d.Name})
+	}
 	return render.Page(c, http.StatusOK, templates.Events(props))
 }
 
@@ -263,7 +271,8 @@ func eventRow(e store.ListedEvent, keys map[string]string) templates.EventRow {
 		}
 	}
 	r := templates.EventRow{ID: fmt.Sprint(e.ID), MessageID: e.MessageID, ReceivedAt: e.ReceivedAt, Type: e.Type,
-		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: sourceLabel(e.Source, key)}
+		Event: e.Event, UserID: e.UserID, AnonymousID: e.AnonymousID, Source: sourceLabel(e.Source, key),
+		Test: store.IsTestEvent(e.MessageID)}
 	// Bounded: an event nested thousands deep made json.Indent write
 	// hundreds of megabytes per view. Deeper parts are shown as stored, and
 	// past the size limit the page links to the exact JSON instead.

@@ -40,6 +40,7 @@ type liveRow struct {
 	UserID      string `json:"userId"`
 	AnonymousID string `json:"anonymousId"`
 	Source      string `json:"source"`
+	Test        bool   `json:"test,omitempty"` // Inlet's own test event
 }
 
 func liveRowOf(e store.FeedEvent, keys map[string]string) liveRow {
@@ -52,7 +53,7 @@ func liveRowOf(e store.FeedEvent, keys map[string]string) liveRow {
 	src := sourceLabel(e.Source, key)
 	return liveRow{ID: e.Cursor.ID, MessageID: e.MessageID, ReceivedAt: templates.ISOTime(e.ReceivedAt),
 		Received: templates.FormatTime(e.ReceivedAt), Type: e.Type, Event: e.Event, UserID: e.UserID,
-		AnonymousID: e.AnonymousID, Source: src}
+		AnonymousID: e.AnonymousID, Source: src, Test: store.IsTestEvent(e.MessageID)}
 }
 
 // EventsLive is GET /dashboard/events/live: server-sent events of the
@@ -125,7 +126,10 @@ func (h *Handler) EventsLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = live.Follow(ctx, h.Store, ws.ID, f, from, live.Options{Poll: livePoll}, func(b live.Batch) error {
+	// ": following" (a comment browsers ignore) says the stream has taken its
+	// start cursor: what commits from now on is shown. Tests wait for it.
+	started := func(store.FeedCursor) { _ = send(": following\n\n") }
+	err = live.Follow(ctx, h.Store, ws.ID, f, from, live.Options{Poll: livePoll, Started: started}, func(b live.Batch) error {
 		rows := make([]liveRow, 0, len(b.Events))
 		for _, e := range b.Events {
 			if _, known := keys[e.SourceKey]; e.SourceKey != "" && !known {
@@ -135,7 +139,7 @@ func (h *Handler) EventsLive(c echo.Context) error {
 			}
 			rows = append(rows, liveRowOf(e, keys))
 		}
-		data, err := json.Marshal(map[string]any{"events": rows, "skipped": b.Skipped})
+		data, err := json.Marshal(map[string]any{"events": rows, "skipped": b.Skipped, "skippedMore": b.SkippedMore})
 		if err != nil {
 			return err
 		}

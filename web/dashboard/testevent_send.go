@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/segment"
+	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
 )
 
@@ -61,12 +62,13 @@ func (h *Handler) postTestEvent(ctx context.Context, ws uuid.UUID, secret string
 	}
 	body, err := json.Marshal(map[string]any{
 		"type":        segment.TypeIdentify,
-		"messageId":   "inlet-test-" + uuid.NewString(),
+		"messageId":   store.TestMessagePrefix + uuid.NewString(), // profiles and destinations skip it
 		"userId":      "inlet-test-user",
 		"anonymousId": "inlet-dashboard",
 		"timestamp":   time.Now().UTC().Format(time.RFC3339Nano),
 		"traits":      map[string]any{"name": "Inlet test event", "sentFrom": "dashboard settings"},
-		"context":     map[string]any{"library": map[string]any{"name": "inlet-dashboard", "version": "1"}},
+		"context": map[string]any{"library": map[string]any{"name": "inlet-dashboard", "version": "1"},
+			"inlet": map[string]any{"test": true}},
 	})
 	if err != nil {
 		return 0, "", fmt.Errorf("encode test event: %w", err)

@@ -47,6 +47,9 @@ func (h *Handler) UsersList(c echo.Context) error {
 		trait = "email"
 	}
 	p := templates.UsersProps{Layout: lp, Query: q, TraitKey: trait, Searched: q != ""}
+	if _, p.Warnings, err = h.Store.ListMergeRefusals(ctx, ws.ID, 0, 0); err != nil {
+		return fmt.Errorf("identity warnings: %w", err)
+	}
 	if !store.ValidSearchText(q) || !store.ValidSearchText(trait) {
 		p.Error = fmt.Sprintf("Enter text of at most %d characters.", store.MaxSearchText)
 		return render.Page(c, http.StatusBadRequest, templates.Users(p))

@@ -37,13 +37,6 @@ func fillProfile(p *templates.UserProps, v profiles.View) {
 		}
 		p.Traits = append(p.Traits, row)
 	}
-	for _, id := range v.Identities {
-		row := templates.IdentityRow{Kind: id.Kind, ID: id.ID, MessageID: id.MessageID, Why: identityWhy(id)}
-		if id.Timestamp != nil {
-			row.At = *id.Timestamp
-		}
-		p.Identities = append(p.Identities, row)
-	}
 	for _, g := range v.Groups {
 		gr := templates.GroupRow{GroupID: g.GroupID, SetAt: g.SetBy.Timestamp, MessageID: g.SetBy.MessageID}
 		gkeys := make([]string, 0, len(g.Traits))

@@ -107,6 +107,9 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	}
 	p.Found = true
 	fillProfile(&p, v)
+	if err := h.fillIdentities(c, &p, ws.ID, v, ref); err != nil {
+		return err
+	}
 	if v.UserID != nil {
 		if err := h.fillMessaging(ctx, ws.ID, *v.UserID, &p); err != nil {
 			return err
@@ -125,13 +128,11 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 		}
 	}
 	if p.PageError == "" {
-		var users, anons []string
-		for _, id := range v.Identities {
-			if id.Kind == "anonymousId" {
-				anons = append(anons, id.ID)
-			} else {
-				users = append(users, id.ID)
-			}
+		// Every id events carry, however many: the store reads them in
+		// bounded groups.
+		users, anons, err := h.Store.ProfileCarriedIDs(ctx, ws.ID, v.Key)
+		if err != nil {
+			return fmt.Errorf("profile timeline: %w", err)
 		}
 		keys, err := h.keyLabels(ctx, ws.ID)
 		if err != nil {

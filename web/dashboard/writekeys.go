@@ -2,10 +2,13 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/templates"
 	"github.com/labstack/echo/v4"
@@ -19,7 +22,7 @@ func (h *Handler) httpAPIProps(ctx context.Context, ws store.Workspace) (templat
 	}
 	p := templates.HTTPAPIProps{WorkspaceID: ws.ID.String(), BaseURL: strings.TrimRight(h.BaseURL, "/")}
 	for _, k := range keys {
-		v := templates.WriteKeyView{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
+		v := templates.WriteKeyView{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, Kind: k.Kind, CreatedAt: k.CreatedAt}
 		if k.LastUsedAt != nil {
 			v.LastUsedAt = *k.LastUsedAt
 		}
@@ -53,10 +56,14 @@ func (h *Handler) newWriteKey(c echo.Context, keys []templates.WriteKeyView) *te
 // writeKeyForm creates a write key.
 type writeKeyForm struct {
 	Name string
+	Kind string // client (the default) or server
 }
 
 // Validate explains what is wrong, or returns nil.
 func (f writeKeyForm) Validate() *formError {
+	if !store.ValidWriteKeyKind(f.Kind) {
+		return &formError{"kind", "Choose where the key lives: client or server."}
+	}
 	return validCredentialName(f.Name, "key", "checkout-service")
 }
 
@@ -64,11 +71,15 @@ func (f writeKeyForm) Validate() *formError {
 var writeKeys = credKind[writeKeyForm]{
 	noun: "write key", once: "writekey", anchor: "http-api-source",
 	parse: func(c echo.Context) writeKeyForm {
-		return writeKeyForm{Name: strings.TrimSpace(c.FormValue("name"))}
+		kind := c.FormValue("kind")
+		if kind == "" {
+			kind = store.WriteKeyClient
+		}
+		return writeKeyForm{Name: strings.TrimSpace(c.FormValue("name")), Kind: kind}
 	},
 	validate: writeKeyForm.Validate,
 	refill: func(p *templates.SettingsProps, f writeKeyForm, ferr *formError) {
-		p.HTTPAPI.Name, p.HTTPAPI.NameError = f.Name, ferr.Msg
+		p.HTTPAPI.Name, p.HTTPAPI.Kind, p.HTTPAPI.NameError = f.Name, f.Kind, ferr.Msg
 	},
 	revokeUnconfirmed: "Tick the box to confirm: apps sending with this key are refused from now on.",
 	revoked:           "Write key revoked: calls with it are refused from now on.",
@@ -81,7 +92,7 @@ var writeKeys = credKind[writeKeyForm]{
 func (h *Handler) writeKeyKind() credKind[writeKeyForm] {
 	k := writeKeys
 	k.create = func(ctx context.Context, ws uuid.UUID, f writeKeyForm) (uuid.UUID, string, error) {
-		key, secret, err := h.Store.CreateWriteKey(ctx, ws, f.Name)
+		key, secret, err := h.Store.CreateWriteKeyKind(ctx, ws, f.Name, f.Kind)
 		return key.ID, secret, err
 	}
 	k.revoke = h.Store.RevokeWriteKey
@@ -97,4 +108,36 @@ func (h *Handler) WriteKeyCreate(c echo.Context) error {
 // WriteKeyRevoke is POST /dashboard/settings/writekeys/:id/revoke.
 func (h *Handler) WriteKeyRevoke(c echo.Context) error {
 	return revokeCredential(h, c, h.writeKeyKind())
+}
+
+// WriteKeySetKind is POST /dashboard/settings/writekeys/:id/kind: it makes
+// a key a client or a server key. Events stored before keep the trust they
+// came with, so profiles (and a rebuild) do not change; this instance
+// applies the new kind from the next request on, others within their 5 s
+// cache lifetime.
+func (h *Handler) WriteKeySetKind(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return &apperr.Error{Code: apperr.NotFound, Msg: "No such write key.", Err: err}
+	}
+	kind := c.FormValue("kind")
+	if !store.ValidWriteKeyKind(kind) {
+		return apperr.New(apperr.Invalid, "A write key is a client or a server key.")
+	}
+	err = h.Store.SetWriteKeyKind(c.Request().Context(), ws.ID, id, kind)
+	if errors.Is(err, store.ErrNotFound) {
+		return &apperr.Error{Code: apperr.NotFound, Msg: "This workspace has no such write key.", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("set write key kind: %w", err)
+	}
+	h.WriteKeys.Invalidate()
+	admin, _ := h.admin(c)
+	logger(c).Info("write key kind changed", "workspace", ws.ID, "key_id", id, "kind", kind, "admin", admin.Email)
+	h.flash(c, "success", "The write key is now a "+kind+" key, for the events it sends from now on.")
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID)+"#http-api-source")
 }

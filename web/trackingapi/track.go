@@ -105,7 +105,9 @@ func (h *Handler) receive(c echo.Context, cl *call, kind string) error {
 		cl.outcome = status.OutcomeBadBody
 		return err
 	}
-	rows := ingest.Rows(cl.key.WorkspaceID, status.SourceHTTPAPI, cl.key.ID.String(), cl.start, events)
+	// The key's kind as cached now decides for these events for good: a
+	// rebuild must decide the same, whatever the key becomes later.
+	rows := ingest.Rows(cl.key.WorkspaceID, status.SourceHTTPAPI, cl.key.ID.String(), cl.key.Trusted(), cl.start, events)
 	if cl.res, err = h.Ingester.Submit(ctx, rows); err != nil {
 		return slowDown(err)
 	}

@@ -123,7 +123,10 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		d.outcome = status.OutcomeBadBody
 		return err
 	}
-	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", d.start, events)
+	// Signed events are trusted, the elements after a first-element
+	// signature too: they are stored only along with a signed element 0
+	// never seen before, so nobody without the secret can add any.
+	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", true, d.start, events)
 	if firstOnly {
 		limit := h.FirstElementMaxEvents
 		if limit <= 0 {
