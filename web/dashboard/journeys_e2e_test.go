@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/inlet-dev/inlet/web/webtest"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/email/smtptest"
 	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/web/webtest"
 )
 
 // TestE2EAdminSeesAJourneyRun: a journey (written through the store, as
