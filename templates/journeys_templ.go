@@ -85,7 +85,7 @@ func Journeys(p JourneysProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Journeys</h1><p class=\"muted\">Journeys are written as JSON with <code>/api/v1/journeys</code> (see docs/api.md); this page shows what they do.</p></div><section class=\"card\" id=\"journeys\" aria-labelledby=\"journeys-title\"><h2 id=\"journeys-title\">Journeys</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Journeys</h1><p class=\"muted\">Journeys are written as JSON with <code>/api/v1/journeys</code> (see docs/api.md); this page shows what they do. Their emails: <a href=\"/dashboard/templates\" id=\"templates-link\">templates</a>.</p></div><section class=\"card\" id=\"journeys\" aria-labelledby=\"journeys-title\"><h2 id=\"journeys-title\">Journeys</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

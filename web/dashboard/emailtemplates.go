@@ -21,7 +21,7 @@ func (h *Handler) TemplatesList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lp, err := h.layoutProps(c, "Templates", "templates")
+	lp, err := h.layoutProps(c, "Templates", "journeys")
 	if err != nil {
 		return err
 	}
