@@ -12,6 +12,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
+	"github.com/inlet-dev/inlet/internal/testutil"
 )
 
 type fixture struct {
@@ -97,21 +98,13 @@ func (f *fixture) messages(status string) []store.Message {
 
 func eventually(t *testing.T, d time.Duration, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(testdb.Patience(d))
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("not within %s", d)
-		}
-	}
+	testutil.WaitWithin(t, d, "the expected state", cond)
 }
 
 // A wait lives in the database: an engine stopped while an instance waits
 // loses nothing; the next one fires it on time, once.
 func TestWaitSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st, config.FrequencyCap{})
 		f.journey(`{"key":"j","name":"J","trigger":{"event":{"event":"Go"}},"steps":[{"id":"w","wait":"2s"},{"id":"m","email":{"template":"t","group":"g"}}]}`)
@@ -155,6 +148,7 @@ func TestWaitSurvivesRestart(t *testing.T) {
 // A 4xx is retried with backoff until the server takes the message; it is
 // sent once.
 func TestTemporaryRefusalIsRetried(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st, config.FrequencyCap{})
 		f.mailer.Refuse("ann@example.com", 451, "greylisted")
@@ -177,6 +171,7 @@ func TestTemporaryRefusalIsRetried(t *testing.T) {
 // The frequency cap skips group email over it (reason capped) and the
 // instance goes on; transactional email is never capped.
 func TestFrequencyCap(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st, config.FrequencyCap{N: 1, Period: time.Hour})
 		f.journey(`{"key":"j","name":"J","trigger":{"event":{"event":"Go"}},"steps":[

@@ -31,6 +31,7 @@ func track(t *testing.T, st *store.Store, ws store.Workspace, id, userID, name s
 }
 
 func TestJourneySendsThroughSMTP(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st, sample)
 		ctx := context.Background()

@@ -41,6 +41,7 @@ func (e env) send(t *testing.T, method, path, token, body string) (int, map[stri
 }
 
 func TestTemplatesAndGroups(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st, sample)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/email/smtptest"
 	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web/webtest"
 )
 
@@ -21,6 +22,7 @@ import (
 // server's reply, the step counts, the profile's journeys and messages, and
 // a template preview for the user.
 func TestE2EAdminSeesAJourneyRun(t *testing.T) {
+	t.Parallel()
 	d := startProfileDashboard(t)
 	bg := context.Background()
 	mailer := smtptest.Start(t)
@@ -63,20 +65,10 @@ func TestE2EAdminSeesAJourneyRun(t *testing.T) {
 		ev("track", "j-2", "2026-04-01T09:01:00Z", `"userId":"user-j","event":"Signed Up"`))
 	mailer.WaitFor(t, 1, 20*time.Second)
 	// Wait on observable state: the log records the send right after DATA.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testutil.WaitWithin(t, 20*time.Second, "the send logged", func() bool {
 		ms, err := st.Messages(bg, d.WS.ID, store.MessageFilter{Status: "sent", Limit: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ms) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the send was not logged")
-		}
-		<-time.After(20 * time.Millisecond)
-	}
+		return err == nil && len(ms) == 1
+	})
 	webtest.Step(t, ctx, "the journey's counts moved and the message is in the log",
 		chromedp.Navigate(d.URL+"/dashboard/journeys"),
 		chromedp.WaitVisible(webtest.CSS(`#messages td.msg-status[data-status="sent"]`)),

@@ -11,6 +11,7 @@ import (
 // page's section navigation stays on screen as one scrollable row, and
 // tapping "Email" brings the #email section into view.
 func TestE2ESettingsSectionNavOnAPhone(t *testing.T) {
+	t.Parallel()
 	d := webtest.StartDashboard(t, webtest.DashOptions{})
 	ctx := webtest.Chrome(t)
 	webtest.Step(t, ctx, "phone screen and sign in",
