@@ -84,10 +84,61 @@
 
   // Confirmation for destructive forms: <form data-confirm="Really?">. The
   // server still requires its own confirm field, so this is a second guard.
+  // A form with an "I understand" box (name="confirm") asks only once it is
+  // ticked: unticked, the box's error shows beside it, in view, and no
+  // dialog opens.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     var msg = form.getAttribute("data-confirm");
-    if (msg && !window.confirm(msg)) ev.preventDefault();
+    if (!msg) return;
+    var ack = form.querySelector('input[type="checkbox"][name="confirm"]');
+    if (ack && !ack.checked) {
+      ev.preventDefault();
+      ackError(ack);
+      return;
+    }
+    if (!window.confirm(msg)) ev.preventDefault();
+  });
+
+  function ackError(ack) {
+    // The same id the server gives the error when it re-renders the form.
+    var id = ack.id.replace(/-confirm$/, "") + "-error";
+    var err = document.getElementById(id);
+    if (!err) {
+      err = document.createElement("p");
+      err.id = id;
+      err.className = "field-error";
+      var check = ack.closest(".check") || ack;
+      check.parentNode.insertBefore(err, check.nextSibling);
+    }
+    err.setAttribute("role", "alert");
+    err.textContent = "Tick this box first: nothing is deleted until you do.";
+    ack.setAttribute("aria-invalid", "true");
+    ack.setAttribute("aria-describedby", id);
+    ack.focus();
+    err.scrollIntoView({ block: "center" });
+  }
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t.name === "confirm" && t.type === "checkbox" && t.checked) t.removeAttribute("aria-invalid");
+  });
+
+  // Tables that become cards on phones label each cell with its column's
+  // heading; rows added later (Live) are labelled as they come.
+  function labelCells(table) {
+    var heads = [];
+    table.querySelectorAll("thead th").forEach(function (th) { heads.push(th.textContent.trim()); });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.cells, function (cell, i) {
+        if (!cell.hasAttribute("data-label") && heads[i]) cell.setAttribute("data-label", heads[i]);
+      });
+    });
+  }
+  document.querySelectorAll("table[data-label-cells]").forEach(function (table) {
+    labelCells(table);
+    if (window.MutationObserver && table.tBodies[0]) {
+      new MutationObserver(function () { labelCells(table); }).observe(table.tBodies[0], { childList: true });
+    }
   });
 
   // Connection status refreshes itself: a cheap JSON poll, and only when

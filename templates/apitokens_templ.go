@@ -112,7 +112,7 @@ func APITokens(p APITokensProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"muted\">Scripts and other services read this workspace's profiles and events through <code>/api/v1</code> (see <code>docs/api.md</code>) with <code>Authorization: Bearer &lt;token&gt;</code>. A read token reads; a write token can also delete users.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"muted\">Scripts and other services read this workspace's profiles and events through <code>/api/v1</code> (see <a href=\"/docs/api\" id=\"api-docs-link\"><code>docs/api.md</code></a>) with <code>Authorization: Bearer &lt;token&gt;</code>. A read token reads; a write token can also delete users.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

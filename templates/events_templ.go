@@ -641,7 +641,7 @@ func liveSection(p EventsProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "\" data-live-max=\"200\"><span id=\"live-status\" class=\"muted\" role=\"status\"></span> <span id=\"live-skipped\" class=\"muted\" role=\"status\"></span><div class=\"table-wrap\" id=\"live-wrap\" hidden><table id=\"live-events\"><thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Type</th><th scope=\"col\">Event</th><th scope=\"col\">User</th><th scope=\"col\">Source</th></tr></thead> <tbody></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "\" data-live-max=\"200\"><span id=\"live-status\" class=\"muted\" role=\"status\"></span> <span id=\"live-skipped\" class=\"muted\" role=\"status\"></span><div class=\"table-wrap\" id=\"live-wrap\" hidden><table id=\"live-events\" class=\"rows-on-phone\" data-label-cells><thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Type</th><th scope=\"col\">Event</th><th scope=\"col\">User</th><th scope=\"col\">Source</th></tr></thead> <tbody></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -4,6 +4,8 @@ package templates
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -69,4 +71,14 @@ func WithCSRF(ctx context.Context, token string) context.Context {
 func csrfFrom(ctx context.Context) string {
 	tok, _ := ctx.Value(csrfKey{}).(string)
 	return tok
+}
+
+// eraseConfirm is the browser's confirmation of an erasure: the exact
+// number of events that go and every userId of the profile.
+func eraseConfirm(p UserProps) string {
+	msg := "Delete " + p.Heading + " and its " + strconv.FormatInt(p.EraseCount, 10) + " events"
+	if len(p.EraseUserIDs) > 0 {
+		msg += " (userIds: " + strings.Join(p.EraseUserIDs, ", ") + ")"
+	}
+	return msg + "? This cannot be undone."
 }

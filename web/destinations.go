@@ -1,8 +1,14 @@
 package web
 
 import (
+	"context"
+	"log/slog"
+
+	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/delivery"
+	"github.com/inlet-dev/inlet/internal/profiles"
+	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web/dashboard"
 )
 
@@ -15,5 +21,14 @@ func newDestinations(cfg *config.Config) dashboard.Destinations {
 		Sender: delivery.NewSender(guard, cfg.DestinationTimeout, 2, "dashboard"),
 		Guard:  guard,
 		Policy: delivery.Policy{Schedule: cfg.DestinationSchedule, RetryFor: cfg.DestinationRetryFor},
+	}
+}
+
+// erasureNotifier sends the signed erasure notice to a workspace's
+// destinations that opted in, in the background, after each erasure.
+func erasureNotifier(st *store.Store, sender *delivery.Sender, log *slog.Logger) func(context.Context, uuid.UUID, profiles.ErasureNotice) {
+	notify := sender.Notifier(context.Background(), st, log)
+	return func(ctx context.Context, ws uuid.UUID, n profiles.ErasureNotice) {
+		notify(ctx, ws, delivery.ErasureNotice(n))
 	}
 }

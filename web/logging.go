@@ -57,10 +57,11 @@ func (s *Server) requestLogging(next echo.HandlerFunc) echo.HandlerFunc {
 		case quietRoutes[route] || strings.HasPrefix(route, static.Prefix):
 			level = slog.LevelDebug
 		}
-		// The path without its query: a query may carry what does not belong
-		// in logs, and the route already says which handler answered.
+		// The route pattern, never the path or its query: paths carry ids
+		// (/api/v1/users/dave) that an erasure must not leave behind in the
+		// logs, and the route already says which handler answered.
 		log.LogAttrs(req.Context(), level, "http",
-			slog.String("method", metrics.Method(req.Method)), slog.String("path", req.URL.Path), slog.String("route", route),
+			slog.String("method", metrics.Method(req.Method)), slog.String("route", route),
 			slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
 			slog.Int64("ms", took.Milliseconds()), slog.String("ip", c.RealIP()))
 		return nil

@@ -175,3 +175,34 @@ func TestLogsCarryRequestIDAndNeverTheSecret(t *testing.T) {
 		}
 	})
 }
+
+// Access lines name the route pattern, never the path: a person's id in a
+// path (/api/v1/users/dave) must not outlive their erasure in the logs.
+func TestAccessLogsCarryRoutesNotIDs(t *testing.T) {
+	t.Parallel()
+	st := testdb.Open(t)
+	logs := &logBuffer{}
+	o := webtest.StartOps(t, st, nil, logs)
+	const id = "erased-person-5b2d9"
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/api/v1/users/" + id, "/api/v1/users/" + id + "/", "/dashboard/users/" + id,
+		"/dashboard/anonymous/" + id, "/nowhere/" + id} {
+		resp, err := client.Get(o.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	routes := 0
+	for _, l := range logs.lines(t) {
+		if l["msg"] == "http" && l["route"] == "/api/v1/users/:userId" {
+			routes++
+		}
+	}
+	if routes == 0 {
+		t.Errorf("no access line names the route pattern: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), id) {
+		t.Errorf("an id from a path reached the logs: %s", logs.String())
+	}
+}

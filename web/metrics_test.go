@@ -136,7 +136,8 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 func TestMetricsToken(t *testing.T) {
 	t.Parallel()
 	const token = "scrape-token-5d1f0c2a"
-	o := webtest.StartOps(t, testdb.SQLite(t), map[string]string{"METRICS_TOKEN": token}, nil)
+	// No network allowed, so this loopback client needs the token.
+	o := webtest.StartOps(t, testdb.SQLite(t), map[string]string{"METRICS_TOKEN": token, "METRICS_ALLOWED_NETWORKS": "none"}, nil)
 
 	for _, tc := range []struct {
 		name, auth string
@@ -176,6 +177,54 @@ func TestMetricsToken(t *testing.T) {
 			}
 			if bytes.Contains(body, []byte("inlet_")) {
 				t.Error("refused scrape leaked metrics")
+			}
+		})
+	}
+}
+
+// Issue 19 item 21: /metrics answers clients from METRICS_ALLOWED_NETWORKS
+// (loopback by default) or holding METRICS_TOKEN, with the client address
+// decided once by internal/clientip (X-Forwarded-For only from
+// TRUSTED_PROXIES). The test client is on loopback; X-Forwarded-For plays
+// the client behind a proxy.
+func TestMetricsAllowedNetworks(t *testing.T) {
+	t.Parallel()
+	const token = "scrape-token-7e4b19c0"
+	st := testdb.SQLite(t)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		hdr  []string
+		want int
+	}{
+		{"default: loopback reads", nil, nil, http.StatusOK},
+		{"loopback not in the list", map[string]string{"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8"}, nil, http.StatusForbidden},
+		{"forged X-Forwarded-For without TRUSTED_PROXIES is ignored",
+			map[string]string{"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8"}, []string{"X-Forwarded-For", "10.1.2.3"}, http.StatusForbidden},
+		{"behind a trusted proxy: the forwarded client is in the list",
+			map[string]string{"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8", "TRUSTED_PROXIES": "127.0.0.1"}, []string{"X-Forwarded-For", "10.1.2.3"}, http.StatusOK},
+		{"behind a trusted proxy: a public client is refused although the proxy is loopback",
+			map[string]string{"TRUSTED_PROXIES": "127.0.0.1"}, []string{"X-Forwarded-For", "203.0.113.9"}, http.StatusForbidden},
+		{"outside the list with the token",
+			map[string]string{"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8", "METRICS_TOKEN": token}, []string{"Authorization", "Bearer " + token}, http.StatusOK},
+		{"outside the list without the token",
+			map[string]string{"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8", "METRICS_TOKEN": token}, nil, http.StatusUnauthorized},
+		{"inside the list with a wrong token",
+			map[string]string{"METRICS_TOKEN": token}, []string{"Authorization", "Bearer wrong"}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := webtest.StartOps(t, st, tc.env, nil)
+			resp, body := o.Get("/metrics", tc.hdr...)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.want, body)
+			}
+			if tc.want != http.StatusOK {
+				if bytes.Contains(body, []byte("inlet_")) {
+					t.Error("refused scrape leaked metrics")
+				}
+				if !bytes.Contains(body, []byte("METRICS_ALLOWED_NETWORKS")) {
+					t.Errorf("refusal does not say how to be let in: %s", body)
+				}
 			}
 		})
 	}

@@ -31,7 +31,11 @@ func (s *Server) routes() {
 
 	// Segment's Webhooks destination (web/webhook).
 	hook := e.Group("/api/public/webhooks")
-	hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, "/segment", s.webhook.Segment, selfLogging)
+	// With a trailing slash too: a 404 is final for Segment, and the URL is
+	// pasted by hand.
+	for _, p := range []string{"/segment", "/segment/"} {
+		hook.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, p, s.webhook.Segment, selfLogging)
+	}
 
 	// Segment's HTTP Tracking API for apps and libraries (web/trackingapi):
 	// write-key auth, and CORS for any origin without credentials
@@ -68,6 +72,15 @@ func (s *Server) routes() {
 	apiV1.DELETE("/anonymous/:anonymousId/suppression", a.AnonymousSuppressionDelete, write)
 	apiV1.DELETE("/suppressions/:userId", a.SuppressionDelete, write)
 	apiV1.GET("/events", a.EventsList, read, a.Budgeted)
+	apiV1.GET("/audiences", a.AudiencesList, read)
+	apiV1.POST("/audiences", a.AudienceCreate, write)
+	apiV1.POST("/audiences/preview", a.AudiencePreview, write)
+	apiV1.GET("/audiences/:key", a.AudienceShow, read)
+	apiV1.PUT("/audiences/:key", a.AudienceUpdate, write)
+	apiV1.DELETE("/audiences/:key", a.AudienceDelete, write)
+	apiV1.GET("/audiences/:key/members", a.AudienceMembers, read)
+	apiV1.GET("/audiences/:key/explain", a.AudienceExplain, read)
+	apiV1.GET("/audiences/:key/history", a.AudienceHistory, read)
 	apiV1.GET("/events/export", a.EventsExport, read, a.Budgeted)
 	apiV1.GET("/templates", a.TemplatesList, read)
 	apiV1.POST("/templates", a.TemplateCreate, write)
@@ -92,6 +105,11 @@ func (s *Server) routes() {
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+
+	// The documentation of the running version (web/docsite), linked from
+	// the dashboard; public, like the repository it comes from.
+	e.GET("/docs", s.docs.Index, htmlErrors, s.dashboard.PageHeaders)
+	e.GET("/docs/:name", s.docs.Show, htmlErrors, s.dashboard.PageHeaders)
 
 	// Pages for people (web/dashboard): HTML errors, security headers and
 	// sessions everywhere; sign-in has its own CSRF cookie because there is
@@ -119,6 +137,7 @@ func (s *Server) routes() {
 	dash.POST("/settings/secret/revoke-previous", d.SecretRevokePrevious)
 	dash.POST("/settings/secret/clear", d.SecretClear)
 	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)
+	dash.POST("/settings/segment-deletes", d.SegmentDeletesSave)
 	dash.POST("/settings/test-event", d.TestEventSend)
 	dash.POST("/settings/email", d.EmailSave)
 	dash.POST("/settings/email/test", d.EmailTest)
@@ -141,6 +160,13 @@ func (s *Server) routes() {
 	dash.GET("/journeys", d.JourneysList)
 	dash.GET("/journeys/:key", d.JourneyShow)
 	dash.GET("/templates", d.TemplatesList)
+	dash.GET("/audiences", d.AudiencesList)
+	dash.GET("/audiences/new", d.AudienceNew)
+	dash.POST("/audiences", d.AudienceCreate)
+	dash.POST("/audiences/preview", d.AudiencePreview)
+	dash.GET("/audiences/:key", d.AudienceShow)
+	dash.POST("/audiences/:key", d.AudienceUpdate)
+	dash.POST("/audiences/:key/delete", d.AudienceDelete)
 	dash.GET("/destinations", d.DestinationsList)
 	dash.POST("/destinations", d.DestinationCreate)
 	dash.GET("/destinations/:id", d.DestinationShow)
@@ -150,4 +176,7 @@ func (s *Server) routes() {
 	// The connection status for the settings page's script: the dashboard's
 	// session, but JSON errors, so it sits outside the group of pages.
 	e.GET("/dashboard/status.json", d.StatusJSON, d.PageHeaders, d.LoadSession, d.RequireAdmin)
+
+	// Last: a GET of any form's POST URL redirects to the form (formredirects.go).
+	s.formGetRedirects(htmlErrors, d.PageHeaders)
 }

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/docs"
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
@@ -28,6 +31,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web/api"
 	"github.com/inlet-dev/inlet/web/dashboard"
+	"github.com/inlet-dev/inlet/web/docsite"
 	"github.com/inlet-dev/inlet/web/trackingapi"
 	"github.com/inlet-dev/inlet/web/unsubscribe"
 	"github.com/inlet-dev/inlet/web/webhook"
@@ -50,6 +54,9 @@ type Deps struct {
 	// builds one of the API's own (the gate then sees erasures within 2 s).
 	Suppressions *profiles.Suppressions
 	Profiles     profiles.Options // erasure's profile settings (PROFILE_MAX_ANONYMOUS_IDS)
+	// Audiences evaluates and edits audiences; nil (PROFILES=off) makes
+	// the audience routes answer 503.
+	Audiences *audiences.Engine
 	// APILimits bound /api/v1 lists and exports; zero fields take
 	// api.DefaultLimits (tests lower them).
 	APILimits api.Limits
@@ -80,14 +87,17 @@ type Server struct {
 	tracking  *trackingapi.Handler
 	dashboard *dashboard.Handler
 	api       *api.Handler
+	docs      *docsite.Handler
 	// unsubscribe is the public one-click unsubscribe surface.
 	unsubscribe *unsubscribe.Handler
 	email       *email.Service
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
-// made by another instance or the CLI is seen within it.
-const credTTL = 5 * time.Second
+// made by another instance or the CLI (`inlet secret set`, which promises
+// every running instance applies it within 2 s) is seen within it. One
+// indexed read per workspace and key in use per second is what it costs.
+const credTTL = time.Second
 
 // New builds the server, its surfaces and routes; it does not listen yet.
 func New(d Deps) (*Server, error) {
@@ -114,25 +124,34 @@ func New(d Deps) (*Server, error) {
 		writeKeys:  credcache.NewWriteKeys(d.Store, credTTL, d.Logger),
 		apiTokens:  credcache.NewAPITokens(d.Store, credTTL, d.Logger),
 	}
-	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
-		MaxBodyBytes: d.Config.MaxBodyBytes, FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
-	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
-	// One client address for the throttle, the access log and the delivery
-	// log: X-Forwarded-For only from TRUSTED_PROXIES.
-	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)
 	supp := d.Suppressions
 	if supp == nil {
 		supp = profiles.NewSuppressions(d.Store)
 	}
+	dests := newDestinations(d.Config)
+	// Every erasure made through the server (dashboard, API, Segment's
+	// delete calls) notifies the destinations that opted in.
+	if d.Profiles.Notify == nil {
+		d.Profiles.Notify = erasureNotifier(d.Store, dests.Sender, d.Logger)
+	}
+	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
+		MaxBodyBytes: d.Config.MaxBodyBytes, FirstElementMaxEvents: d.Config.FirstElementMaxEvents,
+		Erase: segmentEraser(d.Store, supp, d.Profiles)}
+	s.tracking = &trackingapi.Handler{Keys: s.writeKeys, Ingester: d.Ingester, Attempts: d.Attempts}
+	// One client address for the throttle, the access log and the delivery
+	// log: X-Forwarded-For only from TRUSTED_PROXIES.
+	s.echo.IPExtractor = clientip.Extractor(d.Config.TrustedProxies)
 	s.dashboard = &dashboard.Handler{Store: d.Store, Auth: d.Auth, Status: d.Status,
 		Workspaces: s.workspaces, WriteKeys: s.writeKeys, APITokens: s.apiTokens, Suppressions: supp, Profiles: d.Profiles,
 		BaseURL: d.Config.BaseURL, SecretGrace: d.Config.SecretGrace, Addr: s.Addr,
-		Destinations: newDestinations(d.Config), FirstElementMaxEvents: d.Config.FirstElementMaxEvents}
+		Destinations: dests, FirstElementMaxEvents: d.Config.FirstElementMaxEvents, Audiences: d.Audiences}
+	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
+	s.docs = &docsite.Handler{Files: docs.FS}
+	s.api.Audiences = d.Audiences
 	s.email = d.Email
 	if s.email == nil {
 		s.email = &email.Service{Store: d.Store, Defaults: email.DefaultsFrom(d.Config), BaseURL: d.Config.BaseURL}
 	}
-	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
 	s.api.Email = s.email
 	s.api.Journeys = d.Journeys
 	s.dashboard.Email = s.email
@@ -208,3 +227,14 @@ func (s *Server) Close(ctx context.Context) error {
 // InvalidateWorkspace drops cached secrets after a settings change so the
 // verifier sees the new secret at once.
 func (s *Server) InvalidateWorkspace() { s.workspaces.Invalidate() }
+
+// segmentEraser honours Segment's deletion requests: an erasure of the
+// userId recorded with source segment, its ids suppressed (every erasure's
+// default: Segment's retries and late events must not bring the person back).
+func segmentEraser(st *store.Store, supp *profiles.Suppressions, opts profiles.Options) webhook.Eraser {
+	return func(ctx context.Context, ws uuid.UUID, userID, messageID string) (uuid.UUID, int64, error) {
+		res, err := profiles.Erase(ctx, st, ws, profiles.EraseRequest{UserID: userID, Source: "segment",
+			RequestedBy: "segment (delete call " + messageID + ")", Suppress: true}, supp, opts)
+		return res.ErasureID, res.EventsDeleted, err
+	}
+}

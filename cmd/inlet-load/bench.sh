@@ -10,7 +10,10 @@
 #
 # Environment: PGBASE (default postgres://postgres@127.0.0.1:5432, a role that
 # may create databases),
-# LOAD (default /tmp/inlet-load), DURATION (12s), PORT (18181); anything else
+# LOAD (default /tmp/inlet-load), DURATION (12s), PORT (18181), AUDIENCES (a
+# directory of audience definitions created before the server starts, e.g.
+# cmd/inlet-load/audiences; the transition latency is then printed on
+# PostgreSQL); anything else
 # (GOGC, INGEST_WRITERS, …) reaches the server.
 set -euo pipefail
 BIN=${1:?usage: bench.sh INLET_BINARY [inlet-load flags]}; shift
@@ -44,6 +47,9 @@ cleanup() {
 trap cleanup EXIT
 
 printf %s "$SECRET" | env "${SERVER_ENV[@]}" "$BIN" secret set >/dev/null
+if [[ -n "${AUDIENCES:-}" ]]; then
+  for f in "$AUDIENCES"/*.json; do env "${SERVER_ENV[@]}" "$BIN" audience create --file "$f" >/dev/null; done
+fi
 env "${SERVER_ENV[@]}" LISTEN_ADDR=127.0.0.1:$PORT LOG_LEVEL=warn "$BIN" >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
@@ -59,6 +65,19 @@ cat "$WORK/load.txt"
 secs=$(( (t1 - t0) / 10000000 ))   # in ticks (1/100 s)
 echo "CPU in the middle 8 s, in cores: server $(echo "scale=2; ($s1-$s0)/$secs" | bc)  inlet-load $(echo "scale=2; ($l1-$l0)/$secs" | bc)  postgres $(echo "scale=2; ($p1-$p0)/$secs" | bc)"
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$PID/status)"
+if [[ -n "${AUDIENCES:-}" && -z "${SQLITE:-}" ]]; then
+  # Event to transition: from when the webhook received the causing event
+  # to when the engine evaluated it (the transition's time), event-driven
+  # transitions only. Give the engine a moment to drain first.
+  sleep 3
+  psql "$URL" -qAtc "SELECT 'transitions ' || count(*) || ', event to transition ms p50 ' ||
+      round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric) || ' p95 ' ||
+      round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric) || ' p99 ' ||
+      round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric)
+    FROM (SELECT extract(epoch FROM h.at - e.received_at) * 1000 AS ms
+          FROM audience_history h JOIN events e ON e.workspace_id = h.workspace_id AND e.message_id = h.cause
+          WHERE e.source = 'webhook') x"
+fi
 if [[ -n "${SQLITE:-}" ]]; then
   kill $PID; wait $PID 2>/dev/null || true; PID=
   RUN=$(grep -oP 'run \K[^:]+' "$WORK/load.txt")

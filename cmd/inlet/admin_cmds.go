@@ -84,8 +84,10 @@ func openForCommand(ctx context.Context, getenv func(string) string) (*config.Co
 	if err != nil {
 		return nil, nil, err
 	}
+	// Never waits for the database (DATABASE_WAIT is serve's): a script
+	// learns at once that it is down.
 	log := newLogger(cfg, io.Discard)
-	if err := migrateWithRetry(ctx, st, log); err != nil {
+	if err := migrate(ctx, st, log); err != nil {
 		st.Close()
 		return nil, nil, err
 	}
@@ -141,6 +143,7 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("save secret: %w", err)
 		}
 		fmt.Fprintf(stdout, "shared secret saved for workspace %s (%s), ending in …%s\n", ws.Name, ws.ID, store.SecretTail(secret))
+		fmt.Fprintln(stdout, "running Inlet servers on this database apply it within 2 s (each re-reads secrets every second); no restart needed")
 		if ws.Secret.IsSet() && ws.Secret.Current != secret {
 			fmt.Fprintf(stdout, "the secret it replaces keeps verifying for %s (at most %d secrets verify at once; the oldest previous one is dropped first)\n",
 				cfg.SecretGrace, store.MaxSecrets)

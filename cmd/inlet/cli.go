@@ -59,14 +59,17 @@ func takeInit(args []string) ([]string, bool) {
 // would otherwise "succeed" into a database no server reads).
 func prepareCommandStore(ctx context.Context, cfg *config.Config) error {
 	o := cliOptionsFrom(ctx)
-	fmt.Fprintf(o.stderr, "inlet: using %s\n", cfg.StoreDescription())
 	if !cfg.UsesEmbedded() {
+		fmt.Fprintf(o.stderr, "inlet: using %s\n", cfg.StoreDescription())
 		return nil
 	}
+	// "using" is said only of a database that is there (or --init makes),
+	// never just before saying there is none.
 	path := cfg.SQLitePath()
 	_, err := os.Stat(path)
 	switch {
 	case err == nil:
+		fmt.Fprintf(o.stderr, "inlet: using %s\n", cfg.StoreDescription())
 		return checkDataDir(cfg)
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("cannot read the SQLite database %s: %w", path, err)

@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -94,8 +96,9 @@ func TestCommandsSayWhichStoreAndNeverCreateOneSilently(t *testing.T) {
 				t.Errorf("inlet %s: %q does not say %q", strings.Join(args, " "), err, want)
 			}
 		}
-		if !strings.Contains(errOut, "using SQLite file "+dbFile) {
-			t.Errorf("inlet %s does not say which store: %q", strings.Join(args, " "), errOut)
+		// Issue 19 item 20: not "using SQLite file X" and then "no Inlet database at X".
+		if strings.Contains(errOut, "using") {
+			t.Errorf("inlet %s says it uses a database that is not there: %q", strings.Join(args, " "), errOut)
 		}
 		if _, err := os.Stat(dbFile); err == nil {
 			t.Fatalf("inlet %s created %s", strings.Join(args, " "), dbFile)
@@ -109,8 +112,8 @@ func TestCommandsSayWhichStoreAndNeverCreateOneSilently(t *testing.T) {
 		t.Fatalf("--init created no database: %v", err)
 	}
 	// Now it exists, commands use it without --init.
-	if out, _, err := runWith(t, env, "", "writekey", "list"); err != nil || !strings.Contains(out, "NAME") {
-		t.Fatalf("writekey list on the created database: %v %q", err, out)
+	if out, errOut, err := runWith(t, env, "", "writekey", "list"); err != nil || !strings.Contains(out, "NAME") || !strings.Contains(errOut, "using SQLite file "+dbFile) {
+		t.Fatalf("writekey list on the created database: %v %q %q", err, out, errOut)
 	}
 
 	// PostgreSQL: host and database, never the password.
@@ -190,7 +193,7 @@ func TestStartLogSaysWhenSegmentCannotReachBaseURL(t *testing.T) {
 		t.Fatalf("start line does not show the derived URL %s:\n%s", s.url, s.logs)
 	}
 	w := s.logLines(t, "Segment cannot reach BASE_URL "+s.url)
-	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["help"] != "https://github.com/inlet-dev/inlet#expose-inlet-to-segment" {
+	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["help"] != "docs/expose.md, served at "+s.url+"/docs/expose" {
 		t.Fatalf("no warning that Segment cannot reach %s:\n%s", s.url, s.logs)
 	}
 	public := startServe(t, map[string]string{"DATA_DIR": t.TempDir(), "BASE_URL": "https://inlet.example.com"})
@@ -212,4 +215,34 @@ func TestAdminVariablesIgnoredOnceAnAdminExistsSaySo(t *testing.T) {
 	if len(w) != 1 || w[0]["level"] != "WARN" || !strings.Contains(w[0]["msg"].(string), "inlet admin reset-password --email first@example.com") {
 		t.Fatalf("second start does not say the variables are ignored and what to do:\n%s", again.logs)
 	}
+}
+
+// Issue 19 item 20: help fits an 80-column terminal, and the commands with
+// flags describe each of them.
+func TestHelpFits80ColumnsAndDescribesFlags(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATA_DIR": filepath.Join(t.TempDir(), "never-created")}
+	check := func(args []string, flags ...string) {
+		t.Helper()
+		out, _, err := runWith(t, env, "", args...)
+		if err != nil {
+			t.Fatalf("inlet %s: %v", strings.Join(args, " "), err)
+		}
+		for i, line := range strings.Split(out, "\n") {
+			if n := utf8.RuneCountInString(line); n > 80 {
+				t.Errorf("inlet %s line %d is %d columns: %q", strings.Join(args, " "), i+1, n, line)
+			}
+		}
+		for _, f := range flags {
+			if !regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(f) + `\s+\S`).MatchString(out) {
+				t.Errorf("inlet %s does not describe %s:\n%s", strings.Join(args, " "), f, out)
+			}
+		}
+	}
+	check([]string{"--help"})
+	for _, d := range commandDocs {
+		check(append(strings.Fields(d.Path), "--help"))
+	}
+	check([]string{"destination", "create", "--help"}, "--url URL", "--types T,…", "--name N", "--workspace ID")
+	check([]string{"export", "--help"}, "--type T", "--event E", "--user U", "--from T", "--to T", "--gzip", "--workspace ID")
 }

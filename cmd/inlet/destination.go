@@ -19,7 +19,7 @@ import (
 // signing secret on stdout, so `SECRET=$(inlet destination create --url …)`
 // works; what a person should read goes to stderr.
 func destinationCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const use = "destination: use `inlet destination create --url URL [--workspace ID] [--types track,identify,…] [--name NAME]`, " +
+	const use = "destination: use `inlet destination create --url URL [--workspace ID] [--types track,identify,…] [--name NAME] [--erasure-notice]`, " +
 		"`inlet destination list [--workspace ID]` or `inlet destination delete ID [--workspace ID]`"
 	if len(args) == 0 {
 		return errors.New(use)
@@ -32,6 +32,7 @@ func destinationCmd(ctx context.Context, args []string, getenv func(string) stri
 		url := fs.String("url", "", "the receiver's http(s) URL (required)")
 		types := fs.String("types", "", "comma-separated event types to send ("+strings.Join(delivery.EventTypes, ",")+"); default: all")
 		name := fs.String("name", "", "a name telling destinations apart (default: the URL)")
+		notice := fs.Bool("erasure-notice", false, `after each erasure, send a signed {"type":"erasure",…} notice to this destination`)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -46,7 +47,7 @@ func destinationCmd(ctx context.Context, args []string, getenv func(string) stri
 			return err
 		}
 		defer st.Close()
-		d, err := delivery.Create(ctx, st, newDeliveryGuard(cfg), ws.ID, delivery.Input{Name: *name, URL: *url, Types: *types})
+		d, err := delivery.Create(ctx, st, newDeliveryGuard(cfg), ws.ID, delivery.Input{Name: *name, URL: *url, Types: *types, ErasureNotice: *notice})
 		if err != nil {
 			return fmt.Errorf("destination create: %w", err)
 		}

@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return profilesCmd(ctx, args, getenv, stdout, stderr)
 	case "user":
 		return userCmd(ctx, args, getenv, stdout, stderr)
+	case "audience":
+		return audienceCmd(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/export"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -266,12 +267,24 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "suppression lifted for %d ids; running servers store their events again within 2 seconds\n", n)
 		return nil
 	}
-	req := profiles.EraseRequest{UserID: *userID, AnonymousID: *anonID, RequestedBy: "cli", Suppress: !*noSuppress}
-	res, err := profiles.Erase(ctx, st, ws.ID, req, nil, profileOptions(cfg))
+	opts := profileOptions(cfg)
+	var notice *profiles.ErasureNotice
+	opts.Notify = func(_ context.Context, _ uuid.UUID, n profiles.ErasureNotice) { notice = &n }
+	req := profiles.EraseRequest{UserID: *userID, AnonymousID: *anonID, RequestedBy: "cli", Source: "cli", Suppress: !*noSuppress}
+	res, err := profiles.Erase(ctx, st, ws.ID, req, nil, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "erased: %d identities, %d events deleted, suppressed: %v (erasure %s)\n",
 		res.Identities, res.EventsDeleted, res.Suppressed, res.ErasureID)
+	if notice != nil {
+		// The command waits for the destinations that asked to be told.
+		sender := delivery.NewSender(newDeliveryGuard(cfg), cfg.DestinationTimeout, 2, version)
+		nctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := sender.SendErasureNotices(nctx, st, ws.ID, delivery.ErasureNotice(*notice), nil); err != nil {
+			fmt.Fprintf(stderr, "erasure notices not sent: %v\n", err)
+		}
+	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,41 @@ func TestProfileCommands(t *testing.T) {
 	}
 	if out, err = runCLI(t, dbURL, "", "user", "unsuppress", "--user-id", "u1"); err != nil || !strings.Contains(out, "lifted") {
 		t.Fatalf("unsuppress: %q %v", out, err)
+	}
+}
+
+// audience create/list/show: a refused definition names its fault; a stored
+// one is listed (building until a server builds it) and shown as JSON.
+func TestAudienceCommands(t *testing.T) {
+	dbURL := testdb.PostgresURL(t)
+	if _, err := runCLI(t, dbURL, "", "migrate"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bad := dir + "/bad.json"
+	good := dir + "/good.json"
+	if err := os.WriteFile(bad, []byte(`{"key":"pro","name":"Pro","condition":{"performed":{"event":"E","within":"9y"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte(`{"key":"pro","name":"Pro users","condition":{"trait":"plan","op":"eq","value":"pro"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, dbURL, "", "audience", "create", "--file", bad); err == nil || !strings.Contains(err.Error(), "condition.performed.within") {
+		t.Fatalf("bad definition: %v", err)
+	}
+	if out, err := runCLI(t, dbURL, "", "audience", "create", "--file", good); err != nil || !strings.Contains(out, "audience pro created (version 1)") {
+		t.Fatalf("create: %q %v", out, err)
+	}
+	out, err := runCLI(t, dbURL, "", "audience", "list")
+	if err != nil || !strings.Contains(out, "pro") || !strings.Contains(out, "Pro users") || !strings.Contains(out, "building") {
+		t.Fatalf("list: %q %v", out, err)
+	}
+	out, err = runCLI(t, dbURL, "", "audience", "show", "pro")
+	var shown map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &shown) != nil || shown["key"] != "pro" || shown["version"] != float64(1) {
+		t.Fatalf("show: %q %v", out, err)
+	}
+	if _, err := runCLI(t, dbURL, "", "audience", "show", "nope"); err == nil {
+		t.Fatal("show of a missing audience succeeded")
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"github.com/inlet-dev/inlet/internal/redact"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/email"
@@ -19,6 +21,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/timers"
 	"github.com/inlet-dev/inlet/web"
 )
 
@@ -30,6 +33,19 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openServeStore is openStore for serve, which also learns whether the
+// embedded database file is about to be created (a new DATA_DIR, or the
+// wrong working folder), to say so loudly once it is.
+func openServeStore(ctx context.Context, getenv func(string) string, logw io.Writer) (*config.Config, *store.Store, *slog.Logger, bool, error) {
+	newDB := false
+	if cfg, err := config.Load(getenv); err == nil && cfg.UsesEmbedded() {
+		_, statErr := os.Stat(cfg.SQLitePath())
+		newDB = errors.Is(statErr, fs.ErrNotExist)
+	}
+	cfg, st, log, err := openStore(ctx, getenv, logw)
+	return cfg, st, log, newDB, err
 }
 
 // openStore loads config, opens and migrates the store: the start shared by
@@ -51,26 +67,59 @@ func openStore(ctx context.Context, getenv func(string) string, logw io.Writer) 
 	return cfg, st, log, nil
 }
 
-// migrateWithRetry waits for a database that is still starting (compose
-// brings PostgreSQL and Inlet up together) instead of failing at once.
-func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger) error {
-	deadline := time.Now().Add(60 * time.Second)
+// migrate brings the schema up to date, logging each migration applied.
+func migrate(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "file", m)
+	}
+	return nil
+}
+
+// waitForDatabase is serve's start on PostgreSQL: while the database refuses
+// connections or says it is starting (store.StartingUp) — compose brings
+// both up together, a restart stops both — it waits up to DATABASE_WAIT,
+// saying so every few seconds. Any other error (bad credentials, an unknown
+// database) stops at once; SQLite never waits, and neither do the CLI
+// commands, which do not call this.
+func waitForDatabase(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) error {
+	if st.Dialect() != store.Postgres {
+		return nil
+	}
+	start := time.Now()
+	var lastLog time.Time
 	for {
-		applied, err := st.Migrate(ctx)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := st.Ping(pctx)
+		cancel()
 		if err == nil {
-			for _, m := range applied {
-				log.Info("migration applied", "file", m)
+			if !lastLog.IsZero() {
+				log.Info("DATABASE_WAIT: PostgreSQL accepts connections", "store", cfg.StoreDescription(), "waited", time.Since(start).Round(time.Millisecond).String())
 			}
 			return nil
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return err
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		log.Warn("database not ready, retrying migrations", "err", err)
+		if !store.StartingUp(err) {
+			return fmt.Errorf("%s: %w", cfg.StoreDescription(), err)
+		}
+		waited := time.Since(start)
+		if waited >= cfg.DatabaseWait {
+			return fmt.Errorf("%s still not accepting connections after DATABASE_WAIT=%s: %w", cfg.StoreDescription(), cfg.DatabaseWait, err)
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			log.Warn("DATABASE_WAIT: PostgreSQL is not accepting connections yet; waiting for it",
+				"store", cfg.StoreDescription(), "waited", waited.Round(time.Second).String(), "up_to", cfg.DatabaseWait.String(), "err", err)
+			lastLog = time.Now()
+		}
 		select {
-		case <-time.After(2 * time.Second):
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
@@ -98,7 +147,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(gcMemoryLimit)
 	}
-	cfg, st, log, err := openStore(ctx, getenv, stdout)
+	cfg, st, log, newDB, err := openServeStore(ctx, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -109,8 +158,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		log.Info("using PostgreSQL", "store", cfg.StoreDescription())
 	}
 	warnSecretsAtRest(cfg, log)
-	if err := migrateWithRetry(ctx, st, log); err != nil {
+	if err := waitForDatabase(ctx, cfg, st, log); err != nil {
 		return err
+	}
+	if err := migrate(ctx, st, log); err != nil {
+		return err
+	}
+	if newDB {
+		log.Warn("created a NEW, EMPTY SQLite database: no earlier events, admins or settings are in it. "+
+			"If this Inlet had data, stop it and set DATA_DIR to the folder holding its inlet.db (or DATABASE_URL to its PostgreSQL)",
+			"path", cfg.SQLitePath(), "data_dir", cfg.DataDir)
 	}
 	def, err := st.EnsureDefaultWorkspace(ctx)
 	if err != nil {
@@ -121,7 +178,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	if !def.Secret.IsSet() {
 		log.Warn("the default workspace has no Segment shared secret yet; webhooks answer 503 (Segment retries) until one is set",
-			"set_with", "echo -n SECRET | inlet secret set")
+			"set_with", `printf %s "$SECRET" | inlet secret set`,
+			"in_docker_compose", `printf %s "$SECRET" | docker compose exec -T inlet inlet secret set`)
 	}
 
 	writers := cfg.IngestWriters
@@ -135,19 +193,29 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	supp := profiles.NewSuppressions(st)
 	gate := &profiles.Gate{Inner: st, Suppressions: supp}
 	var follower *profiles.Follower
+	// Audiences follow the same feed behind the profiles; their window
+	// edges are durable timers, fired by whichever instance claims them.
+	var engine *audiences.Engine
+	var timerWorker *timers.Worker
 	if cfg.Profiles {
 		opts := profileOptions(cfg)
 		opts.Suppressions, opts.Logger, opts.OnMergeRefused = supp, log, m.MergeRefused
+		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg), HistoryDays: cfg.RetentionDays})
+		opts.Applied = engine.Notify
 		follower = profiles.NewFollower(st, opts)
+		timerWorker = timers.New(st, timers.Options{Logger: log})
+		timerWorker.Register(audiences.TimerKind, engine.FireTimers)
 		gate.AfterCommit = follower.Notify
 		follower.Start(ctx)
+		engine.Start(ctx)
+		timerWorker.Start(ctx)
 	} else {
 		log.Info("profiles are off (PROFILES=off): no profile is kept from new events")
 	}
 	ing := ingest.New(gate, ingest.Options{
 		QueueRequests: cfg.IngestQueue, BatchEvents: cfg.IngestBatch, Writers: writers, Timeout: cfg.IngestTimeout,
 		InflightBytes: cfg.IngestInflight, ReadBytes: cfg.IngestRead,
-		Observer: m,
+		Observer: m, Suppress: supp.Filter,
 	})
 	m.WatchQueue(ing.QueueDepth)
 	// Connection status: kept in memory on the request path, saved every few
@@ -169,7 +237,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		gate.AfterCommit = jrn.Notify
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a,
-		Suppressions: supp, Profiles: profileOptions(cfg), Journeys: jrn, Email: mail,
+		Suppressions: supp, Profiles: profileOptions(cfg), Audiences: engine, Journeys: jrn, Email: mail,
 		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err
@@ -181,14 +249,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	dests := newDeliveryManager(cfg, st, log, m)
+	dests := newDeliveryManager(cfg, st, log, m, supp)
 	dests.Start(ctx)
 	log.Info("inlet listening", "addr", srv.Addr(), "url", redact.URL(cfg.BaseURL),
 		"webhook", cfg.BaseURL+"/api/public/webhooks/segment", "version", version)
 	if why := cfg.SegmentCannotReach(); why != "" {
 		log.Warn("Segment cannot reach BASE_URL "+cfg.BaseURL+": "+why+". Set BASE_URL to a public https URL that forwards to this server "+
 			"(a reverse proxy, or a tunnel while trying Inlet out); see the README section \"Expose Inlet to Segment\"",
-			"base_url", cfg.BaseURL, "help", config.ExposeDocsURL)
+			"base_url", cfg.BaseURL, "help", "docs/expose.md, served at "+cfg.BaseURL+config.ExposeDocsPath)
 	}
 
 	<-ctx.Done()
@@ -213,6 +281,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if follower != nil {
 		if err := follower.Close(sctx); err != nil {
 			log.Warn("profiles follower did not stop in time", "err", err)
+		}
+	}
+	if engine != nil {
+		if err := timerWorker.Close(sctx); err != nil {
+			log.Warn("timers did not stop in time", "err", err)
+		}
+		if err := engine.Close(sctx); err != nil {
+			log.Warn("audiences did not stop in time", "err", err)
 		}
 	}
 	if ret != nil {

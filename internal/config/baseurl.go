@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// ExposeDocsURL is the README section on making Inlet reachable from Segment
-// (reverse proxy, tunnel); the start-up log and the settings page link to it.
-const ExposeDocsURL = "https://github.com/inlet-dev/inlet#expose-inlet-to-segment"
+// ExposeDocsPath is where Inlet serves docs/expose.md, on making it
+// reachable from Segment (reverse proxy, tunnel): the settings page links
+// to it, the start-up log names it under BASE_URL.
+const ExposeDocsPath = "/docs/expose"
 
 // defaultBaseURL derives BASE_URL from LISTEN_ADDR when it is unset, so the
 // URLs shown match the port Inlet really listens on: ":8081" gives

@@ -16,19 +16,25 @@ import (
 // Config holds every setting. It is built once by Load and passed down;
 // nothing reads the environment anywhere else.
 type Config struct {
-	DatabaseURL    string        // postgres://… ; empty → embedded SQLite under DataDir
-	DataDir        string        // where the embedded default keeps its file
-	ListenAddr     string        // LISTEN_ADDR
-	BaseURL        string        // BASE_URL, the public URL shown to admins
-	MaxBodyBytes   int64         // MAX_BODY_BYTES for the webhook
-	LogFormat      string        // text or json
-	LogLevel       string        // debug, info, warn, error
-	AdminEmail     string        // ADMIN_EMAIL
-	AdminPassword  string        // ADMIN_PASSWORD (or _FILE)
-	SessionKey     string        // SESSION_KEY (or _FILE)
-	CookieSecure   string        // COOKIE_SECURE: auto, true, false
-	EncryptionKey  string        // ENCRYPTION_KEY (or _FILE)
-	MetricsToken   string        // METRICS_TOKEN (or _FILE)
+	DatabaseURL   string // postgres://… ; empty → embedded SQLite under DataDir
+	DataDir       string // where the embedded default keeps its file
+	ListenAddr    string // LISTEN_ADDR
+	BaseURL       string // BASE_URL, the public URL shown to admins
+	MaxBodyBytes  int64  // MAX_BODY_BYTES for the webhook
+	LogFormat     string // text or json
+	LogLevel      string // debug, info, warn, error
+	AdminEmail    string // ADMIN_EMAIL
+	AdminPassword string // ADMIN_PASSWORD (or _FILE)
+	SessionKey    string // SESSION_KEY (or _FILE)
+	CookieSecure  string // COOKIE_SECURE: auto, true, false
+	EncryptionKey string // ENCRYPTION_KEY (or _FILE)
+	MetricsToken  string // METRICS_TOKEN (or _FILE)
+	// MetricsNetworks (METRICS_ALLOWED_NETWORKS): client networks /metrics
+	// answers without the token; empty = none (token only).
+	MetricsNetworks []netip.Prefix
+	// DatabaseWait (DATABASE_WAIT): how long serve waits at start for a
+	// PostgreSQL that refuses connections or is still starting.
+	DatabaseWait   time.Duration
 	RetentionDays  int           // RETENTION_DAYS, 0 = keep forever
 	SecretGrace    time.Duration // SECRET_ROTATION_GRACE
 	IngestQueue    int           // INGEST_QUEUE: requests that may wait for a commit
@@ -48,6 +54,9 @@ type Config struct {
 	Profiles              bool // PROFILES: on or off
 	ProfileMaxAnon        int  // PROFILE_MAX_ANONYMOUS_IDS
 	ProfileMaxUsers       int  // PROFILE_MAX_USER_IDS
+	AudiencesMax          int  // AUDIENCES_MAX_PER_WORKSPACE
+	AudienceMaxNodes      int  // AUDIENCE_MAX_NODES
+	AudienceMaxDepth      int  // AUDIENCE_MAX_DEPTH
 
 	DestinationConcurrency   int             // DESTINATION_CONCURRENCY: requests in flight per destination
 	DestinationTimeout       time.Duration   // DESTINATION_TIMEOUT: longest one delivery attempt may take
@@ -83,7 +92,8 @@ var Settings = []Setting{
 	{"SESSION_KEY", "(generated, kept in the database)", "Key signing session cookies, at least 32 characters (SESSION_KEY_FILE also read)."},
 	{"COOKIE_SECURE", "auto", "auto (Secure when BASE_URL is https), true or false."},
 	{"ENCRYPTION_KEY", "", "Encrypts shared secrets at rest with AES-GCM (ENCRYPTION_KEY_FILE also read)."},
-	{"METRICS_TOKEN", "", "When set, GET /metrics needs Authorization: Bearer <token> (METRICS_TOKEN_FILE also read)."},
+	{"METRICS_TOKEN", "", "Lets a scraper from any address read GET /metrics with Authorization: Bearer <token>, compared in constant time (METRICS_TOKEN_FILE also read)."},
+	{"METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1", "Comma-separated CIDRs (or addresses) whose clients may read GET /metrics without METRICS_TOKEN; none = token only. The client address is the one TRUSTED_PROXIES decides: behind a reverse proxy on this host every request comes from loopback unless TRUSTED_PROXIES names the proxy (docs/operations.md)."},
 	{"RETENTION_DAYS", "0", "Delete events older than this many days in the background; 0 keeps them forever."},
 	{"SECRET_ROTATION_GRACE", "24h", "How long a replaced shared secret keeps verifying."},
 	{"INGEST_QUEUE", "2048", "Webhook requests that may wait for a commit; beyond that Inlet answers 503."},
@@ -92,6 +102,7 @@ var Settings = []Setting{
 	{"INGEST_INFLIGHT_BYTES", "8388608", "Webhook body bytes being read, parsed or committed at once; beyond that Inlet answers 503 at once instead of slowing every request down."},
 	{"INGEST_TIMEOUT", "3s", "Longest a webhook waits for its commit before answering 503 (Segment waits 5s)."},
 	{"SHUTDOWN_TIMEOUT", "15s", "Longest a graceful shutdown may take."},
+	{"DATABASE_WAIT", "30s", "How long serve waits at start for a PostgreSQL that refuses connections or says it is starting up (logged every few seconds); 0 = do not wait. Bad credentials, an unknown database and SQLite errors stop it at once; other commands never wait."},
 	{"DESTINATION_CONCURRENCY", "32", "Delivery requests in flight at once per destination (each destination has its own, so a slow one holds back only itself)."},
 	{"DESTINATION_TIMEOUT", "15s", "Longest one delivery attempt to a destination may take before it counts as failed."},
 	{"DESTINATION_RETRY_FOR", "24h", "How long a failed delivery is retried before it is marked failed (shown on the destination's page, counted in /metrics, retryable)."},
@@ -110,6 +121,9 @@ var Settings = []Setting{
 	{"MESSAGE_RETRY_FOR", "24h", "How long an email the SMTP server refused for now (4xx, connection failure) is retried before it is logged failed."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 	{"PROFILE_MAX_USER_IDS", "5", "Most userIds (ids events carry as userId) one profile holds; an alias merge past it is refused and listed among the identity warnings. A change applies to aliases processed from then on; `inlet profiles rebuild` applies it to all."},
+	{"AUDIENCES_MAX_PER_WORKSPACE", "50", "Most audiences one workspace may define; a further one is refused with 422."},
+	{"AUDIENCE_MAX_NODES", "32", "Most nodes (all, any, not, trait, performed, audience) in one audience's condition; a larger one is refused with 422."},
+	{"AUDIENCE_MAX_DEPTH", "8", "Deepest nesting of an audience's condition (the root is depth 1); a deeper one is refused with 422."},
 }
 
 // Load reads the environment through getenv (os.Getenv in main, a map in
@@ -164,34 +178,39 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	c := &Config{
-		DatabaseURL:    secret("DATABASE_URL"),
-		DataDir:        str("DATA_DIR", "./data"),
-		ListenAddr:     str("LISTEN_ADDR", ":8080"),
-		BaseURL:        strings.TrimRight(str("BASE_URL", defaultBaseURL(str("LISTEN_ADDR", ":8080"))), "/"),
-		MaxBodyBytes:   int64(integer("MAX_BODY_BYTES", 1<<20, 1024)),
-		LogFormat:      strings.ToLower(str("LOG_FORMAT", "text")),
-		LogLevel:       strings.ToLower(str("LOG_LEVEL", "info")),
-		AdminEmail:     str("ADMIN_EMAIL", ""),
-		AdminPassword:  secret("ADMIN_PASSWORD"),
-		SessionKey:     secret("SESSION_KEY"),
-		CookieSecure:   strings.ToLower(str("COOKIE_SECURE", "auto")),
-		EncryptionKey:  secret("ENCRYPTION_KEY"),
-		MetricsToken:   secret("METRICS_TOKEN"),
-		RetentionDays:  integer("RETENTION_DAYS", 0, 0),
-		SecretGrace:    duration("SECRET_ROTATION_GRACE", 24*time.Hour),
-		IngestQueue:    integer("INGEST_QUEUE", 2048, 1),
-		IngestBatch:    integer("INGEST_BATCH", 1000, 1),
-		IngestWriters:  integer("INGEST_WRITERS", 2, 1),
-		IngestTimeout:  duration("INGEST_TIMEOUT", 3*time.Second),
-		IngestInflight: int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
-		ShutdownGrace:  duration("SHUTDOWN_TIMEOUT", 15*time.Second),
-		ReadTimeout:    duration("READ_TIMEOUT", 15*time.Second),
-		IngestRead:     int64(integer("INGEST_READ_BYTES", 8<<20, 64<<10)),
-		TrustedProxies: prefixes("TRUSTED_PROXIES", getenv, &errs),
+		DatabaseURL:     secret("DATABASE_URL"),
+		DataDir:         str("DATA_DIR", "./data"),
+		ListenAddr:      str("LISTEN_ADDR", ":8080"),
+		BaseURL:         strings.TrimRight(str("BASE_URL", defaultBaseURL(str("LISTEN_ADDR", ":8080"))), "/"),
+		MaxBodyBytes:    int64(integer("MAX_BODY_BYTES", 1<<20, 1024)),
+		LogFormat:       strings.ToLower(str("LOG_FORMAT", "text")),
+		LogLevel:        strings.ToLower(str("LOG_LEVEL", "info")),
+		AdminEmail:      str("ADMIN_EMAIL", ""),
+		AdminPassword:   secret("ADMIN_PASSWORD"),
+		SessionKey:      secret("SESSION_KEY"),
+		CookieSecure:    strings.ToLower(str("COOKIE_SECURE", "auto")),
+		EncryptionKey:   secret("ENCRYPTION_KEY"),
+		MetricsToken:    secret("METRICS_TOKEN"),
+		MetricsNetworks: metricsNetworks(str("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1"), &errs),
+		DatabaseWait:    waitDuration("DATABASE_WAIT", getenv, &errs),
+		RetentionDays:   integer("RETENTION_DAYS", 0, 0),
+		SecretGrace:     duration("SECRET_ROTATION_GRACE", 24*time.Hour),
+		IngestQueue:     integer("INGEST_QUEUE", 2048, 1),
+		IngestBatch:     integer("INGEST_BATCH", 1000, 1),
+		IngestWriters:   integer("INGEST_WRITERS", 2, 1),
+		IngestTimeout:   duration("INGEST_TIMEOUT", 3*time.Second),
+		IngestInflight:  int64(integer("INGEST_INFLIGHT_BYTES", 8<<20, 64<<10)),
+		ShutdownGrace:   duration("SHUTDOWN_TIMEOUT", 15*time.Second),
+		ReadTimeout:     duration("READ_TIMEOUT", 15*time.Second),
+		IngestRead:      int64(integer("INGEST_READ_BYTES", 8<<20, 64<<10)),
+		TrustedProxies:  prefixes("TRUSTED_PROXIES", getenv, &errs),
 		// Segment's Webhooks (Actions) allows batches of up to 4000.
 		FirstElementMaxEvents: integer("FIRST_ELEMENT_MAX_EVENTS", 1000, 1),
 		ProfileMaxAnon:        integer("PROFILE_MAX_ANONYMOUS_IDS", 100, 1),
 		ProfileMaxUsers:       integer("PROFILE_MAX_USER_IDS", 5, 1),
+		AudiencesMax:          integer("AUDIENCES_MAX_PER_WORKSPACE", 50, 1),
+		AudienceMaxNodes:      integer("AUDIENCE_MAX_NODES", 32, 1),
+		AudienceMaxDepth:      integer("AUDIENCE_MAX_DEPTH", 8, 1),
 
 		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
 		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),
@@ -227,6 +246,35 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// metricsNetworks reads METRICS_ALLOWED_NETWORKS; "none" allows no network.
+func metricsNetworks(v string, errs *[]error) []netip.Prefix {
+	if strings.EqualFold(v, "none") {
+		return nil
+	}
+	out, err := ParseNetworks(v)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("METRICS_ALLOWED_NETWORKS: %w (or none)", err))
+	}
+	return out
+}
+
+// waitDuration reads DATABASE_WAIT: a duration, where 0 turns waiting off.
+func waitDuration(name string, getenv func(string) string, errs *[]error) time.Duration {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 30 * time.Second
+	}
+	if v == "0" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not a duration such as 30s or 2m (0 = do not wait)", name, v))
+		return 30 * time.Second
+	}
+	return d
 }
 
 // prefixes parses a comma-separated list of CIDRs or single addresses.

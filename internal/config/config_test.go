@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -109,6 +110,10 @@ func TestEachInvalidValueNamesItsVariable(t *testing.T) {
 		{"LOG_FORMAT", "xml", nil, "text or json"},
 		{"LOG_LEVEL", "verbose", nil, "debug, info, warn or error"},
 		{"COOKIE_SECURE", "yes", nil, "auto, true or false"},
+		{"METRICS_ALLOWED_NETWORKS", "10.0.0.0/33", nil, "CIDR"},
+		{"METRICS_ALLOWED_NETWORKS", "localhost", nil, "or none"},
+		{"DATABASE_WAIT", "soon", nil, "0 = do not wait"},
+		{"DATABASE_WAIT", "-5s", nil, "such as 30s"},
 		{"ADMIN_EMAIL", "ops@example.com", nil, "set both"},
 		{"ADMIN_PASSWORD", "long-enough-password", nil, "set both"},
 		{"ADMIN_PASSWORD", "short", map[string]string{"ADMIN_EMAIL": "ops@example.com"}, "at least 8"},
@@ -253,5 +258,20 @@ func TestSettingsListExactlyWhatLoadReads(t *testing.T) {
 		if !documented[name] {
 			t.Errorf("Load reads %s but config.Settings does not list it", name)
 		}
+	}
+}
+
+// Issue 19 items 11 and 21: the new settings' values.
+func TestMetricsNetworksAndDatabaseWait(t *testing.T) {
+	def := mustLoad(t, nil)
+	if fmt.Sprint(def.MetricsNetworks) != "[127.0.0.0/8 ::1/128]" || def.DatabaseWait != 30*time.Second {
+		t.Fatalf("defaults: networks %v, wait %v", def.MetricsNetworks, def.DatabaseWait)
+	}
+	c := mustLoad(t, map[string]string{"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8, 192.168.1.7", "DATABASE_WAIT": "0"})
+	if fmt.Sprint(c.MetricsNetworks) != "[10.0.0.0/8 192.168.1.7/32]" || c.DatabaseWait != 0 {
+		t.Fatalf("set: networks %v, wait %v", c.MetricsNetworks, c.DatabaseWait)
+	}
+	if c := mustLoad(t, map[string]string{"METRICS_ALLOWED_NETWORKS": "none", "DATABASE_WAIT": "2m"}); len(c.MetricsNetworks) != 0 || c.DatabaseWait != 2*time.Minute {
+		t.Fatalf("none / 2m: networks %v, wait %v", c.MetricsNetworks, c.DatabaseWait)
 	}
 }

@@ -16,6 +16,10 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// staleWait is how long a request waits for the refresh of an expired
+// entry before answering with the entry it had.
+const staleWait = 100 * time.Millisecond
+
 // lookupTimeout bounds a cache refresh so that, with the ingester's own
 // timeout, an answer always leaves before Segment's 5 s deadline.
 const lookupTimeout = time.Second
@@ -66,31 +70,51 @@ func (c *ttlCache[K, V]) get(ctx context.Context, key K) (V, error) {
 	if ok && time.Since(e.at) < c.ttl {
 		return e.result()
 	}
-	type loaded struct {
-		v   V
-		err error
-	}
-	// Concurrent misses for one key wait for the first one's query. The
-	// query runs detached from any one caller's context (bounded by
-	// lookupTimeout), so a caller giving up does not fail the others.
-	r, _, _ := c.flights.Do(fmt.Sprint(key), func() (any, error) {
+	// The query runs detached from any one caller's context (bounded by
+	// lookupTimeout), so a caller giving up does not fail the others, and it
+	// stores what it learns itself, for callers that stopped waiting.
+	load := func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
 		defer cancel()
 		v, err := c.load(lctx, key)
-		return loaded{v, err}, nil
-	})
-	v, err := r.(loaded).v, r.(loaded).err
-	switch {
-	case err == nil:
-		c.put(key, ttlEntry[V]{val: v, at: time.Now()})
-	case errors.Is(err, store.ErrNotFound):
-		c.put(key, ttlEntry[V]{missing: true, at: time.Now()})
-	case ok:
-		return e.result()
-	default:
-		return v, fmt.Errorf("%w: %w", apperr.ErrUnavailable, err)
+		switch {
+		case err == nil:
+			c.put(key, ttlEntry[V]{val: v, at: time.Now()})
+		case errors.Is(err, store.ErrNotFound):
+			c.put(key, ttlEntry[V]{missing: true, at: time.Now()})
+		}
+		return loaded[V]{v, err}, nil
 	}
-	return v, err
+	if ok {
+		// Expired but known: wait briefly for the fresh answer (a healthy
+		// database gives it in a millisecond), else answer with what was
+		// known while the query goes on. A hung database so costs each
+		// request staleWait, not lookupTimeout.
+		timer := time.NewTimer(staleWait)
+		defer timer.Stop()
+		select {
+		case r := <-c.flights.DoChan(fmt.Sprint(key), load):
+			res := r.Val.(loaded[V])
+			if res.err == nil || errors.Is(res.err, store.ErrNotFound) {
+				return res.v, res.err
+			}
+			return e.result()
+		case <-timer.C:
+			return e.result()
+		}
+	}
+	// Concurrent misses for one key wait for the first one's query.
+	r, _, _ := c.flights.Do(fmt.Sprint(key), load)
+	res := r.(loaded[V])
+	if res.err != nil && !errors.Is(res.err, store.ErrNotFound) {
+		return res.v, fmt.Errorf("%w: %w", apperr.ErrUnavailable, res.err)
+	}
+	return res.v, res.err
+}
+
+type loaded[V any] struct {
+	v   V
+	err error
 }
 
 func (e ttlEntry[V]) result() (V, error) {

@@ -3,6 +3,7 @@ package credcache
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,5 +51,40 @@ func TestTTLCache(t *testing.T) {
 	calls = 0
 	if v, _ := c.get(ctx, "a"); v != "v-a" || calls != 1 {
 		t.Fatalf("after invalidate: %q with %d loads", v, calls)
+	}
+}
+
+// An expired entry is refreshed, but a database that hangs does not make
+// every request wait lookupTimeout: after staleWait the entry it had
+// answers (issue 19 item 16 shortened the lifetime to 1 s, so expiry during
+// an outage is the rule, not the exception). A healthy refresh is used at
+// once, so a change is seen as soon as the entry expires.
+func TestTTLCacheHungRefreshAnswersStale(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	defer close(hang)
+	var hung atomic.Bool
+	c := newTTLCache(time.Hour, func(ctx context.Context, k string) (string, error) {
+		if hung.Load() {
+			select {
+			case <-hang:
+			case <-ctx.Done():
+			}
+			return "", ctx.Err()
+		}
+		return "v1-" + k, nil
+	})
+	ctx := context.Background()
+	if v, _ := c.get(ctx, "a"); v != "v1-a" {
+		t.Fatalf("first get %q", v)
+	}
+	c.mu.Lock()
+	c.ttl = 0
+	c.mu.Unlock()
+	hung.Store(true)
+	start := time.Now()
+	v, err := c.get(ctx, "a")
+	if took := time.Since(start); v != "v1-a" || err != nil || took >= lookupTimeout {
+		t.Fatalf("expired entry with a hung database: %q %v after %v, want the known value before lookupTimeout", v, err, took)
 	}
 }

@@ -32,6 +32,8 @@ type Input struct {
 	Name  string
 	URL   string
 	Types string // comma-separated; empty means every type
+	// ErasureNotice opts in to a signed notice after each erasure.
+	ErasureNotice bool
 }
 
 // ParseTypes reads "track, identify" into a sorted, deduplicated list of
@@ -79,7 +81,7 @@ func Create(ctx context.Context, st *store.Store, guard *NetGuard, ws uuid.UUID,
 			name = string([]rune(name)[:MaxNameLength])
 		}
 	}
-	d, err := st.CreateDestination(ctx, store.NewDestination{WorkspaceID: ws, Name: name, URL: url, Types: types, Secret: NewSecret()})
+	d, err := st.CreateDestination(ctx, store.NewDestination{WorkspaceID: ws, Name: name, URL: url, Types: types, Secret: NewSecret(), ErasureNotice: in.ErasureNotice})
 	if err != nil {
 		return store.Destination{}, err
 	}

@@ -38,7 +38,7 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 		return true, w.m.st.SaveDeliveryProgress(ctx, p)
 	case ok:
 		it = &item{eventID: pe.EventID, messageID: pe.MessageID, typ: pe.Type, raw: pe.Raw,
-			attempts: pe.Attempts, first: pe.FirstFailedAt, retry: true}
+			attempts: pe.Attempts, first: pe.FirstFailedAt, retry: true, ids: eventIDs{pe.UserID, pe.AnonymousID, pe.PreviousID}}
 	default:
 		evs, err := w.m.st.ReadFeed(ctx, w.d.WorkspaceID, w.d.Cursor, 1)
 		if err != nil {
@@ -51,18 +51,25 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 			return false, nil
 		}
 		e := evs[0]
+		if err := w.refreshAudienceChoice(ctx, evs[:1]); err != nil {
+			return false, err
+		}
 		cursor := e.Cursor
 		p.Cursor = &cursor
-		if !w.d.Wants(e.Type) || store.IsTestEvent(e.MessageID) { // not for this destination: move on without spending the probe
+		if !w.d.WantsEvent(e.Type, e.Source) || store.IsTestEvent(e.MessageID) { // not for this destination: move on without spending the probe
 			if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 				return false, err
 			}
 			w.d.Cursor = cursor
 			return true, nil
 		}
-		it = &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw}
+		it = &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
+			ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}}
 	}
 	items := []*item{it}
+	if err := w.dropErased(ctx, items); err != nil {
+		return true, err
+	}
 	if err := w.send(ctx, items); err != nil {
 		return true, err
 	}
@@ -70,6 +77,15 @@ func (w *worker) probe(ctx context.Context, now time.Time) (bool, error) {
 		return true, ctx.Err()
 	}
 	w.account(&p, items)
+	if it.skip { // an erased person's event is never a probe: it goes, the circuit stays as it was
+		if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
+			return true, err
+		}
+		if p.Cursor != nil {
+			w.d.Cursor = *p.Cursor
+		}
+		return true, nil
+	}
 	// The next step counts from the answer, not from when the probe was
 	// prepared: a slow answer never shortens the wait between two probes.
 	p.Drain = w.circ.afterProbe(it.res, time.Now())

@@ -38,8 +38,11 @@ type Options struct {
 	ProbeMax    time.Duration // its longest wait, 20s
 	Guard       *NetGuard
 	Observer    Observer
-	Logger      *slog.Logger
-	Version     string
+	// Suppressed, optional, reports an event of an erased (suppressed)
+	// person; such events are never sent (see erased.go).
+	Suppressed SuppressedFunc
+	Logger     *slog.Logger
+	Version    string
 	// Signal, when set, is told what the manager and its workers just
 	// decided, so a test can wait for "the worker looked and sent nothing"
 	// instead of sleeping (river's testsignal pattern). Nil in production.
@@ -325,6 +328,24 @@ func (w *worker) signingSecrets(ctx context.Context) ([]string, error) {
 	return w.d.SigningSecrets(time.Now()), nil
 }
 
+// refreshAudienceChoice re-reads whether the destination takes audience
+// events when the batch holds some, so a change on the destination's page
+// applies from the next batch on any instance (batches without them pay
+// nothing).
+func (w *worker) refreshAudienceChoice(ctx context.Context, evs []store.FeedEvent) error {
+	for _, e := range evs {
+		if e.Source == "audiences" {
+			d, err := w.m.st.DestinationByID(ctx, w.id)
+			if err != nil {
+				return fmt.Errorf("destination %s: %w", w.id, err)
+			}
+			w.d.SkipAudienceEvents = d.SkipAudienceEvents
+			return nil
+		}
+	}
+	return nil
+}
+
 func (w *worker) reload(ctx context.Context) error {
 	d, err := w.m.st.DestinationByID(ctx, w.id)
 	if err != nil {
@@ -349,6 +370,8 @@ type item struct {
 	retry     bool       // from the retry table (a row to drop once delivered)
 	first     *time.Time // first failure, nil if none yet
 	res       Result
+	ids       eventIDs // the event's userId, anonymousId, previousId
+	skip      bool     // an erased person's event: not sent, not retried
 }
 
 // step sends what is due: retries first, then the next window of the feed;
@@ -381,10 +404,14 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	if len(evs) == 0 {
 		return worked, nil
 	}
+	if err := w.refreshAudienceChoice(ctx, evs); err != nil {
+		return worked, err
+	}
 	items := make([]*item, 0, len(evs))
 	for _, e := range evs {
-		if w.d.Wants(e.Type) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
-			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw})
+		if w.d.WantsEvent(e.Type, e.Source) && !store.IsTestEvent(e.MessageID) { // a test event is not forwarded
+			items = append(items, &item{eventID: e.Cursor.ID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
+				ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
 		}
 	}
 	cursor := evs[len(evs)-1].Cursor
@@ -419,10 +446,15 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 				secrets, loaded = fresh, time.Now()
 			}
 		}
+		sec := secrets // each attempt keeps the secrets it started with; the loop may refresh them
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			it.res = w.m.sender.Send(ctx, w.d.URL, secrets, WebhookID(w.d.ID, it.messageID), it.raw)
+			if it.skip || w.suppressed(ctx, it) {
+				it.skip = true
+				return
+			}
+			it.res = w.m.sender.Send(ctx, w.d.URL, sec, WebhookID(w.d.ID, it.messageID), it.raw)
 		}()
 	}
 	wg.Wait()
@@ -434,6 +466,9 @@ func (w *worker) send(ctx context.Context, items []*item) error {
 const maxDeliveredRecords = 20
 
 func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedCursor) error {
+	if err := w.dropErased(ctx, items); err != nil {
+		return err
+	}
 	if err := w.send(ctx, items); err != nil {
 		return err
 	}
@@ -443,7 +478,7 @@ func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedC
 	p := w.progress()
 	p.Cursor = &cursor
 	w.account(&p, items)
-	if w.circ.afterBatch(items, p.Now) {
+	if w.circ.afterBatch(sentOnly(items), p.Now) { // an erased person's skipped event says nothing of the receiver
 		p.Circuit = w.circ.saved()
 		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
 	}
@@ -451,7 +486,7 @@ func (w *worker) sendFeed(ctx context.Context, items []*item, cursor store.FeedC
 		return err
 	}
 	w.d.Cursor = cursor
-	return w.pauseIfGone(ctx, items)
+	return w.pauseIfGone(ctx, sentOnly(items))
 }
 
 func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) error {
@@ -463,7 +498,10 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 			continue
 		}
 		items = append(items, &item{eventID: e.EventID, messageID: e.MessageID, typ: e.Type, raw: e.Raw,
-			attempts: e.Attempts, first: e.FirstFailedAt, retry: true})
+			attempts: e.Attempts, first: e.FirstFailedAt, retry: true, ids: eventIDs{e.UserID, e.AnonymousID, e.PreviousID}})
+	}
+	if err := w.dropErased(ctx, items); err != nil {
+		return err
 	}
 	if err := w.send(ctx, items); err != nil {
 		return err
@@ -472,14 +510,14 @@ func (w *worker) sendRetries(ctx context.Context, due []store.PendingEvent) erro
 		return ctx.Err()
 	}
 	w.account(&p, items)
-	if w.circ.afterBatch(items, p.Now) {
+	if w.circ.afterBatch(sentOnly(items), p.Now) { // an erased person's skipped event says nothing of the receiver
 		p.Circuit = w.circ.saved()
 		w.log().Warn("delivery: receiver down; circuit open, probing with one event at a time", "reason", w.circ.state.Reason)
 	}
 	if err := w.m.st.SaveDeliveryProgress(ctx, p); err != nil {
 		return err
 	}
-	return w.pauseIfGone(ctx, items)
+	return w.pauseIfGone(ctx, sentOnly(items))
 }
 
 func (w *worker) progress() store.DeliveryProgress {
@@ -495,6 +533,12 @@ func (w *worker) account(p *store.DeliveryProgress, items []*item) int {
 	failed, okRecorded := 0, 0
 	for i := len(items) - 1; i >= 0; i-- { // newest first, so the recorded successes are the latest
 		it := items[i]
+		if it.skip {
+			if it.retry {
+				p.Done = append(p.Done, it.eventID)
+			}
+			continue
+		}
 		r := it.res
 		a := store.DestinationAttempt{At: now, EventID: it.eventID, MessageID: it.messageID,
 			WebhookID: WebhookID(w.id, it.messageID), Attempt: it.attempts + 1, Status: r.Status, Latency: r.Latency,

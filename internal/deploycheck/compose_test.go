@@ -29,6 +29,7 @@ type composeFile struct {
 
 type service struct {
 	Image       string         `yaml:"image"`
+	PullPolicy  string         `yaml:"pull_policy"`
 	Build       any            `yaml:"build"`
 	Restart     string         `yaml:"restart"`
 	Environment any            `yaml:"environment"` // map or list of KEY=value
@@ -182,8 +183,42 @@ func TestCompose(t *testing.T) {
 		if in.Restart != "unless-stopped" {
 			t.Errorf("inlet restart %q", in.Restart)
 		}
-		if fmt.Sprint(in.Ports) != "[8080:8080]" {
-			t.Errorf("inlet ports %v, want 8080:8080", in.Ports)
+		// Issue 19 item 12: published on loopback only; a reverse proxy
+		// exposes it (the comment above the ports says how).
+		if fmt.Sprint(in.Ports) != "[127.0.0.1:8080:8080]" {
+			t.Errorf("inlet ports %v, want 127.0.0.1:8080:8080", in.Ports)
+		}
+		if !strings.Contains(raw, "reverse_proxy 127.0.0.1:8080") {
+			t.Error("docker-compose.yml does not show the reverse-proxy line beside the loopback-only port")
+		}
+		// Issue 19 item 9: an image name beside build: makes the first `up`
+		// try to pull it.
+		if in.Image != "" && in.PullPolicy != "build" {
+			t.Errorf("inlet has image %q and build: but pull_policy %q, want build", in.Image, in.PullPolicy)
+		}
+		// Issue 19 item 8: data on named volumes only (an anonymous one is
+		// left behind at every recreate).
+		for name, svc := range map[string]service{"inlet": in, "postgres": pg} {
+			for _, v := range svc.Volumes {
+				src, _, ok := strings.Cut(v, ":")
+				if !ok {
+					t.Errorf("%s volume %q is anonymous; name it", name, v)
+					continue
+				}
+				if _, declared := cf.Volumes[src]; !declared && !strings.HasPrefix(src, ".") && !strings.HasPrefix(src, "/") {
+					t.Errorf("%s volume %q is not declared under volumes:", name, v)
+				}
+			}
+		}
+		dataNamed := false
+		for _, v := range in.Volumes {
+			src, dst, _ := strings.Cut(v, ":")
+			if _, declared := cf.Volumes[src]; declared && strings.TrimSuffix(dst, ":rw") == "/data" {
+				dataNamed = true
+			}
+		}
+		if !dataNamed {
+			t.Errorf("inlet's /data (DATA_DIR) is not on a named volume: %v", in.Volumes)
 		}
 		if files := in.envFiles(); len(files) != 1 || files[0] != ".env" {
 			t.Errorf("inlet env_file %v, want .env", files)

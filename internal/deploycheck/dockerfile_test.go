@@ -196,8 +196,25 @@ func TestDockerfile(t *testing.T) {
 		if dataOwner != user {
 			t.Errorf("/data is owned by %q, want the USER %q so the embedded store can write", dataOwner, user)
 		}
-		if v := final.last("VOLUME"); !strings.Contains(v, "/data") {
-			t.Errorf("VOLUME %q, want /data", v)
+		// Issue 19 item 8: a VOLUME leaves an anonymous volume behind at
+		// every recreate (a SQLite user silently starts empty); compose
+		// declares named volumes instead.
+		for _, st := range stages {
+			if v := st.all("VOLUME"); len(v) > 0 {
+				t.Errorf("VOLUME %v in stage %s: declare data volumes by name in docker-compose.yml instead", v, st.From)
+			}
+		}
+		// Issue 19 item 10: the binary is on PATH as `inlet` (distroless's
+		// PATH has /usr/local/bin), so `docker compose exec inlet inlet …`
+		// and the log's hints work.
+		onPath := false
+		for _, c := range final.all("COPY") {
+			if f := strings.Fields(c); f[len(f)-1] == "/usr/local/bin/inlet" {
+				onPath = true
+			}
+		}
+		if !onPath {
+			t.Error("the binary is not copied to /usr/local/bin/inlet (on PATH as inlet)")
 		}
 
 		env := envOf(final)
@@ -220,16 +237,42 @@ func TestDockerfile(t *testing.T) {
 		if !ok {
 			t.Fatalf("no HEALTHCHECK CMD: %q", hc)
 		}
-		if got := execForm(t, "HEALTHCHECK CMD", cmd); strings.Join(got, " ") != "/inlet healthcheck" {
-			t.Errorf("HEALTHCHECK runs %q, want /inlet healthcheck (distroless has no curl)", got)
+		if got := execForm(t, "HEALTHCHECK CMD", cmd); strings.Join(got, " ") != "/usr/local/bin/inlet healthcheck" {
+			t.Errorf("HEALTHCHECK runs %q, want /usr/local/bin/inlet healthcheck (distroless has no curl)", got)
 		}
 		if !strings.Contains(readRepoFile(t, "cmd/inlet/main.go"), `case "healthcheck":`) {
 			t.Error("the binary has no healthcheck subcommand")
 		}
-		if got := execForm(t, "ENTRYPOINT", final.last("ENTRYPOINT")); len(got) != 1 || got[0] != "/inlet" {
-			t.Errorf("ENTRYPOINT %q, want [\"/inlet\"] (exec form, so SIGTERM reaches Inlet)", got)
+		if got := execForm(t, "ENTRYPOINT", final.last("ENTRYPOINT")); len(got) != 1 || got[0] != "/usr/local/bin/inlet" {
+			t.Errorf("ENTRYPOINT %q, want [\"/usr/local/bin/inlet\"] (exec form, so SIGTERM reaches Inlet)", got)
 		}
 	})
+}
+
+// Issue 19 item 7: a "# syntax=" parser directive makes BuildKit pull a
+// frontend image from a registry, so the build fails offline or behind a
+// mirror even with every base image present. Directives are only read
+// before the first instruction, comment or blank line, so any "# syntax="
+// (or "#syntax=") line in that header counts.
+func TestDockerfileNeedsNoFrontendImage(t *testing.T) {
+	for _, line := range strings.Split(readRepoFile(t, "Dockerfile"), "\n") {
+		l := strings.ToLower(strings.ReplaceAll(line, " ", ""))
+		if !strings.HasPrefix(l, "#") {
+			break
+		}
+		if strings.HasPrefix(l, "#syntax=") {
+			t.Fatalf("Dockerfile has the parser directive %q: BuildKit would pull a frontend image", line)
+		}
+	}
+	// The README tells readers what Docker the file needs (issue 19 item 12).
+	readme := readRepoFile(t, "README.md")
+	for _, want := range []string{"Compose v2", "buildx", "0.17",
+		// Each command in its container form (issue 19 item 10).
+		"docker compose exec -T inlet inlet secret set", "docker compose exec inlet inlet admin"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md's compose section lacks %q", want)
+		}
+	}
 }
 
 func TestDockerignore(t *testing.T) {
@@ -263,12 +306,13 @@ func TestDockerignore(t *testing.T) {
 		return false
 	}
 	for _, keep := range []string{"go.mod", "go.sum", "cmd/inlet/main.go", "internal/store/store.go", "web/routes.go",
-		"migrations/migrations.go", "templates/templates.go", "static/static.go"} {
+		"migrations/migrations.go", "templates/templates.go", "static/static.go",
+		"docs/docs.go", "docs/api.md"} { // docs/*.md are embedded (/docs)
 		if ignored(keep) {
 			t.Errorf(".dockerignore leaves out %s, which the build needs", keep)
 		}
 	}
-	for _, drop := range []string{".git", ".env", ".env.production", "data", "data/inlet.db", "internal/store/x_test.go"} {
+	for _, drop := range []string{".git", ".env", ".env.production", "data", "data/inlet.db", "internal/store/x_test.go", "docs/screenshots/settings.png"} {
 		if !ignored(drop) {
 			t.Errorf(".dockerignore sends %s to the build", drop)
 		}

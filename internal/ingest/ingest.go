@@ -53,12 +53,17 @@ type Options struct {
 	Writers       int           // concurrent group commits
 	Timeout       time.Duration // longest a request waits, and a commit may take
 	Observer      Observer
+	// Suppress, optional, drops the events of erased (suppressed) ids from a
+	// request before it is queued and says how many it dropped; they are
+	// answered as suppressed, not stored.
+	Suppress func(ctx context.Context, events []store.NewEvent, firstNew bool) ([]store.NewEvent, int)
 }
 
 // Result is what a stored request reports back.
 type Result struct {
 	Accepted   int
 	Duplicates int
+	Suppressed int // events of erased (suppressed) ids: acknowledged, not stored
 }
 
 type request struct {
@@ -149,9 +154,19 @@ func (in *Ingester) SubmitFirstNew(ctx context.Context, events []store.NewEvent)
 var ErrFirstElementStored = store.ErrFirstElementStored
 
 func (in *Ingester) submit(ctx context.Context, events []store.NewEvent, firstNew bool) (Result, error) {
-	if len(events) == 0 {
-		return Result{}, nil
+	var suppressed int
+	if in.opts.Suppress != nil && len(events) > 0 {
+		events, suppressed = in.opts.Suppress(ctx, events, firstNew)
 	}
+	if len(events) == 0 {
+		return Result{Suppressed: suppressed}, nil
+	}
+	res, err := in.queueAndWait(ctx, events, firstNew)
+	res.Suppressed += suppressed
+	return res, err
+}
+
+func (in *Ingester) queueAndWait(ctx context.Context, events []store.NewEvent, firstNew bool) (Result, error) {
 	var size int64
 	for i := range events {
 		size += int64(len(events[i].Raw))

@@ -27,6 +27,7 @@ type Metrics struct {
 	deliveries *prometheus.CounterVec
 	accepted   *prometheus.CounterVec
 	duplicates *prometheus.CounterVec
+	suppressed *prometheus.CounterVec
 
 	commits       *prometheus.CounterVec
 	batchEvents   prometheus.Histogram
@@ -56,13 +57,16 @@ func New(version string) *Metrics {
 
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "deliveries_total",
-		Help: "Webhook and Tracking API requests by source and outcome (accepted, duplicate, bad_signature, no_secret, bad_body, too_large, unavailable, bad_key).",
+		Help: "Webhook and Tracking API requests by source and outcome (accepted, duplicate, suppressed, erased, bad_signature, no_secret, bad_body, too_large, unavailable, bad_key).",
 	}, []string{"source", "outcome"})
 	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "events_accepted_total", Help: "Events newly stored, by source.",
 	}, []string{"source"})
 	m.duplicates = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "events_duplicates_total", Help: "Events already stored (Segment retries), by source.",
+	}, []string{"source"})
+	m.suppressed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "events_suppressed_total", Help: "Events of erased (suppressed) ids, acknowledged and not stored, by source.",
 	}, []string{"source"})
 
 	m.commits = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -119,7 +123,7 @@ func New(version string) *Metrics {
 	})
 	build.Set(1)
 
-	for _, c := range []prometheus.Collector{m.deliveries, m.accepted, m.duplicates, m.commits, m.batchEvents,
+	for _, c := range []prometheus.Collector{m.deliveries, m.accepted, m.duplicates, m.suppressed, m.commits, m.batchEvents,
 		m.batchRequests, m.commitSeconds, m.httpRequests, m.httpSeconds, m.retentionDeleted, m.retentionRuns, m.destAttempts, m.destSeconds, m.mergesRefused, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -135,6 +139,9 @@ func (m *Metrics) Record(a status.Attempt) {
 	}
 	if a.Duplicates > 0 {
 		m.duplicates.WithLabelValues(a.Source).Add(float64(a.Duplicates))
+	}
+	if a.Suppressed > 0 {
+		m.suppressed.WithLabelValues(a.Source).Add(float64(a.Suppressed))
 	}
 }
 

@@ -60,8 +60,14 @@ func (b *batch) suppressed(e *store.FeedEvent) bool {
 	if b.suppr == nil {
 		return false
 	}
-	return (e.UserID != "" && b.suppr(store.IdentityUser, e.UserID)) ||
-		(e.AnonymousID != "" && b.suppr(store.IdentityAnon, e.AnonymousID))
+	return suppressedEvent(b.suppr, e.UserID, e.AnonymousID, e.PreviousID)
+}
+
+// suppressedAnon reports a kept event's anonymous id that an erasure
+// suppressed (a shared device): the event stays its user's, but the id does
+// not become an identity again.
+func (b *batch) suppressedAnon(e *store.FeedEvent) bool {
+	return b.suppr != nil && e.AnonymousID != "" && b.suppr(store.IdentityAnon, e.AnonymousID)
 }
 
 // collected is what phase 1 needs from a batch's events.
@@ -91,18 +97,21 @@ func (b *batch) collect(events []store.FeedEvent) *collected {
 			continue
 		}
 		c.live = append(c.live, e)
-		c.add(e)
+		c.add(e, b.suppressedAnon(e))
 	}
 	return c
 }
 
-func (c *collected) add(e *store.FeedEvent) {
+func (c *collected) add(e *store.FeedEvent, anonSuppressed bool) {
 	uok, aok := validID(e.UserID), validID(e.AnonymousID)
 	if e.UserID != "" && !uok {
 		c.refused[idKey{store.IdentityUser, e.UserID}]++
 	}
 	if e.AnonymousID != "" && !aok {
 		c.refused[idKey{store.IdentityAnon, e.AnonymousID}]++
+	}
+	if aok && anonSuppressed {
+		aok = false
 	}
 	ts := eventTime(e)
 	if uok {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -13,12 +12,13 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// EraseRequest names whom to erase: a userId, or the anonymous id of a
-// profile that has only anonymous ids.
+// EraseRequest names whom to erase: a userId, or an anonymous id (the
+// profile it belongs to, whatever ids that profile has).
 type EraseRequest struct {
 	UserID      string
 	AnonymousID string
-	RequestedBy string // who asked: "api token NAME", "admin EMAIL", "cli"
+	RequestedBy string // who asked: "api token NAME", "admin EMAIL", "cli", "segment"
+	Source      string // where the request came from: api, dashboard, cli, segment
 	Suppress    bool   // keep dropping later events of the erased ids
 }
 
@@ -30,6 +30,15 @@ type EraseResult struct {
 	Suppressed    bool      `json:"suppressed"`
 }
 
+// ErasureNotice is what destinations that opted in are told after an
+// erasure, so their owners' services can forget the person too.
+type ErasureNotice struct {
+	ErasureID    uuid.UUID
+	UserID       string   // the profile's userId ("" for an anonymous-only profile)
+	UserIDs      []string // every userId of the profile
+	AnonymousIDs []string
+}
+
 // eraseBatch is how many events one delete statement removes: small enough
 // that each statement's locks last milliseconds, so ingestion goes on.
 const eraseBatch = 2000
@@ -37,12 +46,15 @@ const eraseBatch = 2000
 // ErrNothingToErase means no profile and no event carries the id.
 var ErrNothingToErase = errors.New("no profile or event has that id")
 
-// Erase deletes a person: their profile, every identity of it (including
-// anonymous ids the cap kept apart), and every stored event of any of those
-// ids, from every source, in short batches. It records who asked and when,
-// and suppresses the ids (always while it runs, so events in flight are
-// dropped too; afterwards only if req.Suppress). Profiles and groups that
-// the deleted events also fed are recomputed from what remains.
+// Erase deletes one person: their profile, every identity of it (including
+// anonymous ids the cap kept apart), and the events attributed to it (see
+// Scope: events of its userIds, and the anonymous-only events of its
+// anonymous ids; other users' events that carry one of its anonymous ids
+// stay theirs), from every source, in short batches, with every stored copy
+// (destination attempts and retries, refused-id entries). It records who
+// asked and when, and suppresses the ids (always while it runs, so events
+// in flight are dropped too; afterwards only if req.Suppress). Profiles and
+// groups that the deleted events also fed are recomputed from what remains.
 func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest, supp *Suppressions, opts Options) (EraseResult, error) {
 	opts = opts.withDefaults(st.Dialect())
 	kind, value := store.IdentityUser, req.UserID
@@ -53,50 +65,42 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 		return EraseResult{}, errors.New("erase: a userId or anonymousId is required")
 	}
 	res := EraseResult{ErasureID: uuid.New(), Suppressed: req.Suppress}
-	var users, anons []string
+	var sc Scope
+	var mainUser string
 	err := st.WithProfileLock(ctx, ws, func(tx *store.ProfileTx) error {
-		users, anons = nil, nil
 		found, err := tx.Identities(kind, []string{value})
 		if err != nil {
 			return err
 		}
-		ids := []store.Identity{{Kind: kind, Value: value}}
-		var profileKeys []string
-		if row, ok := found[value]; ok {
-			members, err := tx.IdentitiesBy(store.ByProfile, []string{row.ProfileKey})
-			if err != nil {
+		var members, capped []store.Identity
+		row, ok := found[value]
+		if ok {
+			if members, err = tx.IdentitiesBy(store.ByProfile, []string{row.ProfileKey}); err != nil {
 				return err
 			}
-			capped, err := tx.IdentitiesBy(store.ByCandidate, []string{row.ProfileKey})
-			if err != nil {
+			if capped, err = tx.IdentitiesBy(store.ByCandidate, []string{row.ProfileKey}); err != nil {
 				return err
 			}
-			ids = append(append(ids, members...), capped...)
-			profileKeys = append(profileKeys, row.ProfileKey)
-			for _, c := range capped {
-				profileKeys = append(profileKeys, c.ProfileKey)
+			mainUser = strings.TrimPrefix(row.ProfileKey, "u:")
+			if !strings.HasPrefix(row.ProfileKey, "u:") {
+				mainUser = ""
 			}
+		} else if kind == store.IdentityUser {
+			mainUser = value
 		}
-		seen := map[idKey]bool{}
+		sc = scopeOf(kind, value, row.ProfileKey, members, capped)
+		users, anons := sc.UserIDs, sc.AnonymousIDs
 		var hashes []string
-		for _, id := range ids {
-			k := idKey{id.Kind, id.Value}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			hashes = append(hashes, HashID(id.Kind, id.Value))
-			if id.Kind == store.IdentityUser {
-				users = append(users, id.Value)
-			} else {
-				anons = append(anons, id.Value)
-			}
+		for _, u := range users {
+			hashes = append(hashes, HashID(store.IdentityUser, u))
 		}
-		sort.Strings(users)
-		sort.Strings(anons)
+		for _, a := range anons {
+			hashes = append(hashes, HashID(store.IdentityAnon, a))
+		}
 		res.Identities = len(users) + len(anons)
 		for _, step := range []func() error{
-			func() error { return tx.DeleteProfiles(profileKeys) },
+			func() error { return tx.DeleteProfiles(sc.ProfileKeys) },
+			func() error { return tx.EraseAudienceData(sc.ProfileKeys, users, anons) },
 			func() error { return tx.DeleteIdentities(store.IdentityUser, users) },
 			func() error { return tx.DeleteIdentities(store.IdentityAnon, anons) },
 			func() error { return tx.DeleteLinks(anons, users) },
@@ -104,8 +108,8 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 			func() error { return tx.DeleteMergeRefusals(append(append([]string{}, users...), anons...)) },
 			func() error { return tx.DeleteSubscriptions(users) },
 			func() error {
-				return tx.BeginErasure(store.Erasure{ID: res.ErasureID, RequestedBy: req.RequestedBy, RequestedAt: time.Now().UTC(),
-					Identities: res.Identities, Suppressed: req.Suppress}, hashes)
+				return tx.BeginErasure(store.Erasure{ID: res.ErasureID, RequestedBy: req.RequestedBy, Source: req.Source,
+					RequestedAt: time.Now().UTC(), Identities: res.Identities, Suppressed: req.Suppress}, hashes)
 			},
 		} {
 			if err := step(); err != nil {
@@ -120,12 +124,12 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 	if supp != nil {
 		supp.Invalidate()
 	}
-	otherUsers, groups, err := st.ErasureNeighbours(ctx, ws, users, anons)
+	otherUsers, groups, err := st.ErasureNeighbours(ctx, ws, sc.UserIDs, sc.AnonymousIDs)
 	if err != nil {
 		return res, err
 	}
 	for {
-		n, err := st.DeleteEventsOfIdentities(ctx, ws, users, anons, eraseBatch)
+		n, err := st.DeleteScopeEvents(ctx, ws, sc.Events, eraseBatch)
 		if err != nil {
 			return res, err
 		}
@@ -133,6 +137,15 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 		if n == 0 {
 			break
 		}
+	}
+	// The refused-ids list keeps ids as sent (cut to 300 bytes): an erased
+	// id found there (too long to be an identity, say) goes too.
+	var clear []string
+	for _, id := range append(append([]string{}, sc.UserIDs...), sc.AnonymousIDs...) {
+		clear = append(clear, id, truncate(id, 300))
+	}
+	if err := st.DeleteRefusedIDs(ctx, ws, clear); err != nil {
+		return res, err
 	}
 	if err := refresh(ctx, st, ws, otherUsers, groups, opts); err != nil {
 		return res, err
@@ -142,6 +155,9 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 	}
 	if supp != nil {
 		supp.Invalidate()
+	}
+	if opts.Notify != nil {
+		opts.Notify(ctx, ws, ErasureNotice{ErasureID: res.ErasureID, UserID: mainUser, UserIDs: sc.UserIDs, AnonymousIDs: sc.AnonymousIDs})
 	}
 	return res, nil
 }

@@ -42,6 +42,13 @@ type Options struct {
 	Batch        int
 	Logger       *slog.Logger
 	Suppressions *Suppressions // optional: events of suppressed ids are dropped
+	// Applied, when set, is called after each batch commits (the audience
+	// engine is woken by it, so it follows within one batch, not one poll).
+	Applied func()
+	// Notify, optional, is called after each erasure has finished (the
+	// destinations that opted in get a signed erasure notice); it must
+	// return within a few seconds.
+	Notify func(ctx context.Context, ws uuid.UUID, n ErasureNotice)
 }
 
 func (o Options) withDefaults(d store.Dialect) Options {
@@ -184,7 +191,12 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 			return errMoved
 		}
 		b = newBatch(tx, f.opts, suppr)
-		return b.run(events)
+		if err := b.run(events); err != nil {
+			return err
+		}
+		// The one hook for audiences: the profiles this batch changed are
+		// marked in its transaction, so none is missed or marked twice.
+		return tx.MarkAudienceDirty(b.touched())
 	})
 	if errors.Is(err, errMoved) {
 		return 0, nil
@@ -193,6 +205,9 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		return 0, fmt.Errorf("apply %d events of workspace %s: %w", len(events), ws, err)
 	}
 	f.reportRefused(ws, b.refused)
+	if f.opts.Applied != nil {
+		f.opts.Applied()
+	}
 	return len(events), nil
 }
 
@@ -267,3 +282,6 @@ func (f *Follower) Rebuild(ctx context.Context, ws uuid.UUID) (int, error) {
 	}
 	return f.CatchUp(ctx, ws)
 }
+
+// touched lists the profiles the batch wrote or deleted.
+func (b *batch) touched() []string { return append(keys(b.docs), keys(b.gone)...) }

@@ -35,7 +35,7 @@ func (g *Gate) InsertEvents(ctx context.Context, events []store.NewEvent) ([]boo
 func (g *Gate) InsertEventsFirstNew(ctx context.Context, events []store.NewEvent) ([]bool, error) {
 	if len(events) > 0 && g.Suppressions != nil {
 		_ = g.Suppressions.Refresh(ctx)
-		if e := &events[0]; g.Suppressions.Suppressed(e.WorkspaceID, e.UserID, e.AnonymousID) {
+		if e := &events[0]; g.Suppressions.SuppressedEvent(e.WorkspaceID, e.UserID, e.AnonymousID, e.PreviousID) {
 			return make([]bool, len(events)), nil
 		}
 	}
@@ -51,7 +51,7 @@ func (g *Gate) insert(ctx context.Context, events []store.NewEvent, insert func(
 		_ = g.Suppressions.Refresh(ctx)
 		for i := range events {
 			e := &events[i]
-			if g.Suppressions.Suppressed(e.WorkspaceID, e.UserID, e.AnonymousID) {
+			if g.Suppressions.SuppressedEvent(e.WorkspaceID, e.UserID, e.AnonymousID, e.PreviousID) {
 				if dropped == nil {
 					dropped = make([]bool, len(events))
 					keep = append(make([]store.NewEvent, 0, len(events)), events[:i]...)

@@ -91,9 +91,82 @@ func (s *Suppressions) For(ws uuid.UUID) func(kind, id string) bool {
 
 // Suppressed reports whether an event with these ids must be dropped.
 func (s *Suppressions) Suppressed(ws uuid.UUID, userID, anonymousID string) bool {
-	check := s.For(ws)
+	return suppressedEvent(s.For(ws), userID, anonymousID, "")
+}
+
+// SuppressedEvent reports whether an event carrying these ids must be
+// dropped (see suppressedEvent).
+func (s *Suppressions) SuppressedEvent(ws uuid.UUID, userID, anonymousID, previousID string) bool {
+	return suppressedEvent(s.For(ws), userID, anonymousID, previousID)
+}
+
+// suppressedEvent is the one rule, used on every ingest path and by the
+// follower: an event is dropped when its userId or an alias's previousId
+// (either kind: Segment does not say which it was) is suppressed, or when
+// it is anonymous-only and its anonymousId is. An event carrying an erased
+// person's anonymousId with another valid userId is that user's (a shared
+// device) and is kept; the follower then does not take the suppressed
+// anonymous id as an identity again.
+func suppressedEvent(check func(kind, id string) bool, userID, anonymousID, previousID string) bool {
 	if check == nil {
 		return false
 	}
-	return (userID != "" && check(store.IdentityUser, userID)) || (anonymousID != "" && check(store.IdentityAnon, anonymousID))
+	if userID != "" && check(store.IdentityUser, userID) {
+		return true
+	}
+	if previousID != "" && (check(store.IdentityUser, previousID) || check(store.IdentityAnon, previousID)) {
+		return true
+	}
+	return anonymousID != "" && !validID(userID) && check(store.IdentityAnon, anonymousID)
+}
+
+// Filter drops the events of suppressed ids from one request before it is
+// queued, and says how many it dropped: they are acknowledged (so Segment
+// does not retry) and counted as suppressed, not as duplicates. A request
+// signed over element 0 only is dropped whole when element 0 is: what
+// follows it was not signed. The Gate checks again at commit time for an
+// erasure that starts meanwhile.
+func (s *Suppressions) Filter(ctx context.Context, events []store.NewEvent, firstNew bool) ([]store.NewEvent, int) {
+	if len(events) == 0 {
+		return events, 0
+	}
+	// A failed refresh keeps the last known list; the Gate and the
+	// follower check again.
+	_ = s.Refresh(ctx)
+	check := s.For(events[0].WorkspaceID)
+	if check == nil {
+		return events, 0
+	}
+	if firstNew {
+		if e := &events[0]; suppressedEvent(check, e.UserID, e.AnonymousID, e.PreviousID) {
+			return nil, len(events)
+		}
+	}
+	var keep []store.NewEvent
+	dropped := 0
+	for i := range events {
+		e := &events[i]
+		if suppressedEvent(check, e.UserID, e.AnonymousID, e.PreviousID) {
+			if keep == nil {
+				keep = append(make([]store.NewEvent, 0, len(events)), events[:i]...)
+			}
+			dropped++
+			continue
+		}
+		if keep != nil {
+			keep = append(keep, *e)
+		}
+	}
+	if keep == nil && dropped == 0 {
+		return events, 0
+	}
+	return keep, dropped
+}
+
+// Check is SuppressedEvent after a refresh when the cache may be stale (at
+// most every refreshEvery, or at once after this instance's erasure): the
+// delivery workers call it before each send.
+func (s *Suppressions) Check(ctx context.Context, ws uuid.UUID, userID, anonymousID, previousID string) bool {
+	_ = s.Refresh(ctx) // on failure the last known list still applies
+	return s.SuppressedEvent(ws, userID, anonymousID, previousID)
 }

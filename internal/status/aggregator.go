@@ -19,7 +19,7 @@ const (
 // outcomes fixes the order counts are kept and shown in; anything else is
 // counted as "other" so a new outcome name can never index out of range.
 var outcomes = [...]string{OutcomeAccepted, OutcomeDuplicate, OutcomeBadSignature, OutcomeNoSecret,
-	OutcomeBadBody, OutcomeTooLarge, OutcomeUnavailable, OutcomeBadKey, "other"}
+	OutcomeBadBody, OutcomeTooLarge, OutcomeUnavailable, OutcomeBadKey, OutcomeSuppressed, OutcomeErased, "other"}
 
 const numOutcomes = len(outcomes)
 
@@ -32,12 +32,13 @@ func outcomeIndex(name string) int {
 	return numOutcomes - 1
 }
 
-type counts struct{ requests, accepted, duplicates int64 }
+type counts struct{ requests, accepted, duplicates, suppressed int64 }
 
 func (c *counts) add(o counts) {
 	c.requests += o.requests
 	c.accepted += o.accepted
 	c.duplicates += o.duplicates
+	c.suppressed += o.suppressed
 }
 
 // bucket is one minute of one workspace; buckets are reused round-robin,
@@ -106,7 +107,7 @@ func (g *Aggregator) Record(a Attempt) {
 	a.At = a.At.UTC()
 	oi := outcomeIndex(a.Outcome)
 	a.Outcome = outcomes[oi]
-	c := counts{requests: 1, accepted: int64(a.Accepted), duplicates: int64(a.Duplicates)}
+	c := counts{requests: 1, accepted: int64(a.Accepted), duplicates: int64(a.Duplicates), suppressed: int64(a.Suppressed)}
 	m := unixMinute(a.At)
 
 	g.mu.Lock()
@@ -147,6 +148,7 @@ type HourCounts struct {
 	Requests   int64 `json:"requests"`
 	Accepted   int64 `json:"accepted"`   // events stored
 	Duplicates int64 `json:"duplicates"` // events already stored before
+	Suppressed int64 `json:"suppressed"` // events of erased (suppressed) ids, not stored
 	Refused    int64 `json:"refused"`    // requests answered with an error
 }
 
@@ -155,6 +157,7 @@ type MinutePoint struct {
 	Minute     time.Time `json:"minute"`
 	Accepted   int64     `json:"accepted"`
 	Duplicates int64     `json:"duplicates"`
+	Suppressed int64     `json:"suppressed"`
 	Refused    int64     `json:"refused"`
 }
 
@@ -166,7 +169,7 @@ type OutcomeCount struct {
 
 // Refused reports whether an outcome is a refusal (not stored, not a duplicate).
 func Refused(outcome string) bool {
-	return outcome != OutcomeAccepted && outcome != OutcomeDuplicate
+	return outcome != OutcomeAccepted && outcome != OutcomeDuplicate && outcome != OutcomeSuppressed && outcome != OutcomeErased
 }
 
 // Snapshot returns the workspace's status as of now.
@@ -184,6 +187,7 @@ func (g *Aggregator) Snapshot(ws uuid.UUID) Snapshot {
 			for oi, c := range w.buckets[m%WindowMinutes].by {
 				p.Accepted += c.accepted
 				p.Duplicates += c.duplicates
+				p.Suppressed += c.suppressed
 				s.Hour.Requests += c.requests
 				if Refused(outcomes[oi]) {
 					p.Refused += c.requests
@@ -193,6 +197,7 @@ func (g *Aggregator) Snapshot(ws uuid.UUID) Snapshot {
 		}
 		s.Hour.Accepted += p.Accepted
 		s.Hour.Duplicates += p.Duplicates
+		s.Hour.Suppressed += p.Suppressed
 		s.Hour.Refused += p.Refused
 		s.Minutes[i] = p
 	}

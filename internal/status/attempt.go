@@ -13,6 +13,8 @@ import (
 const (
 	OutcomeAccepted     = "accepted"
 	OutcomeDuplicate    = "duplicate"
+	OutcomeSuppressed   = "suppressed" // every event was of an erased (suppressed) id: acknowledged, not stored
+	OutcomeErased       = "erased"     // a Segment deletion request ("delete" call) erased its user
 	OutcomeBadSignature = "bad_signature"
 	OutcomeNoSecret     = "no_secret"
 	OutcomeBadBody      = "bad_body"
@@ -32,6 +34,7 @@ type Attempt struct {
 	Status      int       `json:"status"`
 	Accepted    int       `json:"accepted"`
 	Duplicates  int       `json:"duplicates"`
+	Suppressed  int       `json:"suppressed"` // events of erased (suppressed) ids, acknowledged and not stored
 	// Credential names what verified the delivery: "current …a1b2" /
 	// "previous …c3d4" (a shared secret, by its tail only) or a write key's
 	// name and prefix. Empty when nothing verified.

@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -78,7 +79,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 		}
 		attempts[a.WorkspaceID] = append(attempts[a.WorkspaceID], Attempt{At: a.At, WorkspaceID: a.WorkspaceID,
 			Source: a.Source, Outcome: outcomes[outcomeIndex(a.Outcome)], Reason: a.Reason, Status: a.Status,
-			Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
+			Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Credential: a.Credential})
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -103,7 +104,7 @@ func (g *Aggregator) Load(ctx context.Context) error {
 	}
 	for _, m := range h.Minutes {
 		g.ws[m.WorkspaceID].addMinute(unixMinute(m.Minute), outcomeIndex(m.Outcome),
-			counts{requests: m.Requests, accepted: m.Accepted, duplicates: m.Duplicates})
+			counts{requests: m.Requests, accepted: m.Accepted, duplicates: m.Duplicates, suppressed: m.Suppressed})
 	}
 	g.loaded = true
 	return nil
@@ -175,11 +176,11 @@ func (g *Aggregator) take() *batch {
 	for id, w := range g.ws {
 		for _, a := range w.pendingAttempts {
 			b.attempts = append(b.attempts, store.DeliveryAttempt{WorkspaceID: id, At: a.At, Source: a.Source, Outcome: a.Outcome,
-				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Credential: a.Credential})
+				Reason: a.Reason, Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Credential: a.Credential})
 		}
 		for k, c := range w.pendingMinutes {
 			b.minutes = append(b.minutes, store.DeliveryMinute{WorkspaceID: id, Minute: time.Unix(k.minute*60, 0).UTC(),
-				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates})
+				Outcome: outcomes[k.outcome], Requests: c.requests, Accepted: c.accepted, Duplicates: c.duplicates, Suppressed: c.suppressed})
 		}
 		w.pendingAttempts, w.pendingMinutes = nil, map[minuteKey]counts{}
 	}
@@ -241,11 +242,37 @@ func (g *Aggregator) loop(ctx context.Context) {
 	}
 }
 
+// closeRetryFor bounds how long the last flush keeps trying: `docker compose
+// restart` stops PostgreSQL while Inlet shuts down, and the database is
+// often back within a few seconds. Within SHUTDOWN_TIMEOUT (ctx) either way.
+const closeRetryFor = 5 * time.Second
+
 // Close stops the flusher (a flush under way is cancelled and kept for the
-// last one) and writes what is left.
+// last one) and writes what is left, retrying briefly (with backoff, up to
+// closeRetryFor or ctx's end) while the database refuses.
 func (g *Aggregator) Close(ctx context.Context) error {
 	if err := g.run.Stop(ctx); err != nil {
 		return err
 	}
-	return g.Flush(ctx)
+	ctx, cancel := context.WithTimeout(ctx, closeRetryFor)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for tries := 1; ; tries++ {
+		err := g.Flush(ctx)
+		if err == nil {
+			if tries > 1 {
+				g.opts.Logger.Info("connection status saved at shutdown", "tries", tries)
+			}
+			return nil
+		}
+		if tries == 1 {
+			g.opts.Logger.Warn("connection status not saved at shutdown; retrying briefly", "for", closeRetryFor.String(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("save the connection status at shutdown (%d tries): %w", tries, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }

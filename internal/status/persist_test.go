@@ -19,7 +19,8 @@ import (
 // that went away, to prove nothing is lost or counted twice meanwhile.
 type flaky struct {
 	*store.Store
-	down atomic.Bool
+	down  atomic.Bool
+	saves atomic.Int64 // SaveDeliveries calls, failed or not
 	// late makes the next saves commit and then report a deadline, as a
 	// COMMIT that lands after the caller gave up does.
 	late atomic.Int32
@@ -28,6 +29,7 @@ type flaky struct {
 var errDown = errors.New("database is down")
 
 func (f *flaky) SaveDeliveries(ctx context.Context, batch string, a []store.DeliveryAttempt, m []store.DeliveryMinute, keep int, drop time.Time) error {
+	f.saves.Add(1)
 	if f.down.Load() {
 		return errDown
 	}
@@ -233,4 +235,59 @@ func TestFlusherRunsInTheBackground(t *testing.T) {
 	if len(h.Attempts) != 1 || len(h.Minutes) != 1 || h.Minutes[0].Requests != 1 {
 		t.Fatalf("after Close: %+v", h)
 	}
+}
+
+// Issue 19 item 11: `docker compose restart` stops PostgreSQL while Inlet
+// writes its last status counts. The shutdown flush retries briefly: a
+// database back within a few seconds gets them; one that stays away makes
+// Close give up within its bound, not hang.
+func TestCloseRetriesTheLastFlushBriefly(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		def, _ := st.DefaultWorkspace(ctx)
+		db := &flaky{Store: st}
+		clk := newClock(t0)
+		g := status.NewAggregator(db, status.Options{Now: clk.now})
+		if err := g.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		traffic(g, clk, def.ID, 20)
+		want := g.Snapshot(def.ID)
+		db.down.Store(true)
+		closed := make(chan error, 1)
+		go func() { closed <- g.Close(ctx) }()
+		// The database comes back after Close has tried and failed twice.
+		for db.saves.Load() < 2 {
+			select {
+			case err := <-closed:
+				t.Fatalf("Close returned while the database was down: %v", err)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		db.down.Store(false)
+		if err := <-closed; err != nil {
+			t.Fatalf("Close with the database back within the retry: %v", err)
+		}
+		fresh := status.NewAggregator(st, status.Options{Now: clk.now})
+		if err := fresh.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := fresh.Snapshot(def.ID); !reflect.DeepEqual(got, want) {
+			t.Fatalf("counts after the retried shutdown flush:\n got %+v\nwant %+v", got.Hour, want.Hour)
+		}
+
+		// Down for good: Close gives up within the caller's deadline.
+		g2 := status.NewAggregator(db, status.Options{Now: clk.now})
+		traffic(g2, clk, def.ID, 5)
+		db.down.Store(true)
+		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if err := g2.Close(dctx); !errors.Is(err, errDown) {
+			t.Fatalf("Close with the database gone = %v, want the store's error", err)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Fatalf("Close took %v past its 300ms deadline", took)
+		}
+	})
 }

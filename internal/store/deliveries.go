@@ -21,6 +21,7 @@ type DeliveryAttempt struct {
 	Status      int
 	Accepted    int
 	Duplicates  int
+	Suppressed  int    // events of erased (suppressed) ids, acknowledged and not stored
 	Credential  string // which secret or write key verified it, e.g. "previous …a1b2"
 }
 
@@ -33,6 +34,7 @@ type DeliveryMinute struct {
 	Requests    int64
 	Accepted    int64
 	Duplicates  int64
+	Suppressed  int64
 }
 
 // DeliveryHistory is what the connection status reloads at start.
@@ -58,6 +60,7 @@ type deliveryAttemptRow struct {
 	Status      int
 	Accepted    int
 	Duplicates  int
+	Suppressed  int
 	Credential  string
 }
 
@@ -70,6 +73,7 @@ type deliveryMinuteRow struct {
 	Requests    int64
 	Accepted    int64
 	Duplicates  int64
+	Suppressed  int64
 }
 
 func (deliveryMinuteRow) TableName() string { return "delivery_minutes" }
@@ -89,6 +93,7 @@ var addMinuteCounts = clause.OnConflict{
 		"requests":   gorm.Expr("delivery_minutes.requests + excluded.requests"),
 		"accepted":   gorm.Expr("delivery_minutes.accepted + excluded.accepted"),
 		"duplicates": gorm.Expr("delivery_minutes.duplicates + excluded.duplicates"),
+		"suppressed": gorm.Expr("delivery_minutes.suppressed + excluded.suppressed"),
 	}),
 }
 
@@ -104,7 +109,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, batch string, attempts []Del
 	rows := make([]deliveryAttemptRow, 0, len(attempts))
 	for _, a := range attempts {
 		rows = append(rows, deliveryAttemptRow{WorkspaceID: a.WorkspaceID.String(), At: at(a.At), Source: a.Source, Outcome: a.Outcome,
-			Reason: truncateUTF8(a.Reason, maxReasonBytes), Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates,
+			Reason: truncateUTF8(a.Reason, maxReasonBytes), Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed,
 			Credential: truncateUTF8(a.Credential, maxCredentialBytes)})
 		touched[a.WorkspaceID] = true
 	}
@@ -129,7 +134,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, batch string, attempts []Del
 		}
 		for _, m := range minutes {
 			row := deliveryMinuteRow{WorkspaceID: m.WorkspaceID.String(), Minute: at(m.Minute.Truncate(time.Minute)),
-				Outcome: m.Outcome, Requests: m.Requests, Accepted: m.Accepted, Duplicates: m.Duplicates}
+				Outcome: m.Outcome, Requests: m.Requests, Accepted: m.Accepted, Duplicates: m.Duplicates, Suppressed: m.Suppressed}
 			if err := tx.Clauses(addMinuteCounts).Create(&row).Error; err != nil {
 				return fmt.Errorf("add delivery minute %s of %s: %w", m.Minute.Format(time.RFC3339), m.WorkspaceID, err)
 			}
@@ -184,7 +189,7 @@ func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspac
 			return h, fmt.Errorf("load delivery attempts: workspace id %q: %w", r.WorkspaceID, err)
 		}
 		h.Attempts = append(h.Attempts, DeliveryAttempt{WorkspaceID: ws, At: r.At.Time, Source: r.Source, Outcome: r.Outcome,
-			Reason: r.Reason, Status: r.Status, Accepted: r.Accepted, Duplicates: r.Duplicates, Credential: r.Credential})
+			Reason: r.Reason, Status: r.Status, Accepted: r.Accepted, Duplicates: r.Duplicates, Suppressed: r.Suppressed, Credential: r.Credential})
 	}
 
 	var minutes []deliveryMinuteRow
@@ -197,7 +202,7 @@ func (s *Store) LoadDeliveries(ctx context.Context, since time.Time, perWorkspac
 			return h, fmt.Errorf("load delivery minutes: workspace id %q: %w", r.WorkspaceID, err)
 		}
 		h.Minutes = append(h.Minutes, DeliveryMinute{WorkspaceID: ws, Minute: r.Minute.Time, Outcome: r.Outcome,
-			Requests: r.Requests, Accepted: r.Accepted, Duplicates: r.Duplicates})
+			Requests: r.Requests, Accepted: r.Accepted, Duplicates: r.Duplicates, Suppressed: r.Suppressed})
 	}
 
 	// max() per workspace reads one entry of events_ws_received backwards,

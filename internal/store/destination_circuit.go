@@ -58,7 +58,7 @@ func drainRetries(tx *gorm.DB, id string, now time.Time) error {
 func (s *Store) ProbeRetry(ctx context.Context, d Destination, now time.Time) (PendingEvent, bool, error) {
 	var rows []pendingRow
 	err := all(s.db.WithContext(ctx), &rows, `SELECT r.event_id, r.attempts, r.first_failed_at,
-		e.message_id, e.type, e.received_at, e.raw
+		e.message_id, e.type, e.received_at, e.raw, e.user_id, e.anonymous_id, e.previous_id
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
 		WHERE r.destination_id = ? AND NOT r.failed AND (r.not_before IS NULL OR r.not_before <= ?)
 		ORDER BY r.next_at, r.event_id LIMIT 1`, d.WorkspaceID.String(), d.ID.String(), at(now))
@@ -72,13 +72,14 @@ func (s *Store) ProbeRetry(ctx context.Context, d Destination, now time.Time) (P
 }
 
 // pendingRow is a retry row joined with its event; the event columns are
-// NULL when retention deleted the event.
+// NULL when retention or an erasure deleted the event.
 type pendingRow struct {
-	EventID              int64
-	Attempts             int
-	FirstFailedAt        dbTime
-	MessageID, Type, Raw sql.NullString
-	ReceivedAt           dbTime
+	EventID                         int64
+	Attempts                        int
+	FirstFailedAt                   dbTime
+	MessageID, Type, Raw            sql.NullString
+	UserID, AnonymousID, PreviousID sql.NullString
+	ReceivedAt                      dbTime
 }
 
 func pendingOf(rows []pendingRow) []PendingEvent {
@@ -86,7 +87,7 @@ func pendingOf(rows []pendingRow) []PendingEvent {
 	for _, r := range rows {
 		out = append(out, PendingEvent{EventID: r.EventID, Attempts: r.Attempts, FirstFailedAt: r.FirstFailedAt.ptr(),
 			Gone: !r.MessageID.Valid, MessageID: r.MessageID.String, Type: r.Type.String, ReceivedAt: r.ReceivedAt.Time,
-			Raw: []byte(r.Raw.String)})
+			Raw: []byte(r.Raw.String), UserID: r.UserID.String, AnonymousID: r.AnonymousID.String, PreviousID: r.PreviousID.String})
 	}
 	return out
 }

@@ -52,16 +52,19 @@ type PendingEvent struct {
 	Raw           []byte
 	Attempts      int        // attempts made so far
 	FirstFailedAt *time.Time // nil for a replayed event not yet tried
-	Gone          bool       // the event was deleted (retention): drop the row
+	Gone          bool       // the event was deleted (retention, erasure): drop the row
+	UserID        string     // the event's ids, so an erased person's retry is never sent
+	AnonymousID   string
+	PreviousID    string
 }
 
 // DueRetries returns up to limit events of destination d whose next attempt
 // is due at now, oldest due first.
 func (s *Store) DueRetries(ctx context.Context, d Destination, now time.Time, limit int) ([]PendingEvent, error) {
-	// The event columns are NULL when retention deleted the event.
+	// The event columns are NULL when retention or an erasure deleted the event.
 	var rows []pendingRow
 	err := all(s.db.WithContext(ctx), &rows, (`SELECT r.event_id, r.attempts, r.first_failed_at,
-		e.message_id, e.type, e.received_at, e.raw
+		e.message_id, e.type, e.received_at, e.raw, e.user_id, e.anonymous_id, e.previous_id
 		FROM destination_retries r LEFT JOIN events e ON e.id = r.event_id AND e.workspace_id = ?
 		WHERE r.destination_id = ? AND NOT r.failed AND r.next_at <= ? ORDER BY r.next_at, r.event_id LIMIT ?`),
 		d.WorkspaceID.String(), d.ID.String(), at(now), limit)
@@ -376,4 +379,26 @@ func (s *Store) AddDestinationAttempt(ctx context.Context, id uuid.UUID, a Desti
 		return fmt.Errorf("record attempt of destination %s: %w", id, err)
 	}
 	return nil
+}
+
+// ExistingEventIDs says which of ids are still stored in ws: a delivery
+// worker checks just before sending, so an event an erasure deleted after
+// the worker read it is not sent.
+func (s *Store) ExistingEventIDs(ctx context.Context, ws uuid.UUID, ids []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(ids))
+	for start := 0; start < len(ids); start += inChunk {
+		part := ids[start:min(start+inChunk, len(ids))]
+		args := []any{ws.String()}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		var found []int64
+		if err := all(s.db.WithContext(ctx), &found, "SELECT id FROM events WHERE workspace_id = ? AND id IN ("+placeholders(len(part))+")", args...); err != nil {
+			return nil, fmt.Errorf("events still stored: %w", err)
+		}
+		for _, id := range found {
+			out[id] = true
+		}
+	}
+	return out, nil
 }

@@ -30,6 +30,21 @@ type Destination struct {
 	Failed            int64      // events given up on, all time
 	CreatedAt         time.Time
 	Circuit           Circuit // open while the receiver is down (set by the worker)
+	// ErasureNotice: after each erasure the destination gets a signed
+	// {"type":"erasure",…} notice, so its owner's services forget the person.
+	ErasureNotice bool
+	// SkipAudienceEvents keeps the Audience Entered/Exited events that
+	// audiences emit (source "audiences") from this destination.
+	SkipAudienceEvents bool
+}
+
+// WantsEvent reports whether the destination takes an event of type typ
+// from source.
+func (d Destination) WantsEvent(typ, source string) bool {
+	if d.SkipAudienceEvents && source == "audiences" {
+		return false
+	}
+	return d.Wants(typ)
 }
 
 // Wants reports whether the destination takes events of type typ.
@@ -62,11 +77,13 @@ type NewDestination struct {
 	URL         string
 	Types       []string
 	Secret      string
+	// ErasureNotice opts in to erasure notices.
+	ErasureNotice bool
 }
 
 const destinationColumns = "id, workspace_id, name, url, event_types, secret, previous_secret, previous_secret_expires_at," +
 	" paused, paused_reason, cursor_tx, cursor_id, delivered_count, failed_count, created_at," +
-	" circuit_open_since, circuit_next_probe, circuit_probes, circuit_reason"
+	" circuit_open_since, circuit_next_probe, circuit_probes, circuit_reason, erasure_notice, skip_audience_events"
 
 // CreateDestination stores a destination whose feed position is the feed's
 // head now, so it receives every event committed from now on.
@@ -78,12 +95,12 @@ func (s *Store) CreateDestination(ctx context.Context, nd NewDestination) (Desti
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	d := Destination{
 		ID: uuid.New(), WorkspaceID: nd.WorkspaceID, Name: nd.Name, URL: nd.URL, Types: nd.Types,
-		Secret: nd.Secret, Cursor: head, CreatedAt: now,
+		Secret: nd.Secret, Cursor: head, CreatedAt: now, ErasureNotice: nd.ErasureNotice,
 	}
 	_, err = exec(s.db.WithContext(ctx), (`INSERT INTO destinations (id, workspace_id, name, url, event_types, secret,
-		cursor_tx, cursor_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`),
+		cursor_tx, cursor_id, created_at, updated_at, erasure_notice) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
 		d.ID.String(), d.WorkspaceID.String(), d.Name, d.URL, strings.Join(d.Types, ","), s.sealSecret(d.Secret),
-		head.Tx, head.ID, at(now), at(now))
+		head.Tx, head.ID, at(now), at(now), d.ErasureNotice)
 	if err != nil {
 		if IsDataError(err) {
 			return Destination{}, fmt.Errorf("create destination for workspace %s: %w", nd.WorkspaceID, ErrNotFound)
@@ -139,6 +156,8 @@ type destinationRow struct {
 	CircuitOpenSince, CircuitNextProbe                             dbTime
 	CircuitProbes                                                  int
 	CircuitReason                                                  string
+	ErasureNotice                                                  bool
+	SkipAudienceEvents                                             bool
 }
 
 func (s *Store) queryDestinations(ctx context.Context, where string, args ...any) ([]Destination, error) {
@@ -160,9 +179,9 @@ func (s *Store) queryDestinations(ctx context.Context, where string, args ...any
 func (s *Store) destination(r destinationRow) (Destination, error) {
 	d := Destination{Name: r.Name, URL: r.URL, Paused: r.Paused, PausedReason: r.PausedReason,
 		Cursor: FeedCursor{Tx: r.CursorTx, ID: r.CursorID}, Delivered: r.DeliveredCount, Failed: r.FailedCount,
-		PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr(), CreatedAt: r.CreatedAt.Time,
+		PreviousExpiresAt: r.PreviousSecretExpiresAt.ptr(), CreatedAt: r.CreatedAt.Time, ErasureNotice: r.ErasureNotice,
 		Circuit: Circuit{OpenSince: r.CircuitOpenSince.ptr(), NextProbe: r.CircuitNextProbe.ptr(), Probes: r.CircuitProbes,
-			Reason: r.CircuitReason}}
+			Reason: r.CircuitReason}, SkipAudienceEvents: r.SkipAudienceEvents}
 	var err error
 	if d.ID, err = uuid.Parse(r.ID); err != nil {
 		return d, fmt.Errorf("destination id %q: %w", r.ID, err)
@@ -191,6 +210,28 @@ func (s *Store) SetDestinationPaused(ctx context.Context, ws, id uuid.UUID, paus
 	n, err := exec(s.db.WithContext(ctx), ("UPDATE destinations SET paused = ?, paused_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
 		paused, truncateUTF8(reason, maxReasonBytes), at(time.Now()), ws.String(), id.String())
 	return oneRow(n, err, "pause destination "+id.String())
+}
+
+// SetDestinationAudienceEvents turns the audience transition events on or
+// off for a destination, from the next event its worker reads.
+func (s *Store) SetDestinationAudienceEvents(ctx context.Context, ws, id uuid.UUID, skip bool) error {
+	n, err := exec(s.db.WithContext(ctx), "UPDATE destinations SET skip_audience_events = ?, updated_at = ? WHERE workspace_id = ? AND id = ?",
+		skip, at(time.Now()), ws.String(), id.String())
+	return oneRow(n, err, "audience events of destination "+id.String())
+}
+
+// SetDestinationErasureNotice turns erasure notices on or off for one
+// destination.
+func (s *Store) SetDestinationErasureNotice(ctx context.Context, ws, id uuid.UUID, on bool) error {
+	n, err := exec(s.db.WithContext(ctx), "UPDATE destinations SET erasure_notice = ?, updated_at = ? WHERE workspace_id = ? AND id = ?",
+		on, at(time.Now()), ws.String(), id.String())
+	return oneRow(n, err, "set erasure notice of destination "+id.String())
+}
+
+// ErasureNoticeDestinations lists the active destinations of ws that asked
+// for erasure notices.
+func (s *Store) ErasureNoticeDestinations(ctx context.Context, ws uuid.UUID) ([]Destination, error) {
+	return s.queryDestinations(ctx, "WHERE workspace_id = ? AND erasure_notice AND NOT paused ORDER BY created_at, id", ws.String())
 }
 
 // RotateDestinationSecret makes secret the current one; the old one keeps

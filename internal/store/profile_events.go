@@ -16,18 +16,19 @@ import (
 // most PROFILE_MAX_ANONYMOUS_IDS anonymous ids plus its userIds, far below.
 const maxTimelineBranches = 400
 
-// ListProfileEvents returns one page of the events of a profile's identities
-// (any of users as user_id, any of anons as anonymous_id), newest first,
-// older than before when it is set. Each identity is read through its own
+// ListProfileEvents returns one page of the events attributed to a profile
+// (sc: its userIds, and the anonymous-only events of its anonymous ids),
+// newest first, older than before when it is set. Each identity is read through its own
 // index branch, stopping after limit+1 rows, so a user with millions of
 // events costs as much as one with fifty.
-func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anons []string, before *EventCursor, limit int) (EventPage, error) {
+func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, sc EventScope, before *EventCursor, limit int) (EventPage, error) {
+	users, anons := sc.Users, sc.Anons
 	limit = pageLimit(limit)
 	if len(users)+len(anons) == 0 {
 		return EventPage{}, nil
 	}
 	if len(users)+len(anons) > maxTimelineBranches {
-		return s.listManyProfileEvents(ctx, ws, users, anons, before, limit)
+		return s.listManyProfileEvents(ctx, ws, sc, before, limit)
 	}
 	cond := "workspace_id = ?"
 	base := []any{ws.String()}
@@ -38,14 +39,15 @@ func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anon
 	lim := " ORDER BY received_at DESC, id DESC LIMIT " + strconv.Itoa(limit+1)
 	var branches []string
 	var args []any
-	add := func(col string, values []string) {
+	add := func(col string, values []string, extra string, extraArgs []any) {
 		for _, v := range values {
-			branches = append(branches, "SELECT id FROM (SELECT id FROM events WHERE "+cond+" AND "+col+" = ?"+lim+") b"+strconv.Itoa(len(branches)))
-			args = append(append(args, base...), v)
+			branches = append(branches, "SELECT id FROM (SELECT id FROM events WHERE "+cond+" AND "+col+" = ?"+extra+lim+") b"+strconv.Itoa(len(branches)))
+			args = append(append(append(args, base...), v), extraArgs...)
 		}
 	}
-	add("user_id", users)
-	add("anonymous_id", anons)
+	add("user_id", users, "", nil)
+	only, onlyArgs := sc.anonOnly()
+	add("anonymous_id", anons, " AND "+only, onlyArgs)
 	q := "SELECT " + listedColumns + " FROM events WHERE workspace_id = ? AND id IN (" + strings.Join(branches, " UNION ") + ")" + lim
 	args = append([]any{ws.String()}, args...)
 	var rows []listedRow
@@ -67,12 +69,12 @@ func (s *Store) ListProfileEvents(ctx context.Context, ws uuid.UUID, users, anon
 // newest limit events of all of them are among each group's newest limit,
 // so merging the groups' pages (an event carrying two of the ids once)
 // gives the page exactly.
-func (s *Store) listManyProfileEvents(ctx context.Context, ws uuid.UUID, users, anons []string, before *EventCursor, limit int) (EventPage, error) {
-	ids := make([][2]string, 0, len(users)+len(anons))
-	for _, u := range users {
+func (s *Store) listManyProfileEvents(ctx context.Context, ws uuid.UUID, sc EventScope, before *EventCursor, limit int) (EventPage, error) {
+	ids := make([][2]string, 0, len(sc.Users)+len(sc.Anons))
+	for _, u := range sc.Users {
 		ids = append(ids, [2]string{"u", u})
 	}
-	for _, a := range anons {
+	for _, a := range sc.Anons {
 		ids = append(ids, [2]string{"a", a})
 	}
 	seen := map[int64]bool{}
@@ -87,7 +89,7 @@ func (s *Store) listManyProfileEvents(ctx context.Context, ws uuid.UUID, users, 
 				as = append(as, id[1])
 			}
 		}
-		page, err := s.ListProfileEvents(ctx, ws, us, as, before, limit)
+		page, err := s.ListProfileEvents(ctx, ws, EventScope{Users: us, Anons: as, NoUser: sc.NoUser}, before, limit)
 		if err != nil {
 			return EventPage{}, err
 		}

@@ -332,3 +332,11 @@ func (s *Store) IdentitiesOfProfiles(ctx context.Context, ws uuid.UUID, keys []s
 	})
 	return out, err
 }
+
+// CappedIdentities lists the identities the anonymous-id cap kept apart
+// from profile key (their candidate): still the same person's.
+func (s *Store) CappedIdentities(ctx context.Context, ws uuid.UUID, key string) ([]Identity, error) {
+	rows, err := s.db.WithContext(ctx).Raw("SELECT "+identityCols+
+		" FROM profile_identities WHERE workspace_id = ? AND candidate = ? ORDER BY kind DESC, value", ws.String(), key).Rows()
+	return scanIdentities(err, rows)
+}

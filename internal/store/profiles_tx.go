@@ -196,15 +196,8 @@ func (p *ProfileTx) EventsOfIdentities(users, anons []string, upTo FeedCursor, f
 // DeleteEventsByID removes events of the workspace by id (events that slipped
 // in for a suppressed identity).
 func (p *ProfileTx) DeleteEventsByID(ids []int64) error {
-	for start := 0; start < len(ids); start += inChunk {
-		part := ids[start:min(start+inChunk, len(ids))]
-		args := []any{p.ws.String()}
-		for _, id := range part {
-			args = append(args, id)
-		}
-		if _, err := exec(p.tx, "DELETE FROM events WHERE workspace_id = ? AND id IN ("+placeholders(len(part))+")", args...); err != nil {
-			return fmt.Errorf("delete suppressed events: %w", err)
-		}
+	if _, err := deleteEventsAndCopies(p.tx, p.ws, ids); err != nil {
+		return fmt.Errorf("delete suppressed events: %w", err)
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts Options) (*Stor
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
+		// Opening does not connect: a PostgreSQL that is still starting is
+		// serve's to wait for (DATABASE_WAIT), not a failed open.
+		DisableAutomaticPing: true,
 	}
 	s := &Store{}
 	var err error

@@ -80,6 +80,7 @@ type Erasure struct {
 	ID            uuid.UUID
 	WorkspaceID   uuid.UUID
 	RequestedBy   string
+	Source        string // api, dashboard, cli, segment
 	RequestedAt   time.Time
 	FinishedAt    *time.Time
 	Identities    int
@@ -90,8 +91,8 @@ type Erasure struct {
 // BeginErasure records the request and suppresses hashes, in the profile
 // transaction that also deletes the profile.
 func (p *ProfileTx) BeginErasure(e Erasure, hashes []string) error {
-	_, err := exec(p.tx, "INSERT INTO erasures (id, workspace_id, requested_by, requested_at, identities, suppressed) VALUES (?, ?, ?, ?, ?, ?)",
-		e.ID.String(), p.ws.String(), e.RequestedBy, at(e.RequestedAt), e.Identities, e.Suppressed)
+	_, err := exec(p.tx, "INSERT INTO erasures (id, workspace_id, requested_by, source, requested_at, identities, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		e.ID.String(), p.ws.String(), e.RequestedBy, e.Source, at(e.RequestedAt), e.Identities, e.Suppressed)
 	if err != nil {
 		return fmt.Errorf("record erasure: %w", err)
 	}
@@ -125,7 +126,7 @@ func (s *Store) FinishErasure(ctx context.Context, id uuid.UUID, events int64, k
 
 // Erasures lists a workspace's erasure records, newest first.
 func (s *Store) Erasures(ctx context.Context, ws uuid.UUID, limit int) ([]Erasure, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT id, requested_by, requested_at, finished_at, identities, events_deleted, suppressed "+
+	rows, err := s.db.WithContext(ctx).Raw("SELECT id, requested_by, source, requested_at, finished_at, identities, events_deleted, suppressed "+
 		"FROM erasures WHERE workspace_id = ? ORDER BY requested_at DESC, id LIMIT ?", ws.String(), limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("list erasures: %w", err)
@@ -137,7 +138,7 @@ func (s *Store) Erasures(ctx context.Context, ws uuid.UUID, limit int) ([]Erasur
 		var id string
 		var at dbTime
 		var fin dbTime
-		if err := rows.Scan(&id, &e.RequestedBy, &at, &fin, &e.Identities, &e.EventsDeleted, &e.Suppressed); err != nil {
+		if err := rows.Scan(&id, &e.RequestedBy, &e.Source, &at, &fin, &e.Identities, &e.EventsDeleted, &e.Suppressed); err != nil {
 			return nil, fmt.Errorf("read erasure: %w", err)
 		}
 		e.ID, _ = uuid.Parse(id)
@@ -149,40 +150,6 @@ func (s *Store) Erasures(ctx context.Context, ws uuid.UUID, limit int) ([]Erasur
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// DeleteEventsOfIdentities deletes at most limit events of ws whose user_id
-// is one of users or whose anonymous_id is one of anons, in one short
-// statement; callers loop until it returns 0 so no lock is held for long.
-func (s *Store) DeleteEventsOfIdentities(ctx context.Context, ws uuid.UUID, users, anons []string, limit int) (int64, error) {
-	var total int64
-	for _, b := range []struct {
-		col    string
-		values []string
-	}{{"user_id", users}, {"anonymous_id", anons}} {
-		err := chunks(b.values, func(part []string) error {
-			if total >= int64(limit) {
-				return nil
-			}
-			sel := "SELECT id FROM events WHERE workspace_id = ? AND " + b.col + " IN (" + placeholders(len(part)) + ") LIMIT ?"
-			q := "DELETE FROM events WHERE id IN (" + sel + ")"
-			if s.dialect == Postgres {
-				q = "DELETE FROM events WHERE id = ANY(ARRAY(" + sel + "))"
-			}
-			args := strArgs([]any{ws.String()}, part)
-			args = append(args, int64(limit)-total)
-			n, err := exec(s.db.WithContext(ctx), q, args...)
-			if err != nil {
-				return fmt.Errorf("delete events of erased identities: %w", err)
-			}
-			total += n
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
 }
 
 // ErasureNeighbours reads, before an erasure deletes events, what else those

@@ -24,6 +24,7 @@ type workspaceRow struct {
 	PreviousSecret          string
 	PreviousSecretExpiresAt dbTime
 	FirstElementSignatures  bool
+	SegmentDeletes          bool
 	CreatedAt               dbTime `gorm:"autoCreateTime:false"`
 	UpdatedAt               dbTime `gorm:"autoUpdateTime:false"`
 }
@@ -40,6 +41,9 @@ type Workspace struct {
 	// FirstElementSignatures: the admin accepts arrays signed only over
 	// element 0 (Segment's Webhooks (Actions) destination with batching).
 	FirstElementSignatures bool
+	// SegmentDeletes: Segment's "delete" calls (its user-deletion
+	// regulations) erase the userId instead of being stored (default on).
+	SegmentDeletes bool
 }
 
 // SecretInfo carries the shared secrets (workspace_secrets.go). The
@@ -78,7 +82,7 @@ func (s *Store) toWorkspace(r workspaceRow) (Workspace, error) {
 		return Workspace{}, fmt.Errorf("workspace id %q: %w", r.ID, err)
 	}
 	return Workspace{ID: id, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt.Time,
-		FirstElementSignatures: r.FirstElementSignatures}, nil
+		FirstElementSignatures: r.FirstElementSignatures, SegmentDeletes: r.SegmentDeletes}, nil
 }
 
 // withSecrets is toWorkspace plus the workspace's shared secrets.
@@ -96,7 +100,7 @@ func (s *Store) withSecrets(ctx context.Context, r workspaceRow) (Workspace, err
 
 func newWorkspaceRow(name string, isDefault bool) workspaceRow {
 	now := at(time.Now())
-	return workspaceRow{ID: uuid.NewString(), Name: name, IsDefault: isDefault, CreatedAt: now, UpdatedAt: now}
+	return workspaceRow{ID: uuid.NewString(), Name: name, IsDefault: isDefault, SegmentDeletes: true, CreatedAt: now, UpdatedAt: now}
 }
 
 // EnsureDefaultWorkspace creates the default workspace on first start and

@@ -47,6 +47,7 @@ func (h *Handler) erase(c echo.Context, req profiles.EraseRequest) error {
 	if t.Name != "" {
 		req.RequestedBy = "api token " + t.Name + " (" + t.Prefix + "…)"
 	}
+	req.Source = "api"
 	res, err := profiles.Erase(c.Request().Context(), h.Store, t.WorkspaceID, req, h.Suppressions, h.Profiles)
 	if err != nil {
 		return fmt.Errorf("erase: %w", err)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/journeys"
@@ -30,6 +31,7 @@ type Handler struct {
 	Profiles     profiles.Options
 	Email        *email.Service   // templates' unsubscribe links; nil renders none
 	Journeys     *journeys.Engine // woken after a journey changes; nil when not running
+	Audiences    *audiences.Engine // nil when profiles are off: audience routes answer 503
 
 	budget *Budget
 	reads  *reads // the store, for lists and exports: a bounded share of its pool

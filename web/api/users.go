@@ -61,16 +61,21 @@ func (h *Handler) UserShow(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("profile by userId: %w", err)
 	}
+	auds, err := h.userAudiences(c, ws, v.Key)
+	if err != nil {
+		return fmt.Errorf("audiences of userId: %w", err)
+	}
 	subs, err := h.Store.Subscriptions(ctx, ws, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, userWithSubscriptions{View: v, Subscriptions: subscriptionsJSON(subs)})
+	return c.JSON(http.StatusOK, userJSON{View: v, Audiences: auds, Subscriptions: subscriptionsJSON(subs)})
 }
 
-// userWithSubscriptions is a profile with the user's subscription choices.
-type userWithSubscriptions struct {
+// userJSON is a profile with its audiences and subscription choices.
+type userJSON struct {
 	profiles.View
+	Audiences     []map[string]any            `json:"audiences"`
 	Subscriptions map[string]subscriptionJSON `json:"subscriptions"`
 }
 

@@ -28,7 +28,7 @@ func destinationsURL() string { return "/dashboard/destinations" }
 
 func destinationView(d store.Destination) templates.DestinationView {
 	return templates.DestinationView{ID: d.ID.String(), Name: d.Name, URL: d.URL, Types: d.Types, Paused: d.Paused,
-		Reason: d.PausedReason, Delivered: d.Delivered, Failed: d.Failed, CreatedAt: d.CreatedAt}
+		Reason: d.PausedReason, Delivered: d.Delivered, Failed: d.Failed, CreatedAt: d.CreatedAt, ErasureNotice: d.ErasureNotice, SkipAudienceEvents: d.SkipAudienceEvents}
 }
 
 // renderDestinations renders the list page; edit fills in a form's state.
@@ -71,12 +71,13 @@ func (h *Handler) DestinationCreate(c echo.Context) error {
 	c.Set(ctxWorkspace, ws)
 	form, _ := c.FormParams()
 	types := form["types"]
-	in := delivery.Input{Name: c.FormValue("name"), URL: c.FormValue("url"), Types: strings.Join(types, ",")}
+	in := delivery.Input{Name: c.FormValue("name"), URL: c.FormValue("url"), Types: strings.Join(types, ","),
+		ErasureNotice: c.FormValue("erasure_notice") == "yes"}
 	d, err := delivery.Create(c.Request().Context(), h.Store, h.Destinations.Guard, ws.ID, in)
 	var invalid *delivery.InvalidError
 	if errors.As(err, &invalid) {
 		return h.renderDestinations(c, http.StatusUnprocessableEntity, func(p *templates.DestinationsProps) {
-			p.Name, p.URL, p.Types = in.Name, in.URL, types
+			p.Name, p.URL, p.Types, p.Notice = in.Name, in.URL, types, in.ErasureNotice
 			p.Errors[invalid.Field] = invalid.Msg
 		})
 	}
@@ -183,7 +184,7 @@ func (h *Handler) DestinationShow(c echo.Context) error {
 }
 
 // DestinationAction is POST /dashboard/destinations/:id/:action: pause,
-// resume, test, retry, rotate, replay or delete.
+// resume, test, retry, rotate, replay, delete, erasure-notice-on or -off.
 func (h *Handler) DestinationAction(c echo.Context) error {
 	ws, d, err := h.destinationOf(c)
 	if err != nil {
@@ -200,6 +201,15 @@ func (h *Handler) DestinationAction(c echo.Context) error {
 			return err
 		}
 		return back("success", "Paused. Events keep being stored; resuming sends them from where it stopped.")
+	case "audience-events-off", "audience-events-on":
+		off := c.Param("action") == "audience-events-off"
+		if err := h.Store.SetDestinationAudienceEvents(ctx, ws.ID, d.ID, off); err != nil {
+			return err
+		}
+		if off {
+			return back("success", "Audience Entered/Exited events are no longer sent to this destination.")
+		}
+		return back("success", "Audience Entered/Exited events are sent to this destination again.")
 	case "resume":
 		if err := h.Store.SetDestinationPaused(ctx, ws.ID, d.ID, false, ""); err != nil {
 			return err
@@ -248,6 +258,15 @@ func (h *Handler) DestinationAction(c echo.Context) error {
 		logger(c).Info("destination deleted", "destination", d.ID)
 		h.flash(c, "success", fmt.Sprintf("Destination “%s” deleted; nothing more is sent to %s.", d.Name, d.URL))
 		return c.Redirect(http.StatusSeeOther, "/dashboard/destinations")
+	case "erasure-notice-on", "erasure-notice-off":
+		on := c.Param("action") == "erasure-notice-on"
+		if err := h.Store.SetDestinationErasureNotice(ctx, ws.ID, d.ID, on); err != nil {
+			return err
+		}
+		if on {
+			return back("success", "Erasure notices on: this destination is told about every erasure from now on.")
+		}
+		return back("success", "Erasure notices off.")
 	}
 	return apperr.New(apperr.NotFound, "No such action.")
 }

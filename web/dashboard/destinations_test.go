@@ -100,6 +100,18 @@ func TestDestinationPages(t *testing.T) {
 	if r.Doc.Find("#destination-paused").Length() != 0 {
 		t.Fatal("still paused after resume")
 	}
+	// Audience events: on by default, off and on again from the page.
+	if r.Doc.Find("#destination-audience-events-off").Length() != 1 {
+		t.Fatalf("audience events are not shown as sent: %s", r.Text("#destination-audience-events"))
+	}
+	r = d.C.Follow(d.C.Submit(r, "form:has(#destination-audience-events-off)", nil))
+	if r.Doc.Find("#destination-audience-events-on").Length() != 1 || !strings.Contains(r.Text("#destination-audience-events"), "not sent") {
+		t.Fatalf("after turning audience events off: %s", r.Text("#destination-audience-events"))
+	}
+	r = d.C.Follow(d.C.Submit(r, "form:has(#destination-audience-events-on)", nil))
+	if r.Doc.Find("#destination-audience-events-off").Length() != 1 {
+		t.Fatalf("after turning audience events on: %s", r.Text("#destination-audience-events"))
+	}
 
 	// Rotate: a new secret shown once; the old one still signs for the grace.
 	rot := d.C.Submit(r, "form:has(#destination-rotate)", nil)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/email"
@@ -39,6 +40,9 @@ type Handler struct {
 	// FirstElementMaxEvents (FIRST_ELEMENT_MAX_EVENTS), shown with the
 	// element-0 setting.
 	FirstElementMaxEvents int
+	// Audiences edits, previews and explains audiences; nil when profiles
+	// are off.
+	Audiences *audiences.Engine
 	// Addr is where this server listens, known once it does: the test
 	// event is posted there.
 	Addr func() string

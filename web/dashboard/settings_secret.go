@@ -131,3 +131,25 @@ func (h *Handler) FirstElementSignaturesSave(c echo.Context) error {
 	h.flash(c, "success", msg)
 	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID)+"#segment-source")
 }
+
+// SegmentDeletesSave turns on or off, for one workspace, treating
+// Segment's "delete" calls as erasures of their userId.
+func (h *Handler) SegmentDeletesSave(c echo.Context) error {
+	ws, err := h.formWorkspace(c, parseWorkspaceID(c.FormValue("workspace_id")))
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("enabled") == "yes"
+	if err := h.Store.SetSegmentDeletes(c.Request().Context(), ws.ID, on); err != nil {
+		return fmt.Errorf("save segment deletes: %w", err)
+	}
+	h.Workspaces.Invalidate()
+	admin, _ := h.admin(c)
+	logger(c).Info("segment deletion requests", "workspace", ws.ID, "erase", on, "admin", admin.Email)
+	msg := "Segment's delete calls are stored and forwarded like other events; they erase no one."
+	if on {
+		msg = "Segment's delete calls erase their user within seconds; the calls themselves are not stored."
+	}
+	h.flash(c, "success", msg)
+	return c.Redirect(http.StatusSeeOther, settingsURL(ws.ID)+"#segment-deletes-title")
+}

@@ -55,6 +55,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 
 			FirstElementSignatures: ws.FirstElementSignatures,
 			FirstElementMaxEvents:  h.FirstElementMaxEvents,
+			SegmentDeletes:         ws.SegmentDeletes,
 		},
 	}
 	if p.HTTPAPI, err = h.httpAPIProps(c.Request().Context(), ws); err != nil {
@@ -70,7 +71,7 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 		p.HTTPAPI.NewKey = h.newWriteKey(c, p.HTTPAPI.Keys)
 	}
 	if why := config.SegmentCannotReach(h.BaseURL); why != "" {
-		p.Source.Unreachable, p.Source.ExposeDocsURL = why, config.ExposeDocsURL
+		p.Source.Unreachable, p.Source.ExposeDocsURL = why, config.ExposeDocsPath
 	}
 	if edit != nil {
 		edit(&p)

@@ -19,6 +19,8 @@ import (
 var outcomeLabels = map[string]struct{ label, badge string }{
 	status.OutcomeAccepted:     {"Accepted", "badge-ok"},
 	status.OutcomeDuplicate:    {"Duplicate", ""},
+	status.OutcomeSuppressed:   {"Suppressed", ""},
+	status.OutcomeErased:       {"Erased (Segment deletion)", ""},
 	status.OutcomeBadSignature: {"Bad signature", "badge-err"},
 	status.OutcomeNoSecret:     {"No secret", "badge-warn"},
 	status.OutcomeBadBody:      {"Bad body", "badge-err"},
@@ -45,6 +47,7 @@ func (h *Handler) connectionStatus(_ context.Context, ws uuid.UUID) templates.Co
 		Requests:     snap.Hour.Requests,
 		Accepted:     snap.Hour.Accepted,
 		Duplicates:   snap.Hour.Duplicates,
+		Suppressed:   snap.Hour.Suppressed,
 		Refused:      snap.Hour.Refused,
 	}
 	if !snap.LastAccepted.IsZero() {
@@ -60,7 +63,7 @@ func (h *Handler) connectionStatus(_ context.Context, ws uuid.UUID) templates.Co
 	for _, a := range snap.Recent {
 		label, badge := outcomeLabel(a.Outcome)
 		p.Attempts = append(p.Attempts, templates.StatusAttempt{At: a.At, Outcome: a.Outcome, Label: label, BadgeClass: badge,
-			Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Source: sourceLabel(a.Source, ""),
+			Status: a.Status, Accepted: a.Accepted, Duplicates: a.Duplicates, Suppressed: a.Suppressed, Source: sourceLabel(a.Source, ""),
 			Credential: a.Credential, Reason: a.Reason})
 	}
 	return p

@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"github.com/inlet-dev/inlet/internal/testutil"
 	"github.com/inlet-dev/inlet/web/webtest"
 
 	"context"
@@ -51,7 +52,7 @@ func TestSettingsTestEventIsOnlyATest(t *testing.T) {
 	}
 	d.send(ev("identify", "real-1", "2026-02-01T10:00:00Z", `"userId":"real-user","traits":{"plan":"pro"}`))
 
-	waitUntil(t, 20*time.Second, "the real event forwarded", func() bool {
+	testutil.WaitWithin(t, 20*time.Second, "the real event forwarded", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, b := range got {
@@ -81,17 +82,5 @@ func TestSettingsTestEventIsOnlyATest(t *testing.T) {
 	events := d.C.Get("/dashboard/events")
 	if n := events.Doc.Find(".event-row .test-event").Length(); n != 1 {
 		t.Fatalf("%d events labelled test on the events page, want 1", n)
-	}
-}
-
-// waitUntil polls cond until it holds or the time is up.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -98,7 +98,7 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 		chromedp.Click(webtest.CSS("#users a.user-link")),
 		chromedp.WaitVisible(webtest.CSS("#traits")),
 	)
-	if got := webtest.Read(t, ctx, "email trait", chromedp.Text(webtest.CSS(`#traits tr[data-key="email"] .trait-value`))); got != `"grace@example.com"` {
+	if got := webtest.Read(t, ctx, "email trait", chromedp.Text(webtest.CSS(`#traits tr[data-key="email"] .trait-value`))); got != "grace@example.com" {
 		t.Errorf("email trait shows %q", got)
 	}
 	if got := webtest.Read(t, ctx, "identities", chromedp.Text(webtest.CSS("#identities"))); !strings.Contains(got, "anon-e2e") {
@@ -109,6 +109,11 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 		chromedp.WaitVisible(webtest.CSS("#timeline pre.raw-json")),
 	)
 
+	// What will go is stated before anything goes: the exact number of
+	// events (the ones listed above) and every userId of the profile.
+	if got := webtest.Read(t, ctx, "erasure scope", chromedp.Text(webtest.CSS("#delete-scope"))); !strings.Contains(got, "2 events") || !strings.Contains(got, "user-e2e") {
+		t.Errorf("the confirmation states %q", got)
+	}
 	webtest.Step(t, ctx, "delete with suppression",
 		chromedp.Click(webtest.CSS("#delete-details summary")),
 		chromedp.WaitVisible(webtest.CSS("#delete-confirm")),
@@ -118,7 +123,7 @@ func TestE2EAdminFindsAndErasesAUser(t *testing.T) {
 	)
 	select {
 	case msg := <-dialogs:
-		if !strings.Contains(msg, "user-e2e") {
+		if !strings.Contains(msg, "user-e2e") || !strings.Contains(msg, "2 events") {
 			t.Errorf("confirmation said %q", msg)
 		}
 	default:

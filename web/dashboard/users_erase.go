@@ -39,7 +39,7 @@ func (h *Handler) erase(c echo.Context, ref profileRef) error {
 			"Tick the box to confirm: the profile and all its events are deleted for good.")
 	}
 	admin, _ := h.admin(c)
-	req := profiles.EraseRequest{RequestedBy: "admin " + admin.Email, Suppress: c.FormValue("suppress") == "yes"}
+	req := profiles.EraseRequest{RequestedBy: "admin " + admin.Email, Source: "dashboard", Suppress: c.FormValue("suppress") == "yes"}
 	if ref.anonymous() {
 		req.AnonymousID = ref.id
 	} else {

@@ -110,6 +110,20 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	if err := h.fillIdentities(c, &p, ws.ID, v, ref); err != nil {
 		return err
 	}
+	// The timeline and the erasure confirmation show the events an erasure
+	// takes: those attributed to this profile, not every event that ever
+	// carried one of its anonymous ids (a shared device's other users).
+	sc, err := profiles.ScopeOf(ctx, h.Store, ws.ID, ref.kind, ref.id)
+	if err != nil {
+		return fmt.Errorf("profile scope: %w", err)
+	}
+	if p.EraseCount, err = profiles.CountErasable(ctx, h.Store, ws.ID, sc); err != nil {
+		return fmt.Errorf("count erasable events: %w", err)
+	}
+	p.EraseUserIDs = sc.UserIDs
+	if p.Audiences, err = h.profileAudiences(c, ws, v.Key); err != nil {
+		return fmt.Errorf("profile audiences: %w", err)
+	}
 	if v.UserID != nil {
 		if err := h.fillMessaging(ctx, ws.ID, *v.UserID, &p); err != nil {
 			return err
@@ -128,17 +142,11 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 		}
 	}
 	if p.PageError == "" {
-		// Every id events carry, however many: the store reads them in
-		// bounded groups.
-		users, anons, err := h.Store.ProfileCarriedIDs(ctx, ws.ID, v.Key)
-		if err != nil {
-			return fmt.Errorf("profile timeline: %w", err)
-		}
 		keys, err := h.keyLabels(ctx, ws.ID)
 		if err != nil {
 			return err
 		}
-		page, err := h.Store.ListProfileEvents(ctx, ws.ID, users, anons, before, timelinePage)
+		page, err := h.Store.ListProfileEvents(ctx, ws.ID, sc.Events, before, timelinePage)
 		if err != nil {
 			return fmt.Errorf("profile timeline: %w", err)
 		}

@@ -112,8 +112,12 @@ func (h *Handler) receive(c echo.Context, cl *call, kind string) error {
 		return slowDown(err)
 	}
 	h.Keys.Used(cl.key.ID, cl.start)
-	cl.outcome = status.OutcomeAccepted
-	if cl.res.Accepted == 0 {
+	switch {
+	case cl.res.Accepted > 0:
+		cl.outcome = status.OutcomeAccepted
+	case cl.res.Suppressed > 0:
+		cl.outcome = status.OutcomeSuppressed
+	default:
 		cl.outcome = status.OutcomeDuplicate
 	}
 	return nil
@@ -170,14 +174,14 @@ func (h *Handler) record(c echo.Context, cl *call) {
 			cred = "revoked key " + cred
 		}
 		h.Attempts.Record(status.Attempt{At: cl.start, WorkspaceID: cl.key.WorkspaceID, Source: status.SourceHTTPAPI,
-			Outcome: cl.outcome, Reason: reply.Message, Status: code, Accepted: cl.res.Accepted, Duplicates: cl.res.Duplicates,
+			Outcome: cl.outcome, Reason: reply.Message, Status: code, Accepted: cl.res.Accepted, Duplicates: cl.res.Duplicates, Suppressed: cl.res.Suppressed,
 			Credential: cred})
 	}
 	if code == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="Inlet HTTP API"`)
 	}
 	attrs := []any{"workspace", cl.key.WorkspaceID, "key_id", cl.key.ID, "path", c.Request().URL.Path,
-		"outcome", cl.outcome, "events", cl.res.Accepted + cl.res.Duplicates, "ms", time.Since(cl.start).Milliseconds()}
+		"outcome", cl.outcome, "events", cl.res.Accepted + cl.res.Duplicates + cl.res.Suppressed, "ms", time.Since(cl.start).Milliseconds()}
 	if rc := c.Request().Header.Get("X-Retry-Count"); rc != "" {
 		if n, err := strconv.Atoi(rc); err == nil {
 			attrs = append(attrs, "retry", n)

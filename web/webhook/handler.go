@@ -18,4 +18,7 @@ type Handler struct {
 	// FirstElementMaxEvents caps arrays signed over element 0 only
 	// (FIRST_ELEMENT_MAX_EVENTS), where the workspace accepts those.
 	FirstElementMaxEvents int
+	// Erase honours Segment's deletion requests ("delete" calls) in
+	// workspaces that treat them as erasures (the default).
+	Erase Eraser
 }

@@ -30,6 +30,7 @@ type delivery struct {
 	ws      uuid.UUID // uuid.Nil until the workspace is known
 	outcome string
 	res     ingest.Result
+	erased  int // Segment deletion requests honoured
 	// credential names the secret that verified the body ("current …a1b2",
 	// "previous …c3d4"), so the admin sees when Segment switched secrets.
 	credential string
@@ -45,7 +46,7 @@ func (h *Handler) Segment(c echo.Context) error {
 	if err := h.receive(c, d); err != nil {
 		return err
 	}
-	return c.JSONBlob(http.StatusOK, okBody(d.res))
+	return c.JSONBlob(http.StatusOK, okBody(d.res, d.erased))
 }
 
 func (h *Handler) receive(c echo.Context, d *delivery) error {
@@ -127,6 +128,10 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 	// signature too: they are stored only along with a signed element 0
 	// never seen before, so nobody without the secret can add any.
 	rows := ingest.Rows(ws.ID, status.SourceWebhook, "", true, d.start, events)
+	rows, deletes, dropped := takeDeletes(ws, rows, firstOnly)
+	if dropped > 0 {
+		reqlog.From(req.Context()).Warn("events after an element-0-signed delete call, or delete calls not in element 0, dropped", "workspace", ws.ID, "dropped", dropped)
+	}
 	if firstOnly {
 		limit := h.FirstElementMaxEvents
 		if limit <= 0 {
@@ -148,9 +153,13 @@ func (h *Handler) receive(c echo.Context, d *delivery) error {
 		}
 		return err
 	}
-	d.outcome = status.OutcomeAccepted
-	if d.res.Accepted == 0 {
-		d.outcome = status.OutcomeDuplicate
+	d.outcome = outcomeOf(d.res)
+	if d.erased, err = h.erase(req.Context(), ws.ID, deletes); err != nil {
+		d.outcome = status.OutcomeUnavailable
+		return err
+	}
+	if d.erased > 0 && d.res.Accepted == 0 {
+		d.outcome = status.OutcomeErased
 	}
 	return nil
 }
@@ -202,13 +211,32 @@ func (h *Handler) workspace(c echo.Context) (store.Workspace, error) {
 // okBody is the 200 answer, written by hand: it is sent for every stored
 // delivery, and reflection-based JSON of a map costs more than the rest of
 // the response.
-func okBody(res ingest.Result) []byte {
+func okBody(res ingest.Result, erased int) []byte {
 	b := make([]byte, 0, 64)
 	b = append(b, `{"ok":true,"accepted":`...)
 	b = strconv.AppendInt(b, int64(res.Accepted), 10)
 	b = append(b, `,"duplicates":`...)
 	b = strconv.AppendInt(b, int64(res.Duplicates), 10)
+	b = append(b, `,"suppressed":`...)
+	b = strconv.AppendInt(b, int64(res.Suppressed), 10)
+	if erased > 0 {
+		b = append(b, `,"erased":`...)
+		b = strconv.AppendInt(b, int64(erased), 10)
+	}
 	return append(b, '}')
+}
+
+// outcomeOf names a stored request's outcome: accepted when anything was
+// stored, suppressed when the events not stored include ones of erased
+// (suppressed) ids, duplicate otherwise.
+func outcomeOf(res ingest.Result) string {
+	switch {
+	case res.Accepted > 0:
+		return status.OutcomeAccepted
+	case res.Suppressed > 0:
+		return status.OutcomeSuppressed
+	}
+	return status.OutcomeDuplicate
 }
 
 // record notes the delivery for the workspace's connection status (once
@@ -220,7 +248,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 	reply, refused := apperr.ReplyOf(c)
 	if d.ws != uuid.Nil {
 		h.Attempts.Record(status.Attempt{At: d.start, WorkspaceID: d.ws, Source: status.SourceWebhook, Outcome: d.outcome,
-			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates, Credential: d.credential})
+			Reason: reply.Message, Status: code, Accepted: d.res.Accepted, Duplicates: d.res.Duplicates, Suppressed: d.res.Suppressed, Credential: d.credential})
 	}
 	level := slog.LevelInfo
 	if refused {
@@ -233,7 +261,7 @@ func (h *Handler) record(c echo.Context, d *delivery) {
 	if !log.Enabled(ctx, level) {
 		return
 	}
-	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates,
+	attrs := []any{"workspace", d.ws, "outcome", d.outcome, "events", d.res.Accepted + d.res.Duplicates + d.res.Suppressed,
 		"ms", time.Since(d.start).Milliseconds(), "ip", c.RealIP()}
 	if refused {
 		attrs = append(attrs, "status", code, "reason", reply.Message)

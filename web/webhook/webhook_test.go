@@ -36,7 +36,6 @@ func TestWebhookFixtures(t *testing.T) {
 			{"screen.json", 1, []string{"ios-4F1E0C1A-9B7D-4C3E-8A2B-1D0E9F8A7B6C"}, "screen"},
 			{"group.json", 1, []string{"ajs-next-1700471643117-d4"}, "group"},
 			{"alias.json", 1, []string{"ajs-next-1700471643117-e5"}, "alias"},
-			{"delete.json", 1, []string{"delete-5f1e"}, "delete"},
 		}
 		for _, c := range cases {
 			f := fx[c.file]
@@ -75,6 +74,15 @@ func TestWebhookFixtures(t *testing.T) {
 		}
 		if h.Count(h.WS.ID) < before {
 			t.Fatal("count went down")
+		}
+		// Segment's deletion request erases its user (web/dashboard/erase_test.go
+		// tests the erasure); the call is not stored.
+		del := fx["delete.json"]
+		if r := h.Post("", del.Sig, del.Body); r.Status != http.StatusOK || r.Accepted != 0 || r.Erased != 1 {
+			t.Fatalf("delete.json: got %+v, want erased 1 and nothing stored", r)
+		}
+		if _, err := st.EventByMessageID(context.Background(), h.WS.ID, "delete-5f1e"); err == nil {
+			t.Error("the delete call was stored")
 		}
 	})
 }
@@ -289,4 +297,22 @@ func TestWebhookDedupeUnderRace(t *testing.T) {
 			t.Fatalf("retry without messageId: %+v", r)
 		}
 	})
+}
+
+// Issue 19 item 17: the webhook URL pasted with a trailing slash is the same
+// webhook (Segment treats a 404 as final), with and without a workspace id.
+func TestWebhookTrailingSlash(t *testing.T) {
+	t.Parallel()
+	fx := webtest.Fixtures(t)
+	h := webtest.StartHook(t, testdb.SQLite(t), nil)
+	h.SetSecret(h.WS.ID, webtest.FixtureSecret)
+	if r := h.Post("/", fx["identify.json"].Sig, fx["identify.json"].Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("POST …/segment/: %+v, want 200 with 1 accepted", r)
+	}
+	if r := h.Post("/?workspaceId="+h.WS.ID.String(), fx["track.json"].Sig, fx["track.json"].Body); r.Status != http.StatusOK || r.Accepted != 1 {
+		t.Fatalf("POST …/segment/?workspaceId=: %+v, want 200 with 1 accepted", r)
+	}
+	if n := h.Count(h.WS.ID); n != 2 {
+		t.Fatalf("%d events stored, want 2", n)
+	}
 }

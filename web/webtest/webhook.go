@@ -79,6 +79,8 @@ type HookReply struct {
 	OK         bool   `json:"ok"`
 	Accepted   int    `json:"accepted"`
 	Duplicates int    `json:"duplicates"`
+	Suppressed int    `json:"suppressed"` // events of erased (suppressed) ids
+	Erased     int    `json:"erased"`     // Segment deletion requests honoured
 	Error      string `json:"error"`
 }
 

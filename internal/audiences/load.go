@@ -1,0 +1,153 @@
+package audiences
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/inlet-dev/inlet/internal/store"
+)
+
+// stored is a workspace's audiences as one transaction sees them.
+type stored struct {
+	rows  map[string]store.AudienceRow
+	keys  []string        // sorted
+	cur   *Set            // current versions; nil when none is current
+	next  *Set            // newest versions, when any is building
+	newer map[string]bool // audiences whose newest version is building
+	defs  map[string]*Definition
+	curs  map[string]*Definition
+}
+
+// storedLimits parses what was validated at save: limits lowered since then
+// must not make stored audiences unreadable.
+var storedLimits = Limits{MaxAudiences: 1 << 20, MaxNodes: 1 << 20, MaxDepth: 1 << 10}
+
+func load(tx *store.AudienceTx) (*stored, error) {
+	rows, err := tx.Audiences()
+	if err != nil {
+		return nil, err
+	}
+	return fromRows(rows)
+}
+
+func fromRows(rows []store.AudienceRow) (*stored, error) {
+	s := &stored{rows: map[string]store.AudienceRow{}, newer: map[string]bool{}, defs: map[string]*Definition{}, curs: map[string]*Definition{}}
+	var cur, all []*Definition
+	for _, r := range rows {
+		s.rows[r.Key] = r
+		s.keys = append(s.keys, r.Key)
+		d, err := Parse(r.Definition, storedLimits)
+		if err != nil {
+			return nil, fmt.Errorf("stored audience %q: %w", r.Key, err)
+		}
+		s.defs[r.Key] = d
+		all = append(all, d)
+		if r.Building() {
+			s.newer[r.Key] = true
+		}
+		if r.CurrentVersion > 0 {
+			c, err := Parse(r.CurrentDef, storedLimits)
+			if err != nil {
+				return nil, fmt.Errorf("stored audience %q version %d: %w", r.Key, r.CurrentVersion, err)
+			}
+			s.curs[r.Key] = c
+			cur = append(cur, c)
+		}
+	}
+	sort.Strings(s.keys)
+	var err error
+	if len(cur) > 0 {
+		// A current version may refer to an audience whose first build has
+		// not ended: that reference answers false until it has.
+		if s.cur, err = newSet(cur, true); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.newer) > 0 {
+		if s.next, err = newSet(all, false); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// empty says there is nothing to evaluate.
+func (s *stored) empty() bool { return s.cur == nil && s.next == nil }
+
+// leaves is every performed leaf either set reads.
+func (s *stored) leaves() map[string]*Performed {
+	out := map[string]*Performed{}
+	for _, set := range []*Set{s.cur, s.next} {
+		if set == nil {
+			continue
+		}
+		for id, p := range set.leaves {
+			out[id] = p
+		}
+	}
+	return out
+}
+
+// reads says whether any leaf counts events of this type and name.
+func (s *stored) reads(typ, name string) bool {
+	return (s.cur != nil && s.cur.Reads(typ, name)) || (s.next != nil && s.next.Reads(typ, name))
+}
+
+// matching is the leaves of either set an event counts for.
+func (s *stored) matching(typ, name string, props map[string]any, ts time.Time) []*Performed {
+	var out []*Performed
+	seen := map[string]bool{}
+	for _, set := range []*Set{s.cur, s.next} {
+		if set == nil {
+			continue
+		}
+		for _, p := range set.Matching(typ, name, props, ts) {
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// decodeState reads a stored leaf state; a damaged one counts as empty
+// rather than stopping every later event of the workspace.
+func decodeState(raw string) *LeafState {
+	st := &LeafState{}
+	if err := json.Unmarshal([]byte(raw), st); err != nil {
+		return &LeafState{}
+	}
+	return st
+}
+
+func encodeState(st *LeafState) string {
+	b, _ := json.Marshal(st)
+	return string(b)
+}
+
+// profileTraits reads the current trait values out of internal/profiles'
+// document ({"traits": {key: {"v": value, …}}}), numbers kept exact.
+func profileTraits(doc []byte) map[string]any {
+	var d struct {
+		Traits map[string]struct {
+			V json.RawMessage `json:"v"`
+		} `json:"traits"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil
+	}
+	out := make(map[string]any, len(d.Traits))
+	for k, t := range d.Traits {
+		if len(t.V) == 0 {
+			continue
+		}
+		v, err := decodeValue(t.V)
+		if err == nil {
+			out[k] = v
+		}
+	}
+	return out
+}

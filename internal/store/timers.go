@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Timer is one durable timer: kind names the handler, key what it is about.
+type Timer struct {
+	ID          int64
+	Kind        string
+	WorkspaceID uuid.UUID
+	Key         string
+	DueAt       time.Time
+	Attempts    int
+}
+
+type timerRow struct {
+	ID          int64
+	Kind        string
+	WorkspaceID string
+	Key         string
+	DueAt       dbTime
+	Attempts    int
+}
+
+// TimerSet puts (or, with a zero Due, removes) one timer.
+type TimerSet struct {
+	Key string
+	Due time.Time
+}
+
+// SetTimers schedules timers of one kind and workspace in their own
+// transaction; a timer already set for a key moves to the new instant.
+func (s *Store) SetTimers(ctx context.Context, kind string, ws uuid.UUID, sets []TimerSet) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return setTimers(tx, kind, ws, sets) })
+}
+
+// setTimers is SetTimers inside a caller's transaction, so a timer commits
+// (or not) with the state that asked for it.
+func setTimers(tx *gorm.DB, kind string, ws uuid.UUID, sets []TimerSet) error {
+	// The last word on a key wins; removals go in one statement per chunk,
+	// the rest in one multi-row upsert.
+	last := make(map[string]time.Time, len(sets))
+	order := make([]string, 0, len(sets))
+	for _, t := range sets {
+		if _, seen := last[t.Key]; !seen {
+			order = append(order, t.Key)
+		}
+		last[t.Key] = t.Due
+	}
+	var gone []string
+	var rows [][]any
+	for _, k := range order {
+		if due := last[k]; due.IsZero() {
+			gone = append(gone, k)
+		} else {
+			rows = append(rows, []any{kind, ws.String(), k, at(due)})
+		}
+	}
+	err := chunks(gone, func(part []string) error {
+		return tx.Exec("DELETE FROM timers WHERE kind = ? AND workspace_id = ? AND key IN ("+placeholders(len(part))+")",
+			strArgs([]any{kind, ws.String()}, part)...).Error
+	})
+	if err == nil {
+		err = execRows(tx, "INSERT INTO timers (kind, workspace_id, key, due_at)",
+			"ON CONFLICT (kind, workspace_id, key) DO UPDATE SET due_at = excluded.due_at, claimed_until = NULL", rows)
+	}
+	if err != nil {
+		return fmt.Errorf("set %d %s timers: %w", len(sets), kind, err)
+	}
+	return nil
+}
+
+// ClaimTimers takes up to limit timers due by now and not claimed by
+// another worker, marking them claimed for lease. On PostgreSQL rows locked
+// by another instance's claim are skipped, not waited for.
+func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Timer, error) {
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var rows []timerRow
+	err := s.db.WithContext(ctx).Raw(`UPDATE timers SET claimed_until = ?, attempts = attempts + 1 WHERE id IN (
+		SELECT id FROM timers WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+		ORDER BY due_at LIMIT ?`+lock+`) RETURNING id, kind, workspace_id, key, due_at, attempts`,
+		at(now.Add(lease)), at(now), at(now), limit).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("claim timers: %w", err)
+	}
+	out := make([]Timer, 0, len(rows))
+	for _, r := range rows {
+		ws, err := uuid.Parse(r.WorkspaceID)
+		if err != nil {
+			return nil, fmt.Errorf("timer %d: workspace id %q: %w", r.ID, r.WorkspaceID, err)
+		}
+		out = append(out, Timer{ID: r.ID, Kind: r.Kind, WorkspaceID: ws, Key: r.Key, DueAt: r.DueAt.Time, Attempts: r.Attempts})
+	}
+	return out, nil
+}
+
+// FinishTimers removes fired timers, except those moved to a new instant
+// while their handler ran (their claim is already cleared by the move).
+func (s *Store) FinishTimers(ctx context.Context, fired []Timer) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		for _, t := range fired {
+			if err := tx.Exec("DELETE FROM timers WHERE id = ? AND due_at = ?", t.ID, at(t.DueAt)).Error; err != nil {
+				return fmt.Errorf("finish timer %d: %w", t.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// NextTimer is when the earliest timer is due; zero when there is none.
+func (s *Store) NextTimer(ctx context.Context) (time.Time, error) {
+	var next dbTime
+	if err := s.db.WithContext(ctx).Raw("SELECT min(due_at) FROM timers").Scan(&next).Error; err != nil {
+		return time.Time{}, fmt.Errorf("next timer: %w", err)
+	}
+	return next.Time, nil
+}
+
+// DueTimers lists a workspace's timers of kind due by now, earliest
+// first, inside the audience transaction: a batch applies them before its
+// events, so a change a window's edge caused takes effect at the edge even
+// when an event reaches the profile before the timer worker does.
+func (a *AudienceTx) DueTimers(kind string, now time.Time, limit int) ([]Timer, error) {
+	var rows []timerRow
+	if err := a.tx.Raw("SELECT id, kind, workspace_id, key, due_at, attempts FROM timers WHERE kind = ? AND workspace_id = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
+		kind, a.ws.String(), at(now), limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("due %s timers of %s: %w", kind, a.ws, err)
+	}
+	out := make([]Timer, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Timer{ID: r.ID, Kind: r.Kind, WorkspaceID: a.ws, Key: r.Key, DueAt: r.DueAt.Time, Attempts: r.Attempts})
+	}
+	return out, nil
+}
