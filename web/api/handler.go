@@ -29,8 +29,8 @@ type Handler struct {
 	Tokens       *auth.APITokens
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
-	Email        *email.Service   // templates' unsubscribe links; nil renders none
-	Journeys     *journeys.Engine // woken after a journey changes; nil when not running
+	Email        *email.Service    // templates' unsubscribe links; nil renders none
+	Journeys     *journeys.Engine  // woken after a journey changes; nil when not running
 	Audiences    *audiences.Engine // nil when profiles are off: audience routes answer 503
 
 	budget *Budget
