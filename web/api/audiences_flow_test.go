@@ -98,7 +98,7 @@ func TestAudiencesAPI(t *testing.T) {
 			t.Fatalf("preview %d %v", code, out)
 		}
 		// The transition is an event of the workspace's own stream.
-		_, out = a.API("GET", "/api/v1/events?userId=ann&limit=10", a.Read, "")
+		_, out = a.API("GET", "/api/v1/events?user=ann&limit=10", a.Read, "")
 		if !strings.Contains(fmt.Sprint(out), "Audience Entered") {
 			t.Fatalf("events of ann lack the transition: %v", out)
 		}

@@ -30,6 +30,9 @@ type eventJSON struct {
 // never sits in memory whole.
 func (h *Handler) EventsList(c echo.Context) error {
 	q := c.QueryParams()
+	if err := onlyParams(q, eventFilterParams("cursor", "limit")...); err != nil {
+		return err
+	}
 	f, msg := store.ParseEventFilter(q, store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
 	if msg != "" {
 		return invalid(msg)
@@ -88,6 +91,9 @@ func (h *Handler) EventsList(c echo.Context) error {
 // EventsExport is GET /api/v1/events/export: every matching event as NDJSON,
 // streamed page by page (constant memory), gzip when the client accepts it.
 func (h *Handler) EventsExport(c echo.Context) error {
+	if err := onlyParams(c.QueryParams(), eventFilterParams()...); err != nil {
+		return err
+	}
 	f, msg := store.ParseEventFilter(c.QueryParams(), store.EventFilter{WorkspaceID: tokenOf(c).WorkspaceID})
 	if msg != "" {
 		return invalid(msg)
@@ -97,4 +103,9 @@ func (h *Handler) EventsExport(c echo.Context) error {
 		reqlog.From(c.Request().Context()).Warn("export cut short", "err", err)
 	}
 	return nil
+}
+
+// eventFilterParams names ParseEventFilter's parameters, and more.
+func eventFilterParams(more ...string) []string {
+	return append([]string{"type", "event", "user", "from", "to"}, more...)
 }

@@ -102,6 +102,9 @@ func (h *Handler) UsersList(c echo.Context) error {
 	ctx := c.Request().Context()
 	ws := tokenOf(c).WorkspaceID
 	q := c.QueryParams()
+	if err := onlyParams(q, "anonymousId", "trait.", "cursor", "limit"); err != nil {
+		return err
+	}
 	if anon := q.Get("anonymousId"); q.Has("anonymousId") {
 		if anon == "" || !store.ValidSearchText(anon) {
 			return invalid("anonymousId: not a valid id")

@@ -49,7 +49,8 @@ func TestDashboardFindsIDsOfAnyShape(t *testing.T) {
 	// Erase a/b from its page's form: a and the literal a%2Fb stay.
 	pg := b.Get("/dashboard/users/" + url.PathEscape("a/b"))
 	gone := b.Follow(b.Submit(pg, "#delete-form", url.Values{"confirm": {"yes"}, "suppress": {"yes"}}))
-	if !strings.Contains(string(gone.Body), "Deleted the profile") {
+	// One id and its one event, counted in words a person reads ("1 ids" was wrong).
+	if !strings.Contains(string(gone.Body), "Deleted the profile, 1 id and 1 event.") {
 		t.Errorf("erasing a/b: %d %s", gone.Status, gone.Body)
 	}
 	for _, id := range []string{"a", "a%2Fb"} {

@@ -52,7 +52,7 @@ func (h *Handler) erase(c echo.Context, ref profileRef) error {
 	// Never the ids: the log says that an erasure happened, not whom.
 	logger(c).Info("user erased", "workspace", ws.ID, "erasure", res.ErasureID, "identities", res.Identities,
 		"events_deleted", res.EventsDeleted, "suppressed", res.Suppressed, "admin", admin.Email)
-	msg := fmt.Sprintf("Deleted the profile, %d ids and %d events.", res.Identities, res.EventsDeleted)
+	msg := fmt.Sprintf("Deleted the profile, %s and %s.", plural(res.Identities, "id", "ids"), plural(res.EventsDeleted, "event", "events"))
 	if res.Suppressed {
 		msg += " Their later events are acknowledged and not stored."
 	}
@@ -95,4 +95,12 @@ func (h *Handler) unsuppress(c echo.Context, ref profileRef) error {
 		h.flash(c, "success", fmt.Sprintf("Suppression lifted for %d ids: their events are stored again from now on.", n))
 	}
 	return c.Redirect(http.StatusSeeOther, ref.url())
+}
+
+// plural says "1 id", "2 ids": the admin reads the count after an erasure.
+func plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
