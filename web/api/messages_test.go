@@ -162,7 +162,7 @@ func TestTemplatesAndGroups(t *testing.T) {
 				t.Errorf("subscriptions after one-click: %v", s)
 			}
 			// Recorded as a track event of source messages.
-			code, out := e.send(t, "GET", "/api/v1/events?userId=u1&type=track&event="+url.QueryEscape("Unsubscribed"), e.read, "")
+			code, out := e.send(t, "GET", "/api/v1/events?user=u1&type=track&event="+url.QueryEscape("Unsubscribed"), e.read, "")
 			if code != 200 {
 				t.Fatalf("events: %d %v", code, out)
 			}
@@ -185,7 +185,7 @@ func TestTemplatesAndGroups(t *testing.T) {
 			if s := subs()["news"].(map[string]any); s["subscribed"] != true {
 				t.Errorf("after resubscribe: %v", s)
 			}
-			code, out = e.send(t, "GET", "/api/v1/events?userId=u1&type=track", e.read, "")
+			code, out = e.send(t, "GET", "/api/v1/events?user=u1&type=track", e.read, "")
 			names := map[string]int{}
 			for _, ev := range out["events"].([]any) {
 				names[ev.(map[string]any)["event"].(string)]++
