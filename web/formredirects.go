@@ -20,6 +20,7 @@ var formSections = map[string]string{
 	"/dashboard/settings/segment-deletes":          "/dashboard/settings#segment-source",
 	"/dashboard/settings/writekeys":                "/dashboard/settings#http-api-source",
 	"/dashboard/settings/api-tokens":               "/dashboard/settings#api-tokens",
+	"/dashboard/settings/email":                    "/dashboard/settings#email",
 	"/dashboard/workspaces":                        "/dashboard/settings#workspaces",
 	"/dashboard/users/:userId/delete":              "/dashboard/users/:userId#delete-user",
 	"/dashboard/users/:userId/unsuppress":          "/dashboard/users/:userId#suppressed",

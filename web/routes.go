@@ -82,6 +82,26 @@ func (s *Server) routes() {
 	apiV1.GET("/audiences/:key/explain", a.AudienceExplain, read)
 	apiV1.GET("/audiences/:key/history", a.AudienceHistory, read)
 	apiV1.GET("/events/export", a.EventsExport, read, a.Budgeted)
+	apiV1.GET("/templates", a.TemplatesList, read)
+	apiV1.POST("/templates", a.TemplateCreate, write)
+	apiV1.GET("/templates/:key", a.TemplateShow, read)
+	apiV1.PUT("/templates/:key", a.TemplateUpdate, write)
+	apiV1.DELETE("/templates/:key", a.TemplateDelete, write)
+	apiV1.POST("/templates/:key/render", a.TemplateRender, read) // renders, sends nothing
+	apiV1.GET("/subscription-groups", a.GroupsList, read)
+	apiV1.POST("/subscription-groups", a.GroupCreate, write)
+	apiV1.GET("/subscription-groups/:key", a.GroupShow, read)
+	apiV1.PUT("/subscription-groups/:key", a.GroupUpdate, write)
+	apiV1.DELETE("/subscription-groups/:key", a.GroupDelete, write)
+	apiV1.GET("/journeys", a.JourneysList, read)
+	apiV1.POST("/journeys", a.JourneyCreate, write)
+	apiV1.GET("/journeys/:key", a.JourneyShow, read)
+	apiV1.PUT("/journeys/:key", a.JourneyUpdate, write)
+	apiV1.DELETE("/journeys/:key", a.JourneyDelete, write)
+	apiV1.GET("/journeys/:key/stats", a.JourneyStats, read)
+	apiV1.GET("/messages", a.MessagesList, read, a.Budgeted)
+	apiV1.GET("/bounces", a.BouncesList, read)
+	apiV1.DELETE("/bounces/:address", a.BounceDelete, write)
 
 	// Content-hash URLs, cached for a year (see package static).
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
@@ -101,6 +121,11 @@ func (s *Server) routes() {
 	e.POST("/login", d.LoginSubmit, page...)
 	e.POST("/logout", d.Logout, page...) // checks its CSRF token itself: signed out already is fine
 
+	// One-click unsubscribe (web/unsubscribe, RFC 8058): public, no
+	// session and no CSRF, the token is the proof; GET never changes anything.
+	e.GET("/u/:token", s.unsubscribe.Show, htmlErrors, d.PageHeaders)
+	e.POST("/u/:token", s.unsubscribe.Submit, htmlErrors, d.PageHeaders)
+
 	dash := e.Group("/dashboard", append(page, d.RequireAdmin, d.CheckCSRF)...)
 	dash.GET("", d.RootRedirect)
 	dash.GET("/settings", d.SettingsShow)
@@ -114,6 +139,8 @@ func (s *Server) routes() {
 	dash.POST("/settings/first-element-signatures", d.FirstElementSignaturesSave)
 	dash.POST("/settings/segment-deletes", d.SegmentDeletesSave)
 	dash.POST("/settings/test-event", d.TestEventSend)
+	dash.POST("/settings/email", d.EmailSave)
+	dash.POST("/settings/email/test", d.EmailTest)
 	dash.POST("/workspaces", d.WorkspaceCreate)
 	dash.POST("/settings/writekeys", d.WriteKeyCreate)
 	dash.POST("/settings/writekeys/:id/revoke", d.WriteKeyRevoke)
@@ -130,6 +157,9 @@ func (s *Server) routes() {
 	dash.GET("/anonymous/:anonymousId", d.AnonymousShow)
 	dash.POST("/anonymous/:anonymousId/delete", d.AnonymousDelete)
 	dash.POST("/anonymous/:anonymousId/unsuppress", d.AnonymousUnsuppress)
+	dash.GET("/journeys", d.JourneysList)
+	dash.GET("/journeys/:key", d.JourneyShow)
+	dash.GET("/templates", d.TemplatesList)
 	dash.GET("/audiences", d.AudiencesList)
 	dash.GET("/audiences/new", d.AudienceNew)
 	dash.POST("/audiences", d.AudienceCreate)

@@ -22,7 +22,9 @@ import (
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/credcache"
+	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -31,6 +33,7 @@ import (
 	"github.com/inlet-dev/inlet/web/dashboard"
 	"github.com/inlet-dev/inlet/web/docsite"
 	"github.com/inlet-dev/inlet/web/trackingapi"
+	"github.com/inlet-dev/inlet/web/unsubscribe"
 	"github.com/inlet-dev/inlet/web/webhook"
 	"github.com/labstack/echo/v4"
 )
@@ -57,6 +60,12 @@ type Deps struct {
 	// APILimits bound /api/v1 lists and exports; zero fields take
 	// api.DefaultLimits (tests lower them).
 	APILimits api.Limits
+	// Journeys runs journeys (started and closed by the caller); nil: the
+	// journey routes still edit definitions, nothing runs them.
+	Journeys *journeys.Engine
+	// Email, when set, is the email service the journeys send with (so
+	// both share the unsubscribe key); nil builds one from Config.
+	Email *email.Service
 }
 
 // Server owns the Echo instance, the listener and the surfaces it routes to.
@@ -79,6 +88,9 @@ type Server struct {
 	dashboard *dashboard.Handler
 	api       *api.Handler
 	docs      *docsite.Handler
+	// unsubscribe is the public one-click unsubscribe surface.
+	unsubscribe *unsubscribe.Handler
+	email       *email.Service
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
@@ -136,6 +148,14 @@ func New(d Deps) (*Server, error) {
 	s.api = api.New(d.Store, &auth.APITokens{Cache: s.apiTokens}, supp, d.Profiles, d.APILimits)
 	s.docs = &docsite.Handler{Files: docs.FS}
 	s.api.Audiences = d.Audiences
+	s.email = d.Email
+	if s.email == nil {
+		s.email = &email.Service{Store: d.Store, Defaults: email.DefaultsFrom(d.Config), BaseURL: d.Config.BaseURL}
+	}
+	s.api.Email = s.email
+	s.api.Journeys = d.Journeys
+	s.dashboard.Email = s.email
+	s.unsubscribe = &unsubscribe.Handler{Store: d.Store, Email: s.email}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

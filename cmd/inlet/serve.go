@@ -15,7 +15,9 @@ import (
 	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/ingest"
+	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -224,8 +226,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	// Journeys follow the stored events too, and send from their outbox.
+	mail := &email.Service{Store: st, Defaults: email.DefaultsFrom(cfg), BaseURL: cfg.BaseURL}
+	jrn := journeys.New(st, mail, journeys.Options{Logger: log, RetryFor: cfg.MessageRetryFor, Rate: cfg.EmailRate,
+		BehindProfiles: cfg.Profiles})
+	jrn.Start(ctx)
+	if after := gate.AfterCommit; after != nil {
+		gate.AfterCommit = func() { after(); jrn.Notify() }
+	} else {
+		gate.AfterCommit = jrn.Notify
+	}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Ingester: ing, Logger: log, Auth: a,
-		Suppressions: supp, Profiles: profileOptions(cfg), Audiences: engine,
+		Suppressions: supp, Profiles: profileOptions(cfg), Audiences: engine, Journeys: jrn, Email: mail,
 		Status: deliveries, Attempts: status.Multi{deliveries, m}, Metrics: m})
 	if err != nil {
 		return err
@@ -265,6 +277,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err := dests.Close(sctx); err != nil {
 		log.Warn("delivery workers did not stop in time", "err", err)
 	}
+	jrn.Close()
 	if follower != nil {
 		if err := follower.Close(sctx); err != nil {
 			log.Warn("profiles follower did not stop in time", "err", err)

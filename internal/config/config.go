@@ -65,6 +65,13 @@ type Config struct {
 	DestinationSchedule      []time.Duration // DESTINATION_RETRY_SCHEDULE: waits between attempts
 	DestinationDeny          []netip.Prefix  // DESTINATION_DENY_NETWORKS: networks destinations may not reach
 	DestinationAllowMetadata bool            // DESTINATION_ALLOW_METADATA
+
+	SMTP              SMTP          // SMTP_URL: every workspace's default SMTP server (Host "" = none)
+	EmailFrom         string        // EMAIL_FROM's address
+	EmailFromName     string        // EMAIL_FROM's display name
+	EmailFrequencyCap FrequencyCap  // EMAIL_FREQUENCY_CAP (N 0 = none)
+	EmailRate         int           // EMAIL_RATE: emails per second per workspace (0 = no limit)
+	MessageRetryFor   time.Duration // MESSAGE_RETRY_FOR: how long a send that failed for now is retried
 }
 
 // Setting documents one variable for --help and the README.
@@ -109,6 +116,11 @@ var Settings = []Setting{
 	{"READ_TIMEOUT", "15s", "Longest a client may take to send one whole request (headers: at most 5s); slower senders are cut off."},
 	{"WRITE_TIMEOUT", "30s", "Longest from a request's headers to the end of its answer (exports and Live extend it as they stream); a connection still busy then is closed."},
 	{"PROFILES", "on", "on: every instance keeps user profiles from the stored events (in the background, never on the webhook's path); off: no profiles are kept (the profile pages and /api/v1/users answer from what was kept before)."},
+	{"SMTP_URL", "", "Default SMTP server of every workspace: smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465 (implicit TLS), ?tls=none for a local relay. A workspace's own settings (#email on /dashboard/settings) win (SMTP_URL_FILE also read)."},
+	{"EMAIL_FROM", "", "Default From of every workspace's email: ann@example.com or Inlet <ann@example.com>."},
+	{"EMAIL_FREQUENCY_CAP", "", "At most N group emails per user per period, such as 3/1d (units s, m, h, d); unset: no cap. Transactional email is never capped; a workspace may set its own in #email."},
+	{"EMAIL_RATE", "0", "Most emails sent per second per workspace; 0: no limit."},
+	{"MESSAGE_RETRY_FOR", "24h", "How long an email the SMTP server refused for now (4xx, connection failure) is retried before it is logged failed."},
 	{"PROFILE_MAX_ANONYMOUS_IDS", "100", "Most anonymous ids one profile holds; further ones (the latest linked) stay profiles of their own, so one shared or junk id cannot swallow thousands of visitors."},
 	{"PROFILE_MAX_USER_IDS", "5", "Most userIds (ids events carry as userId) one profile holds; an alias merge past it is refused and listed among the identity warnings. A change applies to aliases processed from then on; `inlet profiles rebuild` applies it to all."},
 	{"AUDIENCES_MAX_PER_WORKSPACE", "50", "Most audiences one workspace may define; a further one is refused with 422."},
@@ -206,7 +218,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		DestinationConcurrency: integer("DESTINATION_CONCURRENCY", 32, 1),
 		DestinationTimeout:     duration("DESTINATION_TIMEOUT", 15*time.Second),
 		DestinationRetryFor:    duration("DESTINATION_RETRY_FOR", 24*time.Hour),
+
+		EmailRate:       integer("EMAIL_RATE", 0, 0),
+		MessageRetryFor: duration("MESSAGE_RETRY_FOR", 24*time.Hour),
 	}
+	c.loadEmail(str, secret, &errs)
 	var err error
 	if c.DestinationSchedule, err = parseSchedule(str("DESTINATION_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")); err != nil {
 		errs = append(errs, fmt.Errorf("DESTINATION_RETRY_SCHEDULE: %w", err))

@@ -106,6 +106,7 @@ func Erase(ctx context.Context, st *store.Store, ws uuid.UUID, req EraseRequest,
 			func() error { return tx.DeleteLinks(anons, users) },
 			func() error { return tx.DeleteAliases(append(append([]string{}, users...), anons...)) },
 			func() error { return tx.DeleteMergeRefusals(append(append([]string{}, users...), anons...)) },
+			func() error { return tx.DeleteSubscriptions(users) },
 			func() error {
 				return tx.BeginErasure(store.Erasure{ID: res.ErasureID, RequestedBy: req.RequestedBy, Source: req.Source,
 					RequestedAt: time.Now().UTC(), Identities: res.Identities, Suppressed: req.Suppress}, hashes)

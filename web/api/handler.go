@@ -16,6 +16,8 @@ import (
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
+	"github.com/inlet-dev/inlet/internal/email"
+	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/labstack/echo/v4"
@@ -27,6 +29,8 @@ type Handler struct {
 	Tokens       *auth.APITokens
 	Suppressions *profiles.Suppressions // shared with the ingest gate, so an erasure applies at once
 	Profiles     profiles.Options
+	Email        *email.Service    // templates' unsubscribe links; nil renders none
+	Journeys     *journeys.Engine  // woken after a journey changes; nil when not running
 	Audiences    *audiences.Engine // nil when profiles are off: audience routes answer 503
 
 	budget *Budget

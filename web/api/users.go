@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/inlet-dev/inlet/internal/apperr"
 	"github.com/inlet-dev/inlet/internal/profiles"
@@ -64,10 +65,34 @@ func (h *Handler) UserShow(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("audiences of userId: %w", err)
 	}
-	return c.JSON(http.StatusOK, struct {
-		profiles.View
-		Audiences []map[string]any `json:"audiences"`
-	}{v, auds})
+	subs, err := h.Store.Subscriptions(ctx, ws, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userJSON{View: v, Audiences: auds, Subscriptions: subscriptionsJSON(subs)})
+}
+
+// userJSON is a profile with its audiences and subscription choices.
+type userJSON struct {
+	profiles.View
+	Audiences     []map[string]any            `json:"audiences"`
+	Subscriptions map[string]subscriptionJSON `json:"subscriptions"`
+}
+
+type subscriptionJSON struct {
+	Subscribed bool      `json:"subscribed"`
+	Since      time.Time `json:"since"`
+}
+
+// subscriptionsJSON is group → {subscribed, since}: the groups the user
+// chose for (others follow the group's default: opt-out groups send,
+// opt-in groups do not).
+func subscriptionsJSON(subs []store.Subscription) map[string]subscriptionJSON {
+	out := make(map[string]subscriptionJSON, len(subs))
+	for _, s := range subs {
+		out[s.Group] = subscriptionJSON{Subscribed: s.Subscribed, Since: s.Since}
+	}
+	return out
 }
 
 // UsersList is GET /api/v1/users: by ?anonymousId=, by ?trait.KEY=VALUE, or

@@ -12,6 +12,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/credcache"
+	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/reqlog"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -45,6 +46,8 @@ type Handler struct {
 	// Addr is where this server listens, known once it does: the test
 	// event is posted there.
 	Addr func() string
+	// Email holds the workspaces' SMTP settings and sends the test email.
+	Email *email.Service
 }
 
 // webhookPath is where Segment posts (the route web/routes.go serves).

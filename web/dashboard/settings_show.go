@@ -64,6 +64,9 @@ func (h *Handler) renderSettings(c echo.Context, status int, ws store.Workspace,
 	if p.APITokens, err = h.apiTokensProps(c, ws); err != nil {
 		return err
 	}
+	if p.Email, err = h.emailProps(c, ws); err != nil {
+		return err
+	}
 	if c.Request().Method == http.MethodGet {
 		p.HTTPAPI.NewKey = h.newWriteKey(c, p.HTTPAPI.Keys)
 	}

@@ -132,6 +132,11 @@ func (h *Handler) renderUser(c echo.Context, status int, ref profileRef, deleteE
 	if p.Audiences, err = h.profileAudiences(c, ws, v.Key); err != nil {
 		return fmt.Errorf("profile audiences: %w", err)
 	}
+	if v.UserID != nil {
+		if err := h.fillMessaging(ctx, ws.ID, *v.UserID, &p); err != nil {
+			return err
+		}
+	}
 
 	var before *store.EventCursor
 	if raw := c.QueryParam("before"); raw != "" {

@@ -1,0 +1,266 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// JourneyInstance is one user's way through one version of a journey.
+type JourneyInstance struct {
+	ID         int64
+	JourneyKey string
+	Version    int
+	UserID     string
+	Status     string // active, completed, exited
+	Step       int
+	WakeAt     time.Time // zero when not waiting
+	Event      string    // the triggering event's JSON
+	EnteredAt  time.Time
+	UpdatedAt  time.Time
+}
+
+type instanceRecord struct {
+	WorkspaceID string
+	ID          int64
+	JourneyKey  string
+	Version     int
+	UserID      string
+	Status      string
+	Step        int
+	WakeAt      dbTime
+	Event       string
+	EnteredAt   dbTime
+	UpdatedAt   dbTime
+}
+
+func (r instanceRecord) instance() JourneyInstance {
+	return JourneyInstance{ID: r.ID, JourneyKey: r.JourneyKey, Version: r.Version, UserID: r.UserID, Status: r.Status,
+		Step: r.Step, WakeAt: r.WakeAt.Time, Event: r.Event, EnteredAt: r.EnteredAt.Time, UpdatedAt: r.UpdatedAt.Time}
+}
+
+const instanceColumns = "workspace_id, id, journey_key, version, user_id, status, step, wake_at, event, entered_at, updated_at"
+
+// JourneyTx is one transaction of the journey engine: entering, advancing,
+// scheduling and queuing sends commit together, or none of them does.
+type JourneyTx struct {
+	tx *gorm.DB
+	ws uuid.UUID
+}
+
+// JourneyTx runs fn in one transaction for ws.
+func (s *Store) JourneyTx(ctx context.Context, ws uuid.UUID, fn func(*JourneyTx) error) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return fn(&JourneyTx{tx: tx, ws: ws}) })
+}
+
+// SetCursor moves the workspace's journey follower.
+func (j *JourneyTx) SetCursor(c FeedCursor) error {
+	_, err := exec(j.tx, "INSERT INTO journey_cursors (workspace_id, cursor_tx, cursor_id) VALUES (?,?,?) "+
+		"ON CONFLICT (workspace_id) DO UPDATE SET cursor_tx = excluded.cursor_tx, cursor_id = excluded.cursor_id",
+		j.ws.String(), c.Tx, c.ID)
+	if err != nil {
+		return fmt.Errorf("move journey cursor of %s: %w", j.ws, err)
+	}
+	return nil
+}
+
+// Enter makes an instance unless reentry forbids it: "never" refuses a user
+// who ever entered the journey, "always" one with an instance still
+// active. It reports the new instance's id, 0 when none was made.
+func (j *JourneyTx) Enter(key string, version int, userID, reentry, triggerID, event string, now time.Time) (int64, error) {
+	cond := "1=1"
+	if reentry == "always" {
+		cond = "status = 'active'"
+	}
+	var n int64
+	if err := first(j.tx, &n, "SELECT count(*) FROM journey_instances WHERE workspace_id = ? AND journey_key = ? AND user_id = ? AND "+cond,
+		j.ws.String(), key, userID); err != nil {
+		return 0, fmt.Errorf("instances of %q: %w", key, err)
+	}
+	if n > 0 {
+		return 0, nil
+	}
+	var id int64
+	err := first(j.tx, &id, "INSERT INTO journey_instances (workspace_id, journey_key, version, user_id, status, step, event, trigger_id, "+
+		"entered_at, updated_at) VALUES (?,?,?,?,'active',0,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+		j.ws.String(), key, version, userID, event, triggerID, at(now), at(now))
+	if err == ErrNotFound {
+		return 0, nil // this event already entered it
+	}
+	if err != nil {
+		return 0, fmt.Errorf("enter journey %q: %w", key, err)
+	}
+	return id, nil
+}
+
+// Move sets where an instance is: its step, status and wake time (zero:
+// not waiting).
+func (j *JourneyTx) Move(id int64, step int, status string, wakeAt, now time.Time) error {
+	_, err := exec(j.tx, "UPDATE journey_instances SET step = ?, status = ?, wake_at = ?, updated_at = ? WHERE id = ?",
+		step, status, at(wakeAt), at(now), id)
+	if err != nil {
+		return fmt.Errorf("move journey instance %d: %w", id, err)
+	}
+	return nil
+}
+
+// QueuedMessage is a send intent recorded with the step that makes it.
+type QueuedMessage struct {
+	SendKey    string
+	InstanceID int64
+	JourneyKey string
+	StepID     string
+	UserID     string
+	Template   string
+	Group      string
+}
+
+// Queue records a send intent (the outbox); a second one with the same
+// send key is a no-op.
+func (j *JourneyTx) Queue(m QueuedMessage, now time.Time) error {
+	_, err := exec(j.tx, "INSERT INTO messages (workspace_id, send_key, instance_id, journey_key, step_id, user_id, template_key, group_key, "+
+		"status, next_at, created_at, at) VALUES (?,?,?,?,?,?,?,?,'queued',?,?,?) ON CONFLICT DO NOTHING",
+		j.ws.String(), m.SendKey, m.InstanceID, m.JourneyKey, m.StepID, m.UserID, m.Template, m.Group, at(now), at(now), at(now))
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", m.SendKey, err)
+	}
+	return nil
+}
+
+// DueInstances calls fn, in one transaction per workspace batch, with the
+// active instances whose wait is over, locked against other instances of
+// Inlet (SKIP LOCKED on PostgreSQL; SQLite has one writer).
+func (s *Store) DueInstances(ctx context.Context, now time.Time, limit int, fn func(*JourneyTx, JourneyInstance) error) (int, error) {
+	var recs []instanceRecord
+	done := 0
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		q := "SELECT " + instanceColumns + " FROM journey_instances i WHERE status = 'active' AND wake_at IS NOT NULL AND wake_at <= ? " +
+			// A disabled journey holds its instances where they are.
+			"AND EXISTS (SELECT 1 FROM journeys j WHERE j.workspace_id = i.workspace_id AND j.key = i.journey_key AND j.enabled) ORDER BY wake_at LIMIT ?"
+		if s.dialect == Postgres {
+			q += " FOR UPDATE SKIP LOCKED"
+		}
+		if err := all(tx, &recs, q, at(now), limit); err != nil {
+			return fmt.Errorf("due journey instances: %w", err)
+		}
+		for _, r := range recs {
+			ws, err := uuid.Parse(r.WorkspaceID)
+			if err != nil {
+				continue
+			}
+			if err := fn(&JourneyTx{tx: tx, ws: ws}, r.instance()); err != nil {
+				return err
+			}
+			done++
+		}
+		return nil
+	})
+	return done, err
+}
+
+// NextWake is the earliest wait's end, zero when none waits.
+func (s *Store) NextWake(ctx context.Context) (time.Time, error) {
+	var t dbTime
+	if err := first(s.db.WithContext(ctx), &t, "SELECT min(wake_at) FROM journey_instances WHERE status = 'active' AND wake_at IS NOT NULL"); err != nil && err != ErrNotFound {
+		return time.Time{}, err
+	}
+	return t.Time, nil
+}
+
+// UserJourneys lists a user's instances, newest first.
+func (s *Store) UserJourneys(ctx context.Context, ws uuid.UUID, userID string, limit int) ([]JourneyInstance, error) {
+	var recs []instanceRecord
+	if err := all(s.db.WithContext(ctx), &recs, "SELECT "+instanceColumns+" FROM journey_instances WHERE workspace_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?",
+		ws.String(), userID, limit); err != nil {
+		return nil, fmt.Errorf("journeys of a user: %w", err)
+	}
+	out := make([]JourneyInstance, len(recs))
+	for i, r := range recs {
+		out[i] = r.instance()
+	}
+	return out, nil
+}
+
+// JourneyStats counts a journey's instances by status and, for active
+// ones, by step.
+type JourneyStats struct {
+	Entered   int64
+	Active    int64
+	Completed int64
+	Exited    int64
+	AtStep    map[int]int64 // active instances per step index
+	Sent      map[string]int64
+}
+
+// JourneyStats counts a journey's instances.
+func (s *Store) JourneyStats(ctx context.Context, ws uuid.UUID, key string) (JourneyStats, error) {
+	var rows []struct {
+		Status string
+		Step   int
+		N      int64
+	}
+	if err := all(s.db.WithContext(ctx), &rows, "SELECT status, step, count(*) AS n FROM journey_instances WHERE workspace_id = ? AND journey_key = ? GROUP BY status, step",
+		ws.String(), key); err != nil {
+		return JourneyStats{}, fmt.Errorf("stats of journey %q: %w", key, err)
+	}
+	st := JourneyStats{AtStep: map[int]int64{}, Sent: map[string]int64{}}
+	for _, r := range rows {
+		st.Entered += r.N
+		switch r.Status {
+		case "active":
+			st.Active += r.N
+			st.AtStep[r.Step] += r.N
+		case "completed":
+			st.Completed += r.N
+		default:
+			st.Exited += r.N
+		}
+	}
+	var sent []struct {
+		StepID string
+		N      int64
+	}
+	if err := all(s.db.WithContext(ctx), &sent, "SELECT step_id, count(*) AS n FROM messages WHERE workspace_id = ? AND journey_key = ? AND status = 'sent' GROUP BY step_id",
+		ws.String(), key); err != nil {
+		return JourneyStats{}, fmt.Errorf("sends of journey %q: %w", key, err)
+	}
+	for _, r := range sent {
+		st.Sent[r.StepID] = r.N
+	}
+	return st, nil
+}
+
+// lockKey is a stable 63-bit key for an advisory lock.
+func lockKey(parts ...string) int64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return int64(h.Sum64() >> 1)
+}
+
+// InstanceEvent is the triggering event's JSON of an instance ("" when
+// the instance is gone).
+func (s *Store) InstanceEvent(ctx context.Context, id int64) (string, error) {
+	var ev string
+	err := first(s.db.WithContext(ctx), &ev, "SELECT event FROM journey_instances WHERE id = ?", id)
+	if err == ErrNotFound {
+		return "", nil
+	}
+	return ev, err
+}
+
+// Version reads a journey version's definition inside the transaction.
+func (j *JourneyTx) Version(key string, version int) (string, error) {
+	var def string
+	if err := first(j.tx, &def, "SELECT definition FROM journey_versions WHERE workspace_id = ? AND key = ? AND version = ?",
+		j.ws.String(), key, version); err != nil {
+		return "", fmt.Errorf("journey %q version %d: %w", key, version, err)
+	}
+	return def, nil
+}
