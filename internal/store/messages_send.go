@@ -138,10 +138,12 @@ type Reservation struct {
 	Period  time.Duration
 }
 
-// ReserveSends is ReserveSend for a batch, in one transaction: each is
-// marked sending, or skipped with reason capped when its cap is reached
-// (counting the batch's own reservations). ok[i] says whether rs[i] may
-// be sent.
+// ReserveSends marks a batch of claimed sends sending, in one
+// transaction, unless the frequency cap (CapN group emails per user per
+// Period) is reached: then a send is skipped with reason capped. Each
+// count and mark happen under a per-user lock, counting the sends already
+// sending (the batch's own included), so two journeys or two instances
+// cannot both pass the cap. ok[i] says whether rs[i] may be sent.
 func (s *Store) ReserveSends(ctx context.Context, rs []Reservation, now time.Time) ([]bool, error) {
 	ok := make([]bool, len(rs))
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -192,7 +194,7 @@ type Outcome struct {
 }
 
 // RecordOutcomes records many sends' outcomes in one transaction (group
-// commit): FinishMessage or RetryMessage for each. Only rows still
+// commit); a bounce also suppresses the address for the workspace. Only rows still
 // claimed (queued or sending) change, so an outcome never overwrites one
 // recorded meanwhile (and a row an erasure deleted stays deleted).
 func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
