@@ -21,8 +21,8 @@ func apiBase(webhook string) string {
 }
 
 // runJourneys is -journeys: the event-to-email latency of a probe journey
-// under the load cfg describes, or (-interleave) the webhook's rate with
-// the other journeys disabled and enabled, in alternating rounds.
+// under the load cfg describes, or (-interleave) the webhook's rate with no
+// journey enabled and with the others enabled, in alternating rounds.
 func runJourneys(ctx context.Context, jl *loadgen.Journeys, cfg loadgen.Config, probeRate, rounds int, out io.Writer) error {
 	stop, err := jl.Setup(ctx)
 	if err != nil {
@@ -30,6 +30,10 @@ func runJourneys(ctx context.Context, jl *loadgen.Journeys, cfg loadgen.Config, 
 	}
 	defer stop()
 	if rounds > 0 {
+		// Without: no journey enabled at all; with: the others only.
+		if err := jl.EnableProbe(ctx, false); err != nil {
+			return err
+		}
 		var off, on []float64
 		for r := range rounds {
 			for _, enabled := range []bool{false, true} {

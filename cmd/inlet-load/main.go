@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&jl.SMTPAddr, "smtp-listen", "127.0.0.1:2525", "with -journeys: where the SMTP sink listens")
 	apiToken := fs.String("api-token", os.Getenv("INLET_LOAD_API_TOKEN"), "with -journeys: a write API token (or INLET_LOAD_API_TOKEN)")
 	probeRate := fs.Int("probe-rate", 10, "with -journeys: probe sign-ups per second, each timed from its request to its email")
-	interleave := fs.Int("interleave", 0, "with -journeys: instead of probing, N rounds of -duration with the other journeys disabled then enabled; prints events/s of each and the ratio of medians")
+	interleave := fs.Int("interleave", 0, "with -journeys: instead of probing, N rounds of -duration with no journey enabled, then the -journeys others enabled; prints events/s of each and the ratio of medians")
 	serverPID := fs.Int("server-pid", 0, "report this process's peak RSS (VmHWM) at the end: the server's, on the same machine")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -72,7 +72,12 @@ func (j *Journeys) definition(key, event string, enabled bool) string {
 		`"steps":[{"id":"mail","email":{"template":"probe","group":"news"}}]}`, key, key, enabled, event)
 }
 
-// EnableOthers turns the other journeys on or off (the probe stays as is).
+// EnableProbe turns the probe journey on or off.
+func (j *Journeys) EnableProbe(ctx context.Context, on bool) error {
+	return j.call(ctx, http.MethodPut, "/api/v1/journeys/probe", j.definition("probe", "Probe Signed Up", on))
+}
+
+// EnableOthers turns the other journeys on or off.
 func (j *Journeys) EnableOthers(ctx context.Context, on bool) error {
 	for i := range j.Others {
 		key := "other" + strconv.Itoa(i)
