@@ -37,8 +37,9 @@ const (
 // sender is the engine's outbox worker; its lanes keep their connections
 // from one pass to the next.
 type sender struct {
-	e     *Engine
-	lanes [lanes]*lane
+	e      *Engine
+	lanes  [lanes]*lane
+	passMu sync.Mutex // one pass at a time: the lanes' connections are not shared
 
 	mu     sync.Mutex
 	limits map[uuid.UUID]*rate.Limiter
@@ -55,6 +56,8 @@ func newSender(e *Engine) *sender {
 
 // close ends every lane's connections politely.
 func (s *sender) close() {
+	s.passMu.Lock()
+	defer s.passMu.Unlock()
 	for _, l := range s.lanes {
 		l.closeAll()
 	}
@@ -71,6 +74,8 @@ type job struct {
 // pass sends every due message: claims batch after batch until none is
 // due, while the lanes send the previous ones.
 func (s *sender) pass(ctx context.Context) error {
+	s.passMu.Lock()
+	defer s.passMu.Unlock()
 	// Settings and templates may have changed since the last pass.
 	s.mu.Lock()
 	s.cache = newPassCache()

@@ -115,7 +115,7 @@ func (r *recorder) loop() {
 	defer close(r.done)
 	// Outcomes of sends the server accepted are recorded even while the
 	// pass is being cancelled (a SIGTERM): that is what keeps repeats low.
-	ctx := context.WithoutCancel(context.Background())
+	ctx := context.Background()
 	group := make([]store.Outcome, 0, unrecorded)
 	for o := range r.in {
 		group = append(group[:0], o)
