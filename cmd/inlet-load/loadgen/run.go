@@ -102,7 +102,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var claimed atomic.Int64
 	limit := rate.NewLimiter(rate.Inf, 0)
 	if cfg.Rate > 0 {
-		limit = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Batch)
+		// A burst of 50 ms worth: with a burst of one, tokens a slow
+		// wake-up misses are lost and the rate falls short.
+		limit = rate.NewLimiter(rate.Limit(cfg.Rate), max(cfg.Batch, int(cfg.Rate/20)))
 	}
 	parts := make([]*Result, cfg.Senders)
 	var wg sync.WaitGroup
