@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -80,35 +81,62 @@ func TestEmailRateHolds(t *testing.T) {
 	})
 }
 
-// Two senders on one database (two engines, as two instances of Inlet
-// would run) share the outbox: every send goes out exactly once.
+// Two senders on one database, each with its own store (its own
+// connection pool), as two instances of Inlet run them, share the outbox:
+// every send goes out exactly once.
 func TestTwoSendersNeverSendTwice(t *testing.T) {
 	t.Parallel()
-	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		f := newFixture(t, st, config.FrequencyCap{})
-		const n = 400
-		f.users(n)
-		f.queue("two", 0, n, numbered, "t", "g")
-		f.engine(journeys.Options{})
-		f.engine(journeys.Options{})
-		mails := f.mailer.WaitFor(t, n, testdb.Patience(60*time.Second))
-		eventually(t, 20*time.Second, func() bool {
-			ms, err := st.Messages(context.Background(), f.ws.ID, store.MessageFilter{Status: "sent", Limit: n + 1})
-			return err == nil && len(ms) == n
-		})
-		ids := map[string]int{}
-		for _, m := range f.mailer.Mails() {
-			ids[m.Msg.Header.Get("Message-Id")]++
-		}
-		for id, c := range ids {
-			if c > 1 {
-				t.Errorf("%s sent %d times", id, c)
+	for _, dialect := range []string{"postgres", "sqlite"} {
+		t.Run(dialect, func(t *testing.T) {
+			dsn, dir := "", t.TempDir()
+			if dialect == "postgres" {
+				dsn = testdb.PostgresURL(t)
 			}
-		}
-		if len(mails) != n || len(ids) != n {
-			t.Errorf("%d emails, %d distinct Message-IDs; want %d of each", f.mailer.Count(), len(ids), n)
-		}
-	})
+			ctx := context.Background()
+			open := func() *store.Store {
+				st, err := store.Open(ctx, dsn, dir, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = st.Close() })
+				return st
+			}
+			st := open()
+			if _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.EnsureDefaultWorkspace(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f := newFixture(t, st, config.FrequencyCap{})
+			const n = 400
+			f.users(n)
+			f.queue("two", 0, n, numbered, "t", "g")
+			other := open()
+			f.engine(journeys.Options{})
+			svc := &email.Service{Store: other, BaseURL: f.svc.BaseURL, Defaults: f.svc.Defaults}
+			e2 := journeys.New(other, svc, journeys.Options{Poll: 50 * time.Millisecond})
+			e2.Start(ctx)
+			t.Cleanup(e2.Close)
+			f.mailer.WaitFor(t, n, testdb.Patience(60*time.Second))
+			eventually(t, 20*time.Second, func() bool {
+				ms, err := st.Messages(ctx, f.ws.ID, store.MessageFilter{Status: "sent", Limit: n + 1})
+				return err == nil && len(ms) == n
+			})
+			ids := map[string]int{}
+			for _, m := range f.mailer.Mails() {
+				ids[m.Msg.Header.Get("Message-Id")]++
+			}
+			for id, c := range ids {
+				if c > 1 {
+					t.Errorf("%s sent %d times", id, c)
+				}
+			}
+			if f.mailer.Count() != n || len(ids) != n {
+				t.Errorf("%d emails, %d distinct Message-IDs; want %d of each", f.mailer.Count(), len(ids), n)
+			}
+		})
+	}
 }
 
 // An unsubscribed user receives nothing more from that group, also from
