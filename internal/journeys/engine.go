@@ -239,8 +239,8 @@ func advance(tx *store.JourneyTx, d *Definition, id int64, userID string, from i
 	for i := from; i < len(d.Steps); i++ {
 		s := d.Steps[i]
 		switch {
-		case s.wait > 0:
-			return tx.Move(id, i, "active", now.Add(s.wait), now)
+		case s.Wait != nil && s.Wait.Duration > 0:
+			return tx.Move(id, i, "active", now.Add(s.Wait.Duration), now)
 		case s.Email != nil:
 			if err := tx.Queue(store.QueuedMessage{SendKey: fmt.Sprintf("%s.%d.%s", d.Key, id, s.ID), InstanceID: id,
 				JourneyKey: d.Key, StepID: s.ID, UserID: userID, Template: s.Email.Template, Group: s.Email.Group}, now); err != nil {

@@ -17,8 +17,11 @@ type JourneyInstance struct {
 	Version    int
 	UserID     string
 	Status     string // active, completed, exited
-	Step       int
-	WakeAt     time.Time // zero when not waiting
+	Step       int       // before step ids: the top-level index (legacy rows)
+	StepID     string    // the step it is at (active) or ended at
+	MatchKey   string    // its match values (JSON), for reentry always
+	HeldDue    time.Time // a timer held while the journey is disabled
+	WakeAt     time.Time // legacy: a wait's end before timers
 	Event      string    // the triggering event's JSON
 	EnteredAt  time.Time
 	UpdatedAt  time.Time
@@ -32,6 +35,9 @@ type instanceRecord struct {
 	UserID      string
 	Status      string
 	Step        int
+	StepID      string
+	MatchKey    string
+	HeldDue     dbTime
 	WakeAt      dbTime
 	Event       string
 	EnteredAt   dbTime
@@ -40,10 +46,10 @@ type instanceRecord struct {
 
 func (r instanceRecord) instance() JourneyInstance {
 	return JourneyInstance{ID: r.ID, JourneyKey: r.JourneyKey, Version: r.Version, UserID: r.UserID, Status: r.Status,
-		Step: r.Step, WakeAt: r.WakeAt.Time, Event: r.Event, EnteredAt: r.EnteredAt.Time, UpdatedAt: r.UpdatedAt.Time}
+		Step: r.Step, StepID: r.StepID, MatchKey: r.MatchKey, HeldDue: r.HeldDue.Time, WakeAt: r.WakeAt.Time, Event: r.Event, EnteredAt: r.EnteredAt.Time, UpdatedAt: r.UpdatedAt.Time}
 }
 
-const instanceColumns = "workspace_id, id, journey_key, version, user_id, status, step, wake_at, event, entered_at, updated_at"
+const instanceColumns = "workspace_id, id, journey_key, version, user_id, status, step, step_id, match_key, held_due, wake_at, event, entered_at, updated_at"
 
 // JourneyTx is one transaction of the journey engine: entering, advancing,
 // scheduling and queuing sends commit together, or none of them does.
@@ -185,53 +191,91 @@ func (s *Store) UserJourneys(ctx context.Context, ws uuid.UUID, userID string, l
 	return out, nil
 }
 
-// JourneyStats counts a journey's instances by status and, for active
-// ones, by step.
+// JourneyStats is a journey's counts, the dashboard's contract: instances
+// by status, and per step id how many active instances are at that step
+// now (waiting in a wait or waitFor, or held there while the journey is
+// disabled) and how many instances have gone past it.
 type JourneyStats struct {
 	Entered   int64
 	Active    int64
 	Completed int64
 	Exited    int64
-	AtStep    map[int]int64 // active instances per step index
-	Sent      map[string]int64
+	AtStep    map[string]int64 // step id → active instances at it now
+	Passed    map[string]int64 // step id → instances that went past it
+	Sent      map[string]int64 // step id → emails sent
 }
 
-// JourneyStats counts a journey's instances.
+// JourneyStats counts a journey's instances (every version: step ids keep
+// their meaning across versions).
 func (s *Store) JourneyStats(ctx context.Context, ws uuid.UUID, key string) (JourneyStats, error) {
+	db := s.db.WithContext(ctx)
 	var rows []struct {
 		Status string
-		Step   int
+		StepID string
 		N      int64
 	}
-	if err := all(s.db.WithContext(ctx), &rows, "SELECT status, step, count(*) AS n FROM journey_instances WHERE workspace_id = ? AND journey_key = ? GROUP BY status, step",
+	if err := all(db, &rows, "SELECT status, step_id, count(*) AS n FROM journey_instances WHERE workspace_id = ? AND journey_key = ? GROUP BY status, step_id",
 		ws.String(), key); err != nil {
 		return JourneyStats{}, fmt.Errorf("stats of journey %q: %w", key, err)
 	}
-	st := JourneyStats{AtStep: map[int]int64{}, Sent: map[string]int64{}}
+	st := JourneyStats{AtStep: map[string]int64{}, Passed: map[string]int64{}, Sent: map[string]int64{}}
 	for _, r := range rows {
 		st.Entered += r.N
 		switch r.Status {
 		case "active":
 			st.Active += r.N
-			st.AtStep[r.Step] += r.N
+			st.AtStep[r.StepID] += r.N
 		case "completed":
 			st.Completed += r.N
 		default:
 			st.Exited += r.N
 		}
 	}
-	var sent []struct {
+	var counts []struct {
 		StepID string
 		N      int64
 	}
-	if err := all(s.db.WithContext(ctx), &sent, "SELECT step_id, count(*) AS n FROM messages WHERE workspace_id = ? AND journey_key = ? AND status = 'sent' GROUP BY step_id",
+	if err := all(db, &counts, "SELECT step_id, count(*) AS n FROM journey_passes WHERE workspace_id = ? AND journey_key = ? GROUP BY step_id",
+		ws.String(), key); err != nil {
+		return JourneyStats{}, fmt.Errorf("passes of journey %q: %w", key, err)
+	}
+	for _, r := range counts {
+		st.Passed[r.StepID] = r.N
+	}
+	counts = nil
+	if err := all(db, &counts, "SELECT step_id, count(*) AS n FROM messages WHERE workspace_id = ? AND journey_key = ? AND status = 'sent' GROUP BY step_id",
 		ws.String(), key); err != nil {
 		return JourneyStats{}, fmt.Errorf("sends of journey %q: %w", key, err)
 	}
-	for _, r := range sent {
+	for _, r := range counts {
 		st.Sent[r.StepID] = r.N
 	}
 	return st, nil
+}
+
+// UserJourney is one of a user's journey instances, for the profile page.
+type UserJourney struct {
+	ID        int64     `json:"id"`
+	Journey   string    `json:"journey"`
+	Version   int       `json:"version"`
+	StepID    string    `json:"step"`   // the step it is at (active) or ended at
+	Status    string    `json:"status"` // active, completed, exited
+	Since     time.Time `json:"since"`  // when it reached that step or status
+	EnteredAt time.Time `json:"enteredAt"`
+}
+
+// UserJourneyInstances lists a user's journey instances, newest first.
+func (s *Store) UserJourneyInstances(ctx context.Context, ws uuid.UUID, userID string, limit int) ([]UserJourney, error) {
+	ins, err := s.UserJourneys(ctx, ws, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserJourney, len(ins))
+	for i, in := range ins {
+		out[i] = UserJourney{ID: in.ID, Journey: in.JourneyKey, Version: in.Version, StepID: in.StepID, Status: in.Status,
+			Since: in.UpdatedAt, EnteredAt: in.EnteredAt}
+	}
+	return out, nil
 }
 
 // lockKey is a stable 63-bit key for an advisory lock.
