@@ -16,7 +16,7 @@ type JourneyInstance struct {
 	JourneyKey string
 	Version    int
 	UserID     string
-	Status     string // active, completed, exited
+	Status     string    // active, completed, exited
 	Step       int       // before step ids: the top-level index (legacy rows)
 	StepID     string    // the step it is at (active) or ended at
 	MatchKey   string    // its match values (JSON), for reentry always
