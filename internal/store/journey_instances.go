@@ -56,11 +56,12 @@ const instanceColumns = "workspace_id, id, journey_key, version, user_id, status
 type JourneyTx struct {
 	tx *gorm.DB
 	ws uuid.UUID
+	pg bool
 }
 
 // JourneyTx runs fn in one transaction for ws.
 func (s *Store) JourneyTx(ctx context.Context, ws uuid.UUID, fn func(*JourneyTx) error) error {
-	return s.tx(ctx, func(tx *gorm.DB) error { return fn(&JourneyTx{tx: tx, ws: ws}) })
+	return s.tx(ctx, func(tx *gorm.DB) error { return fn(&JourneyTx{tx: tx, ws: ws, pg: s.dialect == Postgres}) })
 }
 
 // SetCursor moves the workspace's journey follower.
@@ -74,40 +75,53 @@ func (j *JourneyTx) SetCursor(c FeedCursor) error {
 	return nil
 }
 
+// NewInstance is an instance about to enter a journey.
+type NewInstance struct {
+	Journey   string
+	Version   int
+	UserID    string
+	Reentry   string // never: once per user ever; always: one running per user and match values
+	TriggerID string // the triggering event's messageId (one instance per trigger)
+	Event     string // the triggering event's JSON
+	MatchKey  string // the triggering event's match values
+}
+
 // Enter makes an instance unless reentry forbids it: "never" refuses a user
-// who ever entered the journey, "always" one with an instance still
-// active. It reports the new instance's id, 0 when none was made.
-func (j *JourneyTx) Enter(key string, version int, userID, reentry, triggerID, event string, now time.Time) (int64, error) {
-	cond := "1=1"
-	if reentry == "always" {
-		cond = "status = 'active'"
+// who ever entered the journey, "always" one with a running instance of
+// the same match values. It reports the new instance's id, 0 when none
+// was made. A unique index backs both the trigger and the running rule.
+func (j *JourneyTx) Enter(in NewInstance, now time.Time) (int64, error) {
+	q := "SELECT count(*) FROM journey_instances WHERE workspace_id = ? AND journey_key = ? AND user_id = ?"
+	args := []any{j.ws.String(), in.Journey, in.UserID}
+	if in.Reentry == "always" {
+		q += " AND status = 'active' AND match_key = ?"
+		args = append(args, in.MatchKey)
 	}
 	var n int64
-	if err := first(j.tx, &n, "SELECT count(*) FROM journey_instances WHERE workspace_id = ? AND journey_key = ? AND user_id = ? AND "+cond,
-		j.ws.String(), key, userID); err != nil {
-		return 0, fmt.Errorf("instances of %q: %w", key, err)
+	if err := first(j.tx, &n, q, args...); err != nil {
+		return 0, fmt.Errorf("instances of %q: %w", in.Journey, err)
 	}
 	if n > 0 {
 		return 0, nil
 	}
 	var id int64
-	err := first(j.tx, &id, "INSERT INTO journey_instances (workspace_id, journey_key, version, user_id, status, step, event, trigger_id, "+
-		"entered_at, updated_at) VALUES (?,?,?,?,'active',0,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
-		j.ws.String(), key, version, userID, event, triggerID, at(now), at(now))
+	err := first(j.tx, &id, "INSERT INTO journey_instances (workspace_id, journey_key, version, user_id, status, step, step_id, match_key, event, trigger_id, "+
+		"entered_at, updated_at) VALUES (?,?,?,?,'active',0,'',?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+		j.ws.String(), in.Journey, in.Version, in.UserID, in.MatchKey, in.Event, in.TriggerID, at(now), at(now))
 	if err == ErrNotFound {
 		return 0, nil // this event already entered it
 	}
 	if err != nil {
-		return 0, fmt.Errorf("enter journey %q: %w", key, err)
+		return 0, fmt.Errorf("enter journey %q: %w", in.Journey, err)
 	}
 	return id, nil
 }
 
-// Move sets where an instance is: its step, status and wake time (zero:
-// not waiting).
-func (j *JourneyTx) Move(id int64, step int, status string, wakeAt, now time.Time) error {
-	_, err := exec(j.tx, "UPDATE journey_instances SET step = ?, status = ?, wake_at = ?, updated_at = ? WHERE id = ?",
-		step, status, at(wakeAt), at(now), id)
+// Move sets where an instance is: the step it is at (or ended at) and its
+// status; a hold is lifted.
+func (j *JourneyTx) Move(id int64, stepID, status string, now time.Time) error {
+	_, err := exec(j.tx, "UPDATE journey_instances SET step_id = ?, status = ?, wake_at = NULL, held_due = NULL, held_key = '', updated_at = ? WHERE id = ?",
+		stepID, status, at(now), id)
 	if err != nil {
 		return fmt.Errorf("move journey instance %d: %w", id, err)
 	}
@@ -135,46 +149,6 @@ func (j *JourneyTx) Queue(m QueuedMessage, now time.Time) error {
 		return fmt.Errorf("queue %s: %w", m.SendKey, err)
 	}
 	return nil
-}
-
-// DueInstances calls fn, in one transaction per workspace batch, with the
-// active instances whose wait is over, locked against other instances of
-// Inlet (SKIP LOCKED on PostgreSQL; SQLite has one writer).
-func (s *Store) DueInstances(ctx context.Context, now time.Time, limit int, fn func(*JourneyTx, JourneyInstance) error) (int, error) {
-	var recs []instanceRecord
-	done := 0
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		q := "SELECT " + instanceColumns + " FROM journey_instances i WHERE status = 'active' AND wake_at IS NOT NULL AND wake_at <= ? " +
-			// A disabled journey holds its instances where they are.
-			"AND EXISTS (SELECT 1 FROM journeys j WHERE j.workspace_id = i.workspace_id AND j.key = i.journey_key AND j.enabled) ORDER BY wake_at LIMIT ?"
-		if s.dialect == Postgres {
-			q += " FOR UPDATE SKIP LOCKED"
-		}
-		if err := all(tx, &recs, q, at(now), limit); err != nil {
-			return fmt.Errorf("due journey instances: %w", err)
-		}
-		for _, r := range recs {
-			ws, err := uuid.Parse(r.WorkspaceID)
-			if err != nil {
-				continue
-			}
-			if err := fn(&JourneyTx{tx: tx, ws: ws}, r.instance()); err != nil {
-				return err
-			}
-			done++
-		}
-		return nil
-	})
-	return done, err
-}
-
-// NextWake is the earliest wait's end, zero when none waits.
-func (s *Store) NextWake(ctx context.Context) (time.Time, error) {
-	var t dbTime
-	if err := first(s.db.WithContext(ctx), &t, "SELECT min(wake_at) FROM journey_instances WHERE status = 'active' AND wake_at IS NOT NULL"); err != nil && err != ErrNotFound {
-		return time.Time{}, err
-	}
-	return t.Time, nil
 }
 
 // UserJourneys lists a user's instances, newest first.
@@ -224,7 +198,9 @@ func (s *Store) JourneyStats(ctx context.Context, ws uuid.UUID, key string) (Jou
 		switch r.Status {
 		case "active":
 			st.Active += r.N
-			st.AtStep[r.StepID] += r.N
+			if r.StepID != "" { // "" is an instance entered a moment ago, before its first step
+				st.AtStep[r.StepID] += r.N
+			}
 		case "completed":
 			st.Completed += r.N
 		default:

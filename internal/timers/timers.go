@@ -119,7 +119,18 @@ func (w *Worker) Close(ctx context.Context) error {
 // Fire claims the timers due now, runs their handlers, and removes those
 // that succeeded. It says how many it claimed.
 func (w *Worker) Fire(ctx context.Context) (int, error) {
-	due, err := w.st.ClaimTimers(ctx, w.opts.Now(), w.opts.Lease, w.opts.Batch)
+	// Only the kinds this worker fires: another worker of the process (or
+	// of another process) may fire other kinds.
+	w.mu.Lock()
+	kinds := make([]string, 0, len(w.handlers))
+	for k := range w.handlers {
+		kinds = append(kinds, k)
+	}
+	w.mu.Unlock()
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	due, err := w.st.ClaimTimers(ctx, w.opts.Now(), w.opts.Lease, w.opts.Batch, kinds...)
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}

@@ -10,6 +10,7 @@ ALTER TABLE journey_instances ADD COLUMN match_key TEXT NOT NULL DEFAULT '';
 -- Set when a timer came due while the journey was disabled: the instance
 -- holds, and enabling the journey schedules the timer again at this time.
 ALTER TABLE journey_instances ADD COLUMN held_due TIMESTAMPTZ;
+ALTER TABLE journey_instances ADD COLUMN held_key TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX journey_instances_running ON journey_instances (workspace_id, journey_key, user_id, match_key) WHERE status = 'active';
 CREATE INDEX journey_instances_step ON journey_instances (workspace_id, journey_key, step_id) WHERE status = 'active';
 CREATE INDEX journey_instances_held ON journey_instances (workspace_id, journey_key) WHERE held_due IS NOT NULL;
@@ -61,6 +62,7 @@ DROP TABLE journey_passes;
 DROP INDEX journey_instances_held;
 DROP INDEX journey_instances_step;
 DROP INDEX journey_instances_running;
+ALTER TABLE journey_instances DROP COLUMN held_key;
 ALTER TABLE journey_instances DROP COLUMN held_due;
 ALTER TABLE journey_instances DROP COLUMN match_key;
 ALTER TABLE journey_instances DROP COLUMN step_id;
