@@ -270,4 +270,3 @@ func (d *Definition) needsUser() bool {
 	})
 	return need
 }
-

@@ -77,7 +77,9 @@ func (j *JourneyTx) Passed(journey string, id int64, stepID string) error {
 
 // SetTimers schedules (zero Due: removes) timers of kind in this
 // transaction: a wait commits with the step that starts it.
-func (j *JourneyTx) SetTimers(kind string, sets []TimerSet) error { return setTimers(j.tx, kind, j.ws, sets) }
+func (j *JourneyTx) SetTimers(kind string, sets []TimerSet) error {
+	return setTimers(j.tx, kind, j.ws, sets)
+}
 
 // Hold parks an instance whose timer came due while its journey is
 // disabled; ReleaseHeld schedules it again once the journey is enabled.
