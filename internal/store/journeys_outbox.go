@@ -120,8 +120,8 @@ const journeyWebhookCols = "send_key, instance_id, journey_key, step_id, user_id
 // QueueWebhook records a webhook step's intent with the step that makes
 // it; a second one with the same send key is a no-op.
 func (j *JourneyTx) QueueWebhook(w JourneyWebhook, now time.Time) error {
-	_, err := exec(j.tx, "INSERT INTO journey_webhooks ("+journeyWebhookCols+") VALUES (?,?,?,?,?,?,?,'queued',0,'',?,?) ON CONFLICT DO NOTHING",
-		w.SendKey, w.InstanceID, w.JourneyKey, w.StepID, w.UserID, w.Destination, w.Body, at(now), at(now))
+	_, err := exec(j.tx, "INSERT INTO journey_webhooks (workspace_id, "+journeyWebhookCols+") VALUES (?,?,?,?,?,?,?,?,'queued',0,'',?,?) ON CONFLICT DO NOTHING",
+		j.ws.String(), w.SendKey, w.InstanceID, w.JourneyKey, w.StepID, w.UserID, w.Destination, w.Body, at(now), at(now))
 	if err != nil {
 		return fmt.Errorf("queue webhook %s: %w", w.SendKey, err)
 	}
