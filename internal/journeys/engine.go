@@ -151,7 +151,7 @@ func (e *Engine) Pass(ctx context.Context) error {
 	if err := e.legacy(ctx); err != nil {
 		return err
 	}
-	wss, err := e.st.WorkspacesWithEnabledJourneys(ctx)
+	wss, err := e.st.WorkspacesWithJourneys(ctx)
 	if err != nil {
 		return err
 	}

@@ -279,6 +279,7 @@ func TestDisabledJourneyHoldsThenResumes(t *testing.T) {
 			return len(ins) == 1 && !ins[0].HeldDue.IsZero()
 		})
 		f.track("g2", "u2", "Go", nil) // no entry while disabled
+		eventually(t, 10*time.Second, f.followed)
 		if f.mailer.Count() != 0 || f.stats("j").AtStep["w"] != 1 {
 			t.Fatalf("held instance moved: %d mails, stats %+v", f.mailer.Count(), f.stats("j"))
 		}

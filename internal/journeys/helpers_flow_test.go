@@ -92,6 +92,17 @@ func (f *fixture) noTimers() bool {
 	return err == nil && next.IsZero()
 }
 
+// followed says the journey follower has read every stored event.
+func (f *fixture) followed() bool {
+	ctx := context.Background()
+	cur, ok, err := f.st.JourneyCursor(ctx, f.ws.ID)
+	if err != nil || !ok {
+		return false
+	}
+	evs, err := f.st.ReadFeed(ctx, f.ws.ID, cur, 1)
+	return err == nil && len(evs) == 0
+}
+
 // receiver is a webhook endpoint that checks the Standard Webhooks
 // signature of every post with the destination's secret.
 type receiver struct {

@@ -150,10 +150,12 @@ func (s *Store) DeleteJourney(ctx context.Context, ws uuid.UUID, key string) err
 	})
 }
 
-// WorkspacesWithEnabledJourneys lists the workspaces the follower reads.
-func (s *Store) WorkspacesWithEnabledJourneys(ctx context.Context) ([]uuid.UUID, error) {
+// WorkspacesWithJourneys lists the workspaces the follower reads: those
+// with a journey, enabled or not (events that come while a journey is
+// disabled are read past, so enabling it does not enter them late).
+func (s *Store) WorkspacesWithJourneys(ctx context.Context) ([]uuid.UUID, error) {
 	var ids []string
-	if err := all(s.db.WithContext(ctx), &ids, "SELECT DISTINCT workspace_id FROM journeys WHERE enabled"); err != nil {
+	if err := all(s.db.WithContext(ctx), &ids, "SELECT DISTINCT workspace_id FROM journeys"); err != nil {
 		return nil, fmt.Errorf("workspaces with journeys: %w", err)
 	}
 	out := make([]uuid.UUID, 0, len(ids))
