@@ -163,12 +163,13 @@ func (p *parser) steps(raw json.RawMessage, path string, parent *Step) ([]*Step,
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, fault(path, "an array of steps")
 	}
+	// Counted before any is read: a list too long is refused as such,
+	// whatever faults its steps hold.
+	if p.count += len(items); p.count > MaxSteps {
+		return nil, fault("steps", "at most %d steps in all, nested ones included", MaxSteps)
+	}
 	out := make([]*Step, 0, len(items))
 	for i, it := range items {
-		p.count++
-		if p.count > MaxSteps {
-			return nil, fault("steps", "at most %d steps in all, nested ones included", MaxSteps)
-		}
 		s, err := p.step(it, fmt.Sprintf("%s[%d]", path, i))
 		if err != nil {
 			return nil, err
