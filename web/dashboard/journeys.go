@@ -151,9 +151,9 @@ func (h *Handler) fillMessaging(ctx context.Context, ws uuid.UUID, userID string
 			}
 			defs[k] = d
 		}
-		step := "end"
-		if d != nil && in.Step < len(d.Steps) {
-			step = d.Steps[in.Step].ID
+		step := in.StepID // instances are placed by step id (steps nest)
+		if step == "" || d == nil {
+			step = "start"
 		}
 		p.Journeys = append(p.Journeys, templates.UserJourneyRow{Journey: in.JourneyKey, Step: step, Status: in.Status, Since: in.UpdatedAt})
 	}
