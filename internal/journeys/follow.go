@@ -150,7 +150,8 @@ func (e *Engine) event(ctx context.Context, tx *store.JourneyTx, ws uuid.UUID, i
 			return false, err
 		}
 		for _, in := range ins {
-			d, err := e.version(ctx, ws, in.JourneyKey, in.Version)
+			// Read in the transaction: it never waits for a second connection.
+			d, err := e.parsed(ws, in.JourneyKey, in.Version, func() (string, error) { return tx.Version(in.JourneyKey, in.Version) })
 			if err != nil {
 				e.opts.Logger.Warn("journey version does not parse", "journey", in.JourneyKey, "version", in.Version, "err", err)
 				continue
