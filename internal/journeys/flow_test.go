@@ -9,6 +9,7 @@ import (
 
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/journeys"
+	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -288,6 +289,35 @@ func TestDisabledJourneyHoldsThenResumes(t *testing.T) {
 		eventually(t, 10*time.Second, func() bool { in := f.instances("u1"); return len(in) == 1 && in[0].Status == "completed" })
 		if len(f.instances("u2")) != 0 {
 			t.Error("an event sent while disabled entered the journey")
+		}
+	})
+}
+
+// An erased user leaves their journeys: a wait that comes due after the
+// erasure sends nothing and posts nothing.
+func TestErasedUserLeaves(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, config.FrequencyCap{})
+		rcv := newReceiver(t)
+		f.destination("hook", rcv)
+		f.journey(`{"key":"j","name":"J","trigger":{"event":{"event":"Go"}},
+			"steps":[{"id":"w","wait":"1s"},{"id":"h","webhook":{"destination":"hook"}},{"id":"m","email":{"template":"t","group":"g"}}]}`)
+		e := f.engine(journeys.Options{})
+		f.track("g1", "u1", "Go", nil)
+		eventually(t, 10*time.Second, func() bool { in := f.instances("u1"); return len(in) == 1 && in[0].StepID == "w" })
+		if _, err := profiles.Erase(context.Background(), st, f.ws.ID, profiles.EraseRequest{UserID: "u1", Suppress: true, Source: "cli", RequestedBy: "test"},
+			profiles.NewSuppressions(st), profiles.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, f.noTimers)
+		for range 3 {
+			if err := e.Pass(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := f.mailer.Count(); n != 0 || len(rcv.received()) != 0 || len(f.messages("")) != 0 || len(f.instances("u1")) != 0 {
+			t.Errorf("after erasure: %d mails, %d posts, %d messages, %d instances", n, len(rcv.received()), len(f.messages("")), len(f.instances("u1")))
 		}
 	})
 }
