@@ -321,3 +321,42 @@ func TestErasedUserLeaves(t *testing.T) {
 		}
 	})
 }
+
+// A broadcast stopped part-way (the engine closed between pages) is
+// finished by the next engine: every member exactly once.
+func TestBroadcastSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		const n = 40
+		f := newFixture(t, st, config.FrequencyCap{})
+		for i := range n {
+			f.send(fmt.Sprintf("b%d", i), "identify", fmt.Sprintf("m%02d", i), "", map[string]any{"traits": map[string]any{
+				"plan": "pro", "email": fmt.Sprintf("m%02d@example.com", i)}})
+		}
+		f.startAudiences(`{"key":"pros","name":"Pros","condition":{"trait":"plan","op":"eq","value":"pro"}}`)
+		eventually(t, 30*time.Second, func() bool {
+			c, _ := st.AudienceMemberCounts(context.Background(), f.ws.ID)
+			return c["pros"] == n
+		})
+		f.journey(`{"key":"news","name":"News","trigger":{"broadcast":"pros"},"steps":[{"id":"m","email":{"template":"t","group":"g"}}]}`)
+		first := journeys.New(st, f.svc, journeys.Options{BroadcastBatch: 1, Poll: 50 * time.Millisecond})
+		first.Start(context.Background())
+		eventually(t, 20*time.Second, func() bool { return f.stats("news").Entered > 0 })
+		first.Close()
+		part := f.stats("news").Entered
+		t.Logf("the first engine entered %d of %d before it stopped", part, n)
+		f.engine(journeys.Options{BroadcastBatch: 7})
+		mails := f.mailer.WaitFor(t, n, 30*time.Second)
+		eventually(t, 10*time.Second, func() bool { return len(f.messages("sent")) == n })
+		seen := map[string]bool{}
+		for _, m := range mails {
+			if seen[m.To[0]] {
+				t.Errorf("%s mailed twice", m.To[0])
+			}
+			seen[m.To[0]] = true
+		}
+		if s := f.stats("news"); s.Entered != n || f.mailer.Count() != n {
+			t.Errorf("entered %d, %d mails; want %d", s.Entered, f.mailer.Count(), n)
+		}
+	})
+}

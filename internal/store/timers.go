@@ -123,6 +123,19 @@ func (s *Store) FinishTimers(ctx context.Context, fired []Timer) error {
 	})
 }
 
+// ReleaseTimers hands claimed timers back (a worker stopping mid-batch):
+// they can be claimed again at once.
+func (s *Store) ReleaseTimers(ctx context.Context, ts []Timer) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		for _, t := range ts {
+			if err := tx.Exec("UPDATE timers SET claimed_until = NULL WHERE id = ?", t.ID).Error; err != nil {
+				return fmt.Errorf("release timer %d: %w", t.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
 // NextTimer is when the earliest timer is due; zero when there is none.
 func (s *Store) NextTimer(ctx context.Context) (time.Time, error) {
 	var next dbTime

@@ -149,6 +149,15 @@ func (w *Worker) Fire(ctx context.Context) (int, error) {
 		}
 		if err := h(ctx, ts); err != nil {
 			errs = append(errs, fmt.Errorf("%s timers: %w", kind, err))
+			if ctx.Err() != nil {
+				// Stopping: hand the claims back so another worker (or
+				// the next start) fires them now, not after the lease.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				if err := w.st.ReleaseTimers(rctx, ts); err != nil {
+					errs = append(errs, err)
+				}
+				cancel()
+			}
 			continue
 		}
 		if err := w.st.FinishTimers(ctx, ts); err != nil {
