@@ -334,11 +334,13 @@ func TestBroadcastSurvivesRestart(t *testing.T) {
 				"plan": "pro", "email": fmt.Sprintf("m%02d@example.com", i)}})
 		}
 		f.startAudiences(`{"key":"pros","name":"Pros","condition":{"trait":"plan","op":"eq","value":"pro"}}`)
-		eventually(t, 30*time.Second, func() bool {
+		eventually(t, 60*time.Second, func() bool {
 			c, _ := st.AudienceMemberCounts(context.Background(), f.ws.ID)
 			return c["pros"] == n
 		})
-		f.journey(`{"key":"news","name":"News","trigger":{"broadcast":"pros"},"steps":[{"id":"m","email":{"template":"t","group":"g"}}]}`)
+		// The wait keeps the first engine from sending while it stops (a
+		// send cut short waits for its lease: the sender's matter, not this test's).
+		f.journey(`{"key":"news","name":"News","trigger":{"broadcast":"pros"},"steps":[{"id":"w","wait":"1s"},{"id":"m","email":{"template":"t","group":"g"}}]}`)
 		first := journeys.New(st, f.svc, journeys.Options{BroadcastBatch: 1, Poll: 50 * time.Millisecond})
 		first.Start(context.Background())
 		eventually(t, 20*time.Second, func() bool { return f.stats("news").Entered > 0 })
@@ -346,6 +348,15 @@ func TestBroadcastSurvivesRestart(t *testing.T) {
 		part := f.stats("news").Entered
 		t.Logf("the first engine entered %d of %d before it stopped", part, n)
 		f.engine(journeys.Options{BroadcastBatch: 7})
+		t.Cleanup(func() {
+			if t.Failed() {
+				for _, m := range f.messages("") {
+					t.Logf("message %s %s %s %s", m.UserID, m.Status, m.Reason, m.Reply)
+				}
+				next, _ := st.NextTimer(context.Background())
+				t.Logf("next timer %v, stats %+v", next, f.stats("news"))
+			}
+		})
 		mails := f.mailer.WaitFor(t, n, 30*time.Second)
 		eventually(t, 10*time.Second, func() bool { return len(f.messages("sent")) == n })
 		seen := map[string]bool{}
