@@ -186,10 +186,12 @@ func Prime(ctx context.Context, st *store.Store, ws uuid.UUID) error {
 	return st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error { return tx.SetCursor(head) })
 }
 
-// journey is a parsed stored definition.
+// journey is a parsed stored definition; older are its earlier versions
+// (running instances may still follow them).
 type journey struct {
 	def     *Definition
 	version int
+	older   []*Definition
 }
 
 func (e *Engine) enabled(ctx context.Context, ws uuid.UUID) ([]journey, error) {
@@ -207,7 +209,13 @@ func (e *Engine) enabled(ctx context.Context, ws uuid.UUID) ([]journey, error) {
 			e.opts.Logger.Warn("stored journey does not parse", "journey", r.Key, "err", err)
 			continue
 		}
-		out = append(out, journey{def: d, version: r.Version})
+		j := journey{def: d, version: r.Version}
+		for v := 1; v < r.Version; v++ {
+			if od, err := e.version(ctx, ws, r.Key, v); err == nil {
+				j.older = append(j.older, od)
+			}
+		}
+		out = append(out, j)
 	}
 	return out, nil
 }

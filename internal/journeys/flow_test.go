@@ -371,3 +371,35 @@ func TestBroadcastSurvivesRestart(t *testing.T) {
 		}
 	})
 }
+
+// A changed definition applies to new instances; a running one finishes
+// on its version, and still hears the events its version waits for.
+func TestRunningInstanceKeepsItsVersion(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st, config.FrequencyCap{})
+		f.journey(`{"key":"j","name":"J","trigger":{"event":{"event":"Go"}},
+			"steps":[{"id":"a","waitFor":{"event":{"event":"Done"},"timeout":"1h","then":[{"id":"m","email":{"template":"t","group":"g"}}],"onTimeout":[]}}]}`)
+		f.engine(journeys.Options{})
+		f.track("g1", "u1", "Go", nil)
+		eventually(t, 10*time.Second, func() bool { in := f.instances("u1"); return len(in) == 1 && in[0].StepID == "a" })
+		if _, err := st.UpdateJourney(ctx, f.ws.ID, "j", `{"key":"j","name":"J","trigger":{"event":{"event":"Go"}},
+			"steps":[{"id":"r","email":{"template":"receipt"}}]}`, true); err != nil {
+			t.Fatal(err)
+		}
+		f.track("g2", "u2", "Go", nil)
+		eventually(t, 10*time.Second, func() bool { in := f.instances("u2"); return len(in) == 1 && in[0].Status == "completed" })
+		f.track("d1", "u1", "Done", nil)
+		m := f.mailer.WaitFor(t, 1, 10*time.Second)[0]
+		if m.Msg.Header.Get("Subject") != "Hello" || m.To[0] != "ann@example.com" {
+			t.Errorf("u1 got %q: not its version's email", m.Msg.Header.Get("Subject"))
+		}
+		if in := f.instances("u1")[0]; in.Version != 1 || in.Status != "completed" {
+			t.Errorf("u1's instance %+v", in)
+		}
+		if in := f.instances("u2")[0]; in.Version != 2 || in.StepID != "r" {
+			t.Errorf("u2's instance %+v", in)
+		}
+	})
+}

@@ -93,17 +93,20 @@ func newIndex(js []journey) *index {
 		case d.Trigger.AudienceEntered != "":
 			ix.byAud[d.Trigger.AudienceEntered] = append(ix.byAud[d.Trigger.AudienceEntered], j)
 		}
+		// What running instances watch, on this version or an older one.
 		names := map[string]bool{}
-		if d.ExitOn != nil {
-			names[d.ExitOn.Event.Event] = true
-		}
 		audWait := false
-		d.Walk(func(s *Step, _ string, _ int) {
-			if s.WaitFor != nil && s.WaitFor.Event != nil {
-				names[s.WaitFor.Event.Event] = true
+		for _, v := range append([]*Definition{d}, j.older...) {
+			if v.ExitOn != nil {
+				names[v.ExitOn.Event.Event] = true
 			}
-			audWait = audWait || s.WaitFor != nil && s.WaitFor.Audience != ""
-		})
+			v.Walk(func(s *Step, _ string, _ int) {
+				if s.WaitFor != nil && s.WaitFor.Event != nil {
+					names[s.WaitFor.Event.Event] = true
+				}
+				audWait = audWait || s.WaitFor != nil && s.WaitFor.Audience != ""
+			})
+		}
 		for n := range names {
 			ix.watchers[n] = append(ix.watchers[n], d.Key)
 		}
