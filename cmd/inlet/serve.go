@@ -15,6 +15,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/config"
+	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/journeys"
@@ -208,7 +209,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		gate.AfterCommit = follower.Notify
 		follower.Start(ctx)
 		engine.Start(ctx)
-		timerWorker.Start(ctx)
 	} else {
 		log.Info("profiles are off (PROFILES=off): no profile is kept from new events")
 	}
@@ -228,9 +228,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	// Journeys follow the stored events too, and send from their outbox.
 	mail := &email.Service{Store: st, Defaults: email.DefaultsFrom(cfg), BaseURL: cfg.BaseURL}
+	// Waits run on the process's timer worker (one worker claims every
+	// kind); webhook steps post like destinations do (guard, timeout, retries).
+	// The worker starts once every kind has its handler: a timer claimed
+	// without one would wait for its lease to end.
+	if timerWorker == nil {
+		timerWorker = timers.New(st, timers.Options{Logger: log})
+	}
 	jrn := journeys.New(st, mail, journeys.Options{Logger: log, RetryFor: cfg.MessageRetryFor, Rate: cfg.EmailRate,
-		BehindProfiles: cfg.Profiles})
+		BehindProfiles: cfg.Profiles, Timers: timerWorker,
+		Webhooks:      delivery.NewSender(newDeliveryGuard(cfg), cfg.DestinationTimeout, 4, version),
+		WebhookPolicy: delivery.Policy{Schedule: cfg.DestinationSchedule, RetryFor: cfg.DestinationRetryFor}})
 	jrn.Start(ctx)
+	timerWorker.Start(ctx)
 	if after := gate.AfterCommit; after != nil {
 		gate.AfterCommit = func() { after(); jrn.Notify() }
 	} else {
@@ -277,6 +287,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err := dests.Close(sctx); err != nil {
 		log.Warn("delivery workers did not stop in time", "err", err)
 	}
+	if err := timerWorker.Close(sctx); err != nil {
+		log.Warn("timers did not stop in time", "err", err)
+	}
 	jrn.Close()
 	if follower != nil {
 		if err := follower.Close(sctx); err != nil {
@@ -284,9 +297,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		}
 	}
 	if engine != nil {
-		if err := timerWorker.Close(sctx); err != nil {
-			log.Warn("timers did not stop in time", "err", err)
-		}
 		if err := engine.Close(sctx); err != nil {
 			log.Warn("audiences did not stop in time", "err", err)
 		}

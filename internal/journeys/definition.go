@@ -1,63 +1,109 @@
 // Package journeys runs journeys: JSON definitions, instances as rows,
-// steps advanced in one transaction with their wait and their send intent
-// (the messages outbox), and the sender that works from that outbox.
+// steps advanced in one transaction with their timer (internal/timers)
+// and their send intent (the messages outbox), and the sender that works
+// from that outbox.
 package journeys
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/inlet-dev/inlet/internal/config"
-	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/audiences"
 )
 
 // Limits of a definition.
 const (
-	MaxSteps           = 100
+	MaxSteps           = 100 // in the whole tree, nested steps included
 	MaxDefinitionBytes = 256 << 10
 	MaxWait            = 365 * 24 * time.Hour
+	maxMatch           = 16 // properties in one match
 )
 
 // Definition is a journey as the API takes it (the contract of issue 21).
 type Definition struct {
-	Key     string          `json:"key"`
-	Name    string          `json:"name"`
-	Enabled bool            `json:"enabled"`
-	Trigger Trigger         `json:"trigger"`
-	Reentry string          `json:"reentry,omitempty"`
-	ExitOn  json.RawMessage `json:"exitOn,omitempty"`
-	Steps   []Step          `json:"steps"`
+	Key     string  `json:"key"`
+	Name    string  `json:"name"`
+	Enabled bool    `json:"enabled"`
+	Trigger Trigger `json:"trigger"`
+	Reentry string  `json:"reentry,omitempty"` // never (default) or always
+	ExitOn  *ExitOn `json:"exitOn,omitempty"`
+	Steps   []*Step `json:"steps"`
+
+	index map[string]*place // step id → where it is in the tree
 }
 
-// Trigger starts an instance.
+// Trigger starts instances; exactly one field is set.
 type Trigger struct {
 	Event           *EventMatch `json:"event,omitempty"`
 	AudienceEntered string      `json:"audienceEntered,omitempty"`
 	Broadcast       string      `json:"broadcast,omitempty"`
 }
 
-// EventMatch names a track event.
+// EventMatch matches a track event by name, with audiences' performed
+// where (property conditions) and, in waitFor and exitOn, match: the
+// properties that must equal those of the instance's triggering event.
 type EventMatch struct {
 	Event string          `json:"event"`
 	Where json.RawMessage `json:"where,omitempty"`
 	Match []string        `json:"match,omitempty"`
+
+	leaf *audiences.Performed // the compiled where
 }
+
+// ExitOn ends an instance early, also while it waits.
+type ExitOn struct {
+	Event *EventMatch `json:"event"`
+}
+
+// Step kinds, as Kind names them.
+const (
+	KindWait    = "wait"
+	KindEmail   = "email"
+	KindWaitFor = "waitFor"
+	KindBranch  = "branch"
+	KindWebhook = "webhook"
+)
 
 // Step is one step; exactly one kind is set.
 type Step struct {
-	ID      string          `json:"id"`
-	Wait    json.RawMessage `json:"wait,omitempty"`
-	Email   *EmailStep      `json:"email,omitempty"`
-	WaitFor json.RawMessage `json:"waitFor,omitempty"`
-	Branch  json.RawMessage `json:"branch,omitempty"`
-	Webhook json.RawMessage `json:"webhook,omitempty"`
+	ID      string       `json:"id"`
+	Wait    *Wait        `json:"wait,omitempty"`
+	Email   *EmailStep   `json:"email,omitempty"`
+	WaitFor *WaitFor     `json:"waitFor,omitempty"`
+	Branch  *Branch      `json:"branch,omitempty"`
+	Webhook *WebhookStep `json:"webhook,omitempty"`
+}
 
-	wait time.Duration
+// Kind names the step's kind: wait, email, waitFor, branch or webhook.
+func (s *Step) Kind() string {
+	switch {
+	case s.Wait != nil:
+		return KindWait
+	case s.Email != nil:
+		return KindEmail
+	case s.WaitFor != nil:
+		return KindWaitFor
+	case s.Branch != nil:
+		return KindBranch
+	}
+	return KindWebhook
+}
+
+// Wait holds an instance for a duration ("1h") or until the time a trait
+// holds ({"until": "trait:trial_ends_at"}).
+type Wait struct {
+	Duration time.Duration // set for a duration
+	Until    string        // the trait's name, for until
+	text     string        // the duration as written
+}
+
+// MarshalJSON writes the wait back as it was written.
+func (w *Wait) MarshalJSON() ([]byte, error) {
+	if w.Until != "" {
+		return json.Marshal(map[string]string{"until": "trait:" + w.Until})
+	}
+	return json.Marshal(w.text)
 }
 
 // EmailStep sends a template, in a group unless the template is transactional.
@@ -65,6 +111,34 @@ type EmailStep struct {
 	Template string `json:"template"`
 	Group    string `json:"group,omitempty"`
 	Trait    string `json:"trait,omitempty"` // the address trait; email by default
+}
+
+// WaitFor holds an instance until an event (or entering an audience), then
+// runs Then; after Timeout it runs OnTimeout. Both lists may be empty.
+type WaitFor struct {
+	Event     *EventMatch `json:"event,omitempty"`
+	Audience  string      `json:"audience,omitempty"`
+	Timeout   string      `json:"timeout"`
+	Then      []*Step     `json:"then"`
+	OnTimeout []*Step     `json:"onTimeout"`
+
+	timeout time.Duration
+}
+
+// TimeoutDuration is Timeout parsed.
+func (w *WaitFor) TimeoutDuration() time.Duration { return w.timeout }
+
+// Branch runs Then when If holds for the user, else Else.
+type Branch struct {
+	If   *audiences.Node `json:"if"`
+	Then []*Step         `json:"then"`
+	Else []*Step         `json:"else"`
+}
+
+// WebhookStep posts {"journey","step","user","event"} through the
+// destination of this name, signed and retried as that destination is.
+type WebhookStep struct {
+	Destination string `json:"destination"`
 }
 
 // Error is a definition's fault at a path such as steps[1].email.template.
@@ -79,129 +153,106 @@ func fault(path, format string, args ...any) *Error {
 	return &Error{Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
-// Parse reads a definition strictly (unknown fields refused) and checks
-// its shape; Check then checks what it names against the store.
-func Parse(raw []byte) (*Definition, error) {
-	if len(raw) > MaxDefinitionBytes {
-		return nil, fault("", "the definition is over %d bytes", MaxDefinitionBytes)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var d Definition
-	if err := dec.Decode(&d); err != nil {
-		return nil, fault("", "not a journey definition: %s", err.Error())
-	}
-	if !keyPattern.MatchString(d.Key) {
-		return nil, fault("key", "1 to 64 letters, digits, _ . or -")
-	}
-	if d.Name == "" || len(d.Name) > 200 {
-		return nil, fault("name", "1 to 200 bytes")
-	}
-	switch {
-	case d.Trigger.Event != nil:
-		if d.Trigger.Event.Event == "" {
-			return nil, fault("trigger.event.event", "the event name is required")
-		}
-		if len(d.Trigger.Event.Where) > 0 {
-			return nil, fault("trigger.event.where", "not supported by this version of Inlet yet")
-		}
-		if len(d.Trigger.Event.Match) > 0 {
-			return nil, fault("trigger.event.match", "match belongs to waitFor and exitOn")
-		}
-	case d.Trigger.AudienceEntered != "":
-		return nil, fault("trigger.audienceEntered", "not supported by this version of Inlet yet")
-	case d.Trigger.Broadcast != "":
-		return nil, fault("trigger.broadcast", "not supported by this version of Inlet yet")
-	default:
-		return nil, fault("trigger", "one of event, audienceEntered or broadcast is required")
-	}
-	switch d.Reentry {
-	case "":
-		d.Reentry = "never"
-	case "never", "always":
-	default:
-		return nil, fault("reentry", "never or always")
-	}
-	if len(d.ExitOn) > 0 && string(d.ExitOn) != "null" {
-		return nil, fault("exitOn", "not supported by this version of Inlet yet")
-	}
-	if len(d.Steps) > MaxSteps {
-		return nil, fault("steps", "at most %d steps", MaxSteps)
-	}
-	seen := map[string]bool{}
-	for i := range d.Steps {
-		s := &d.Steps[i]
-		path := fmt.Sprintf("steps[%d]", i)
-		if !keyPattern.MatchString(s.ID) {
-			return nil, fault(path+".id", "1 to 64 letters, digits, _ . or -")
-		}
-		if seen[s.ID] {
-			return nil, fault(path+".id", "duplicate step id %q", s.ID)
-		}
-		seen[s.ID] = true
-		kinds := 0
-		for _, set := range []bool{len(s.Wait) > 0, s.Email != nil, len(s.WaitFor) > 0, len(s.Branch) > 0, len(s.Webhook) > 0} {
-			if set {
-				kinds++
-			}
-		}
-		if kinds != 1 {
-			return nil, fault(path, "exactly one of wait, email, waitFor, branch, webhook")
-		}
-		switch {
-		case len(s.Wait) > 0:
-			var v string
-			if err := json.Unmarshal(s.Wait, &v); err != nil {
-				return nil, fault(path+".wait", "a duration such as \"1h\" (until: not supported by this version yet)")
-			}
-			d, err := config.ParseShortDuration(v)
-			if err != nil || d > MaxWait {
-				return nil, fault(path+".wait", "a duration from 1s to 365d such as 30s, 5m, 1h or 7d")
-			}
-			s.wait = d
-		case s.Email != nil:
-			if s.Email.Template == "" {
-				return nil, fault(path+".email.template", "required")
-			}
-		case len(s.WaitFor) > 0:
-			return nil, fault(path+".waitFor", "not supported by this version of Inlet yet")
-		case len(s.Branch) > 0:
-			return nil, fault(path+".branch", "not supported by this version of Inlet yet")
-		case len(s.Webhook) > 0:
-			return nil, fault(path+".webhook", "not supported by this version of Inlet yet")
-		}
-	}
-	return &d, nil
+// Walk calls fn for every step of the tree in document order (a step
+// before its nested ones: branch then, branch else, waitFor then, waitFor
+// onTimeout), with its path ("steps[3].waitFor.onTimeout[0]") and its
+// depth (0 for top-level steps). The dashboard draws the tree with it.
+func (d *Definition) Walk(fn func(s *Step, path string, depth int)) {
+	walk(d.Steps, "steps", 0, fn)
 }
 
-// Check refuses templates and groups that do not exist, and a group
-// email without a group.
-func Check(ctx context.Context, st *store.Store, ws uuid.UUID, d *Definition) error {
-	for i, s := range d.Steps {
-		if s.Email == nil {
-			continue
-		}
-		path := fmt.Sprintf("steps[%d].email", i)
-		t, err := st.EmailTemplate(ctx, ws, s.Email.Template)
-		if err == store.ErrNotFound {
-			return fault(path+".template", "no template has the key %q", s.Email.Template)
-		}
-		if err != nil {
-			return err
-		}
-		if s.Email.Group == "" {
-			if !t.Transactional {
-				return fault(path+".group", "required: template %q is not transactional", s.Email.Template)
-			}
-			continue
-		}
-		if _, err := st.SubscriptionGroup(ctx, ws, s.Email.Group); err == store.ErrNotFound {
-			return fault(path+".group", "no subscription group has the key %q", s.Email.Group)
-		} else if err != nil {
-			return err
+// Walk is Definition.Walk over any list of steps.
+func Walk(steps []*Step, path string, depth int, fn func(s *Step, path string, depth int)) {
+	walk(steps, path, depth, fn)
+}
+
+func walk(steps []*Step, path string, depth int, fn func(*Step, string, int)) {
+	for i, s := range steps {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		fn(s, p, depth)
+		for _, sub := range s.Lists() {
+			walk(sub.Steps, p+"."+sub.Name, depth+1, fn)
 		}
 	}
+}
+
+// List is one nested list of a step: "branch.then", "branch.else",
+// "waitFor.then" or "waitFor.onTimeout".
+type List struct {
+	Name  string
+	Steps []*Step
+}
+
+// Lists are the step's nested lists, in document order (none for wait,
+// email and webhook).
+func (s *Step) Lists() []List {
+	switch {
+	case s.Branch != nil:
+		return []List{{"branch.then", s.Branch.Then}, {"branch.else", s.Branch.Else}}
+	case s.WaitFor != nil:
+		return []List{{"waitFor.then", s.WaitFor.Then}, {"waitFor.onTimeout", s.WaitFor.OnTimeout}}
+	}
 	return nil
+}
+
+// Step finds a step by id anywhere in the tree.
+func (d *Definition) Step(id string) *Step {
+	if p := d.index[id]; p != nil {
+		return p.list[p.i]
+	}
+	return nil
+}
+
+// place is where a step sits: its list, its index in it, and the step
+// holding that list (nil at the top).
+type place struct {
+	list   []*Step
+	i      int
+	parent *Step
+}
+
+// next is the step that follows id when id is done: its next sibling, or
+// what follows the step holding its list; nil when the journey is over.
+func (d *Definition) next(id string) *Step {
+	for {
+		p := d.index[id]
+		if p == nil {
+			return nil
+		}
+		if p.i+1 < len(p.list) {
+			return p.list[p.i+1]
+		}
+		if p.parent == nil {
+			return nil
+		}
+		id = p.parent.ID
+	}
+}
+
+// MatchProperties are the property names of every match in the journey
+// (exitOn and waitFor), sorted and unique: an instance's match values.
+func (d *Definition) MatchProperties() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(m *EventMatch) {
+		if m == nil {
+			return
+		}
+		for _, p := range m.Match {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	if d.ExitOn != nil {
+		add(d.ExitOn.Event)
+	}
+	d.Walk(func(s *Step, _ string, _ int) {
+		if s.WaitFor != nil {
+			add(s.WaitFor.Event)
+		}
+	})
+	sortStrings(out)
+	return out
 }

@@ -2,15 +2,22 @@ package journeys
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inlet-dev/inlet/internal/delivery"
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/store"
+	"github.com/inlet-dev/inlet/internal/timers"
+)
+
+// Timer kinds of the engine (internal/timers).
+const (
+	TimerKind        = "journey"         // an instance's start, wait, waitFor timeout or waitFor outcome
+	WebhookTimerKind = "journey_webhook" // one attempt of a webhook step
 )
 
 // Options tune the engine; zero values take the defaults.
@@ -18,7 +25,7 @@ type Options struct {
 	Logger   *slog.Logger
 	RetryFor time.Duration // MESSAGE_RETRY_FOR
 	Rate     int           // EMAIL_RATE per workspace per second; 0: none
-	Poll     time.Duration // how often it looks for events, waits and sends without being woken
+	Poll     time.Duration // how often it looks for events and sends without being woken
 	// RetryBase is the wait before the first retry of a send the server
 	// refused for now (doubling after, at most an hour); 30 s by default.
 	RetryBase time.Duration
@@ -26,10 +33,23 @@ type Options struct {
 	// follower has applied (PROFILES=on), so a send reads the traits the
 	// triggering event and those before it set (the address above all).
 	BehindProfiles bool
+	// Timers is the process's timer worker (one per process claims every
+	// kind); the engine registers its kinds on it. Nil: the engine runs
+	// its own, which then must be the only worker of the process.
+	Timers *timers.Worker
+	// Webhooks posts webhook steps; nil: a sender of its own.
+	Webhooks *delivery.Sender
+	// WebhookPolicy is the retry schedule of webhook steps (the
+	// destinations' one: DESTINATION_RETRY_*).
+	WebhookPolicy delivery.Policy
+	// BroadcastBatch is how many members a broadcast enters per
+	// transaction; 500 by default.
+	BroadcastBatch int
 }
 
 // Engine follows the event feed of workspaces with enabled journeys,
-// enters and advances instances, and sends what they queued.
+// enters instances, advances them on durable timers and sends what they
+// queued.
 type Engine struct {
 	st    *store.Store
 	email *email.Service
@@ -38,6 +58,12 @@ type Engine struct {
 	stop  context.CancelFunc
 	done  sync.WaitGroup
 	send  *sender
+	timer *timers.Worker
+	owned bool // the timer worker is the engine's own
+	hooks *delivery.Sender
+
+	mu   sync.Mutex
+	defs map[string]*Definition // parsed versions by workspace, key and version
 }
 
 // New builds the engine; Start runs it.
@@ -54,7 +80,19 @@ func New(st *store.Store, es *email.Service, opts Options) *Engine {
 	if opts.Poll == 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
-	e := &Engine{st: st, email: es, opts: opts, wake: make(chan struct{}, 1)}
+	if opts.BroadcastBatch <= 0 {
+		opts.BroadcastBatch = 500
+	}
+	e := &Engine{st: st, email: es, opts: opts, wake: make(chan struct{}, 1), timer: opts.Timers, hooks: opts.Webhooks,
+		defs: map[string]*Definition{}}
+	if e.timer == nil {
+		e.timer, e.owned = timers.New(st, timers.Options{Logger: opts.Logger, Poll: min(opts.Poll, 250*time.Millisecond)}), true
+	}
+	if e.hooks == nil {
+		e.hooks = delivery.NewSender(nil, 10*time.Second, 4, "journeys")
+	}
+	e.timer.Register(TimerKind, e.fireTimers)
+	e.timer.Register(WebhookTimerKind, e.fireWebhooks)
 	e.send = newSender(e)
 	return e
 }
@@ -70,6 +108,9 @@ func (e *Engine) Notify() {
 // Start runs the loop until Close.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.stop = context.WithCancel(ctx)
+	if e.owned {
+		e.timer.Start(ctx)
+	}
 	e.done.Add(1)
 	go func() {
 		defer e.done.Done()
@@ -90,27 +131,44 @@ func (e *Engine) Start(ctx context.Context) {
 	}()
 }
 
-// Close stops the loop and waits for it.
+// Close stops the loop (and the engine's own timer worker) and waits for them.
 func (e *Engine) Close() {
 	if e.stop != nil {
 		e.stop()
 	}
 	e.done.Wait()
+	if e.owned {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.timer.Close(ctx)
+	}
 }
 
-// Pass does one round: follow the feeds, fire due waits, send due messages.
+// Pass does one round: follow the feeds (entries, waitFor outcomes,
+// exits), move broadcasts on, release instances held while their journey
+// was disabled, and send due messages. Waits fire on the timer worker.
 func (e *Engine) Pass(ctx context.Context) error {
-	wss, err := e.st.WorkspacesWithEnabledJourneys(ctx)
+	if err := e.legacy(ctx); err != nil {
+		return err
+	}
+	wss, err := e.st.WorkspacesWithJourneys(ctx)
 	if err != nil {
 		return err
 	}
 	for _, ws := range wss {
-		if err := e.follow(ctx, ws); err != nil {
+		js, err := e.enabled(ctx, ws)
+		if err != nil {
+			return err
+		}
+		if err := e.follow(ctx, ws, js); err != nil {
 			return fmt.Errorf("follow events of %s: %w", ws, err)
 		}
-	}
-	if err := e.fireDue(ctx); err != nil {
-		return err
+		if err := e.broadcasts(ctx, ws, js); err != nil {
+			return fmt.Errorf("broadcasts of %s: %w", ws, err)
+		}
+		if err := e.release(ctx, ws, js); err != nil {
+			return fmt.Errorf("release held instances of %s: %w", ws, err)
+		}
 	}
 	return e.send.pass(ctx)
 }
@@ -128,10 +186,12 @@ func Prime(ctx context.Context, st *store.Store, ws uuid.UUID) error {
 	return st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error { return tx.SetCursor(head) })
 }
 
-// journey is a parsed stored definition.
+// journey is a parsed stored definition; older are its earlier versions
+// (running instances may still follow them).
 type journey struct {
 	def     *Definition
 	version int
+	older   []*Definition
 }
 
 func (e *Engine) enabled(ctx context.Context, ws uuid.UUID) ([]journey, error) {
@@ -144,135 +204,79 @@ func (e *Engine) enabled(ctx context.Context, ws uuid.UUID) ([]journey, error) {
 		if !r.Enabled {
 			continue
 		}
-		d, err := Parse([]byte(r.Definition))
+		d, err := e.parsed(ws, r.Key, r.Version, func() (string, error) { return r.Definition, nil })
 		if err != nil {
 			e.opts.Logger.Warn("stored journey does not parse", "journey", r.Key, "err", err)
 			continue
 		}
-		out = append(out, journey{def: d, version: r.Version})
+		j := journey{def: d, version: r.Version}
+		for v := 1; v < r.Version; v++ {
+			if od, err := e.version(ctx, ws, r.Key, v); err == nil {
+				j.older = append(j.older, od)
+			}
+		}
+		out = append(out, j)
 	}
 	return out, nil
 }
 
-// follow reads the workspace's new events and enters the journeys they
-// trigger; instances, their first steps, their sends and the cursor
-// commit together.
-func (e *Engine) follow(ctx context.Context, ws uuid.UUID) error {
-	if err := Prime(ctx, e.st, ws); err != nil {
+// parsed is a journey version's definition, parsed once per process
+// (versions never change once stored).
+func (e *Engine) parsed(ws uuid.UUID, key string, version int, raw func() (string, error)) (*Definition, error) {
+	k := fmt.Sprintf("%s\x00%s\x00%d", ws, key, version)
+	e.mu.Lock()
+	d := e.defs[k]
+	e.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	text, err := raw()
+	if err != nil {
+		return nil, err
+	}
+	if d, err = Parse([]byte(text)); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if len(e.defs) > 10000 {
+		clear(e.defs) // bounded: a cache, rebuilt on demand
+	}
+	e.defs[k] = d
+	e.mu.Unlock()
+	return d, nil
+}
+
+// version reads the definition an instance follows.
+func (e *Engine) version(ctx context.Context, ws uuid.UUID, key string, version int) (*Definition, error) {
+	return e.parsed(ws, key, version, func() (string, error) { return e.st.JourneyVersion(ctx, ws, key, version) })
+}
+
+// legacy moves waits made before timers (wake_at) onto timers: such a
+// version has only top-level steps, so its index names the step.
+func (e *Engine) legacy(ctx context.Context) error {
+	ws, err := e.st.LegacyWaits(ctx, 500)
+	if err != nil || len(ws) == 0 {
 		return err
 	}
-	for {
-		cur, _, err := e.st.JourneyCursor(ctx, ws)
-		if err != nil {
-			return err
+	for _, w := range ws {
+		d, err := e.version(ctx, w.WorkspaceID, w.JourneyKey, w.Version)
+		stepID := ""
+		if err == nil && w.Step < len(d.Steps) {
+			stepID = d.Steps[w.Step].ID
 		}
-		evs, err := e.st.ReadFeed(ctx, ws, cur, 500)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		full := len(evs) == 500
-		if e.opts.BehindProfiles {
-			pc, err := e.st.ProfileCursor(ctx, ws)
-			if err != nil {
+		err = e.st.JourneyTx(ctx, w.WorkspaceID, func(tx *store.JourneyTx) error {
+			if stepID == "" {
+				return tx.Move(w.ID, "", "exited", time.Now().UTC())
+			}
+			if err := tx.Move(w.ID, stepID, "active", time.Now().UTC()); err != nil {
 				return err
 			}
-			n := 0
-			for n < len(evs) && pc.Reached(evs[n].Cursor) {
-				n++
-			}
-			if evs, full = evs[:n], full && n == len(evs); len(evs) == 0 {
-				return nil
-			}
-		}
-		js, err := e.enabled(ctx, ws)
-		if err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		err = e.st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error {
-			for _, ev := range evs {
-				if ev.Type != "track" || ev.UserID == "" {
-					continue
-				}
-				for _, j := range js {
-					if j.def.Trigger.Event == nil || j.def.Trigger.Event.Event != ev.Event {
-						continue
-					}
-					id, err := tx.Enter(j.def.Key, j.version, ev.UserID, j.def.Reentry, ev.MessageID, eventJSON(ev), now)
-					if err != nil {
-						return err
-					}
-					if id != 0 {
-						if err := advance(tx, j.def, id, ev.UserID, 0, now); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			return tx.SetCursor(evs[len(evs)-1].Cursor)
+			return tx.SetTimers(TimerKind, []store.TimerSet{{Key: timerKey(w.ID, whatWait, stepID), Due: w.WakeAt}})
 		})
 		if err != nil {
-			return err
-		}
-		if !full {
-			return nil
+			return fmt.Errorf("move legacy wait %d onto a timer: %w", w.ID, err)
 		}
 	}
-}
-
-// eventJSON is the template's event variable: {event, properties}.
-func eventJSON(ev store.FeedEvent) string {
-	var raw struct {
-		Properties map[string]any `json:"properties"`
-	}
-	_ = json.Unmarshal(ev.Raw, &raw)
-	if raw.Properties == nil {
-		raw.Properties = map[string]any{}
-	}
-	b, _ := json.Marshal(map[string]any{"event": ev.Event, "messageId": ev.MessageID, "properties": raw.Properties})
-	return string(b)
-}
-
-// advance runs an instance from step from: emails are queued, a wait
-// stops it there with its wake time, the end of the list completes it.
-func advance(tx *store.JourneyTx, d *Definition, id int64, userID string, from int, now time.Time) error {
-	for i := from; i < len(d.Steps); i++ {
-		s := d.Steps[i]
-		switch {
-		case s.wait > 0:
-			return tx.Move(id, i, "active", now.Add(s.wait), now)
-		case s.Email != nil:
-			if err := tx.Queue(store.QueuedMessage{SendKey: fmt.Sprintf("%s.%d.%s", d.Key, id, s.ID), InstanceID: id,
-				JourneyKey: d.Key, StepID: s.ID, UserID: userID, Template: s.Email.Template, Group: s.Email.Group}, now); err != nil {
-				return err
-			}
-		}
-	}
-	return tx.Move(id, len(d.Steps), "completed", time.Time{}, now)
-}
-
-// fireDue continues the instances whose wait is over, each on the version
-// it started on.
-func (e *Engine) fireDue(ctx context.Context) error {
-	defs := map[string]*Definition{}
-	for {
-		n, err := e.st.DueInstances(ctx, time.Now().UTC(), 100, func(tx *store.JourneyTx, in store.JourneyInstance) error {
-			k := fmt.Sprintf("%s\x00%d", in.JourneyKey, in.Version)
-			d := defs[k]
-			if d == nil {
-				raw, err := tx.Version(in.JourneyKey, in.Version)
-				if err != nil {
-					return err
-				}
-				if d, err = Parse([]byte(raw)); err != nil {
-					return tx.Move(in.ID, in.Step, "exited", time.Time{}, time.Now().UTC())
-				}
-				defs[k] = d
-			}
-			return advance(tx, d, in.ID, in.UserID, in.Step+1, time.Now().UTC())
-		})
-		if err != nil || n < 100 {
-			return err
-		}
-	}
+	e.timer.Notify()
+	return nil
 }

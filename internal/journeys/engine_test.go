@@ -113,7 +113,7 @@ func TestWaitSurvivesRestart(t *testing.T) {
 		var entered time.Time
 		eventually(t, 10*time.Second, func() bool {
 			ins, _ := st.UserJourneys(context.Background(), f.ws.ID, "u1", 10)
-			if len(ins) == 1 && !ins[0].WakeAt.IsZero() {
+			if len(ins) == 1 && ins[0].StepID == "w" {
 				entered = ins[0].EnteredAt
 				return true
 			}

@@ -16,9 +16,12 @@ type JourneyInstance struct {
 	JourneyKey string
 	Version    int
 	UserID     string
-	Status     string // active, completed, exited
-	Step       int
-	WakeAt     time.Time // zero when not waiting
+	Status     string    // active, completed, exited
+	Step       int       // before step ids: the top-level index (legacy rows)
+	StepID     string    // the step it is at (active) or ended at
+	MatchKey   string    // its match values (JSON), for reentry always
+	HeldDue    time.Time // a timer held while the journey is disabled
+	WakeAt     time.Time // legacy: a wait's end before timers
 	Event      string    // the triggering event's JSON
 	EnteredAt  time.Time
 	UpdatedAt  time.Time
@@ -32,6 +35,9 @@ type instanceRecord struct {
 	UserID      string
 	Status      string
 	Step        int
+	StepID      string
+	MatchKey    string
+	HeldDue     dbTime
 	WakeAt      dbTime
 	Event       string
 	EnteredAt   dbTime
@@ -40,21 +46,22 @@ type instanceRecord struct {
 
 func (r instanceRecord) instance() JourneyInstance {
 	return JourneyInstance{ID: r.ID, JourneyKey: r.JourneyKey, Version: r.Version, UserID: r.UserID, Status: r.Status,
-		Step: r.Step, WakeAt: r.WakeAt.Time, Event: r.Event, EnteredAt: r.EnteredAt.Time, UpdatedAt: r.UpdatedAt.Time}
+		Step: r.Step, StepID: r.StepID, MatchKey: r.MatchKey, HeldDue: r.HeldDue.Time, WakeAt: r.WakeAt.Time, Event: r.Event, EnteredAt: r.EnteredAt.Time, UpdatedAt: r.UpdatedAt.Time}
 }
 
-const instanceColumns = "workspace_id, id, journey_key, version, user_id, status, step, wake_at, event, entered_at, updated_at"
+const instanceColumns = "workspace_id, id, journey_key, version, user_id, status, step, step_id, match_key, held_due, wake_at, event, entered_at, updated_at"
 
 // JourneyTx is one transaction of the journey engine: entering, advancing,
 // scheduling and queuing sends commit together, or none of them does.
 type JourneyTx struct {
 	tx *gorm.DB
 	ws uuid.UUID
+	pg bool
 }
 
 // JourneyTx runs fn in one transaction for ws.
 func (s *Store) JourneyTx(ctx context.Context, ws uuid.UUID, fn func(*JourneyTx) error) error {
-	return s.tx(ctx, func(tx *gorm.DB) error { return fn(&JourneyTx{tx: tx, ws: ws}) })
+	return s.tx(ctx, func(tx *gorm.DB) error { return fn(&JourneyTx{tx: tx, ws: ws, pg: s.dialect == Postgres}) })
 }
 
 // SetCursor moves the workspace's journey follower.
@@ -68,40 +75,53 @@ func (j *JourneyTx) SetCursor(c FeedCursor) error {
 	return nil
 }
 
+// NewInstance is an instance about to enter a journey.
+type NewInstance struct {
+	Journey   string
+	Version   int
+	UserID    string
+	Reentry   string // never: once per user ever; always: one running per user and match values
+	TriggerID string // the triggering event's messageId (one instance per trigger)
+	Event     string // the triggering event's JSON
+	MatchKey  string // the triggering event's match values
+}
+
 // Enter makes an instance unless reentry forbids it: "never" refuses a user
-// who ever entered the journey, "always" one with an instance still
-// active. It reports the new instance's id, 0 when none was made.
-func (j *JourneyTx) Enter(key string, version int, userID, reentry, triggerID, event string, now time.Time) (int64, error) {
-	cond := "1=1"
-	if reentry == "always" {
-		cond = "status = 'active'"
+// who ever entered the journey, "always" one with a running instance of
+// the same match values. It reports the new instance's id, 0 when none
+// was made. A unique index backs both the trigger and the running rule.
+func (j *JourneyTx) Enter(in NewInstance, now time.Time) (int64, error) {
+	q := "SELECT count(*) FROM journey_instances WHERE workspace_id = ? AND journey_key = ? AND user_id = ?"
+	args := []any{j.ws.String(), in.Journey, in.UserID}
+	if in.Reentry == "always" {
+		q += " AND status = 'active' AND match_key = ?"
+		args = append(args, in.MatchKey)
 	}
 	var n int64
-	if err := first(j.tx, &n, "SELECT count(*) FROM journey_instances WHERE workspace_id = ? AND journey_key = ? AND user_id = ? AND "+cond,
-		j.ws.String(), key, userID); err != nil {
-		return 0, fmt.Errorf("instances of %q: %w", key, err)
+	if err := first(j.tx, &n, q, args...); err != nil {
+		return 0, fmt.Errorf("instances of %q: %w", in.Journey, err)
 	}
 	if n > 0 {
 		return 0, nil
 	}
 	var id int64
-	err := first(j.tx, &id, "INSERT INTO journey_instances (workspace_id, journey_key, version, user_id, status, step, event, trigger_id, "+
-		"entered_at, updated_at) VALUES (?,?,?,?,'active',0,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
-		j.ws.String(), key, version, userID, event, triggerID, at(now), at(now))
+	err := first(j.tx, &id, "INSERT INTO journey_instances (workspace_id, journey_key, version, user_id, status, step, step_id, match_key, event, trigger_id, "+
+		"entered_at, updated_at) VALUES (?,?,?,?,'active',0,'',?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+		j.ws.String(), in.Journey, in.Version, in.UserID, in.MatchKey, in.Event, in.TriggerID, at(now), at(now))
 	if err == ErrNotFound {
 		return 0, nil // this event already entered it
 	}
 	if err != nil {
-		return 0, fmt.Errorf("enter journey %q: %w", key, err)
+		return 0, fmt.Errorf("enter journey %q: %w", in.Journey, err)
 	}
 	return id, nil
 }
 
-// Move sets where an instance is: its step, status and wake time (zero:
-// not waiting).
-func (j *JourneyTx) Move(id int64, step int, status string, wakeAt, now time.Time) error {
-	_, err := exec(j.tx, "UPDATE journey_instances SET step = ?, status = ?, wake_at = ?, updated_at = ? WHERE id = ?",
-		step, status, at(wakeAt), at(now), id)
+// Move sets where an instance is: the step it is at (or ended at) and its
+// status; a hold is lifted.
+func (j *JourneyTx) Move(id int64, stepID, status string, now time.Time) error {
+	_, err := exec(j.tx, "UPDATE journey_instances SET step_id = ?, status = ?, wake_at = NULL, held_due = NULL, held_key = '', updated_at = ? WHERE id = ?",
+		stepID, status, at(now), id)
 	if err != nil {
 		return fmt.Errorf("move journey instance %d: %w", id, err)
 	}
@@ -131,46 +151,6 @@ func (j *JourneyTx) Queue(m QueuedMessage, now time.Time) error {
 	return nil
 }
 
-// DueInstances calls fn, in one transaction per workspace batch, with the
-// active instances whose wait is over, locked against other instances of
-// Inlet (SKIP LOCKED on PostgreSQL; SQLite has one writer).
-func (s *Store) DueInstances(ctx context.Context, now time.Time, limit int, fn func(*JourneyTx, JourneyInstance) error) (int, error) {
-	var recs []instanceRecord
-	done := 0
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		q := "SELECT " + instanceColumns + " FROM journey_instances i WHERE status = 'active' AND wake_at IS NOT NULL AND wake_at <= ? " +
-			// A disabled journey holds its instances where they are.
-			"AND EXISTS (SELECT 1 FROM journeys j WHERE j.workspace_id = i.workspace_id AND j.key = i.journey_key AND j.enabled) ORDER BY wake_at LIMIT ?"
-		if s.dialect == Postgres {
-			q += " FOR UPDATE SKIP LOCKED"
-		}
-		if err := all(tx, &recs, q, at(now), limit); err != nil {
-			return fmt.Errorf("due journey instances: %w", err)
-		}
-		for _, r := range recs {
-			ws, err := uuid.Parse(r.WorkspaceID)
-			if err != nil {
-				continue
-			}
-			if err := fn(&JourneyTx{tx: tx, ws: ws}, r.instance()); err != nil {
-				return err
-			}
-			done++
-		}
-		return nil
-	})
-	return done, err
-}
-
-// NextWake is the earliest wait's end, zero when none waits.
-func (s *Store) NextWake(ctx context.Context) (time.Time, error) {
-	var t dbTime
-	if err := first(s.db.WithContext(ctx), &t, "SELECT min(wake_at) FROM journey_instances WHERE status = 'active' AND wake_at IS NOT NULL"); err != nil && err != ErrNotFound {
-		return time.Time{}, err
-	}
-	return t.Time, nil
-}
-
 // UserJourneys lists a user's instances, newest first.
 func (s *Store) UserJourneys(ctx context.Context, ws uuid.UUID, userID string, limit int) ([]JourneyInstance, error) {
 	var recs []instanceRecord
@@ -185,53 +165,93 @@ func (s *Store) UserJourneys(ctx context.Context, ws uuid.UUID, userID string, l
 	return out, nil
 }
 
-// JourneyStats counts a journey's instances by status and, for active
-// ones, by step.
+// JourneyStats is a journey's counts, the dashboard's contract: instances
+// by status, and per step id how many active instances are at that step
+// now (waiting in a wait or waitFor, or held there while the journey is
+// disabled) and how many instances have gone past it.
 type JourneyStats struct {
 	Entered   int64
 	Active    int64
 	Completed int64
 	Exited    int64
-	AtStep    map[int]int64 // active instances per step index
-	Sent      map[string]int64
+	AtStep    map[string]int64 // step id → active instances at it now
+	Passed    map[string]int64 // step id → instances that went past it
+	Sent      map[string]int64 // step id → emails sent
 }
 
-// JourneyStats counts a journey's instances.
+// JourneyStats counts a journey's instances (every version: step ids keep
+// their meaning across versions).
 func (s *Store) JourneyStats(ctx context.Context, ws uuid.UUID, key string) (JourneyStats, error) {
+	db := s.db.WithContext(ctx)
 	var rows []struct {
 		Status string
-		Step   int
+		StepID string
 		N      int64
 	}
-	if err := all(s.db.WithContext(ctx), &rows, "SELECT status, step, count(*) AS n FROM journey_instances WHERE workspace_id = ? AND journey_key = ? GROUP BY status, step",
+	if err := all(db, &rows, "SELECT status, step_id, count(*) AS n FROM journey_instances WHERE workspace_id = ? AND journey_key = ? GROUP BY status, step_id",
 		ws.String(), key); err != nil {
 		return JourneyStats{}, fmt.Errorf("stats of journey %q: %w", key, err)
 	}
-	st := JourneyStats{AtStep: map[int]int64{}, Sent: map[string]int64{}}
+	st := JourneyStats{AtStep: map[string]int64{}, Passed: map[string]int64{}, Sent: map[string]int64{}}
 	for _, r := range rows {
 		st.Entered += r.N
 		switch r.Status {
 		case "active":
 			st.Active += r.N
-			st.AtStep[r.Step] += r.N
+			if r.StepID != "" { // "" is an instance entered a moment ago, before its first step
+				st.AtStep[r.StepID] += r.N
+			}
 		case "completed":
 			st.Completed += r.N
 		default:
 			st.Exited += r.N
 		}
 	}
-	var sent []struct {
+	var counts []struct {
 		StepID string
 		N      int64
 	}
-	if err := all(s.db.WithContext(ctx), &sent, "SELECT step_id, count(*) AS n FROM messages WHERE workspace_id = ? AND journey_key = ? AND status = 'sent' GROUP BY step_id",
+	if err := all(db, &counts, "SELECT step_id, count(*) AS n FROM journey_passes WHERE workspace_id = ? AND journey_key = ? GROUP BY step_id",
+		ws.String(), key); err != nil {
+		return JourneyStats{}, fmt.Errorf("passes of journey %q: %w", key, err)
+	}
+	for _, r := range counts {
+		st.Passed[r.StepID] = r.N
+	}
+	counts = nil
+	if err := all(db, &counts, "SELECT step_id, count(*) AS n FROM messages WHERE workspace_id = ? AND journey_key = ? AND status = 'sent' GROUP BY step_id",
 		ws.String(), key); err != nil {
 		return JourneyStats{}, fmt.Errorf("sends of journey %q: %w", key, err)
 	}
-	for _, r := range sent {
+	for _, r := range counts {
 		st.Sent[r.StepID] = r.N
 	}
 	return st, nil
+}
+
+// UserJourney is one of a user's journey instances, for the profile page.
+type UserJourney struct {
+	ID        int64     `json:"id"`
+	Journey   string    `json:"journey"`
+	Version   int       `json:"version"`
+	StepID    string    `json:"step"`   // the step it is at (active) or ended at
+	Status    string    `json:"status"` // active, completed, exited
+	Since     time.Time `json:"since"`  // when it reached that step or status
+	EnteredAt time.Time `json:"enteredAt"`
+}
+
+// UserJourneyInstances lists a user's journey instances, newest first.
+func (s *Store) UserJourneyInstances(ctx context.Context, ws uuid.UUID, userID string, limit int) ([]UserJourney, error) {
+	ins, err := s.UserJourneys(ctx, ws, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserJourney, len(ins))
+	for i, in := range ins {
+		out[i] = UserJourney{ID: in.ID, Journey: in.JourneyKey, Version: in.Version, StepID: in.StepID, Status: in.Status,
+			Since: in.UpdatedAt, EnteredAt: in.EnteredAt}
+	}
+	return out, nil
 }
 
 // lockKey is a stable 63-bit key for an advisory lock.

@@ -133,9 +133,16 @@ func (s *Store) DeleteJourney(ctx context.Context, ws uuid.UUID, key string) err
 		if n == 0 {
 			return ErrNotFound
 		}
-		if _, err := exec(tx, "UPDATE journey_instances SET status = 'exited', wake_at = NULL, updated_at = ? "+
+		if _, err := exec(tx, "UPDATE journey_instances SET status = 'exited', wake_at = NULL, held_due = NULL, updated_at = ? "+
 			"WHERE workspace_id = ? AND journey_key = ? AND status = 'active'", at(time.Now()), ws.String(), key); err != nil {
 			return fmt.Errorf("end instances of journey %q: %w", key, err)
+		}
+		if _, err = exec(tx, "UPDATE journey_webhooks SET status = 'failed', reply = 'journey deleted', at = ? "+
+			"WHERE workspace_id = ? AND journey_key = ? AND status = 'queued'", at(time.Now()), ws.String(), key); err != nil {
+			return fmt.Errorf("drop webhooks of journey %q: %w", key, err)
+		}
+		if _, err = exec(tx, "DELETE FROM journey_broadcasts WHERE workspace_id = ? AND journey_key = ?", ws.String(), key); err != nil {
+			return fmt.Errorf("drop broadcast of journey %q: %w", key, err)
 		}
 		_, err = exec(tx, "UPDATE messages SET status = 'skipped', reason = 'journey_deleted', at = ? "+
 			"WHERE workspace_id = ? AND journey_key = ? AND status = 'queued'", at(time.Now()), ws.String(), key)
@@ -143,10 +150,12 @@ func (s *Store) DeleteJourney(ctx context.Context, ws uuid.UUID, key string) err
 	})
 }
 
-// WorkspacesWithEnabledJourneys lists the workspaces the follower reads.
-func (s *Store) WorkspacesWithEnabledJourneys(ctx context.Context) ([]uuid.UUID, error) {
+// WorkspacesWithJourneys lists the workspaces the follower reads: those
+// with a journey, enabled or not (events that come while a journey is
+// disabled are read past, so enabling it does not enter them late).
+func (s *Store) WorkspacesWithJourneys(ctx context.Context) ([]uuid.UUID, error) {
 	var ids []string
-	if err := all(s.db.WithContext(ctx), &ids, "SELECT DISTINCT workspace_id FROM journeys WHERE enabled"); err != nil {
+	if err := all(s.db.WithContext(ctx), &ids, "SELECT DISTINCT workspace_id FROM journeys"); err != nil {
 		return nil, fmt.Errorf("workspaces with journeys: %w", err)
 	}
 	out := make([]uuid.UUID, 0, len(ids))

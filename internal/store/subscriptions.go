@@ -147,7 +147,7 @@ func (s *Store) SetSubscription(ctx context.Context, ws uuid.UUID, userID, group
 // included (so nothing more is sent to them). An erased user leaves no trace.
 func (p *ProfileTx) DeleteSubscriptions(userIDs []string) error {
 	return chunks(userIDs, func(part []string) error {
-		for _, table := range []string{"subscriptions", "journey_instances", "messages"} {
+		for _, table := range []string{"subscriptions", "journey_instances", "messages", "journey_webhooks"} {
 			if _, err := exec(p.tx, "DELETE FROM "+table+" WHERE workspace_id = ? AND user_id IN ("+placeholders(len(part))+")",
 				strArgs([]any{p.ws.String()}, part)...); err != nil {
 				return fmt.Errorf("delete %s of erased users: %w", table, err)

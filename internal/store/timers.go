@@ -78,17 +78,24 @@ func setTimers(tx *gorm.DB, kind string, ws uuid.UUID, sets []TimerSet) error {
 
 // ClaimTimers takes up to limit timers due by now and not claimed by
 // another worker, marking them claimed for lease. On PostgreSQL rows locked
-// by another instance's claim are skipped, not waited for.
-func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Timer, error) {
+// by another instance's claim are skipped, not waited for. With kinds, only
+// timers of those kinds are claimed (a worker takes only what it can fire).
+func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds ...string) ([]Timer, error) {
 	lock := ""
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	kindCond := ""
+	args := []any{at(now.Add(lease)), at(now), at(now)}
+	if len(kinds) > 0 {
+		kindCond = " AND kind IN (" + placeholders(len(kinds)) + ")"
+		args = strArgs(args, kinds)
+	}
+	args = append(args, limit)
 	var rows []timerRow
 	err := s.db.WithContext(ctx).Raw(`UPDATE timers SET claimed_until = ?, attempts = attempts + 1 WHERE id IN (
-		SELECT id FROM timers WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
-		ORDER BY due_at LIMIT ?`+lock+`) RETURNING id, kind, workspace_id, key, due_at, attempts`,
-		at(now.Add(lease)), at(now), at(now), limit).Scan(&rows).Error
+		SELECT id FROM timers WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)`+kindCond+`
+		ORDER BY due_at LIMIT ?`+lock+`) RETURNING id, kind, workspace_id, key, due_at, attempts`, args...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim timers: %w", err)
 	}
@@ -110,6 +117,19 @@ func (s *Store) FinishTimers(ctx context.Context, fired []Timer) error {
 		for _, t := range fired {
 			if err := tx.Exec("DELETE FROM timers WHERE id = ? AND due_at = ?", t.ID, at(t.DueAt)).Error; err != nil {
 				return fmt.Errorf("finish timer %d: %w", t.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ReleaseTimers hands claimed timers back (a worker stopping mid-batch):
+// they can be claimed again at once.
+func (s *Store) ReleaseTimers(ctx context.Context, ts []Timer) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		for _, t := range ts {
+			if err := tx.Exec("UPDATE timers SET claimed_until = NULL WHERE id = ?", t.ID).Error; err != nil {
+				return fmt.Errorf("release timer %d: %w", t.ID, err)
 			}
 		}
 		return nil

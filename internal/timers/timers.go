@@ -119,7 +119,24 @@ func (w *Worker) Close(ctx context.Context) error {
 // Fire claims the timers due now, runs their handlers, and removes those
 // that succeeded. It says how many it claimed.
 func (w *Worker) Fire(ctx context.Context) (int, error) {
-	due, err := w.st.ClaimTimers(ctx, w.opts.Now(), w.opts.Lease, w.opts.Batch)
+	// Only the kinds this worker fires: another worker of the process (or
+	// of another process) may fire other kinds.
+	w.mu.Lock()
+	kinds := make([]string, 0, len(w.handlers))
+	for k := range w.handlers {
+		kinds = append(kinds, k)
+	}
+	w.mu.Unlock()
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	// Claims and their bookkeeping run to completion even when the worker
+	// is stopping (a statement cut short may still commit, leaving a claim
+	// nobody holds until its lease ends); a stopping worker hands back
+	// what it has not fired, so the next one fires it at once.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	due, err := w.st.ClaimTimers(bg, w.opts.Now(), w.opts.Lease, w.opts.Batch, kinds...)
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
@@ -136,11 +153,20 @@ func (w *Worker) Fire(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("no handler for %d timers of kind %q", len(ts), kind))
 			continue
 		}
-		if err := h(ctx, ts); err != nil {
+		err := ctx.Err()
+		if err == nil {
+			err = h(ctx, ts)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s timers: %w", kind, err))
+			if ctx.Err() != nil {
+				if err := w.st.ReleaseTimers(bg, ts); err != nil {
+					errs = append(errs, err)
+				}
+			}
 			continue
 		}
-		if err := w.st.FinishTimers(ctx, ts); err != nil {
+		if err := w.st.FinishTimers(bg, ts); err != nil {
 			errs = append(errs, err)
 		}
 	}

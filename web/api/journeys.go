@@ -190,12 +190,15 @@ func (h *Handler) JourneyStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	steps := make([]map[string]any, len(d.Steps))
-	for i, s := range d.Steps {
-		steps[i] = map[string]any{"id": s.ID, "waiting": st.AtStep[i], "sent": st.Sent[s.ID]}
-	}
+	// Every step of the tree in document order, with its path and depth so
+	// a page can draw the nesting.
+	steps := []map[string]any{}
+	d.Walk(func(s *journeys.Step, path string, depth int) {
+		steps = append(steps, map[string]any{"id": s.ID, "kind": s.Kind(), "path": path, "depth": depth,
+			"waiting": st.AtStep[s.ID], "passed": st.Passed[s.ID], "sent": st.Sent[s.ID]})
+	})
 	return c.JSON(http.StatusOK, map[string]any{"entered": st.Entered, "active": st.Active, "completed": st.Completed,
-		"exited": st.Exited, "steps": steps})
+		"exited": st.Exited, "atStep": st.AtStep, "passed": st.Passed, "steps": steps})
 }
 
 // MessagesList is GET /api/v1/messages?userId=&journey=&status=&cursor=&limit=.

@@ -56,8 +56,13 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","email":{"template":"cart"}}]}`, "steps[0].email.group"},
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","wait":"1s"},{"id":"a","wait":"2s"}]}`, "steps[1].id"},
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","wait":"400d"}]}`, "steps[0].wait"},
-			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","waitFor":{"audience":"x"}}]}`, "steps[0].waitFor"},
-			{`{"key":"j","name":"J","trigger":{"audienceEntered":"vip"},"steps":[]}`, "trigger.audienceEntered"},
+			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","waitFor":{"audience":"x"}}]}`, "steps[0].waitFor.timeout"},
+			{`{"key":"j","name":"J","trigger":{"audienceEntered":"vip"},"steps":[{"id":"a","waitFor":{"event":{"event":"Y","match":["cartId"]},"timeout":"1h"}}]}`, "steps[0].waitFor"},
+			{`{"key":"j","name":"J","trigger":{"broadcast":"vip"},"exitOn":{"event":{"event":"Y","match":["cartId"]}},"steps":[]}`, "exitOn"},
+			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","webhook":{"destination":"nope"}}]}`, "steps[0].webhook.destination"},
+			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","waitFor":{"event":{"event":"Y"},"timeout":"1h","onTimeout":[{"id":"b","email":{"template":"nope","group":"reminders"}}]}}]}`, "steps[0].waitFor.onTimeout[0].email.template"},
+			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","branch":{"if":{"trait":"plan","op":"eq","value":"pro"},"then":[{"id":"a","wait":"1s"}]}}]}`, "steps[0].branch.then[0].id"},
+			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","waitFor":{"event":{"event":"Y"},"timeout":"366d"}}]}`, "steps[0].waitFor.timeout"},
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[` + strings.Repeat(`{"id":"w","wait":"1s"},`, 100) + `{"id":"z","wait":"1s"}]}`, "steps"},
 		} {
 			code, out := e.send(t, "POST", "/api/v1/journeys", e.write, c.body)
@@ -106,8 +111,11 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			t.Errorf("log entry %v", sent)
 		}
 		code, stats := e.send(t, "GET", "/api/v1/journeys/abandoned_cart/stats", e.read, "")
-		if code != 200 || stats["entered"] != 1.0 || stats["completed"] != 1.0 {
+		if code != 200 || stats["entered"] != 1.0 || stats["completed"] != 1.0 || stats["passed"].(map[string]any)["nudge"] != 1.0 {
 			t.Errorf("stats %d %v", code, stats)
+		}
+		if steps := stats["steps"].([]any); len(steps) != 2 || steps[1].(map[string]any)["id"] != "nudge" || steps[1].(map[string]any)["sent"] != 1.0 {
+			t.Errorf("stats steps %v", steps)
 		}
 
 		// Unsubscribing through the email's own header stops the group's email.

@@ -107,11 +107,12 @@ func (h *Handler) JourneyShow(c echo.Context) error {
 	if d.Trigger.Event != nil {
 		p.Trigger = "the event " + d.Trigger.Event.Event + " (reentry " + d.Reentry + ")"
 	}
-	for i, s := range d.Steps {
-		row := templates.StepRow{ID: s.ID, Waiting: st.AtStep[i], Sent: st.Sent[s.ID]}
+	for _, s := range d.Steps {
+		row := templates.StepRow{ID: s.ID, Waiting: st.AtStep[s.ID], Sent: st.Sent[s.ID]}
 		switch {
-		case len(s.Wait) > 0:
-			row.Kind, row.Detail = "wait", string(s.Wait)
+		case s.Wait != nil:
+			w, _ := s.Wait.MarshalJSON()
+			row.Kind, row.Detail = "wait", string(w)
 		case s.Email != nil:
 			row.Kind, row.Detail = "email", "template "+s.Email.Template
 			if s.Email.Group != "" {
@@ -150,9 +151,9 @@ func (h *Handler) fillMessaging(ctx context.Context, ws uuid.UUID, userID string
 			}
 			defs[k] = d
 		}
-		step := "end"
-		if d != nil && in.Step < len(d.Steps) {
-			step = d.Steps[in.Step].ID
+		step := in.StepID // instances are placed by step id (steps nest)
+		if step == "" || d == nil {
+			step = "start"
 		}
 		p.Journeys = append(p.Journeys, templates.UserJourneyRow{Journey: in.JourneyKey, Step: step, Status: in.Status, Since: in.UpdatedAt})
 	}
