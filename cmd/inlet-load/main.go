@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +57,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ex.URL, "export-url", "http://127.0.0.1:8080/api/v1/events/export", "with -exports: what the readers download")
 	fs.StringVar(&tokens, "api-tokens", os.Getenv("INLET_LOAD_API_TOKENS"), "with -exports: comma-separated read tokens, spread over the readers (or INLET_LOAD_API_TOKENS)")
 	fs.BoolVar(&ex.Gzip, "export-gzip", false, "with -exports: ask for gzip")
+	fs.IntVar(&cfg.Rate, "rate", 0, "most events per second over all senders (0: as fast as answered), e.g. 1000 for a steady background load")
+	var probe loadgen.Probe
+	fs.StringVar(&probe.API, "probe-api", "", "audience probe: the API base (http://host/api/v1); every -probe-every a new user sends -probe-event and the time from the 200 to -probe-audience listed in GET /users/{id} is reported")
+	fs.StringVar(&probe.Token, "probe-token", "", "audience probe: a read token")
+	fs.StringVar(&probe.Audience, "probe-audience", "orders", "audience probe: the audience the event makes a new user enter")
+	fs.StringVar(&probe.Event, "probe-event", "Order Completed", "audience probe: the track event sent")
+	fs.DurationVar(&probe.Every, "probe-every", 250*time.Millisecond, "audience probe: one probe per interval")
 	serverPID := fs.Int("server-pid", 0, "report this process's peak RSS (VmHWM) at the end: the server's, on the same machine")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,9 +107,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		close(exDone)
 	}
+	var probeRes *loadgen.ProbeResult
+	probeDone := make(chan struct{})
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	if probe.API != "" {
+		probe.WebhookURL, probe.Secret = cfg.URL, cfg.Secret
+		probe.RunID = "probe-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		go func() { probeRes = probe.Run(probeCtx); close(probeDone) }()
+	} else {
+		close(probeDone)
+	}
 	res, err := loadgen.Run(ctx, cfg)
 	stopExports()
 	<-exDone
+	stopProbe()
+	<-probeDone
+	if probeRes != nil {
+		defer fmt.Fprintln(stdout, probeRes)
+	}
 	if err != nil {
 		return err
 	}

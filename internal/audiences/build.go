@@ -28,7 +28,7 @@ func (e *Engine) BuildStep(ctx context.Context, ws uuid.UUID) (bool, error) {
 	}
 	did := false
 	err = e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
-		s, err := load(tx)
+		s, err := e.load(tx)
 		if err != nil || s.next == nil {
 			return err
 		}
@@ -304,7 +304,7 @@ func dependents(s *stored, swapped []store.AudienceRow) bool {
 // a live change: transitions are emitted), page by page in this
 // transaction, after a swap changed what other audiences refer to.
 func (e *Engine) refreshAll(tx *store.AudienceTx) error {
-	s, err := load(tx)
+	s, err := e.load(tx)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,14 @@ type pass struct {
 	hist   []store.HistoryRow
 	rows   []store.MemberRow
 	timers []store.TimerSet
+	// deltas are the batch's matching events, folded into the states as
+	// the profiles are loaded (applyEvents).
+	deltas map[stateKey]*delta
+	// lazyTimers: a timer already due no later than the new instant is
+	// left as it is (firing early only re-evaluates), so a steady stream
+	// of events does not rewrite a timer per profile per batch. Passes
+	// that fire timers write theirs exactly.
+	lazyTimers bool
 }
 
 // subjects loads what evaluation reads of profiles: their traits and the
@@ -50,21 +58,34 @@ func (p *pass) subjects(keys []string) (map[string]*Subject, map[string]store.Pr
 		return nil, nil, err
 	}
 	leaves := p.s.leaves()
+	byKey := make(map[stateKey]*LeafState, len(states))
+	owner := make(map[stateKey]string, len(states))
+	for _, st := range states {
+		if leaves[st.LeafID] == nil {
+			continue
+		}
+		k := stateKey{st.LeafID, identity{st.Kind, st.Value}}
+		byKey[k], owner[k] = decodeState(st.State), st.ProfileKey
+	}
+	if err := p.addDeltas(byKey, owner); err != nil {
+		return nil, nil, err
+	}
 	subs := make(map[string]*Subject, len(profs))
 	for k, pr := range profs {
 		subs[k] = &Subject{Key: k, UserID: pr.UserID, AnonymousID: pr.AnonymousID, Traits: profileTraits(pr.Doc), States: map[string]*LeafState{}}
 	}
-	for _, st := range states {
-		sub, leaf := subs[st.ProfileKey], leaves[st.LeafID]
-		if sub == nil || leaf == nil {
+	for k, st := range byKey {
+		sub := subs[owner[k]]
+		if sub == nil {
 			continue
 		}
-		acc := sub.States[st.LeafID]
+		leaf := leaves[k.leaf]
+		acc := sub.States[k.leaf]
 		if acc == nil {
 			acc = &LeafState{}
-			sub.States[st.LeafID] = acc
+			sub.States[k.leaf] = acc
 		}
-		acc.Union(decodeState(st.State), leaf.Keep())
+		acc.Union(st, leaf.Keep())
 	}
 	return subs, profs, nil
 }
@@ -148,6 +169,11 @@ func (p *pass) flush() error {
 	if err := p.tx.AddHistory(p.hist); err != nil {
 		return err
 	}
+	if p.lazyTimers {
+		if err := p.trimTimers(); err != nil {
+			return err
+		}
+	}
 	if err := p.tx.SetTimers(TimerKind, p.timers); err != nil {
 		return err
 	}
@@ -156,6 +182,42 @@ func (p *pass) flush() error {
 			return fmt.Errorf("emit %d audience transitions: %w", len(p.events), err)
 		}
 	}
+	return nil
+}
+
+// trimTimers drops from p.timers the writes that change nothing that
+// matters: a removal of a timer that does not exist, and a later instant
+// for a timer already due sooner (it fires, re-evaluates and sets the
+// right instant then).
+func (p *pass) trimTimers() error {
+	if len(p.timers) == 0 {
+		return nil
+	}
+	// The last word on a key is the one that counts.
+	last := make(map[string]int, len(p.timers))
+	keys := make([]string, 0, len(p.timers))
+	for i, t := range p.timers {
+		if _, seen := last[t.Key]; !seen {
+			keys = append(keys, t.Key)
+		}
+		last[t.Key] = i
+	}
+	have, err := p.tx.TimerDues(TimerKind, keys)
+	if err != nil {
+		return err
+	}
+	out := make([]store.TimerSet, 0, len(keys))
+	for _, k := range keys {
+		t := p.timers[last[k]]
+		cur, ok := have[t.Key]
+		switch {
+		case t.Due.IsZero() && !ok:
+		case !t.Due.IsZero() && ok && !cur.After(t.Due):
+		default:
+			out = append(out, t)
+		}
+	}
+	p.timers = out
 	return nil
 }
 

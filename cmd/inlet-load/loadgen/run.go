@@ -28,6 +28,7 @@ type Config struct {
 	RetryFor time.Duration // how long one body keeps being retried (1m)
 	RetryCap time.Duration // longest wait between retries; Retry-After is honoured up to it (1s)
 	Timeout  time.Duration // per request, as Segment's 5s (10s)
+	Rate     int           // most events per second over all senders (0: as fast as answered)
 	RunID    string        // messageId prefix (random)
 	Client   *http.Client  // optional
 	// OnResponse, when set, sees every attempt; it is called concurrently.
@@ -96,7 +97,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Duration > 0 {
 		stopAt = start.Add(cfg.Duration)
 	}
-	var claimed atomic.Int64
+	var claimed, paced atomic.Int64
 	parts := make([]*Result, cfg.Senders)
 	var wg sync.WaitGroup
 	for s := range cfg.Senders {
@@ -113,6 +114,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					}
 					if k <= 0 {
 						return
+					}
+				}
+				if cfg.Rate > 0 {
+					// Paced: the n-th event is due at start + n/Rate.
+					n := paced.Add(int64(k)) - int64(k)
+					due := start.Add(time.Duration(n) * time.Second / time.Duration(cfg.Rate))
+					if d := time.Until(due); d > 0 {
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(d):
+						}
 					}
 				}
 				body := f.Build(s, seq, k, time.Now())
