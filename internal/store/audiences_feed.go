@@ -56,15 +56,20 @@ func (s *Store) propsExpr(need FeedNeed) (string, []any) {
 	for _, k := range need.Props {
 		name, _ := json.Marshal(k)
 		if s.dialect == Postgres {
-			parts = append(parts, "COALESCE(?::text || ':' || (raw->'properties'->(?::text))::text || ',', '')")
+			parts = append(parts, "COALESCE(?::text || ':' || (p->(?::text))::text || ',', '')")
 			args = append(args, string(name), k)
 			continue
 		}
 		if strings.ContainsAny(k, "\"\\") {
 			return raw, nil // no JSON path quotes such a key in SQLite: read it all
 		}
-		parts = append(parts, "COALESCE(? || ':' || (raw -> ?) || ',', '')")
+		parts = append(parts, "COALESCE(? || ':' || (raw -> ?) || ',', '')") // SQLite parses raw once per statement row anyway
 		args = append(args, string(name), `$.properties."`+k+`"`)
 	}
-	return `'{"properties":{' || rtrim(` + strings.Join(parts, " || ") + `, ',') || '}}'`, args
+	obj := `'{"properties":{' || rtrim(` + strings.Join(parts, " || ") + `, ',') || '}}'`
+	if s.dialect == Postgres {
+		// The text is parsed once per event (jsonb), not once per key.
+		return `(SELECT ` + obj + ` FROM (SELECT raw::jsonb->'properties' AS p) AS x)`, args
+	}
+	return obj, args
 }
