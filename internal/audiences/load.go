@@ -157,7 +157,19 @@ func fromRows(rows []store.AudienceRow) (*stored, error) {
 	var err error
 	if len(cur) > 0 {
 		// A current version may refer to an audience whose first build has
-		// not ended: that reference answers false until it has.
+		// not ended: that audience's newest definition is evaluated in the
+		// current set too (its answers are not recorded, see evaluate), so
+		// the reference reads its condition instead of a false that would
+		// wrongly take users out.
+		for _, r := range rows {
+			if r.CurrentVersion == 0 {
+				h, err := Parse(r.Definition, storedLimits)
+				if err != nil {
+					return nil, fmt.Errorf("stored audience %q: %w", r.Key, err)
+				}
+				cur = append(cur, h)
+			}
+		}
 		if s.cur, err = newSet(cur, true); err != nil {
 			return nil, err
 		}

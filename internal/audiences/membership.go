@@ -119,7 +119,11 @@ func (p *pass) evaluate(keys []string, causes map[string]cause) error {
 		var next time.Time
 		if p.s.cur != nil {
 			for key, r := range p.s.cur.Evaluate(sub, p.now) {
-				if row := p.s.rows[key]; !p.build {
+				row := p.s.rows[key]
+				if row.CurrentVersion == 0 {
+					continue // only read by references (fromRows); its build records it
+				}
+				if !p.build {
 					p.record(row, row.CurrentVersion, profs[k], old, r.Member, c, p.emit)
 				}
 				next = earliest(next, &r.Next)
