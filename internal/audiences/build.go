@@ -66,6 +66,20 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 		typ, name = leaf.Type, ""
 	}
 	now := e.opts.Now().UTC()
+	if len(leaf.Where) == 0 {
+		// Nothing to decide in Go: the database counts (PostgreSQL).
+		floor := int64(0)
+		if leaf.Window > 0 {
+			floor = now.UnixMilli() - leaf.Window*1000
+		}
+		done, err := tx.FillLeafStates(leaf.ID, typ, name, leaf.Keep(), floor)
+		if err != nil {
+			return err
+		}
+		if done {
+			return tx.MarkLeafReady(leaf.ID)
+		}
+	}
 	states := map[identity]*LeafState{}
 	after := int64(0)
 	for {
@@ -158,7 +172,7 @@ func (e *Engine) buildPage(tx *store.AudienceTx, s *stored) error {
 	if err != nil {
 		return err
 	}
-	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true}
+	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true, lazyTimers: true}
 	if len(keys) > 0 {
 		causes := make(map[string]cause, len(keys))
 		for _, k := range keys {

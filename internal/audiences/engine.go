@@ -41,7 +41,10 @@ func (o Options) withDefaults() Options {
 		o.Batch = store.MaxFeedBatch
 	}
 	if o.BuildPage <= 0 {
-		o.BuildPage = 500
+		// A page is one transaction under the workspace's audience lock:
+		// large enough that 100k profiles take 50 round trips of reads,
+		// small enough that live events wait at most a page.
+		o.BuildPage = 2000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

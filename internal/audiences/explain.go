@@ -103,7 +103,7 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		p := &pass{tx: tx, s: s, now: e.opts.Now().UTC()}
 		after := ""
 		for {
-			keys, err := tx.ProfileKeysAfter(after, 500)
+			keys, err := tx.ProfileKeysAfter(after, previewPage)
 			if err != nil || len(keys) == 0 {
 				return err
 			}
@@ -129,6 +129,9 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 	})
 	return out, err
 }
+
+// previewPage is how many profiles a preview reads per round trip.
+const previewPage = 2000
 
 // leafStates computes one leaf's states from the stored events, in memory.
 func (e *Engine) leafStates(tx *store.AudienceTx, leaf *Performed) (map[identity]*LeafState, error) {
