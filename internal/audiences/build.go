@@ -168,11 +168,12 @@ func (e *Engine) buildPage(tx *store.AudienceTx, s *stored) error {
 		}
 		total = n
 	}
-	keys, err := tx.ProfileKeysAfter(after, e.opts.BuildPage)
+	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true, lazyTimers: true}
+	keys, subs, profs, err := p.subjectsPage(after, e.opts.BuildPage)
 	if err != nil {
 		return err
 	}
-	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true, lazyTimers: true}
+	p.loaded, p.loadedProfs = subs, profs
 	if len(keys) > 0 {
 		causes := make(map[string]cause, len(keys))
 		for _, k := range keys {

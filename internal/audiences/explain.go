@@ -103,12 +103,8 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		p := &pass{tx: tx, s: s, now: e.opts.Now().UTC()}
 		after := ""
 		for {
-			keys, err := tx.ProfileKeysAfter(after, previewPage)
+			keys, subs, _, err := p.subjectsPage(after, previewPage)
 			if err != nil || len(keys) == 0 {
-				return err
-			}
-			subs, _, err := p.subjects(keys)
-			if err != nil {
 				return err
 			}
 			if len(mem) > 0 {

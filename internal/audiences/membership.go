@@ -44,10 +44,14 @@ type pass struct {
 	// of events does not rewrite a timer per profile per batch. Passes
 	// that fire timers write theirs exactly.
 	lazyTimers bool
+	// loaded, when set, are the subjects of the keys evaluate is given,
+	// already read (a page read by range).
+	loaded      map[string]*Subject
+	loadedProfs map[string]store.ProfileRow
 }
 
 // subjects loads what evaluation reads of profiles: their traits and the
-// union of their identities' leaf states.
+// union of their identities' leaf states (with the batch's deltas added).
 func (p *pass) subjects(keys []string) (map[string]*Subject, map[string]store.ProfileRow, error) {
 	profs, err := p.tx.Profiles(keys)
 	if err != nil {
@@ -57,6 +61,30 @@ func (p *pass) subjects(keys []string) (map[string]*Subject, map[string]store.Pr
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.assemble(profs, states)
+}
+
+// subjectsPage is subjects for the next page of profiles after a key, read
+// by key range (builds, previews); keys are the page's, in order.
+func (p *pass) subjectsPage(after string, limit int) ([]string, map[string]*Subject, map[string]store.ProfileRow, error) {
+	rows, err := p.tx.ProfilesPage(after, limit)
+	if err != nil || len(rows) == 0 {
+		return nil, nil, nil, err
+	}
+	keys := make([]string, len(rows))
+	profs := make(map[string]store.ProfileRow, len(rows))
+	for i, r := range rows {
+		keys[i], profs[r.Key] = r.Key, r
+	}
+	states, err := p.tx.LeafStatesInRange(after, keys[len(keys)-1])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	subs, profs, err := p.assemble(profs, states)
+	return keys, subs, profs, err
+}
+
+func (p *pass) assemble(profs map[string]store.ProfileRow, states []store.ProfileLeafState) (map[string]*Subject, map[string]store.ProfileRow, error) {
 	leaves := p.s.leaves()
 	byKey := make(map[stateKey]*LeafState, len(states))
 	owner := make(map[stateKey]string, len(states))
@@ -95,9 +123,13 @@ func (p *pass) evaluate(keys []string, causes map[string]cause) error {
 	if len(keys) == 0 || p.s.empty() {
 		return nil
 	}
-	subs, profs, err := p.subjects(keys)
-	if err != nil {
-		return err
+	subs, profs := p.loaded, p.loadedProfs
+	p.loaded, p.loadedProfs = nil, nil
+	if subs == nil {
+		var err error
+		if subs, profs, err = p.subjects(keys); err != nil {
+			return err
+		}
 	}
 	existing, err := p.tx.Memberships(keys)
 	if err != nil {
