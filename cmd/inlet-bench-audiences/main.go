@@ -149,6 +149,25 @@ func run(ctx context.Context, o options) error {
 	_ = db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE event = 'Order Completed'").Scan(&orders)
 	fmt.Printf("- %d `Order Completed` events (about half of them in the last 30 days).\n\n", orders)
 
+	// This shared test cluster runs with autovacuum off, so nothing would
+	// analyze the audience tables while a build fills them, and with the
+	// statistics of empty tables PostgreSQL scans a whole table for each
+	// lookup by key. ANALYZE every 10 s stands in for autovacuum (as in
+	// inlet-bench-profiles).
+	analyzeDone := make(chan struct{})
+	defer close(analyzeDone)
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-analyzeDone:
+				return
+			case <-t.C:
+				_, _ = db.ExecContext(ctx, "ANALYZE timers, audience_members, audience_history, audience_leaf_states")
+			}
+		}
+	}()
 	srv, err := startServe(ctx, o.inlet, dbURL)
 	if err != nil {
 		return err

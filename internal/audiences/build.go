@@ -168,7 +168,7 @@ func (e *Engine) buildPage(tx *store.AudienceTx, s *stored) error {
 		}
 		total = n
 	}
-	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true, lazyTimers: true}
+	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true}
 	keys, subs, profs, err := p.subjectsPage(after, e.opts.BuildPage)
 	if err != nil {
 		return err
