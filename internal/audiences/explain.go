@@ -101,10 +101,25 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		}
 		s := &stored{rows: map[string]store.AudienceRow{}, next: set}
 		p := &pass{tx: tx, s: s, now: e.opts.Now().UTC()}
-		after := ""
+		cands, narrowed, err := p.candidates(d, set, ready)
+		if err != nil {
+			return err
+		}
+		after, next := "", 0
 		for {
-			keys, subs, _, err := p.subjectsPage(after, previewPage)
-			if err != nil || len(keys) == 0 {
+			var keys []string
+			var subs map[string]*Subject
+			if narrowed {
+				// Only the candidates, a page at a time, in key order.
+				keys = cands[next:min(next+previewPage, len(cands))]
+				next += len(keys)
+				if len(keys) == 0 {
+					return nil
+				}
+				if subs, err = p.subjectsOf(keys); err != nil {
+					return err
+				}
+			} else if keys, subs, _, err = p.subjectsPage(after, previewPage); err != nil || len(keys) == 0 {
 				return err
 			}
 			if len(mem) > 0 {
