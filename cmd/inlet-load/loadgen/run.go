@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config describes one run. Zero values get the defaults noted.
@@ -28,8 +30,8 @@ type Config struct {
 	RetryFor time.Duration // how long one body keeps being retried (1m)
 	RetryCap time.Duration // longest wait between retries; Retry-After is honoured up to it (1s)
 	Timeout  time.Duration // per request, as Segment's 5s (10s)
-	Rate     int           // most events per second over all senders (0: as fast as answered)
 	RunID    string        // messageId prefix (random)
+	Rate     float64       // events per second over all senders (0: as fast as they go)
 	Client   *http.Client  // optional
 	// OnResponse, when set, sees every attempt; it is called concurrently.
 	OnResponse func(Response)
@@ -97,7 +99,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Duration > 0 {
 		stopAt = start.Add(cfg.Duration)
 	}
-	var claimed, paced atomic.Int64
+	var claimed atomic.Int64
+	limit := rate.NewLimiter(rate.Inf, 0)
+	if cfg.Rate > 0 {
+		// A burst of 50 ms worth: with a burst of one, tokens a slow
+		// wake-up misses are lost and the rate falls short.
+		limit = rate.NewLimiter(rate.Limit(cfg.Rate), max(cfg.Batch, int(cfg.Rate/20)))
+	}
 	parts := make([]*Result, cfg.Senders)
 	var wg sync.WaitGroup
 	for s := range cfg.Senders {
@@ -116,17 +124,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 						return
 					}
 				}
-				if cfg.Rate > 0 {
-					// Paced: the n-th event is due at start + n/Rate.
-					n := paced.Add(int64(k)) - int64(k)
-					due := start.Add(time.Duration(n) * time.Second / time.Duration(cfg.Rate))
-					if d := time.Until(due); d > 0 {
-						select {
-						case <-ctx.Done():
-							return
-						case <-time.After(d):
-						}
-					}
+				if limit.WaitN(ctx, k) != nil {
+					return
 				}
 				body := f.Build(s, seq, k, time.Now())
 				seq += k
