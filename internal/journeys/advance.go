@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 )
@@ -43,13 +45,33 @@ func clearTimers(id int64, stepID string) []store.TimerSet {
 		{Key: timerKey(id, whatTimeout, stepID)}, {Key: timerKey(id, whatThen, stepID)}}
 }
 
-// fireTimers is the timer handler of TimerKind: each timer moves its
-// instance on in its own transaction.
+// fireBatch is how many timers of a workspace move on in one transaction.
+const fireBatch = 100
+
+// fireTimers is the timer handler of TimerKind. A batch's timers move
+// their instances on in one transaction per workspace and fireBatch
+// timers (a broadcast's thousands of start timers cost a commit per
+// hundred, not per instance); if that transaction fails, each timer is
+// fired again in its own, so one instance's fault holds back no other.
 func (e *Engine) fireTimers(ctx context.Context, due []store.Timer) error {
 	var errs []error
+	byWS := map[uuid.UUID][]store.Timer{}
 	for _, t := range due {
-		if err := e.fire(ctx, t); err != nil {
-			errs = append(errs, fmt.Errorf("timer %s: %w", t.Key, err))
+		byWS[t.WorkspaceID] = append(byWS[t.WorkspaceID], t)
+	}
+	for ws, ts := range byWS {
+		for i := 0; i < len(ts); i += fireBatch {
+			part := ts[i:min(i+fireBatch, len(ts))]
+			err := e.fireMany(ctx, ws, part)
+			if err == nil {
+				continue
+			}
+			e.opts.Logger.Warn("journey timer batch failed; firing one by one", "timers", len(part), "err", err)
+			for _, t := range part {
+				if err := e.fire(ctx, t); err != nil {
+					errs = append(errs, fmt.Errorf("timer %s: %w", t.Key, err))
+				}
+			}
 		}
 	}
 	e.Notify() // sends may be queued
@@ -57,8 +79,19 @@ func (e *Engine) fireTimers(ctx context.Context, due []store.Timer) error {
 	return errors.Join(errs...)
 }
 
+// firing is one timer's move, with what it reads outside the transaction.
+type firing struct {
+	t            store.Timer
+	id           int64
+	what, stepID string
+	d            *Definition // nil: the version does not parse; the instance exits
+	suppressed   bool
+	user         *userData
+}
+
+// fire moves one timer's instance on in its own transaction.
 func (e *Engine) fire(ctx context.Context, t store.Timer) error {
-	id, what, stepID, ok := parseTimerKey(t.Key)
+	id, _, stepID, ok := parseTimerKey(t.Key)
 	if !ok {
 		return nil
 	}
@@ -73,70 +106,149 @@ func (e *Engine) fire(ctx context.Context, t store.Timer) error {
 	if in.Status != "active" || in.StepID != stepID {
 		return nil
 	}
-	d, err := e.version(ctx, ws, in.JourneyKey, in.Version)
-	if err != nil {
-		e.opts.Logger.Warn("journey version does not parse; the instance exits", "journey", in.JourneyKey, "version", in.Version, "err", err)
-		return e.st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error { return tx.Move(id, stepID, "exited", time.Now().UTC()) })
-	}
-	// What a step reads of the user is read before the transaction (a
-	// transaction never waits for another connection).
 	suppressed, err := profiles.IsSuppressed(ctx, e.st, ws, store.IdentityUser, in.UserID)
 	if err != nil {
 		return err
 	}
-	var user *userData
-	if !suppressed && d.needsUser() {
-		if user, err = e.loadUser(ctx, ws, in.UserID, d); err != nil {
-			return err
+	f, err := e.prepare(ctx, t, in, suppressed)
+	if err != nil || f == nil {
+		return err
+	}
+	return e.st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error { return f.apply(tx, map[string]bool{}) })
+}
+
+// fireMany moves the instances of one workspace's timers on in one
+// transaction, reading instances and suppressions for all at once.
+func (e *Engine) fireMany(ctx context.Context, ws uuid.UUID, ts []store.Timer) error {
+	ids := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		if id, _, _, ok := parseTimerKey(t.Key); ok {
+			ids = append(ids, id)
 		}
 	}
-	return e.st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error {
-		in, err := tx.Instance(id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
+	ins, err := e.st.JourneyInstancesByID(ctx, ws, ids)
+	if err != nil {
+		return err
+	}
+	hashes := make([]string, 0, len(ins))
+	for _, in := range ins {
+		hashes = append(hashes, profiles.HashID(store.IdentityUser, in.UserID))
+	}
+	suppressed, err := e.st.SuppressedAmong(ctx, ws, hashes)
+	if err != nil {
+		return err
+	}
+	var fs []*firing
+	for _, t := range ts {
+		id, _, stepID, ok := parseTimerKey(t.Key)
+		in, found := ins[id]
+		if !ok || !found || in.Status != "active" || in.StepID != stepID {
+			continue // erased, deleted or moved on: spent
 		}
+		f, err := e.prepare(ctx, t, in, suppressed[profiles.HashID(store.IdentityUser, in.UserID)])
 		if err != nil {
 			return err
 		}
-		if in.Status != "active" || in.StepID != stepID || !in.HeldDue.IsZero() {
-			return nil // moved on meanwhile: this timer is spent
+		if f != nil {
+			fs = append(fs, f)
 		}
-		now := time.Now().UTC()
-		if on, err := tx.JourneyEnabled(in.JourneyKey); err != nil {
-			return err
-		} else if !on {
-			return tx.Hold(id, t.Key, t.DueAt) // released when the journey is enabled again
-		}
-		if suppressed {
-			// Erased or suppressed users leave their journeys.
-			return tx.Move(id, stepID, "exited", now)
-		}
-		r := &run{tx: tx, d: d, in: in, user: user, now: now}
-		var next *Step
-		switch s := d.Step(stepID); {
-		case what == whatStart && stepID == "":
-			if len(d.Steps) > 0 {
-				next = d.Steps[0]
-			}
-		case s == nil:
-			return tx.Move(id, stepID, "exited", now)
-		case what == whatWait:
-			next = d.next(stepID)
-		case what == whatTimeout && s.WaitFor != nil:
-			next = d.into(s.WaitFor.OnTimeout, s)
-		case what == whatThen && s.WaitFor != nil:
-			next = d.into(s.WaitFor.Then, s)
-			// Its timeout timer was removed with the outcome's scheduling.
-		default:
-			return nil
-		}
-		if stepID != "" {
-			if err := tx.Passed(d.Key, id, stepID); err != nil {
-				return err
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	// Instances are locked in id order: two workers' batches never wait
+	// on each other in a cycle.
+	sort.SliceStable(fs, func(a, b int) bool { return fs[a].id < fs[b].id })
+	return e.st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error {
+		enabled := map[string]bool{}
+		for _, f := range fs {
+			if err := f.apply(tx, enabled); err != nil {
+				return fmt.Errorf("timer %s: %w", f.t.Key, err)
 			}
 		}
-		return r.from(next, stepID)
+		return nil
 	})
+}
+
+// prepare reads what the instance's next steps need of the user before
+// the transaction (a transaction never waits for another connection).
+func (e *Engine) prepare(ctx context.Context, t store.Timer, in store.JourneyInstance, suppressed bool) (*firing, error) {
+	id, what, stepID, ok := parseTimerKey(t.Key)
+	if !ok {
+		return nil, nil
+	}
+	f := &firing{t: t, id: id, what: what, stepID: stepID, suppressed: suppressed}
+	d, err := e.version(ctx, t.WorkspaceID, in.JourneyKey, in.Version)
+	if err != nil {
+		e.opts.Logger.Warn("journey version does not parse; the instance exits", "journey", in.JourneyKey, "version", in.Version, "err", err)
+		return f, nil
+	}
+	f.d = d
+	if !suppressed && d.needsUser() {
+		if f.user, err = e.loadUser(ctx, t.WorkspaceID, in.UserID, d); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// apply moves the instance on inside tx, if it still is at the timer's
+// step; enabled caches the journeys' switches for the transaction.
+func (f *firing) apply(tx *store.JourneyTx, enabled map[string]bool) error {
+	id, stepID, what, d := f.id, f.stepID, f.what, f.d
+	now := time.Now().UTC()
+	if d == nil {
+		return tx.Move(id, stepID, "exited", now)
+	}
+	in, err := tx.Instance(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if in.Status != "active" || in.StepID != stepID || !in.HeldDue.IsZero() {
+		return nil // moved on meanwhile: this timer is spent
+	}
+	on, seen := enabled[in.JourneyKey]
+	if !seen {
+		if on, err = tx.JourneyEnabled(in.JourneyKey); err != nil {
+			return err
+		}
+		enabled[in.JourneyKey] = on
+	}
+	if !on {
+		return tx.Hold(id, f.t.Key, f.t.DueAt) // released when the journey is enabled again
+	}
+	if f.suppressed {
+		// Erased or suppressed users leave their journeys.
+		return tx.Move(id, stepID, "exited", now)
+	}
+	r := &run{tx: tx, d: d, in: in, user: f.user, now: now}
+	var next *Step
+	switch s := d.Step(stepID); {
+	case what == whatStart && stepID == "":
+		if len(d.Steps) > 0 {
+			next = d.Steps[0]
+		}
+	case s == nil:
+		return tx.Move(id, stepID, "exited", now)
+	case what == whatWait:
+		next = d.next(stepID)
+	case what == whatTimeout && s.WaitFor != nil:
+		next = d.into(s.WaitFor.OnTimeout, s)
+	case what == whatThen && s.WaitFor != nil:
+		next = d.into(s.WaitFor.Then, s)
+		// Its timeout timer was removed with the outcome's scheduling.
+	default:
+		return nil
+	}
+	if stepID != "" {
+		if err := tx.Passed(d.Key, id, stepID); err != nil {
+			return err
+		}
+	}
+	return r.from(next, stepID)
 }
 
 // into is the first step of a nested list, or what follows the step

@@ -175,3 +175,27 @@ func (s *Store) JourneyInstanceByID(ctx context.Context, ws uuid.UUID, id int64)
 	}
 	return r.instance(), nil
 }
+
+// JourneyInstancesByID reads many instances at once (a timer batch's),
+// unlocked, by id; ids that are gone are absent.
+func (s *Store) JourneyInstancesByID(ctx context.Context, ws uuid.UUID, ids []int64) (map[int64]JourneyInstance, error) {
+	out := make(map[int64]JourneyInstance, len(ids))
+	for start := 0; start < len(ids); start += inChunk {
+		part := ids[start:min(start+inChunk, len(ids))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, ws.String())
+		for _, id := range part {
+			args = append(args, id)
+		}
+		var rs []instanceRecord
+		if err := all(s.db.WithContext(ctx), &rs, "SELECT "+instanceColumns+" FROM journey_instances WHERE workspace_id = ? AND id IN ("+
+			placeholders(len(part))+")", args...); err != nil {
+			return nil, fmt.Errorf("journey instances by id: %w", err)
+		}
+		for _, r := range rs {
+			in := r.instance()
+			out[in.ID] = in
+		}
+	}
+	return out, nil
+}
