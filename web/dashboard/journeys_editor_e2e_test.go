@@ -28,6 +28,12 @@ func waitJS(t *testing.T, ctx context.Context, what, cond string) {
 	}
 }
 
+// press clicks the element through the DOM: a full-page screenshot leaves
+// the page's metrics such that a mouse click can miss.
+func press(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.querySelector(` + quoteJS(sel) + `).click()`)
+}
+
 func textIs(sel, want string) string {
 	return `(() => { const e = document.querySelector(` + quoteJS(sel) + `); return !!e && e.textContent.trim() === ` + quoteJS(want) + `; })()`
 }
@@ -52,8 +58,9 @@ func TestE2EAdminBuildsAJourneyInTheEditor(t *testing.T) {
 	mailer := runJourneys(t, d)
 
 	ctx := webtest.Chrome(t)
+	phone := chromedp.EmulateViewport(390, 844) // again after each screenshot, which resizes the page
 	webtest.Step(t, ctx, "sign in and write a template",
-		chromedp.EmulateViewport(390, 844),
+		phone,
 		chromedp.Navigate(d.URL+"/dashboard/templates"),
 		chromedp.WaitVisible(webtest.CSS("#login-form")),
 		chromedp.SendKeys(webtest.CSS("#email"), webtest.AdminEmail),
@@ -67,8 +74,9 @@ func TestE2EAdminBuildsAJourneyInTheEditor(t *testing.T) {
 		typeInto("#template-html", 0, "<p>Hi {{ user.traits.email }}</p>"),
 	)
 	checkFits(t, ctx, "template form")
-	webtest.Step(t, ctx, "save the template",
-		chromedp.Click(webtest.CSS("#template-save")),
+	shot390(t, ctx, "template-form-390.png")
+	webtest.Step(t, ctx, "save the template", phone,
+		press("#template-save"),
 		chromedp.WaitVisible(webtest.CSS("#template-preview-form")),
 	)
 	if got := webtest.Read(t, ctx, "flash", chromedp.Text(webtest.CSS(".flash"))); !strings.Contains(got, "Template welcome saved") {
@@ -97,12 +105,13 @@ func TestE2EAdminBuildsAJourneyInTheEditor(t *testing.T) {
 	)
 	waitJS(t, ctx, "the as-you-type error", textIs("#journey-error-path", "steps[0].email.template"))
 	checkFits(t, ctx, "journey editor")
-	webtest.Step(t, ctx, "fix it, save and enable",
+	shot390(t, ctx, "journey-editor-error-390.png")
+	webtest.Step(t, ctx, "fix it, save and enable", phone,
 		typeInto("#journey-json", 0, def("welcome")),
 	)
 	waitJS(t, ctx, "the fix is seen as valid", textIs("#journey-ok", "Valid: 3 steps."))
 	webtest.Step(t, ctx, "save and enable",
-		chromedp.Click(webtest.CSS("#journey-save")),
+		press("#journey-save"),
 		chromedp.WaitVisible(webtest.CSS("#journey-enable")),
 		chromedp.Click(webtest.CSS("#journey-enable")),
 		chromedp.WaitVisible(webtest.CSS("#journey-enabled")),
@@ -129,16 +138,28 @@ func TestE2EAdminBuildsAJourneyInTheEditor(t *testing.T) {
 			q('li[data-step="hello"] > .step-box [data-count="passed"]') === "1" && q('li[data-step="hello"] > .step-box [data-count="sent"]') === "1" &&
 			q('li[data-step="pause"] > .step-box [data-count="waiting"]') === "1";
 	})()`)
+	shot390(t, ctx, "journey-390.png")
 
-	webtest.Step(t, ctx, "the message is in the log",
-		chromedp.Click(webtest.CSS("#nav-messages")),
+	webtest.Step(t, ctx, "the message is in the log", phone,
+		press("#nav-messages"),
 		chromedp.WaitVisible(webtest.CSS(`#messages td.msg-status[data-status="sent"]`)),
 	)
-	checkFits(t, ctx, "messages log")
+	checkFits(t, ctx, "messages log", "#messages table")
+	shot390(t, ctx, "messages-390.png")
 	row := webtest.Read(t, ctx, "log row", chromedp.Text(webtest.CSS(`#messages tbody tr`)))
 	for _, want := range []string{"ann", "ann@example.com", "welcome_series", "hello", "welcome", "sent", "250"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("log row %q lacks %q", row, want)
 		}
 	}
+	webtest.Step(t, ctx, "the journeys list and the profile", phone,
+		chromedp.Navigate(d.URL+"/dashboard/journeys"),
+		chromedp.WaitVisible(webtest.CSS(`tr[data-journey="welcome_series"]`)),
+	)
+	checkFits(t, ctx, "journeys list", "#journeys table")
+	webtest.Step(t, ctx, "the profile",
+		chromedp.Navigate(d.URL+"/dashboard/users/ann"),
+		chromedp.WaitVisible(webtest.CSS(`#journeys-section li[data-journey="welcome_series"]`)),
+	)
+	checkFits(t, ctx, "profile", "#messages table")
 }
