@@ -60,7 +60,8 @@
   function start() {
     source = new EventSource(section.getAttribute("data-live-url"));
     status.textContent = "Connecting…";
-    source.onopen = function () { status.textContent = "Live: showing events as they arrive."; };
+    // Live only once the server has taken its start: "open" comes earlier.
+    source.addEventListener("following", function () { status.textContent = "Live: showing events as they arrive."; });
     source.onerror = function () { status.textContent = "Connection lost, reconnecting…"; };
     source.addEventListener("events", function (msg) {
       var data;

@@ -13,7 +13,12 @@
 # LOAD (default /tmp/inlet-load), DURATION (12s), PORT (18181), AUDIENCES (a
 # directory of audience definitions created before the server starts, e.g.
 # cmd/inlet-load/audiences; the transition latency is then printed on
-# PostgreSQL); anything else
+# PostgreSQL), JOURNEYS (a number N: a write API token is made, the server's
+# SMTP_URL points at inlet-load's SMTP sink on port PORT+1, and inlet-load
+# gets -journeys N: a probe journey plus N other enabled journeys; add
+# -rate 1000 for the event-to-email latency under that load, or
+# -interleave 3 for the webhook's rate with the N journeys off and on in
+# alternating rounds); anything else
 # (GOGC, INGEST_WRITERS, …) reaches the server.
 set -euo pipefail
 BIN=${1:?usage: bench.sh INLET_BINARY [inlet-load flags]}; shift
@@ -50,11 +55,17 @@ printf %s "$SECRET" | env "${SERVER_ENV[@]}" "$BIN" secret set >/dev/null
 if [[ -n "${AUDIENCES:-}" ]]; then
   for f in "$AUDIENCES"/*.json; do env "${SERVER_ENV[@]}" "$BIN" audience create --file "$f" >/dev/null; done
 fi
+JOURNEY_ARGS=()
+if [[ -n "${JOURNEYS:-}" ]]; then
+  TOKEN=$(env "${SERVER_ENV[@]}" "$BIN" token create --name bench --scope write)
+  SERVER_ENV+=(SMTP_URL="smtp://127.0.0.1:$((PORT + 1))?tls=none" EMAIL_FROM="Bench <bench@example.com>")
+  JOURNEY_ARGS=(-journeys "$JOURNEYS" -api-token "$TOKEN" -smtp-listen "127.0.0.1:$((PORT + 1))")
+fi
 env "${SERVER_ENV[@]}" LISTEN_ADDR=127.0.0.1:$PORT LOG_LEVEL=warn "$BIN" >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
-"$LOAD" -url "http://127.0.0.1:$PORT/api/public/webhooks/segment" -secret "$SECRET" -duration "$DURATION" "${VERIFY[@]}" "$@" >"$WORK/load.txt" 2>&1 &
+"$LOAD" -url "http://127.0.0.1:$PORT/api/public/webhooks/segment" -secret "$SECRET" -duration "$DURATION" "${VERIFY[@]}" "${JOURNEY_ARGS[@]}" "$@" >"$WORK/load.txt" 2>&1 &
 LPID=$!
 sleep 2
 s0=$(ticks $PID); l0=$(ticks $LPID); p0=$(sum_ticks $(pgrep -u postgres || true)); t0=$(date +%s%N)

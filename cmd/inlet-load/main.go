@@ -56,6 +56,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ex.URL, "export-url", "http://127.0.0.1:8080/api/v1/events/export", "with -exports: what the readers download")
 	fs.StringVar(&tokens, "api-tokens", os.Getenv("INLET_LOAD_API_TOKENS"), "with -exports: comma-separated read tokens, spread over the readers (or INLET_LOAD_API_TOKENS)")
 	fs.BoolVar(&ex.Gzip, "export-gzip", false, "with -exports: ask for gzip")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "events per second over all senders (0: as fast as they go)")
+	var jl loadgen.Journeys
+	fs.IntVar(&jl.Others, "journeys", -1, "journey figures: create a probe journey and this many other enabled journeys over the API (needs -api-token and -smtp-listen; the server's SMTP_URL points at -smtp-listen)")
+	fs.StringVar(&jl.SMTPAddr, "smtp-listen", "127.0.0.1:2525", "with -journeys: where the SMTP sink listens")
+	apiToken := fs.String("api-token", os.Getenv("INLET_LOAD_API_TOKEN"), "with -journeys: a write API token (or INLET_LOAD_API_TOKEN)")
+	probeRate := fs.Int("probe-rate", 10, "with -journeys: probe sign-ups per second, each timed from its request to its email")
+	interleave := fs.Int("interleave", 0, "with -journeys: instead of probing, N rounds of -duration with no journey enabled, then the -journeys others enabled; prints events/s of each and the ratio of medians")
 	serverPID := fs.Int("server-pid", 0, "report this process's peak RSS (VmHWM) at the end: the server's, on the same machine")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -98,6 +105,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		go func() { exRes = ex.Run(exCtx); close(exDone) }()
 	} else {
 		close(exDone)
+	}
+	if jl.Others >= 0 {
+		jl.API, jl.Token, jl.Webhook, jl.Secret = apiBase(cfg.URL), *apiToken, cfg.URL, cfg.Secret
+		stopExports()
+		<-exDone
+		return runJourneys(ctx, &jl, cfg, *probeRate, *interleave, stdout)
 	}
 	res, err := loadgen.Run(ctx, cfg)
 	stopExports()

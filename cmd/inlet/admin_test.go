@@ -21,6 +21,7 @@ func runCLI(t *testing.T, dbURL, stdin string, args ...string) (string, error) {
 }
 
 func TestAdminCommands(t *testing.T) {
+	t.Parallel()
 	dbURL := testdb.PostgresURL(t)
 	ctx := context.Background()
 

@@ -31,6 +31,8 @@ func runWith(t *testing.T, env map[string]string, stdin string, args ...string) 
 // and never runs: serve would listen (and block), the others would open the
 // database, which here does not exist.
 func TestHelpOnEveryCommand(t *testing.T) {
+	testdb.Only(t, "sqlite") // runs the binary on a DATA_DIR: once, in the SQLite pass
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "never-created")
 	env := map[string]string{"DATA_DIR": dataDir, "LISTEN_ADDR": "127.0.0.1:" + freePort(t)}
 	var paths [][]string
@@ -82,6 +84,8 @@ func TestHelpOnEveryCommand(t *testing.T) {
 // creates nothing; with --init it creates one; every command says which
 // store it uses.
 func TestCommandsSayWhichStoreAndNeverCreateOneSilently(t *testing.T) {
+	testdb.Only(t, "sqlite") // runs the binary on a DATA_DIR: once, in the SQLite pass
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := map[string]string{"DATA_DIR": dataDir, "LOG_LEVEL": "error"}
 	dbFile := filepath.Join(dataDir, "inlet.db")
@@ -136,6 +140,8 @@ func TestCommandsSayWhichStoreAndNeverCreateOneSilently(t *testing.T) {
 // permission problem, not SQLite's "out of memory (14)". Runs the real binary
 // as an unprivileged user, since root writes anywhere.
 func TestReadOnlyDataDirSaysPathAndPermission(t *testing.T) {
+	testdb.Only(t, "sqlite") // runs the binary on a DATA_DIR: once, in the SQLite pass
+	t.Parallel()
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Dir(dir), dir} { // the unprivileged user must reach the binary
 		if err := os.Chmod(d, 0o755); err != nil {
@@ -187,6 +193,8 @@ func TestReadOnlyDataDirSaysPathAndPermission(t *testing.T) {
 // The URL Inlet shows follows LISTEN_ADDR, and a URL Segment cannot reach is
 // called out at start with the README section on exposing Inlet.
 func TestStartLogSaysWhenSegmentCannotReachBaseURL(t *testing.T) {
+	testdb.Only(t, "sqlite") // runs the binary on a DATA_DIR: once, in the SQLite pass
+	t.Parallel()
 	s := startServe(t, map[string]string{"DATA_DIR": t.TempDir()})
 	listening := s.logLines(t, "inlet listening")
 	if len(listening) != 1 || listening[0]["url"] != s.url || listening[0]["webhook"] != s.url+"/api/public/webhooks/segment" {
@@ -203,6 +211,7 @@ func TestStartLogSaysWhenSegmentCannotReachBaseURL(t *testing.T) {
 }
 
 func TestAdminVariablesIgnoredOnceAnAdminExistsSaySo(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": testdb.PostgresURL(t), "ADMIN_EMAIL": "first@example.com", "ADMIN_PASSWORD": "first-password"}
 	first := startServe(t, env)
 	if len(first.logLines(t, "created the first dashboard admin")) != 1 {
@@ -220,6 +229,7 @@ func TestAdminVariablesIgnoredOnceAnAdminExistsSaySo(t *testing.T) {
 // Issue 19 item 20: help fits an 80-column terminal, and the commands with
 // flags describe each of them.
 func TestHelpFits80ColumnsAndDescribesFlags(t *testing.T) {
+	testdb.Only(t, "sqlite") // runs the binary on a DATA_DIR: once, in the SQLite pass
 	t.Parallel()
 	env := map[string]string{"DATA_DIR": filepath.Join(t.TempDir(), "never-created")}
 	check := func(args []string, flags ...string) {

@@ -43,6 +43,7 @@ func runDest(env map[string]string, stdin string, args ...string) (string, strin
 // then forwards what Segment sends it to the receiver, signed with that
 // secret the Standard Webhooks way, the body exactly as sent.
 func TestDestinationCreateEndToEnd(t *testing.T) {
+	t.Parallel()
 	env := storeEnv(t)
 	var mu sync.Mutex
 	var got []*http.Request
@@ -127,6 +128,7 @@ func TestDestinationCreateEndToEnd(t *testing.T) {
 }
 
 func TestDestinationCreateRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	env := storeEnv(t)
 	for name, tc := range map[string]struct {
 		args []string
@@ -154,6 +156,7 @@ func TestDestinationCreateRefusesBadInput(t *testing.T) {
 // `inlet destination delete ID` removes it (list no longer shows it); a
 // wrong or unknown id is refused with a clear message.
 func TestDestinationDeleteCommand(t *testing.T) {
+	t.Parallel()
 	env := storeEnv(t)
 	if _, errOut, err := runDest(env, "", "destination", "create", "--url", "http://127.0.0.1:1/hook", "--name", "gone-soon"); err != nil {
 		t.Fatalf("create: %v %s", err, errOut)

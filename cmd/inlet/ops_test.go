@@ -15,6 +15,7 @@ import (
 )
 
 func TestHealthURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ listen, want string }{
 		{"", "http://127.0.0.1:8080/healthz"},
 		{":8080", "http://127.0.0.1:8080/healthz"},
@@ -37,6 +38,7 @@ func TestHealthURL(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
 	var code = http.StatusOK
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/healthz" {
@@ -69,13 +71,14 @@ func TestHealthcheckCommand(t *testing.T) {
 // secrets, says whether retention runs; /healthz, the healthcheck command and
 // /metrics work; the stop signal ends it cleanly and promptly.
 func TestServeOperations(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		env       func(t *testing.T) map[string]string
 		storeLine string
 		dbName    string
 	}{
-		{"sqlite", func(t *testing.T) map[string]string { return map[string]string{"DATA_DIR": t.TempDir()} },
+		{"sqlite", func(t *testing.T) map[string]string { return map[string]string{"DATA_DIR": testdb.SQLiteDir(t)} },
 			"using the embedded SQLite store; set DATABASE_URL to a PostgreSQL database for production", "sqlite"},
 		{"postgres", func(t *testing.T) map[string]string { return map[string]string{"DATABASE_URL": testdb.PostgresURL(t)} },
 			"using PostgreSQL", "postgres"},
@@ -140,6 +143,7 @@ func TestServeOperations(t *testing.T) {
 }
 
 func TestHelpListsEverySettingAndHealthcheck(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 // token create prints the token alone; export writes NDJSON; profiles
 // rebuild recomputes; user delete erases and suppresses.
 func TestProfileCommands(t *testing.T) {
+	t.Parallel()
 	dbURL := testdb.PostgresURL(t)
 	ctx := context.Background()
 	if _, err := runCLI(t, dbURL, "", "migrate"); err != nil {
@@ -86,6 +87,7 @@ func TestProfileCommands(t *testing.T) {
 // audience create/list/show: a refused definition names its fault; a stored
 // one is listed (building until a server builds it) and shown as JSON.
 func TestAudienceCommands(t *testing.T) {
+	t.Parallel()
 	dbURL := testdb.PostgresURL(t)
 	if _, err := runCLI(t, dbURL, "", "migrate"); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 // is on its profile in /api/v1 within 2 seconds of the 200, read with a
 // token made by `inlet token create`.
 func TestProfileVisibleThroughAPIWithinTwoSeconds(t *testing.T) {
+	t.Parallel()
 	dbURL := testdb.PostgresURL(t)
 	if _, err := runCLI(t, dbURL, fixtureSecret+"\n", "secret", "set"); err != nil {
 		t.Fatal(err)

@@ -11,9 +11,10 @@ import (
 // secret Segment signs with), then B, then C within the grace — A still
 // verifies, so Segment's deliveries are not refused with a final 401.
 func TestSecretSavedTwiceWithinGraceKeepsTheFirstVerifying(t *testing.T) {
+	t.Parallel()
 	for name, env := range map[string]func(t *testing.T) map[string]string{
 		"postgres": func(t *testing.T) map[string]string { return map[string]string{"DATABASE_URL": testdb.PostgresURL(t)} },
-		"sqlite":   func(t *testing.T) map[string]string { return map[string]string{"DATA_DIR": t.TempDir()} },
+		"sqlite":   func(t *testing.T) map[string]string { return map[string]string{"DATA_DIR": testdb.SQLiteDir(t)} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := env(t) // LOG_LEVEL stays unset: startServe waits for the info line "inlet listening"

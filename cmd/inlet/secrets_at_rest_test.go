@@ -53,7 +53,7 @@ func eachStoreAtRest(t *testing.T, fn func(t *testing.T, db atRest)) {
 		fn(t, atRest{env: map[string]string{"DATABASE_URL": url}, raw: rawFrom("pgx", url)})
 	})
 	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := testdb.SQLiteDir(t)
 		fn(t, atRest{env: map[string]string{"DATA_DIR": dir}, raw: rawFrom("sqlite", filepath.Join(dir, "inlet.db"))})
 	})
 }
@@ -89,6 +89,7 @@ func assertSealed(t *testing.T, stored, plain string) {
 }
 
 func TestSecretSavedWithKeyIsStoredEncryptedAndVerifies(t *testing.T) {
+	t.Parallel()
 	eachStoreAtRest(t, func(t *testing.T, db atRest) {
 		db.cli(t, testEncryptionKey, fixtureSecret+"\n", "secret", "set")
 		cur, _ := db.raw(t)
@@ -108,6 +109,7 @@ func TestSecretSavedWithKeyIsStoredEncryptedAndVerifies(t *testing.T) {
 }
 
 func TestSecretEncryptConvertsPlaintextRows(t *testing.T) {
+	t.Parallel()
 	eachStoreAtRest(t, func(t *testing.T, db atRest) {
 		// Saved before ENCRYPTION_KEY existed: plaintext, and it works. Two
 		// saves, so previous_secret holds a plaintext value too.

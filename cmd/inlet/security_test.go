@@ -13,6 +13,7 @@ import (
 // Security review item 11: a password in DATABASE_URL, in the userinfo or
 // as ?password=, never reaches the logs of a running server.
 func TestServeRedactsDatabasePassword(t *testing.T) {
+	t.Parallel()
 	u, err := url.Parse(testdb.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestServeRedactsDatabasePassword(t *testing.T) {
 // Security review item 10: `inlet secret set` refuses a short secret, and
 // never prints more than a quarter of the one it saves.
 func TestSecretSetRefusesShortSecrets(t *testing.T) {
+	t.Parallel()
 	eachStoreAtRest(t, func(t *testing.T, db atRest) {
 		env := map[string]string{"LOG_LEVEL": "error"}
 		for k, v := range db.env {

@@ -256,6 +256,7 @@ func TestServeDoesNotWaitForWhatWaitingCannotFix(t *testing.T) {
 // Issue 19 item 18: a new DATA_DIR starts an empty database, and the log
 // says so loudly, with where; the next start on it does not.
 func TestServeSaysWhenItCreatesANewEmptyDatabase(t *testing.T) {
+	testdb.Only(t, "sqlite") // runs the binary on a DATA_DIR: once, in the SQLite pass
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "fresh")
 	first := startServe(t, map[string]string{"DATA_DIR": dir})

@@ -60,6 +60,7 @@ type statusJSON struct {
 // status: deliveries received by A appear on B's status (and A's), read
 // from what A saved in the database.
 func TestTwoInstancesShowTheSameConnectionStatus(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": testdb.PostgresURL(t), "ADMIN_EMAIL": "ops@example.com", "ADMIN_PASSWORD": "a-long-password"}
 	if _, _, err := runWith(t, map[string]string{"DATABASE_URL": env["DATABASE_URL"], "LOG_LEVEL": "error"}, fixtureSecret+"\n", "secret", "set"); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestWriteKeyCommands(t *testing.T) {
+	t.Parallel()
 	dbURL := testdb.PostgresURL(t)
 	ctx := context.Background()
 
@@ -75,6 +76,7 @@ func TestWriteKeyCommands(t *testing.T) {
 // A key's kind: client by default, server when asked, changeable, shown
 // in the list; anything else refused.
 func TestWriteKeyKinds(t *testing.T) {
+	t.Parallel()
 	dbURL := testdb.PostgresURL(t)
 	ctx := context.Background()
 	st, err := store.Open(ctx, dbURL, "", store.Options{})

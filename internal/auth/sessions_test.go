@@ -59,6 +59,7 @@ func newAdmin(t *testing.T, st *store.Store, email string) store.Admin {
 }
 
 func TestSessionLifetimes(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		now := time.Now()
 		ss := auth.NewSessionStore(st, auth.SessionOptions{Key: "k", Idle: time.Hour, Absolute: 3 * time.Hour,
@@ -101,6 +102,7 @@ func TestSessionLifetimes(t *testing.T) {
 }
 
 func TestSessionForgedOrForeignCookie(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	admin := newAdmin(t, st, "a@example.com")
 	ss := auth.NewSessionStore(st, auth.SessionOptions{Key: "key-one"})
@@ -120,6 +122,7 @@ func TestSessionForgedOrForeignCookie(t *testing.T) {
 }
 
 func TestSessionEndedByPasswordReset(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	admin := newAdmin(t, st, "a@example.com")
 	ss := auth.NewSessionStore(st, auth.SessionOptions{Key: "k"})
@@ -133,6 +136,7 @@ func TestSessionEndedByPasswordReset(t *testing.T) {
 }
 
 func TestGeneratedSessionKeySurvivesRestart(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	ctx := context.Background()
 	admin := newAdmin(t, st, "a@example.com")
@@ -151,6 +155,7 @@ func TestGeneratedSessionKeySurvivesRestart(t *testing.T) {
 }
 
 func TestEnsureFirstAdmin(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	ctx := context.Background()
 	var logged bytes.Buffer

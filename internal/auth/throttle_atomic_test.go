@@ -10,6 +10,7 @@ import (
 // Security review item 4: 150 parallel guesses must not all pass the check
 // before any is counted.
 func TestThrottleBeginIsAtomic(t *testing.T) {
+	t.Parallel()
 	th := NewThrottle(5, 15*time.Minute, 30*time.Second, 15*time.Minute)
 	var passed atomic.Int32
 	var wg sync.WaitGroup
@@ -41,6 +42,7 @@ func TestThrottleBeginIsAtomic(t *testing.T) {
 // Security review item 5: failures from one address do not lock the same
 // account at another address.
 func TestThrottleAccountAtAddress(t *testing.T) {
+	t.Parallel()
 	th := NewThrottle(5, 15*time.Minute, 30*time.Second, 15*time.Minute)
 	for range 5 {
 		a, _ := th.Begin(Check{"acct|attacker", 5}, Check{"attacker", 20})

@@ -6,6 +6,7 @@ import (
 )
 
 func TestThrottleGrowingDelay(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 	th := NewThrottle(5, 15*time.Minute, 30*time.Second, 15*time.Minute)
 	th.Now = func() time.Time { return now }
@@ -48,6 +49,7 @@ func TestThrottleGrowingDelay(t *testing.T) {
 }
 
 func TestThrottleWindowForgetsOldFailures(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 	th := NewThrottle(5, 15*time.Minute, 30*time.Second, 15*time.Minute)
 	th.Now = func() time.Time { return now }
@@ -61,6 +63,7 @@ func TestThrottleWindowForgetsOldFailures(t *testing.T) {
 }
 
 func TestThrottleBoundedMemory(t *testing.T) {
+	t.Parallel()
 	th := NewThrottle(5, time.Minute, time.Second, time.Minute)
 	for i := 0; i < maxKeys+10; i++ {
 		th.Fail(string(rune(i)) + "x")

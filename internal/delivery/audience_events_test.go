@@ -27,6 +27,7 @@ func insertFrom(t *testing.T, st *store.Store, ws store.Workspace, source string
 // A destination may turn audience transition events off: they are passed
 // over (the events after them still arrive), and on again they flow.
 func TestDestinationCanSkipAudienceEvents(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)

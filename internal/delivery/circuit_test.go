@@ -77,6 +77,7 @@ func circuitOf(t *testing.T, st *store.Store, d store.Destination) store.Circuit
 // probes instead, and the first answer drains the backlog. The circuit's
 // state is stored for the destination's page while it is open.
 func TestCircuitOutageDrainsBacklog(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -131,6 +132,7 @@ func TestCircuitOutageDrainsBacklog(t *testing.T) {
 // probe back beyond the step, and an event's own Retry-After holds through
 // the drain that follows.
 func TestCircuitProbesOncePerStepAndKeepsRetryAfter(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -210,6 +212,7 @@ func TestCircuitProbesOncePerStepAndKeepsRetryAfter(t *testing.T) {
 // among events it accepts does not open the circuit: the others flow and it
 // follows its own schedule.
 func TestCircuitOneFailingEventDoesNotOpen(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)

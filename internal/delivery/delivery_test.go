@@ -21,6 +21,7 @@ import (
 // stored (byte for byte), signed so the Standard Webhooks reference library
 // verifies it, with a webhook-id stable per event and destination.
 func TestDeliversSignedRawEvents(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -88,6 +89,7 @@ func TestDeliversSignedRawEvents(t *testing.T) {
 // During a rotation's overlap every delivery carries both signatures, each
 // verifiable on its own with its own secret.
 func TestRotationSignsWithBothSecrets(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	ctx := context.Background()
 	ws, _ := st.DefaultWorkspace(ctx)
@@ -124,6 +126,7 @@ func TestRotationSignsWithBothSecrets(t *testing.T) {
 // Failed attempts are retried on the schedule, with the same webhook-id and
 // a fresh timestamp, honouring Retry-After; then delivered.
 func TestRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -192,6 +195,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 // After DESTINATION_RETRY_FOR the event is marked failed and counted; "retry
 // failed now" sends it again.
 func TestGivesUpThenRetryNow(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -242,6 +246,7 @@ func TestGivesUpThenRetryNow(t *testing.T) {
 // both secrets: the worker reads the secrets after the events it sends, not
 // from a copy refreshed every few seconds.
 func TestRotationSignsAtOnce(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)

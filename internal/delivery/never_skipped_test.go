@@ -23,6 +23,7 @@ import (
 // out of order) while the worker delivers. Every committed event must reach
 // the receiver.
 func TestConcurrentWritersNothingSkipped(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -61,6 +62,7 @@ func TestConcurrentWritersNothingSkipped(t *testing.T) {
 // commits a higher id and is delivered, then the first commits. Its event
 // must still be delivered.
 func TestLateCommitDelivered(t *testing.T) {
+	t.Parallel()
 	url := testdb.PostgresURL(t)
 	ctx := context.Background()
 	st, err := store.Open(ctx, url, "", store.Options{})
@@ -113,6 +115,7 @@ func TestLateCommitDelivered(t *testing.T) {
 // A receiver that is down (connection refused, then 503s) for a while and
 // then recovers gets every event committed meanwhile.
 func TestReceiverOutageRecovers(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -182,6 +185,7 @@ func TestReceiverOutageRecovers(t *testing.T) {
 // A paused destination sends nothing and, resumed, carries on where it
 // stopped; a 410 Gone pauses it by itself and says why.
 func TestPauseResumeAndGone(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -237,6 +241,7 @@ func TestPauseResumeAndGone(t *testing.T) {
 
 // Replay re-sends the events of a time range with the same webhook-id.
 func TestReplaySameWebhookID(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -276,6 +281,7 @@ func TestReplaySameWebhookID(t *testing.T) {
 // Two instances share the destinations: leases make exactly one work each,
 // so with no failures every event arrives exactly once.
 func TestTwoInstancesOneWorkerPerDestination(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -306,6 +312,7 @@ func TestTwoInstancesOneWorkerPerDestination(t *testing.T) {
 // Cloud metadata addresses are refused when connecting, and so are networks
 // in the deny list, even when the URL names a host rather than an address.
 func TestNetGuardRefusesAtConnect(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	ctx := context.Background()
 	ws, _ := st.DefaultWorkspace(ctx)
@@ -350,6 +357,7 @@ func TestNetGuardRefusesAtConnect(t *testing.T) {
 // a crash or an error loop, the receiver gets nothing more, and another
 // destination of the workspace carries on.
 func TestDeleteWhileWorking(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPolicyNext(t *testing.T) {
+	t.Parallel()
 	p := Policy{Schedule: []time.Duration{5 * time.Second, time.Minute}, RetryFor: time.Hour, Jitter: 0.2}
 	first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for attempts, want := range map[int]time.Duration{1: 5 * time.Second, 2: time.Minute, 7: time.Minute} {
@@ -28,6 +29,7 @@ func TestPolicyNext(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	cases := map[string]time.Duration{
 		"": 0, "0": 0, "-5": 0, "120": 2 * time.Minute, "junk": 0, "999999999": 24 * time.Hour,
@@ -44,6 +46,7 @@ func TestParseRetryAfter(t *testing.T) {
 // base64-decoded key over "id.timestamp.body" (a vector from the Standard
 // Webhooks test suite).
 func TestSignKnownVector(t *testing.T) {
+	t.Parallel()
 	got, err := Sign([]string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
 		[]byte(`{"test": 2432232314}`))
 	if err != nil {

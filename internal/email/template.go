@@ -128,17 +128,54 @@ func Check(t Template) error {
 // Render renders t with vars (user, event, audience, unsubscribe_url,
 // preferences_url). The subject is one line: newlines become spaces.
 func Render(t Template, vars map[string]any) (Rendered, error) {
+	c, err := Compile(t)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return c.Render(vars)
+}
+
+// Compiled is a template parsed once, to render for many users (a
+// broadcast parses each template once, not once per email).
+type Compiled struct {
+	subject, html, text *liquid.Template // nil: the part is empty
+}
+
+// Compile parses every part of t.
+func Compile(t Template) (*Compiled, error) {
+	var c Compiled
+	for _, p := range []struct {
+		field, src string
+		e          *liquid.Engine
+		dst        **liquid.Template
+	}{{"subject", t.Subject, textEngine, &c.subject}, {"html", escapeOutputs(t.HTML), htmlEngine, &c.html},
+		{"text", t.Text, textEngine, &c.text}} {
+		if strings.TrimSpace(p.src) == "" && p.field == "text" || p.src == "" {
+			continue
+		}
+		tpl, err := p.e.ParseString(p.src)
+		if err != nil {
+			return nil, syntaxError(p.field, err)
+		}
+		*p.dst = tpl
+	}
+	return &c, nil
+}
+
+// Render renders the compiled template with vars; Text is derived from
+// HTML when the template has no text part.
+func (c *Compiled) Render(vars map[string]any) (Rendered, error) {
 	var out Rendered
 	var err error
-	if out.Subject, err = render(textEngine, "subject", t.Subject, vars); err != nil {
+	if out.Subject, err = render(c.subject, "subject", vars); err != nil {
 		return Rendered{}, err
 	}
 	out.Subject = strings.Join(strings.Fields(out.Subject), " ")
-	if out.HTML, err = render(htmlEngine, "html", escapeOutputs(t.HTML), vars); err != nil {
+	if out.HTML, err = render(c.html, "html", vars); err != nil {
 		return Rendered{}, err
 	}
-	if strings.TrimSpace(t.Text) != "" {
-		if out.Text, err = render(textEngine, "text", t.Text, vars); err != nil {
+	if c.text != nil {
+		if out.Text, err = render(c.text, "text", vars); err != nil {
 			return Rendered{}, err
 		}
 	} else if out.HTML != "" {
@@ -147,11 +184,11 @@ func Render(t Template, vars map[string]any) (Rendered, error) {
 	return out, nil
 }
 
-func render(e *liquid.Engine, field, src string, vars map[string]any) (string, error) {
-	if src == "" {
+func render(t *liquid.Template, field string, vars map[string]any) (string, error) {
+	if t == nil {
 		return "", nil
 	}
-	s, err := e.ParseAndRenderString(src, vars)
+	s, err := t.RenderString(vars)
 	if err != nil {
 		return "", syntaxError(field, err)
 	}

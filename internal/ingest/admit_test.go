@@ -13,6 +13,7 @@ import (
 )
 
 func TestAdmitBoundsBytesInFlight(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	in := ingest.New(st, ingest.Options{InflightBytes: 1000})
 	defer in.Close(context.Background())
@@ -57,6 +58,7 @@ func TestAdmitBoundsBytesInFlight(t *testing.T) {
 // answered 503; committing it anyway would spend the database on work nobody
 // waits for while the senders still waiting time out behind it.
 func TestAbandonedRequestIsNotCommitted(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
 	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})

@@ -70,6 +70,7 @@ func event(st *store.Store, t *testing.T, mid string) store.NewEvent {
 }
 
 func TestGroupCommitGathersConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		g := &gatedStore{Store: st, gate: make(chan struct{})}
 		rec := &recorder{}
@@ -109,6 +110,7 @@ func TestGroupCommitGathersConcurrentRequests(t *testing.T) {
 }
 
 func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
 	// The timeout is what this test proves, but it also bounds how long the
@@ -141,6 +143,7 @@ func TestOverloadAndTimeoutAnswerTryAgain(t *testing.T) {
 }
 
 func TestCloseCommitsWhatIsQueued(t *testing.T) {
+	t.Parallel()
 	st := testdb.Open(t)
 	gate, entered := make(chan struct{}), make(chan struct{}, 1)
 	in := ingest.New(&gatedStore{Store: st, gate: gate, entered: entered}, ingest.Options{Writers: 1, Timeout: 5 * time.Second})
@@ -190,6 +193,7 @@ func TestCloseCommitsWhatIsQueued(t *testing.T) {
 // ErrRejected (which the webhook answers 400), with none of its events
 // stored, not even the valid ones beside the refused value.
 func TestRefusedGroupIsSplit(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		g := &gatedStore{Store: st, gate: make(chan struct{}), entered: make(chan struct{}, 1)}

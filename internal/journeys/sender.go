@@ -2,93 +2,127 @@ package journeys
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/mail"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/email"
-	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 )
 
-// lease is how long a claimed send is ours: past it (a crash mid-send) it
-// is claimed again and repeated with the same Message-ID.
-const lease = 2 * time.Minute
+// The sender works from the messages outbox as a pipeline: a producer
+// claims a batch of due sends (SKIP LOCKED on PostgreSQL), reads what they
+// need in a few queries (sender_batch.go) and reserves them; lanes, each
+// with its own reused SMTP connection per workspace, send them under the
+// workspace's shared rate limit; a recorder commits their outcomes a group
+// at a time right after the server accepted DATA (sender_lane.go).
+const (
+	// lease is how long a claimed send is ours: past it (a crash mid-send)
+	// any instance claims it again and repeats it with the same Message-ID.
+	lease = time.Minute
+	// lanes is how many SMTP connections send at once (per workspace).
+	lanes = 8
+	// unrecorded bounds the sends the server may have accepted that are not
+	// recorded yet: a lane takes a slot before it sends and the recorder
+	// frees it once the outcome is committed. A kill -9 repeats at most
+	// this many sends; a database that cannot record stops the sending.
+	unrecorded = 32
+	// batch is how many sends one claim takes.
+	batch = 64
+)
 
-// senders is how many sends run at once, each over its own reused SMTP
-// connection per workspace: at most this many are in flight when the
-// process dies (the repeats a kill can cause).
-const senders = 4
-
-// sender works from the messages outbox: checks, renders, sends over
-// reused connections and records the outcome.
+// sender is the engine's outbox worker; its lanes keep their connections
+// from one pass to the next.
 type sender struct {
-	e *Engine
+	e      *Engine
+	lanes  [lanes]*lane
+	passMu sync.Mutex // one pass at a time: the lanes' connections are not shared
 
-	mu      sync.Mutex
-	servers map[uuid.UUID]wsSettings
-	limits  map[uuid.UUID]*rate.Limiter
-	workers [senders]*worker
-}
-
-// worker is one sending lane with its own connections.
-type worker struct {
-	s     *sender
-	conns map[uuid.UUID]*email.Conn
+	mu     sync.Mutex
+	limits map[uuid.UUID]*rate.Limiter
+	cache  *passCache // per pass: settings, templates, groups
 }
 
 func newSender(e *Engine) *sender {
-	s := &sender{e: e, servers: map[uuid.UUID]wsSettings{}, limits: map[uuid.UUID]*rate.Limiter{}}
-	for i := range s.workers {
-		s.workers[i] = &worker{s: s, conns: map[uuid.UUID]*email.Conn{}}
+	s := &sender{e: e, limits: map[uuid.UUID]*rate.Limiter{}}
+	for i := range s.lanes {
+		s.lanes[i] = &lane{s: s, conns: map[uuid.UUID]*email.Conn{}}
 	}
 	return s
 }
 
+// close ends every lane's connections politely.
 func (s *sender) close() {
-	for _, w := range s.workers {
-		for ws, c := range w.conns {
-			_ = c.Close()
-			delete(w.conns, ws)
-		}
+	s.passMu.Lock()
+	defer s.passMu.Unlock()
+	for _, l := range s.lanes {
+		l.closeAll()
 	}
 }
 
-// pass sends every due message, a claimed batch at a time, split over the
-// workers.
+// job is one reserved send, rendered, waiting for a lane.
+type job struct {
+	m       store.Message
+	srv     email.Server
+	msg     email.Message
+	claimed time.Time
+}
+
+// pass sends every due message: claims batch after batch until none is
+// due, while the lanes send the previous ones.
 func (s *sender) pass(ctx context.Context) error {
-	// Settings may have changed since the last pass: look them up again.
+	s.passMu.Lock()
+	defer s.passMu.Unlock()
+	// Settings and templates may have changed since the last pass.
 	s.mu.Lock()
-	clear(s.servers)
+	s.cache = newPassCache()
 	s.mu.Unlock()
-	const batch = 100
-	for {
-		ms, err := s.e.st.ClaimMessages(ctx, time.Now().UTC(), lease, batch)
-		if err != nil || len(ms) == 0 {
-			return err
-		}
-		var g errgroup.Group
-		for i, w := range s.workers {
-			g.Go(func() error {
-				for j := i; j < len(ms); j += senders {
-					if err := w.one(ctx, ms[j]); err != nil {
-						return fmt.Errorf("send %s: %w", ms[j].SendKey, err)
-					}
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil || len(ms) < batch {
-			return err
-		}
+
+	rec := newRecorder(ctx, s)
+	jobs := make(chan job, batch)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, l := range s.lanes {
+		g.Go(func() error { return l.run(gctx, jobs, rec) })
 	}
+	g.Go(func() error {
+		defer close(jobs)
+		for {
+			now := time.Now().UTC()
+			ms, err := s.e.st.ClaimMessages(gctx, now, lease, s.claimSize())
+			if err != nil || len(ms) == 0 {
+				return err
+			}
+			js, err := s.prepare(gctx, ms, now)
+			if err != nil {
+				return err
+			}
+			for _, j := range js {
+				select {
+				case jobs <- j:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			if len(ms) < s.claimSize() {
+				return nil
+			}
+		}
+	})
+	err := g.Wait()
+	rec.close()
+	return err
+}
+
+// claimSize keeps a claimed batch well inside its lease under a low
+// EMAIL_RATE: at most a quarter of the lease's worth of sends.
+func (s *sender) claimSize() int {
+	if r := s.e.opts.Rate; r > 0 {
+		return max(1, min(batch, r*int(lease/time.Second)/4))
+	}
+	return batch
 }
 
 // backoff is the wait before retry n (1, 2, …): base doubling, at most an hour.
@@ -100,157 +134,18 @@ func backoff(base time.Duration, n int) time.Duration {
 	return min(d, time.Hour)
 }
 
-func (w *worker) skip(ctx context.Context, m store.Message, reason, to string) error {
-	return w.s.e.st.FinishMessage(ctx, m, "skipped", reason, to, "", time.Now().UTC())
-}
-
-func (w *worker) one(ctx context.Context, m store.Message) error {
-	s := w.s
-	st, ws := s.e.st, m.WorkspaceID
-	if erased, err := profiles.IsSuppressed(ctx, st, ws, store.IdentityUser, m.UserID); err != nil {
-		return err
-	} else if erased {
-		return w.skip(ctx, m, "erased", "")
-	}
-	tpl, err := st.EmailTemplate(ctx, ws, m.Template)
-	if errors.Is(err, store.ErrNotFound) {
-		return st.FinishMessage(ctx, m, "failed", "template_missing", "", "", time.Now().UTC())
-	}
-	if err != nil {
-		return err
-	}
-	if m.Group != "" {
-		ok, err := s.subscribed(ctx, ws, m.UserID, m.Group)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return w.skip(ctx, m, "unsubscribed", "")
-		}
-	}
-	v, err := profiles.Find(ctx, st, ws, store.IdentityUser, m.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return w.skip(ctx, m, "no_email", "")
-	}
-	if err != nil {
-		return err
-	}
-	to := address(v.Traits["email"])
-	if to == "" {
-		return w.skip(ctx, m, "no_email", "")
-	}
-	if bounced, err := st.Bounced(ctx, ws, to); err != nil {
-		return err
-	} else if bounced {
-		return w.skip(ctx, m, "bounced", to)
-	}
-	set, err := s.settings(ctx, ws)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	if !set.srv.Configured() {
-		return s.retry(ctx, m, "no SMTP server or From address configured", now)
-	}
-	capN := 0
-	if m.Group != "" && !tpl.Transactional {
-		capN = set.capping.N // transactional mail is never capped
-	}
-	if ok, err := st.ReserveSend(ctx, m, to, capN, set.capping.Period, now); err != nil || !ok {
-		return err
-	}
-	var event map[string]any
-	if raw, err := st.InstanceEvent(ctx, m.InstanceID); err != nil {
-		return err
-	} else if raw != "" {
-		_ = json.Unmarshal([]byte(raw), &event)
-	}
-	unsub := ""
-	if m.Group != "" && !tpl.Transactional {
-		if unsub, err = s.e.email.UnsubscribeURL(ctx, ws, m.UserID, m.Group); err != nil {
-			return err
-		}
-	}
-	out, err := email.Render(email.Template{Subject: tpl.Subject, HTML: tpl.HTML, Text: tpl.Text}, email.Vars(m.UserID, v.Traits, event, "", unsub))
-	if err != nil {
-		return st.FinishMessage(ctx, m, "failed", "render", to, err.Error(), now)
-	}
-	if err := s.wait(ctx, ws); err != nil {
-		return err
-	}
-	res := w.deliver(ctx, ws, set.srv, email.Message{To: to, Subject: out.Subject, HTML: out.HTML, Text: out.Text,
-		ID: m.SendKey + "@inlet", Unsubscribe: unsub})
-	now = time.Now().UTC()
-	switch res.Outcome {
-	case email.Sent:
-		return st.FinishMessage(ctx, m, "sent", "", to, res.Reply, now)
-	case email.Bounced:
-		return st.FinishMessage(ctx, m, "bounced", "", to, res.Reply, now)
-	case email.Failed:
-		return st.FinishMessage(ctx, m, "failed", "refused", to, res.Reply, now)
-	}
-	return s.retry(ctx, m, res.Reply, now)
-}
-
-// wsSettings is a workspace's effective SMTP server and cap.
-type wsSettings struct {
-	srv     email.Server
-	capping config.FrequencyCap
-}
-
-// settings reads a workspace's settings once per pass.
-func (s *sender) settings(ctx context.Context, ws uuid.UUID) (wsSettings, error) {
-	s.mu.Lock()
-	set, ok := s.servers[ws]
-	s.mu.Unlock()
-	if ok {
-		return set, nil
-	}
-	srv, fc, err := s.e.email.Effective(ctx, ws)
-	if err != nil {
-		return wsSettings{}, err
-	}
-	set = wsSettings{srv: srv, capping: fc}
-	s.mu.Lock()
-	s.servers[ws] = set
-	s.mu.Unlock()
-	return set, nil
-}
-
-// retry queues m again with backoff, or fails it once MESSAGE_RETRY_FOR
-// has passed since it was queued.
-func (s *sender) retry(ctx context.Context, m store.Message, reply string, now time.Time) error {
+// retry is the outcome of a send the server refused for now: queued again
+// with backoff, or failed once MESSAGE_RETRY_FOR has passed since it was
+// queued. attempts counts this one.
+func (s *sender) retry(m store.Message, attempts int, reply string, now time.Time) store.Outcome {
 	if now.Sub(m.CreatedAt) >= s.e.opts.RetryFor {
-		return s.e.st.FinishMessage(ctx, m, "failed", "retries_exhausted", "", reply, now)
+		return store.Outcome{Message: m, Status: "failed", Reason: "retries_exhausted", Reply: reply, At: now}
 	}
-	return s.e.st.RetryMessage(ctx, m, reply, now.Add(backoff(s.e.opts.RetryBase, m.Attempts)), now)
+	return store.Outcome{Message: m, Status: "queued", Reply: reply, Next: now.Add(backoff(s.e.opts.RetryBase, attempts)), At: now}
 }
 
-// deliver sends over the workspace's open connection, dialing when there
-// is none; a connection that broke is dropped and dialed once more.
-func (w *worker) deliver(ctx context.Context, ws uuid.UUID, srv email.Server, msg email.Message) email.Result {
-	for attempt := 0; attempt < 2; attempt++ {
-		c := w.conns[ws]
-		if c == nil {
-			var err error
-			if c, err = email.Dial(ctx, srv); err != nil {
-				return email.Result{Outcome: email.Retry, Reply: err.Error()}
-			}
-			w.conns[ws] = c
-		}
-		res := c.Send(ctx, msg)
-		if res.Outcome == email.Retry && (len(res.Reply) < 1 || res.Reply[0] != '4') {
-			// Not an SMTP 4xx: the connection itself failed.
-			_ = c.Close()
-			delete(w.conns, ws)
-			continue
-		}
-		return res
-	}
-	return email.Result{Outcome: email.Retry, Reply: "connection failed twice"}
-}
-
-// wait holds to EMAIL_RATE for the workspace.
+// wait holds to EMAIL_RATE for the workspace: one token bucket shared by
+// every lane, so the rate holds across connections.
 func (s *sender) wait(ctx context.Context, ws uuid.UUID) error {
 	if s.e.opts.Rate <= 0 {
 		return nil
@@ -262,39 +157,8 @@ func (s *sender) wait(ctx context.Context, ws uuid.UUID) error {
 		s.limits[ws] = l
 	}
 	s.mu.Unlock()
-	return l.Wait(ctx)
-}
-
-// subscribed is the user's choice for the group, else the group's default.
-func (s *sender) subscribed(ctx context.Context, ws uuid.UUID, userID, group string) (bool, error) {
-	subs, err := s.e.st.Subscriptions(ctx, ws, userID)
-	if err != nil {
-		return false, err
+	if err := l.Wait(ctx); err != nil {
+		return fmt.Errorf("email rate: %w", err)
 	}
-	for _, sub := range subs {
-		if sub.Group == group {
-			return sub.Subscribed, nil
-		}
-	}
-	g, err := s.e.st.SubscriptionGroup(ctx, ws, group)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil // a deleted group sends nothing
-	}
-	if err != nil {
-		return false, err
-	}
-	return !g.OptIn, nil
-}
-
-// address is a trait value that is one valid email address, else "".
-func address(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
-		return ""
-	}
-	return s
+	return nil
 }

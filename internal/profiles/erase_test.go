@@ -15,6 +15,7 @@ import (
 // not stored) until lifted, and leaves the other profiles exactly as a
 // rebuild from the remaining events makes them.
 func TestEraseUser(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, err := st.DefaultWorkspace(ctx)

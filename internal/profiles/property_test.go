@@ -22,6 +22,7 @@ import (
 // must end with exactly the profiles of the in-order run, and a rebuild from
 // the stored events must give them too. Each run uses its own workspace.
 func TestProfilesDoNotDependOnDeliveryOrder(t *testing.T) {
+	t.Parallel()
 	// PostgreSQL runs fewer sets: its feed waits for every older transaction
 	// in the cluster, which on a shared test server costs seconds per set.
 	// The logic under test is the same Go on both stores.

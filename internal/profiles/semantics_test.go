@@ -25,6 +25,7 @@ func docOf(t *testing.T, pr store.ProfileRow) profiles.Doc {
 // arrival), null is kept, a shared device stays with its first user, alias
 // merges, junk ids are refused and counted, identities explain themselves.
 func TestProfileSemantics(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := testdb.Open(t)
 	ws, err := st.DefaultWorkspace(ctx)

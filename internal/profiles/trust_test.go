@@ -28,6 +28,7 @@ func keyOf(t *testing.T, st *store.Store, ws store.Workspace, kind, id string) s
 // recorded once, and a userId's first event undoes an earlier client merge
 // of it, so arrival order does not matter.
 func TestAliasTrust(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, err := st.DefaultWorkspace(ctx)

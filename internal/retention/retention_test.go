@@ -56,6 +56,7 @@ func count(t *testing.T, st *store.Store, ws uuid.UUID) int64 {
 }
 
 func TestRunOnceDeletesOnlyOldEventsInSmallBatches(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
@@ -120,6 +121,7 @@ func TestRunOnceDeletesOnlyOldEventsInSmallBatches(t *testing.T) {
 }
 
 func TestStartRunsInTheBackgroundAndStopsOnClose(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, err := st.DefaultWorkspace(ctx)
@@ -166,6 +168,7 @@ func TestStartRunsInTheBackgroundAndStopsOnClose(t *testing.T) {
 }
 
 func TestCloseInterruptsAPassBetweenBatches(t *testing.T) {
+	t.Parallel()
 	st := testdb.SQLite(t)
 	def, err := st.DefaultWorkspace(context.Background())
 	if err != nil {
@@ -195,6 +198,7 @@ func TestCloseInterruptsAPassBetweenBatches(t *testing.T) {
 }
 
 func TestNewRefusesNonPositiveDays(t *testing.T) {
+	t.Parallel()
 	for _, d := range []int{0, -1} {
 		if _, err := retention.New(nil, retention.Options{Days: d}); err == nil {
 			t.Errorf("Days=%d accepted", d)

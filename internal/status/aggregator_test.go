@@ -24,6 +24,7 @@ func (c *clock) now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
 var t0 = time.Date(2026, 5, 6, 10, 0, 30, 0, time.UTC)
 
 func TestRecentIsARingOfTheNewest20(t *testing.T) {
+	t.Parallel()
 	clk := newClock(t0)
 	g := status.NewAggregator(nil, status.Options{Now: clk.now})
 	ws, other := uuid.New(), uuid.New()
@@ -49,6 +50,7 @@ func TestRecentIsARingOfTheNewest20(t *testing.T) {
 }
 
 func TestMinutesRollOver(t *testing.T) {
+	t.Parallel()
 	clk := newClock(t0) // 10:00:30
 	g := status.NewAggregator(nil, status.Options{Now: clk.now})
 	ws := uuid.New()
@@ -97,6 +99,7 @@ func TestMinutesRollOver(t *testing.T) {
 }
 
 func TestRecordIsSafeConcurrently(t *testing.T) {
+	t.Parallel()
 	clk := newClock(t0)
 	g := status.NewAggregator(nil, status.Options{Now: clk.now})
 	ws := uuid.New()

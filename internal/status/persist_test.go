@@ -68,6 +68,7 @@ func traffic(g *status.Aggregator, clk *clock, ws uuid.UUID, n int) {
 }
 
 func TestStatusSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)
@@ -104,6 +105,7 @@ func TestStatusSurvivesARestart(t *testing.T) {
 }
 
 func TestFlushRetriesWhileTheDatabaseIsDown(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)
@@ -242,6 +244,7 @@ func TestFlusherRunsInTheBackground(t *testing.T) {
 // database back within a few seconds gets them; one that stays away makes
 // Close give up within its bound, not hang.
 func TestCloseRetriesTheLastFlushBriefly(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)

@@ -14,6 +14,7 @@ import (
 // every value has the same shape (the driver's own layout drops trailing
 // zeros, so "…05.12+00:00" would sort before the same instant "…05.120000000+00:00").
 func TestSQLiteTimesShareOneLayout(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := Open(ctx, "", t.TempDir(), Options{})
 	if err != nil {

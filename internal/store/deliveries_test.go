@@ -13,6 +13,7 @@ import (
 )
 
 func TestSaveAndLoadDeliveries(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)
@@ -96,6 +97,7 @@ func TestSaveAndLoadDeliveries(t *testing.T) {
 }
 
 func TestSaveDeliveriesUnknownWorkspace(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		// A workspace that no longer exists must not wedge the flusher.
 		ghost := uuid.New()
@@ -111,6 +113,7 @@ func TestSaveDeliveriesUnknownWorkspace(t *testing.T) {
 // TestSaveDeliveriesBatchOnce: a batch saved again under its key (a flush
 // retried after a COMMIT that landed late) adds nothing.
 func TestSaveDeliveriesBatchOnce(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)

@@ -149,6 +149,21 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 		if n == 0 {
 			return ErrLeaseLost
 		}
+		// An erasure may have committed while these were in flight: what is
+		// kept of an event (a receiver's echo, a retry) is kept only while
+		// the event is. On PostgreSQL the erasure lock (shared here,
+		// exclusive in an erasure) orders the two: an erasure waits for this
+		// commit and then deletes these rows too, or it went first and the
+		// check below sees its deletes. SQLite's one writer orders them.
+		if s.dialect == Postgres {
+			if _, err := exec(tx, "SELECT pg_advisory_xact_lock_shared(?)", erasureLock); err != nil {
+				return fmt.Errorf("erasure lock: %w", err)
+			}
+		}
+		live, err := storedEvents(tx, p.Attempts, p.Retry)
+		if err != nil {
+			return err
+		}
 		for start := 0; start < len(p.Done); start += 500 {
 			chunk := p.Done[start:min(start+500, len(p.Done))]
 			args := []any{id}
@@ -166,6 +181,9 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 			last_status = excluded.last_status, last_error = excluded.last_error, failed = excluded.failed,
 			not_before = excluded.not_before`)
 		for _, r := range p.Retry {
+			if !live[r.EventID] {
+				continue
+			}
 			if _, err := exec(tx, upsert, id, r.EventID, r.Attempts, at(r.NextAt), at(r.FirstFailedAt),
 				r.Status, truncateUTF8(r.Error, MaxRetryError), r.Failed, at(r.NotBefore)); err != nil {
 				return fmt.Errorf("keep retry of event %d: %w", r.EventID, err)
@@ -181,12 +199,18 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 				return err
 			}
 		}
-		if len(p.Attempts) > 0 {
+		attempts := make([]DestinationAttempt, 0, len(p.Attempts))
+		for _, a := range p.Attempts {
+			if a.EventID == 0 || live[a.EventID] {
+				attempts = append(attempts, a)
+			}
+		}
+		if len(attempts) > 0 {
 			var b strings.Builder
 			b.WriteString(`INSERT INTO destination_attempts (destination_id, at, event_id, message_id, webhook_id, attempt,
 				status, latency_ms, outcome, reason, response) VALUES `)
-			args := make([]any, 0, len(p.Attempts)*11)
-			for i, a := range p.Attempts {
+			args := make([]any, 0, len(attempts)*11)
+			for i, a := range attempts {
 				if i > 0 {
 					b.WriteByte(',')
 				}
@@ -195,7 +219,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 					a.Latency.Milliseconds(), a.Outcome, truncateUTF8(a.Reason, maxReasonBytes), truncateUTF8(a.Response, MaxAttemptResponse))
 			}
 			if _, err := exec(tx, (b.String()), args...); err != nil {
-				return fmt.Errorf("record %d attempts: %w", len(p.Attempts), err)
+				return fmt.Errorf("record %d attempts: %w", len(attempts), err)
 			}
 			keep := p.KeepAttempts
 			if keep <= 0 {
@@ -401,4 +425,44 @@ func (s *Store) ExistingEventIDs(ctx context.Context, ws uuid.UUID, ids []int64)
 		}
 	}
 	return out, nil
+}
+
+// erasureLock is the advisory lock an erasure holds exclusively and a
+// delivery step's bookkeeping shares.
+var erasureLock = lockKey("erasure")
+
+// storedEvents says which of the events named by attempts and retries are
+// still stored.
+func storedEvents(tx *gorm.DB, attempts []DestinationAttempt, retries []RetryState) (map[int64]bool, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	add := func(id int64) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, a := range attempts {
+		add(a.EventID)
+	}
+	for _, r := range retries {
+		add(r.EventID)
+	}
+	live := make(map[int64]bool, len(ids))
+	for start := 0; start < len(ids); start += inChunk {
+		part := ids[start:min(start+inChunk, len(ids))]
+		args := make([]any, 0, len(part))
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := "SELECT id FROM events WHERE id IN (" + placeholders(len(part)) + ")"
+		var rows []struct{ ID int64 }
+		if err := all(tx, &rows, q, args...); err != nil {
+			return nil, fmt.Errorf("events still stored: %w", err)
+		}
+		for _, r := range rows {
+			live[r.ID] = true
+		}
+	}
+	return live, nil
 }

@@ -13,6 +13,7 @@ import (
 // Issue 13 item 8: event and user filters ignore case, through the lower()
 // indexes; the count is exact up to its cap and says "more" past it.
 func TestEventAndUserFiltersIgnoreCaseAndCount(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, other := twoWorkspaces(t, st)
@@ -51,6 +52,7 @@ func TestEventAndUserFiltersIgnoreCaseAndCount(t *testing.T) {
 }
 
 func TestCaseInsensitiveFiltersUseTheirIndexesOnSQLite(t *testing.T) {
+	t.Parallel()
 	st := testdb.SQLite(t)
 	def, _ := st.DefaultWorkspace(context.Background())
 	for _, f := range []store.EventFilter{{Event: "x"}, {User: "u"}, {Event: "x", User: "u"}} {

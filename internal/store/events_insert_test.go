@@ -18,6 +18,7 @@ func newEvent(ws uuid.UUID, mid string) store.NewEvent {
 }
 
 func TestInsertEventsDedupes(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, other := twoWorkspaces(t, st)
@@ -49,6 +50,7 @@ func TestInsertEventsDedupes(t *testing.T) {
 }
 
 func TestInsertEventsIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)

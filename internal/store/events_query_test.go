@@ -130,6 +130,7 @@ func wantIDs(evs []store.NewEvent, keep func(store.NewEvent) bool) []string {
 }
 
 func TestListEventsFiltersAndPages(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		def, other := twoWorkspaces(t, st)
 		evs := seedBrowse(t, st, def.ID, "d")
@@ -171,6 +172,7 @@ func TestListEventsFiltersAndPages(t *testing.T) {
 }
 
 func TestListEventsFieldsAndLimits(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)
@@ -216,6 +218,7 @@ func TestListEventsFieldsAndLimits(t *testing.T) {
 }
 
 func TestEventCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := store.EventCursor{ReceivedAt: queryBase, ID: 42}
 	got, err := store.ParseEventCursor(c.String())
 	if err != nil || got.ID != 42 || !got.ReceivedAt.Equal(queryBase) {
@@ -233,6 +236,7 @@ func TestEventCursorRoundTrip(t *testing.T) {
 // PostgreSQL plans need a big table to mean anything: see
 // docs/events-performance.md and cmd/explain-events.)
 func TestListEventsUsesIndexesOnSQLite(t *testing.T) {
+	t.Parallel()
 	st := testdb.SQLite(t)
 	def, _ := st.DefaultWorkspace(context.Background())
 	c := store.EventCursor{ReceivedAt: queryBase, ID: 5}

@@ -16,6 +16,7 @@ import (
 // good; it also sorted every remaining event instead of walking the index.
 // The tail (FeedTail) is the numerically last event for the same reason.
 func TestFeedOrdersTransactionIDsAsNumbers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := testdb.PostgresURL(t)
 	st, err := store.Open(ctx, url, "", store.Options{})

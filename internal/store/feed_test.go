@@ -17,6 +17,7 @@ import (
 // be skipped: the feed holds back every row above a still-running
 // transaction until it ends, then hands both out.
 func TestFeedWaitsForLateCommits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := testdb.PostgresURL(t)
 	st, err := store.Open(ctx, url, "", store.Options{})
@@ -76,6 +77,7 @@ func TestFeedWaitsForLateCommits(t *testing.T) {
 // cursor of the last event it got: at the end it has read every committed
 // event exactly once.
 func TestFeedConcurrentWritersNothingSkipped(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		ws, _ := st.DefaultWorkspace(ctx)
@@ -151,6 +153,7 @@ func feedIDs(evs []store.FeedEvent) []string {
 // A long transaction in another database of the same server (a pg_dump,
 // another application, another Inlet) must not hold this feed back.
 func TestFeedIgnoresOtherDatabases(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := testdb.Postgres(t)
 	ws, _ := st.DefaultWorkspace(ctx)

@@ -62,6 +62,15 @@ const messageColumns = "id, workspace_id, send_key, instance_id, user_id, to_add
 // lease ran out: a crash mid-send) for lease, so no other instance of Inlet
 // takes them meanwhile.
 func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error) {
+	// The engine looks after every commit of events: a one-statement look
+	// on the due index first, so an idle outbox costs no transaction.
+	var due []int64
+	if err := all(s.db.WithContext(ctx), &due, "SELECT id FROM messages WHERE status IN ('queued','sending') AND next_at <= ? LIMIT 1", at(now)); err != nil {
+		return nil, fmt.Errorf("due messages: %w", err)
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
 	var recs []messageRecord
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		q := "SELECT " + messageColumns + " FROM messages WHERE status IN ('queued','sending') AND next_at <= ? ORDER BY next_at, id LIMIT ?"
@@ -89,66 +98,6 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Dur
 		out[i] = r.message()
 	}
 	return out, nil
-}
-
-// ReserveSend marks a claimed message sending, unless the frequency cap
-// (capN group emails per user per period; 0: none) is reached: then it is
-// skipped with reason capped. The count and the mark are one transaction
-// under a per-user lock, so two journeys cannot both pass the cap.
-func (s *Store) ReserveSend(ctx context.Context, m Message, to string, capN int, period time.Duration, now time.Time) (bool, error) {
-	ok := true
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if capN > 0 {
-			if s.dialect == Postgres {
-				if _, err := exec(tx, "SELECT pg_advisory_xact_lock(?)", lockKey("cap", m.WorkspaceID.String(), m.UserID)); err != nil {
-					return err
-				}
-			}
-			var n int64
-			if err := first(tx, &n, "SELECT count(*) FROM messages WHERE workspace_id = ? AND user_id = ? AND group_key <> '' AND id <> ? "+
-				"AND (status = 'sending' OR (status = 'sent' AND at > ?))", m.WorkspaceID.String(), m.UserID, m.ID, at(now.Add(-period))); err != nil {
-				return err
-			}
-			if n >= int64(capN) {
-				ok = false
-				_, err := exec(tx, "UPDATE messages SET status = 'skipped', reason = 'capped', to_addr = ?, at = ? WHERE id = ?", to, at(now), m.ID)
-				return err
-			}
-		}
-		_, err := exec(tx, "UPDATE messages SET status = 'sending', to_addr = ?, attempts = attempts + 1, at = ? WHERE id = ?", to, at(now), m.ID)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("reserve send %d: %w", m.ID, err)
-	}
-	return ok, nil
-}
-
-// FinishMessage records a send's outcome (sent, skipped, failed, bounced).
-// A bounce also suppresses the address for the workspace.
-func (s *Store) FinishMessage(ctx context.Context, m Message, status, reason, to, reply string, now time.Time) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := exec(tx, "UPDATE messages SET status = ?, reason = ?, to_addr = ?, reply = ?, at = ? WHERE id = ?",
-			status, reason, to, truncate(reply, 1000), at(now), m.ID); err != nil {
-			return fmt.Errorf("finish message %d: %w", m.ID, err)
-		}
-		if status == "bounced" && to != "" {
-			if _, err := exec(tx, "INSERT INTO email_bounces (workspace_id, address, reply, at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
-				m.WorkspaceID.String(), strings.ToLower(to), truncate(reply, 1000), at(now)); err != nil {
-				return fmt.Errorf("suppress bounced address: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// RetryMessage puts a send back in the queue for next.
-func (s *Store) RetryMessage(ctx context.Context, m Message, reply string, next, now time.Time) error {
-	if _, err := exec(s.db.WithContext(ctx), "UPDATE messages SET status = 'queued', reply = ?, next_at = ?, at = ? WHERE id = ?",
-		truncate(reply, 1000), at(next), at(now), m.ID); err != nil {
-		return fmt.Errorf("retry message %d: %w", m.ID, err)
-	}
-	return nil
 }
 
 // Bounced says whether address bounced for the workspace.

@@ -102,6 +102,13 @@ func (s *Store) DeleteScopeEvents(ctx context.Context, ws uuid.UUID, sc EventSco
 // them for destinations: the attempts (a receiver's answer may echo the
 // event) and the retries waiting to send them.
 func deleteEventsAndCopies(tx *gorm.DB, ws uuid.UUID, ids []int64) (int64, error) {
+	if tx.Dialector.Name() != string(SQLite) && len(ids) > 0 {
+		// Waits for delivery steps recording attempts (they share it), so
+		// none records an echo of these events after they are gone.
+		if _, err := exec(tx, "SELECT pg_advisory_xact_lock(?)", erasureLock); err != nil {
+			return 0, fmt.Errorf("erasure lock: %w", err)
+		}
+	}
 	var total int64
 	for start := 0; start < len(ids); start += inChunk {
 		part := ids[start:min(start+inChunk, len(ids))]
@@ -110,6 +117,10 @@ func deleteEventsAndCopies(tx *gorm.DB, ws uuid.UUID, ids []int64) (int64, error
 			in = append(in, id)
 		}
 		ph := placeholders(len(part))
+		n, err := exec(tx, "DELETE FROM events WHERE workspace_id = ? AND id IN ("+ph+")", append([]any{ws.String()}, in...)...)
+		if err != nil {
+			return total, fmt.Errorf("delete erased events: %w", err)
+		}
 		dests := "SELECT id FROM destinations WHERE workspace_id = ?"
 		if _, err := exec(tx, "DELETE FROM destination_attempts WHERE destination_id IN ("+dests+") AND event_id IN ("+ph+")",
 			append([]any{ws.String()}, in...)...); err != nil {
@@ -118,10 +129,6 @@ func deleteEventsAndCopies(tx *gorm.DB, ws uuid.UUID, ids []int64) (int64, error
 		if _, err := exec(tx, "DELETE FROM destination_retries WHERE destination_id IN ("+dests+") AND event_id IN ("+ph+")",
 			append([]any{ws.String()}, in...)...); err != nil {
 			return total, fmt.Errorf("delete destination retries of erased events: %w", err)
-		}
-		n, err := exec(tx, "DELETE FROM events WHERE workspace_id = ? AND id IN ("+ph+")", append([]any{ws.String()}, in...)...)
-		if err != nil {
-			return total, fmt.Errorf("delete erased events: %w", err)
 		}
 		total += n
 	}

@@ -17,6 +17,7 @@ func fromKey(ev store.NewEvent, key string) store.NewEvent {
 // Security review item 7: an event from one source never suppresses an
 // event from another; retries within a source still dedupe.
 func TestDedupeIsPerSource(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)
@@ -51,6 +52,7 @@ func TestDedupeIsPerSource(t *testing.T) {
 // Security review item 1: a request signed only over element 0 may add
 // events only while that element is new.
 func TestInsertEventsFirstNew(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)
@@ -79,6 +81,7 @@ func TestInsertEventsFirstNew(t *testing.T) {
 // events keep their ids and rows, plaintext secrets (also one that starts
 // with "enc:v1:") read back as written, encrypted ones still decrypt.
 func TestSecurityMigrationsKeepData(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, other := twoWorkspaces(t, st)
@@ -141,6 +144,7 @@ func TestSecurityMigrationsKeepData(t *testing.T) {
 // Security review item 9: without ENCRYPTION_KEY, a plaintext secret that
 // starts with "enc:v1:" is stored and read back as plaintext.
 func TestPlaintextSecretLookingEncrypted(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, _ := st.DefaultWorkspace(ctx)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSessionsAndPasswordReset(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a, err := st.CreateAdmin(ctx, " Ann@Example.com ", "old")
@@ -75,6 +76,7 @@ func TestSessionsAndPasswordReset(t *testing.T) {
 }
 
 func TestDeleteEventsBeforeTakesOldestFirst(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, other := twoWorkspaces(t, st)

@@ -23,6 +23,7 @@ func verifying(t *testing.T, st *store.Store, at time.Time) []string {
 // Issue 13 item 1: saving B then C keeps A verifying until A's own grace
 // ends; at most MaxSecrets verify at once; each can be revoked.
 func TestEverySecretSavedWithinGraceKeepsVerifying(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, err := st.DefaultWorkspace(ctx)
@@ -102,6 +103,7 @@ func TestEverySecretSavedWithinGraceKeepsVerifying(t *testing.T) {
 }
 
 func TestSecretTailNeverShowsMoreThanAQuarter(t *testing.T) {
+	t.Parallel()
 	for secret, want := range map[string]string{
 		"0123456789abcdef0123": "0123", "0123456789abcdef": "cdef", "01234567": "67", "abc": "", "": "",
 	} {
@@ -114,6 +116,7 @@ func TestSecretTailNeverShowsMoreThanAQuarter(t *testing.T) {
 // The migration moves the current and the previous secret of the old
 // columns into workspace_secrets and leaves no copy behind.
 func TestMigrationMovesExistingSecrets(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		if err := st.MigrateDownTo(ctx, 14); err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestWriteKeysLifecycle(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		def, other := twoWorkspaces(t, st)

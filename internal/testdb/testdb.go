@@ -40,6 +40,7 @@ func AdminURL() string {
 // dropped when the test ends. Not migrated.
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
+	Only(tb, "postgres")
 	admin := AdminURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -86,6 +87,17 @@ func Open(tb testing.TB) *store.Store {
 	return Postgres(tb)
 }
 
+// Only skips tb when the run is for the other store. `make test` runs the
+// suite twice, INLET_TEST_STORE=postgres then =sqlite, so a test tied to one
+// store (and each half of Each) runs once, in its store's pass, instead of
+// twice; with INLET_TEST_STORE unset (a plain `go test`) everything runs.
+func Only(tb testing.TB, dialect string) {
+	tb.Helper()
+	if v := os.Getenv("INLET_TEST_STORE"); v != "" && v != dialect {
+		tb.Skipf("%s only: this is the INLET_TEST_STORE=%s pass (make test runs it in the %s pass)", dialect, v, dialect)
+	}
+}
+
 // SlowStore reports whether the store under test is the embedded SQLite in a
 // race-detector build: its transpiled C then runs fully instrumented, and a
 // commit of thousands of events takes seconds instead of milliseconds.
@@ -110,7 +122,16 @@ func Postgres(tb testing.TB) *store.Store {
 // SQLite opens a migrated store on a fresh SQLite file.
 func SQLite(tb testing.TB) *store.Store {
 	tb.Helper()
+	Only(tb, "sqlite")
 	return open(tb, "", tb.TempDir())
+}
+
+// SQLiteDir is a fresh DATA_DIR for a test that runs the binary on the
+// embedded store; it skips in the PostgreSQL pass like SQLite does.
+func SQLiteDir(tb testing.TB) string {
+	tb.Helper()
+	Only(tb, "sqlite")
+	return tb.TempDir()
 }
 
 func open(tb testing.TB, dsn, dir string) *store.Store {

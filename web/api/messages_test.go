@@ -1,14 +1,13 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
@@ -114,86 +113,18 @@ func TestTemplatesAndGroups(t *testing.T) {
 			t.Errorf("unknown user: %d", code)
 		}
 
-		t.Run("unsubscribe round trip", func(t *testing.T) {
-			post := func(path, body string) (int, string) {
-				res, err := http.Post(e.url+path, "application/x-www-form-urlencoded", bytes.NewBufferString(body))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				b, _ := io.ReadAll(res.Body)
-				return res.StatusCode, string(b)
-			}
-			subs := func() map[string]any {
-				code, out := e.send(t, "GET", "/api/v1/users/u1", e.read, "")
-				if code != 200 {
-					t.Fatalf("user: %d", code)
-				}
-				return out["subscriptions"].(map[string]any)
-			}
-			// GET shows a button and changes nothing (mail scanners follow links).
-			res, err := http.Get(e.url + link)
-			if err != nil {
-				t.Fatal(err)
-			}
-			page, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || !strings.Contains(string(page), `id="unsubscribe-button"`) || !strings.Contains(string(page), "The newsletter") {
-				t.Fatalf("GET page: %d %.300s", res.StatusCode, page)
-			}
-			if len(subs()) != 0 {
-				t.Fatal("GET unsubscribed")
-			}
-			// An altered token: 404, nothing changes. So does another user's id put in.
-			tok := strings.TrimPrefix(link, "/u/")
-			altered := tok[:len(tok)-3] + map[bool]string{true: "AAA", false: "BBB"}[!strings.HasSuffix(tok, "AAA")]
-			if code, _ := post("/u/"+altered, "List-Unsubscribe=One-Click"); code != 404 {
-				t.Errorf("altered token: %d, want 404", code)
-			}
-			if len(subs()) != 0 {
-				t.Fatal("altered token unsubscribed")
-			}
-			// One click: 200 at once, no session, no CSRF.
-			if code, body := post(link, "List-Unsubscribe=One-Click"); code != 200 {
-				t.Fatalf("one-click: %d %s", code, body)
-			}
-			s := subs()["news"].(map[string]any)
-			if s["subscribed"] != false || s["since"] == "" {
-				t.Errorf("subscriptions after one-click: %v", s)
-			}
-			// Recorded as a track event of source messages.
-			code, out := e.send(t, "GET", "/api/v1/events?user=u1&type=track&event="+url.QueryEscape("Unsubscribed"), e.read, "")
-			if code != 200 {
-				t.Fatalf("events: %d %v", code, out)
-			}
-			evs := out["events"].([]any)
-			if len(evs) != 1 {
-				t.Fatalf("Unsubscribed events: %v", evs)
-			}
-			ev := evs[0].(map[string]any)
-			if ev["source"] != "messages" || !strings.Contains(mustJSON(ev), `"group":"news"`) {
-				t.Errorf("event %v", ev)
-			}
-			// Twice: still 200, no second event.
-			if code, _ := post(link, "List-Unsubscribe=One-Click"); code != 200 {
-				t.Errorf("second one-click: %d", code)
-			}
-			// Resubscribe from the page.
-			if code, body := post(link, "action=subscribe"); code != 200 || !strings.Contains(body, `id="subscribe-done"`) {
-				t.Errorf("resubscribe: %d %.200s", code, body)
-			}
-			if s := subs()["news"].(map[string]any); s["subscribed"] != true {
-				t.Errorf("after resubscribe: %v", s)
-			}
-			code, out = e.send(t, "GET", "/api/v1/events?user=u1&type=track", e.read, "")
-			names := map[string]int{}
-			for _, ev := range out["events"].([]any) {
-				names[ev.(map[string]any)["event"].(string)]++
-			}
-			if code != 200 || names["Unsubscribed"] != 1 || names["Subscribed"] != 1 {
-				t.Errorf("events by name: %v", names)
-			}
-		})
+		// The round trip through /u/{token} is proven beside its surface
+		// (web/unsubscribe); here a choice is recorded for the erasure below.
+		if !strings.HasPrefix(link, "/u/") {
+			t.Errorf("unsubscribe link %q", link)
+		}
+		if _, err := st.SetSubscription(context.Background(), e.ws.ID, "u1", "news", false, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		code, out = e.send(t, "GET", "/api/v1/users/u1", e.read, "")
+		if s, _ := out["subscriptions"].(map[string]any)["news"].(map[string]any); code != 200 || s["subscribed"] != false || s["since"] == "" {
+			t.Errorf("subscriptions: %d %v", code, out["subscriptions"])
+		}
 
 		// Erasing the user removes their subscription choices with them.
 		if subs, _ := st.Subscriptions(context.Background(), e.ws.ID, "u1"); len(subs) != 1 {

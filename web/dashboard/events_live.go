@@ -104,7 +104,12 @@ func (h *Handler) EventsLive(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), liveStreamLimit)
 	defer cancel()
+	// The heartbeat must be done writing before the handler returns: after
+	// that net/http finishes the response on the same buffered writer.
+	beating := make(chan struct{})
+	defer func() { cancel(); <-beating }()
 	go func() {
+		defer close(beating)
 		t := time.NewTicker(liveHeartbeat)
 		defer t.Stop()
 		for {
@@ -126,9 +131,11 @@ func (h *Handler) EventsLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// ": following" (a comment browsers ignore) says the stream has taken its
-	// start cursor: what commits from now on is shown. Tests wait for it.
-	started := func(store.FeedCursor) { _ = send(": following\n\n") }
+	// "following" says the stream has taken its start cursor: what commits
+	// from now on is shown. The page says "Live" only then (an event committed
+	// between the connection's opening and this point is before the start);
+	// the comment line is for readers of the raw stream.
+	started := func(store.FeedCursor) { _ = send(": following\nevent: following\ndata: {}\n\n") }
 	err = live.Follow(ctx, h.Store, ws.ID, f, from, live.Options{Poll: livePoll, Started: started}, func(b live.Batch) error {
 		rows := make([]liveRow, 0, len(b.Events))
 		for _, e := range b.Events {

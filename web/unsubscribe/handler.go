@@ -143,22 +143,27 @@ func (h *Handler) state(ctx context.Context, sub email.Subscriber) (name string,
 
 // set records the choice and, when it changed something, a track event
 // (Unsubscribed / Subscribed, source messages, properties.group) so it
-// shows on the timeline, in audiences and in exports. An erased user's
-// choice is kept, without an event (their ids are suppressed).
+// shows on the timeline, in audiences and in exports: both in one
+// transaction. An erased user's choice is kept, without an event (their
+// ids are suppressed).
 func (h *Handler) set(ctx context.Context, sub email.Subscriber, subscribed bool) error {
 	now := time.Now().UTC()
-	changed, err := h.Store.SetSubscription(ctx, sub.Workspace, sub.UserID, sub.Group, subscribed, now)
-	if err != nil || !changed {
-		return err
-	}
 	suppressed, err := profiles.IsSuppressed(ctx, h.Store, sub.Workspace, store.IdentityUser, sub.UserID)
-	if err != nil || suppressed {
+	if err != nil {
 		return err
 	}
-	return h.record(ctx, sub.Workspace, sub.UserID, sub.Group, subscribed, now)
+	var ev *store.NewEvent
+	if !suppressed {
+		if ev, err = event(sub.Workspace, sub.UserID, sub.Group, subscribed, now); err != nil {
+			return err
+		}
+	}
+	_, err = h.Store.ChangeSubscription(ctx, sub.Workspace, sub.UserID, sub.Group, subscribed, now, ev)
+	return err
 }
 
-func (h *Handler) record(ctx context.Context, ws uuid.UUID, userID, group string, subscribed bool, now time.Time) error {
+// event is the track event that records a change of subscription.
+func event(ws uuid.UUID, userID, group string, subscribed bool, now time.Time) (*store.NewEvent, error) {
 	name := "Unsubscribed"
 	if subscribed {
 		name = "Subscribed"
@@ -167,11 +172,8 @@ func (h *Handler) record(ctx context.Context, ws uuid.UUID, userID, group string
 	raw, err := json.Marshal(map[string]any{"type": "track", "event": name, "userId": userID, "messageId": id,
 		"timestamp": now.Format(time.RFC3339Nano), "properties": map[string]any{"group": group}})
 	if err != nil {
-		return fmt.Errorf("encode %s event: %w", name, err)
+		return nil, fmt.Errorf("encode %s event: %w", name, err)
 	}
-	if _, err := h.Store.InsertEvents(ctx, []store.NewEvent{{WorkspaceID: ws, MessageID: id, Type: "track", Event: name,
-		UserID: userID, Timestamp: now, ReceivedAt: now, Source: Source, Raw: raw}}); err != nil {
-		return fmt.Errorf("record %s event: %w", name, err)
-	}
-	return nil
+	return &store.NewEvent{WorkspaceID: ws, MessageID: id, Type: "track", Event: name,
+		UserID: userID, Timestamp: now, ReceivedAt: now, Source: Source, Raw: raw}, nil
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config describes one run. Zero values get the defaults noted.
@@ -29,6 +31,7 @@ type Config struct {
 	RetryCap time.Duration // longest wait between retries; Retry-After is honoured up to it (1s)
 	Timeout  time.Duration // per request, as Segment's 5s (10s)
 	RunID    string        // messageId prefix (random)
+	Rate     float64       // events per second over all senders (0: as fast as they go)
 	Client   *http.Client  // optional
 	// OnResponse, when set, sees every attempt; it is called concurrently.
 	OnResponse func(Response)
@@ -97,6 +100,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		stopAt = start.Add(cfg.Duration)
 	}
 	var claimed atomic.Int64
+	limit := rate.NewLimiter(rate.Inf, 0)
+	if cfg.Rate > 0 {
+		// A burst of 50 ms worth: with a burst of one, tokens a slow
+		// wake-up misses are lost and the rate falls short.
+		limit = rate.NewLimiter(rate.Limit(cfg.Rate), max(cfg.Batch, int(cfg.Rate/20)))
+	}
 	parts := make([]*Result, cfg.Senders)
 	var wg sync.WaitGroup
 	for s := range cfg.Senders {
@@ -114,6 +123,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					if k <= 0 {
 						return
 					}
+				}
+				if limit.WaitN(ctx, k) != nil {
+					return
 				}
 				body := f.Build(s, seq, k, time.Now())
 				seq += k
