@@ -41,7 +41,8 @@
       var mine = ++seq;
       fetch(url, {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf ? csrf.value : "", "X-Inlet-Background": "1" },
+        // Not a background request: typing is the admin at work, so it keeps the session alive.
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
         body: ta.value
       }).then(function (r) {
         if (r.status === 413) return { error: "the definition is too large for this form" };

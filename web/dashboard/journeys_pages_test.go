@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -368,7 +369,25 @@ func TestDashboardMessagesLog(t *testing.T) {
 			t.Errorf("%s: %d, want 400", bad, f.Status)
 		}
 	}
-	// Keyset paging: before the newest id leaves the older two.
+	// Keyset paging: pages of two, then the last one; filters stay.
+	first := d.C.Get("/dashboard/messages?limit=2&journey=hi")
+	next := first.Attr("#messages-next", "href")
+	if first.Doc.Find("#messages tbody tr").Length() != 2 || !strings.Contains(next, "limit=2") || !strings.Contains(next, "journey=hi") {
+		t.Fatalf("first page of two: next %q", next)
+	}
+	second := d.C.Get(next)
+	if second.Doc.Find("#messages tbody tr").Length() != 1 || second.Doc.Find("#messages-next").Length() != 0 || second.Doc.Find("#messages-newest").Length() != 1 {
+		t.Errorf("last page: %s", second.Text("#messages"))
+	}
+	older, _ := strconv.ParseInt(second.Attr("#messages tbody tr", "data-message"), 10, 64)
+	last, _ := strconv.ParseInt(first.Attr("#messages tbody tr:last-child", "data-message"), 10, 64)
+	if older == 0 || older >= last {
+		t.Errorf("the second page (%d) is not older than the first (%d)", older, last)
+	}
+	if f := d.C.Get("/dashboard/messages?limit=0"); f.Status != 400 {
+		t.Errorf("limit=0: %d", f.Status)
+	}
+	// Before the newest id leaves the older two.
 	newest := p.Attr("#messages tbody tr", "data-message")
 	if f := d.C.Get("/dashboard/messages?before=" + newest); f.Doc.Find("#messages tbody tr").Length() != 2 || f.Doc.Find(`tr[data-message="`+newest+`"]`).Length() != 0 {
 		t.Errorf("paging before %s: %s", newest, f.Body)

@@ -19,7 +19,7 @@ var messageStatuses = []string{"queued", "sending", "sent", "skipped", "failed",
 // bouncesShown is how many suppressed addresses the log page lists.
 const bouncesShown = 200
 
-// MessagesList is GET /dashboard/messages?userId=&journey=&status=&before=:
+// MessagesList is GET /dashboard/messages?userId=&journey=&status=&before=&limit=:
 // the messages log, newest first, a page at a time (keyset: before is the
 // last id of the previous page), and the bounced addresses.
 func (h *Handler) MessagesList(c echo.Context) error {
@@ -34,7 +34,16 @@ func (h *Handler) MessagesList(c echo.Context) error {
 	}
 	q := c.QueryParams()
 	f := store.MessageFilter{UserID: strings.TrimSpace(q.Get("userId")), Journey: strings.TrimSpace(q.Get("journey")),
-		Status: q.Get("status"), Limit: messagesShown + 1}
+		Status: q.Get("status")}
+	size := messagesShown
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 500 {
+			return apperr.New(apperr.Invalid, "The page size (limit) is a whole number from 1 to 500.")
+		}
+		size = n
+	}
+	f.Limit = size + 1 // one more tells whether an older page exists
 	p := templates.MessagesProps{Layout: lp, WorkspaceID: ws.ID.String(), UserID: f.UserID, Journey: f.Journey, Status: f.Status,
 		Statuses: messageStatuses}
 	for _, v := range []string{f.UserID, f.Journey} {
@@ -56,9 +65,12 @@ func (h *Handler) MessagesList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(ms) > messagesShown {
-		ms = ms[:messagesShown]
+	if len(ms) > size {
+		ms = ms[:size]
 		next := url.Values{}
+		if size != messagesShown {
+			next.Set("limit", strconv.Itoa(size))
+		}
 		for k, v := range map[string]string{"userId": f.UserID, "journey": f.Journey, "status": f.Status} {
 			if v != "" {
 				next.Set(k, v)
