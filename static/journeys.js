@@ -72,6 +72,24 @@
     });
   }
 
+  // The list of journeys: its block is re-rendered by the server (this
+  // same page, fetched in the background) every few seconds.
+  var list = document.getElementById("journeys");
+  if (list && list.hasAttribute("data-refresh") && window.DOMParser) {
+    window.setInterval(function () {
+      if (document.hidden) return;
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Inlet-Background": "1" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("journeys");
+          var cur = document.getElementById("journeys");
+          if (fresh && cur) cur.replaceWith(document.importNode(fresh, true));
+        })
+        .catch(function () { /* offline or signed out: try again next tick */ });
+    }, 3000);
+  }
+
   var counts = document.getElementById("journey-counts");
   var statsURL = counts && counts.getAttribute("data-stats-url");
   if (statsURL) {

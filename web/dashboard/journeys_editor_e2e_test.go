@@ -140,24 +140,43 @@ func TestE2EAdminBuildsAJourneyInTheEditor(t *testing.T) {
 	})()`)
 	shot390(t, ctx, "journey-390.png")
 
+	// The list refreshes itself too: a second user signs up while it is open.
+	webtest.Step(t, ctx, "the list", phone,
+		chromedp.Navigate(d.URL+"/dashboard/journeys"),
+		chromedp.WaitVisible(webtest.CSS(`tr[data-journey="welcome_series"]`)),
+	)
+	checkFits(t, ctx, "journeys list", "#journeys table")
+	if got := webtest.Read(t, ctx, "entered", chromedp.Text(webtest.CSS(`tr[data-journey="welcome_series"] [data-count="entered"]`))); got != "1" {
+		t.Fatalf("list entered %q", got)
+	}
+	postSigned(t, d.URL, d.WS, secret, ev("identify", "e-3", "2026-04-01T09:02:00Z", `"userId":"bob","traits":{"email":"bob@example.com","plan":"pro"}`))
+	postSigned(t, d.URL, d.WS, secret, ev("track", "e-4", "2026-04-01T09:03:00Z", `"userId":"bob","event":"Signed Up"`))
+	if _, err := d.follower.CatchUp(bg, d.WS.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the list's counts moved without a reload", textIs(`tr[data-journey="welcome_series"] [data-count="entered"]`, "2"))
+
+	mailer.WaitFor(t, 2, 30*time.Second)
+	testutil.WaitWithin(t, 30*time.Second, "both sends logged", func() bool {
+		ms, err := d.St.Messages(bg, d.WS.ID, store.MessageFilter{Status: "sent", Limit: 10})
+		return err == nil && len(ms) == 2
+	})
 	webtest.Step(t, ctx, "the message is in the log", phone,
 		press("#nav-messages"),
 		chromedp.WaitVisible(webtest.CSS(`#messages td.msg-status[data-status="sent"]`)),
 	)
 	checkFits(t, ctx, "messages log", "#messages table")
 	shot390(t, ctx, "messages-390.png")
-	row := webtest.Read(t, ctx, "log row", chromedp.Text(webtest.CSS(`#messages tbody tr`)))
+	if n := webtest.Read(t, ctx, "sent rows", chromedp.Evaluate[int](`document.querySelectorAll('#messages td.msg-status[data-status="sent"]').length`)); n != 2 {
+		t.Errorf("%d sent rows, want 2", n)
+	}
+	row := webtest.Read(t, ctx, "log row", chromedp.Text(webtest.CSS(`#messages tbody tr:last-child`)))
 	for _, want := range []string{"ann", "ann@example.com", "welcome_series", "hello", "welcome", "sent", "250"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("log row %q lacks %q", row, want)
 		}
 	}
-	webtest.Step(t, ctx, "the journeys list and the profile", phone,
-		chromedp.Navigate(d.URL+"/dashboard/journeys"),
-		chromedp.WaitVisible(webtest.CSS(`tr[data-journey="welcome_series"]`)),
-	)
-	checkFits(t, ctx, "journeys list", "#journeys table")
-	webtest.Step(t, ctx, "the profile",
+	webtest.Step(t, ctx, "the profile", phone,
 		chromedp.Navigate(d.URL+"/dashboard/users/ann"),
 		chromedp.WaitVisible(webtest.CSS(`#journeys-section li[data-journey="welcome_series"]`)),
 	)
