@@ -141,6 +141,13 @@ func TestDashboardJourneyEditor(t *testing.T) {
 		t.Errorf("counts of a journey nobody entered")
 	}
 
+	// A forged enable (no token) changes nothing.
+	if p := d.C.Post("/dashboard/journeys/cart/enable", url.Values{"workspace_id": {d.WS.ID.String()}}); p.Status != http.StatusForbidden {
+		t.Fatalf("enable without CSRF: %d", p.Status)
+	}
+	if r, _ := d.St.Journey(bg, d.WS.ID, "cart"); r.Enabled {
+		t.Fatal("a forged form enabled the journey")
+	}
 	// Enable keeps the version; the list shows the state.
 	p = d.C.Submit(page, "#journey-enable-form", nil)
 	if p.Status != http.StatusSeeOther {
@@ -395,6 +402,12 @@ func TestDashboardMessagesLog(t *testing.T) {
 	// The bounced address is listed and can be lifted.
 	if p.Doc.Find(`#bounces li[data-bounce="gone@example.com"]`).Length() != 1 {
 		t.Fatalf("bounce not listed: %s", p.Text("#bounces"))
+	}
+	if f := d.C.Post("/dashboard/messages/bounces/lift", url.Values{"workspace_id": {d.WS.ID.String()}, "address": {"gone@example.com"}}); f.Status != http.StatusForbidden {
+		t.Fatalf("lift without CSRF: %d", f.Status)
+	}
+	if b, _ := d.St.Bounced(bg, d.WS.ID, "gone@example.com"); !b {
+		t.Fatal("a forged form lifted the bounce")
 	}
 	lift := d.C.Submit(p, `#bounces li[data-bounce="gone@example.com"] form`, nil)
 	if lift.Status != http.StatusSeeOther {
