@@ -10,10 +10,12 @@
 #
 # Environment: PGBASE (default postgres://postgres@127.0.0.1:5432, a role that
 # may create databases),
-# LOAD (default /tmp/inlet-load), DURATION (12s), PORT (18181), AUDIENCES (a
+# LOAD (default /tmp/inlet-load), SERVER_LOG (copy the server's log there), DURATION (12s), PORT (18181), AUDIENCES (a
 # directory of audience definitions created before the server starts, e.g.
 # cmd/inlet-load/audiences; the transition latency is then printed on
-# PostgreSQL), JOURNEYS (a number N: a write API token is made, the server's
+# PostgreSQL; with PROBE=1 as well, inlet-load also probes the API: the time
+# from the 200 of an event to the membership it causes being listed by
+# GET /api/v1/users/{id}, which is the contract's measure), JOURNEYS (a number N: a write API token is made, the server's
 # SMTP_URL points at inlet-load's SMTP sink on port PORT+1, and inlet-load
 # gets -journeys N: a probe journey plus N other enabled journeys; add
 # -rate 1000 for the event-to-email latency under that load, or
@@ -47,6 +49,7 @@ fi
 cleanup() {
   [[ -n "${PID:-}" ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
   [[ -z "${SQLITE:-}" ]] && psql "$PGADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+  [[ -n "${SERVER_LOG:-}" ]] && cp "$WORK/server.log" "$SERVER_LOG" || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -54,6 +57,11 @@ trap cleanup EXIT
 printf %s "$SECRET" | env "${SERVER_ENV[@]}" "$BIN" secret set >/dev/null
 if [[ -n "${AUDIENCES:-}" ]]; then
   for f in "$AUDIENCES"/*.json; do env "${SERVER_ENV[@]}" "$BIN" audience create --file "$f" >/dev/null; done
+fi
+PROBE_ARGS=()
+if [[ -n "${AUDIENCES:-}" && -n "${PROBE:-}" ]]; then
+  TOKEN=$(env "${SERVER_ENV[@]}" "$BIN" token create --name probe --scope read)
+  PROBE_ARGS=(-probe-api "http://127.0.0.1:$PORT/api/v1" -probe-token "$TOKEN")
 fi
 JOURNEY_ARGS=()
 if [[ -n "${JOURNEYS:-}" ]]; then
@@ -65,7 +73,7 @@ env "${SERVER_ENV[@]}" LISTEN_ADDR=127.0.0.1:$PORT LOG_LEVEL=warn "$BIN" >"$WORK
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
-"$LOAD" -url "http://127.0.0.1:$PORT/api/public/webhooks/segment" -secret "$SECRET" -duration "$DURATION" "${VERIFY[@]}" "${JOURNEY_ARGS[@]}" "$@" >"$WORK/load.txt" 2>&1 &
+"$LOAD" -url "http://127.0.0.1:$PORT/api/public/webhooks/segment" -secret "$SECRET" -duration "$DURATION" "${VERIFY[@]}" "${PROBE_ARGS[@]}" "${JOURNEY_ARGS[@]}" "$@" >"$WORK/load.txt" 2>&1 &
 LPID=$!
 sleep 2
 s0=$(ticks $PID); l0=$(ticks $LPID); p0=$(sum_ticks $(pgrep -u postgres || true)); t0=$(date +%s%N)

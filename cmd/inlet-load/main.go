@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	apiToken := fs.String("api-token", os.Getenv("INLET_LOAD_API_TOKEN"), "with -journeys: a write API token (or INLET_LOAD_API_TOKEN)")
 	probeRate := fs.Int("probe-rate", 10, "with -journeys: probe sign-ups per second, each timed from its request to its email")
 	interleave := fs.Int("interleave", 0, "with -journeys: instead of probing, N rounds of -duration with no journey enabled, then the -journeys others enabled; prints events/s of each and the ratio of medians")
+	var probe loadgen.Probe
+	fs.StringVar(&probe.API, "probe-api", "", "audience probe: the API base (http://host/api/v1); every -probe-every a new user sends -probe-event and the time from the 200 to -probe-audience listed in GET /users/{id} is reported")
+	fs.StringVar(&probe.Token, "probe-token", "", "audience probe: a read token")
+	fs.StringVar(&probe.Audience, "probe-audience", "orders", "audience probe: the audience the event makes a new user enter")
+	fs.StringVar(&probe.Event, "probe-event", "Order Completed", "audience probe: the track event sent")
+	fs.DurationVar(&probe.Every, "probe-every", 250*time.Millisecond, "audience probe: one probe per interval")
 	serverPID := fs.Int("server-pid", 0, "report this process's peak RSS (VmHWM) at the end: the server's, on the same machine")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -112,9 +119,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		<-exDone
 		return runJourneys(ctx, &jl, cfg, *probeRate, *interleave, stdout)
 	}
+	var probeRes *loadgen.ProbeResult
+	probeDone := make(chan struct{})
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	if probe.API != "" {
+		probe.WebhookURL, probe.Secret = cfg.URL, cfg.Secret
+		probe.RunID = "probe-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		go func() { probeRes = probe.Run(probeCtx); close(probeDone) }()
+	} else {
+		close(probeDone)
+	}
 	res, err := loadgen.Run(ctx, cfg)
 	stopExports()
 	<-exDone
+	stopProbe()
+	<-probeDone
+	if probeRes != nil {
+		defer fmt.Fprintln(stdout, probeRes)
+	}
 	if err != nil {
 		return err
 	}

@@ -17,14 +17,28 @@ type stateKey struct {
 	id   identity
 }
 
+// delta is what a batch adds to one identity's state of one leaf: the
+// matching events' times, and the profile the identity belonged to.
+type delta struct {
+	profile string
+	stamps  []time.Time
+}
+
 // applyEvents updates the leaf states for events the audience follower
-// has not seen yet and evaluates the profiles they touched.
+// has not seen yet and evaluates the profiles they touched: those with an
+// event matching a performed leaf (the reverse index from event name or
+// type to leaves decides without decoding anything), and those the profile
+// follower marked (traits, identities, merges). An event no leaf reads
+// costs nothing more than its row in the feed.
 func (p *pass) applyEvents(events []store.FeedEvent) error {
 	var users, anons []string
 	for i := range events {
 		e := &events[i]
-		users = append(users, e.UserID, e.PreviousID)
-		anons = append(anons, e.AnonymousID, e.PreviousID)
+		if e.Source == Source || !p.s.reads(e.Type, e.Event) {
+			continue
+		}
+		users = append(users, e.UserID)
+		anons = append(anons, e.AnonymousID)
 	}
 	userProf, err := p.tx.IdentityProfiles(store.IdentityUser, users)
 	if err != nil {
@@ -34,14 +48,13 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 	if err != nil {
 		return err
 	}
-	deltas := map[stateKey][]time.Time{}
-	causes := map[string]cause{}
+	deltas := map[stateKey]*delta{}
 	lastOf := map[string]string{}
 	var touched []string
 	for i := range events {
 		e := &events[i]
-		if e.Source == Source {
-			continue // our own transitions: no leaf reads them
+		if e.Source == Source || !p.s.reads(e.Type, e.Event) {
+			continue // our own transitions, or an event no leaf counts
 		}
 		var id identity
 		var prof string
@@ -56,20 +69,27 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 		if e.Timestamp != nil {
 			ts = *e.Timestamp
 		}
+		var props map[string]any
+		if len(e.Raw) > 0 {
+			props = properties(e.Raw)
+		}
 		matched := false
-		if p.s.reads(e.Type, e.Event) {
-			for _, leaf := range p.s.matching(e.Type, e.Event, properties(e.Raw), ts) {
-				k := stateKey{leaf.ID, id}
-				deltas[k] = append(deltas[k], ts)
-				matched = true
+		for _, leaf := range p.s.matching(e.Type, e.Event, props, ts) {
+			k := stateKey{leaf.ID, id}
+			d := deltas[k]
+			if d == nil {
+				d = &delta{profile: prof}
+				deltas[k] = d
 			}
+			d.stamps = append(d.stamps, ts)
+			matched = true
 		}
 		if matched {
 			touched = append(touched, prof)
+			// The profile's latest matching event of the batch is the
+			// cause of its transitions.
+			lastOf[prof] = e.MessageID
 		}
-		// The latest event of a profile in the batch is the cause of its
-		// transitions, whichever way the profile was touched.
-		lastOf[prof] = e.MessageID
 	}
 	// Profiles the profile follower changed (traits, identities, merges)
 	// are marked in its transactions; they are evaluated too, and those
@@ -78,7 +98,8 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 	if err != nil {
 		return err
 	}
-	touched = append(touched, dirty...)
+	touched = dedupe(append(touched, dirty...))
+	causes := make(map[string]cause, len(touched))
 	for _, k := range touched {
 		m := lastOf[k]
 		if m == "" {
@@ -86,10 +107,7 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 		}
 		causes[k] = cause{message: m, at: p.now}
 	}
-	if err := p.addStates(deltas); err != nil {
-		return err
-	}
-	touched = dedupe(touched)
+	p.deltas = deltas
 	if err := p.evaluate(touched, causes); err != nil {
 		return err
 	}
@@ -107,39 +125,52 @@ func properties(raw []byte) map[string]any {
 	return DecodeProps(e.Properties)
 }
 
-// addStates folds matching events into the identities' stored states.
-func (p *pass) addStates(deltas map[stateKey][]time.Time) error {
-	if len(deltas) == 0 {
+// addDeltas folds the batch's matching events into the stored states of
+// their identities (read with the profiles, in byKey) and writes the
+// states it changed. An identity whose state the profile read did not
+// return (it moved to another profile since the batch resolved it) is
+// read on its own, so its stored count is never overwritten.
+func (p *pass) addDeltas(byKey map[stateKey]*LeafState, owner map[stateKey]string) error {
+	if len(p.deltas) == 0 {
 		return nil
 	}
-	byKind := map[string][]string{}
-	for k := range deltas {
-		byKind[k.id.kind] = append(byKind[k.id.kind], k.id.value)
+	leaves := p.s.leaves()
+	missing := map[string][]string{}
+	for k := range p.deltas {
+		if _, ok := byKey[k]; !ok {
+			missing[k.id.kind] = append(missing[k.id.kind], k.id.value)
+		}
 	}
-	stored := map[stateKey]*LeafState{}
-	for kind, values := range byKind {
+	for kind, values := range missing {
 		rows, err := p.tx.LeafStates(kind, values)
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			stored[stateKey{r.LeafID, identity{r.Kind, r.Value}}] = decodeState(r.State)
+			k := stateKey{r.LeafID, identity{r.Kind, r.Value}}
+			if _, want := p.deltas[k]; want {
+				byKey[k] = decodeState(r.State)
+			}
 		}
 	}
-	leaves := p.s.leaves()
-	var out []store.LeafStateRow
-	for k, stamps := range deltas {
+	out := make([]store.LeafStateRow, 0, len(p.deltas))
+	for k, d := range p.deltas {
 		leaf := leaves[k.leaf]
-		st := stored[k]
+		st := byKey[k]
 		if st == nil {
 			st = &LeafState{}
+			byKey[k] = st
 		}
-		for _, ts := range stamps {
+		if _, ok := owner[k]; !ok {
+			owner[k] = d.profile
+		}
+		for _, ts := range d.stamps {
 			st.Add(ts, leaf.Keep())
 		}
 		st.Prune(p.now, leaf.Window)
 		out = append(out, store.LeafStateRow{LeafID: k.leaf, Kind: k.id.kind, Value: k.id.value, State: encodeState(st)})
 	}
+	p.deltas = nil
 	return p.tx.PutLeafStates(out)
 }
 

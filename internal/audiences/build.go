@@ -28,7 +28,7 @@ func (e *Engine) BuildStep(ctx context.Context, ws uuid.UUID) (bool, error) {
 	}
 	did := false
 	err = e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
-		s, err := load(tx)
+		s, err := e.load(tx)
 		if err != nil || s.next == nil {
 			return err
 		}
@@ -66,6 +66,20 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 		typ, name = leaf.Type, ""
 	}
 	now := e.opts.Now().UTC()
+	if len(leaf.Where) == 0 {
+		// Nothing to decide in Go: the database counts (PostgreSQL).
+		floor := int64(0)
+		if leaf.Window > 0 {
+			floor = now.UnixMilli() - leaf.Window*1000
+		}
+		done, err := tx.FillLeafStates(leaf.ID, typ, name, leaf.Keep(), floor)
+		if err != nil {
+			return err
+		}
+		if done {
+			return tx.MarkLeafReady(leaf.ID)
+		}
+	}
 	states := map[identity]*LeafState{}
 	after := int64(0)
 	for {
@@ -154,11 +168,12 @@ func (e *Engine) buildPage(tx *store.AudienceTx, s *stored) error {
 		}
 		total = n
 	}
-	keys, err := tx.ProfileKeysAfter(after, e.opts.BuildPage)
+	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true}
+	keys, subs, profs, err := p.subjectsPage(after, e.opts.BuildPage)
 	if err != nil {
 		return err
 	}
-	p := &pass{tx: tx, s: s, now: e.opts.Now().UTC(), build: true}
+	p.loaded, p.loadedProfs = subs, profs
 	if len(keys) > 0 {
 		causes := make(map[string]cause, len(keys))
 		for _, k := range keys {
@@ -304,7 +319,7 @@ func dependents(s *stored, swapped []store.AudienceRow) bool {
 // a live change: transitions are emitted), page by page in this
 // transaction, after a swap changed what other audiences refer to.
 func (e *Engine) refreshAll(tx *store.AudienceTx) error {
-	s, err := load(tx)
+	s, err := e.load(tx)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,10 @@ type Options struct {
 	Limits Limits
 	// Poll is how often an idle engine looks for new events. Default 200 ms.
 	Poll time.Duration
-	// Batch is the most events applied in one transaction. Default 2000.
+	// Batch is the most events applied in one transaction. Default
+	// store.MaxFeedBatch: the work of a batch grows with the profiles it
+	// touches more than with its events, so a follower that has fallen
+	// behind catches up in fewer, larger transactions.
 	Batch int
 	// BuildPage is how many profiles a build evaluates per transaction.
 	BuildPage int
@@ -35,10 +38,13 @@ func (o Options) withDefaults() Options {
 		o.Poll = 200 * time.Millisecond
 	}
 	if o.Batch <= 0 {
-		o.Batch = 2000
+		o.Batch = store.MaxFeedBatch
 	}
 	if o.BuildPage <= 0 {
-		o.BuildPage = 500
+		// A page is one transaction under the workspace's audience lock:
+		// large enough that 100k profiles take 50 round trips of reads,
+		// small enough that live events wait at most a page.
+		o.BuildPage = 2000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -63,6 +69,7 @@ type Engine struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	cache  defCache
 }
 
 // NewEngine builds an engine; Start runs it.
@@ -180,7 +187,11 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		// reading the feed.
 		return e.skipTo(ctx, ws, c0, pc)
 	}
-	events, err := e.st.ReadFeed(ctx, ws, c0, e.opts.Batch)
+	s0, err := e.cache.load(ws, rows)
+	if err != nil {
+		return 0, err
+	}
+	events, err := e.st.ReadFeedFor(ctx, ws, c0, e.opts.Batch, s0.feedNeed())
 	if err != nil {
 		return 0, err
 	}
@@ -199,16 +210,19 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		if tx.Cursor() != c0 {
 			return errMoved
 		}
-		s, err := load(tx)
+		s, err := e.load(tx)
 		if err != nil {
 			return err
+		}
+		if !s.sameSets(s0) {
+			return errMoved // an edit since the feed was read: read it again
 		}
 		if !s.empty() {
 			now := e.opts.Now().UTC()
 			if err := e.overdue(tx, s, now); err != nil {
 				return err
 			}
-			p := &pass{tx: tx, s: s, now: now, emit: true}
+			p := &pass{tx: tx, s: s, now: now, emit: true, lazyTimers: true}
 			if err := p.applyEvents(events); err != nil {
 				return err
 			}
@@ -273,7 +287,7 @@ func (e *Engine) FireTimers(ctx context.Context, due []store.Timer) error {
 	}
 	for ws, ts := range byWS {
 		err := e.st.WithAudienceLock(ctx, ws, func(tx *store.AudienceTx) error {
-			s, err := load(tx)
+			s, err := e.load(tx)
 			if err != nil {
 				return err
 			}

@@ -101,14 +101,25 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		}
 		s := &stored{rows: map[string]store.AudienceRow{}, next: set}
 		p := &pass{tx: tx, s: s, now: e.opts.Now().UTC()}
-		after := ""
+		cands, narrowed, err := p.candidates(d, set, ready)
+		if err != nil {
+			return err
+		}
+		after, next := "", 0
 		for {
-			keys, err := tx.ProfileKeysAfter(after, 500)
-			if err != nil || len(keys) == 0 {
-				return err
-			}
-			subs, _, err := p.subjects(keys)
-			if err != nil {
+			var keys []string
+			var subs map[string]*Subject
+			if narrowed {
+				// Only the candidates, a page at a time, in key order.
+				keys = cands[next:min(next+previewPage, len(cands))]
+				next += len(keys)
+				if len(keys) == 0 {
+					return nil
+				}
+				if subs, err = p.subjectsOf(keys); err != nil {
+					return err
+				}
+			} else if keys, subs, _, err = p.subjectsPage(after, previewPage); err != nil || len(keys) == 0 {
 				return err
 			}
 			if len(mem) > 0 {
@@ -129,6 +140,9 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 	})
 	return out, err
 }
+
+// previewPage is how many profiles a preview reads per round trip.
+const previewPage = 2000
 
 // leafStates computes one leaf's states from the stored events, in memory.
 func (e *Engine) leafStates(tx *store.AudienceTx, leaf *Performed) (map[identity]*LeafState, error) {

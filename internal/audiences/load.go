@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -30,6 +33,100 @@ func load(tx *store.AudienceTx) (*stored, error) {
 		return nil, err
 	}
 	return fromRows(rows)
+}
+
+// load is load with the engine's cache of parsed definitions.
+func (e *Engine) load(tx *store.AudienceTx) (*stored, error) {
+	rows, err := tx.Audiences()
+	if err != nil {
+		return nil, err
+	}
+	return e.cache.load(tx.Workspace(), rows)
+}
+
+// defCache keeps each workspace's parsed and compiled definitions between
+// batches: they are parsed again only when a version changes (an edit, a
+// build's swap), not twice per batch. Sets are never changed once built,
+// so passes on several goroutines share them.
+type defCache struct {
+	mu sync.Mutex
+	ws map[uuid.UUID]cachedSets
+}
+
+type cachedSets struct {
+	sig string
+	s   *stored
+}
+
+// load answers rows as fromRows does, reusing the compiled sets when no
+// definition or version changed since the last call; the rows themselves
+// (build progress) are always the ones given.
+func (c *defCache) load(ws uuid.UUID, rows []store.AudienceRow) (*stored, error) {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s\x00%d\x00%d\x00", r.Key, r.Version, r.CurrentVersion)
+	}
+	sig := b.String()
+	c.mu.Lock()
+	hit, ok := c.ws[ws]
+	c.mu.Unlock()
+	if !ok || hit.sig != sig {
+		s, err := fromRows(rows)
+		if err != nil {
+			return nil, err
+		}
+		hit = cachedSets{sig: sig, s: s}
+		c.mu.Lock()
+		if c.ws == nil {
+			c.ws = map[uuid.UUID]cachedSets{}
+		}
+		c.ws[ws] = hit
+		c.mu.Unlock()
+	}
+	out := *hit.s
+	out.rows = make(map[string]store.AudienceRow, len(rows))
+	for _, r := range rows {
+		out.rows[r.Key] = r
+	}
+	return &out, nil
+}
+
+// sameSets says whether s and o were compiled from the same versions.
+func (s *stored) sameSets(o *stored) bool { return s.cur == o.cur && s.next == o.next }
+
+// feedNeed says which events' JSON the follower must read: those of the
+// names and types a leaf with a where clause counts, and of them only the
+// properties the clauses look at (a dotted path may name a key with dots
+// or reach into an object: both top-level keys are read).
+func (s *stored) feedNeed() store.FeedNeed {
+	var need store.FeedNeed
+	names, types, props := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, p := range s.leaves() {
+		if len(p.Where) == 0 {
+			continue
+		}
+		if p.Event != "" {
+			names[p.Event] = true
+		} else {
+			types[p.Type] = true
+		}
+		for _, w := range p.Where {
+			props[w.Path] = true
+			head, _, _ := strings.Cut(w.Path, ".")
+			props[head] = true
+		}
+	}
+	need.Names, need.Types, need.Props = setKeys(names), setKeys(types), setKeys(props)
+	return need
+}
+
+func setKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func fromRows(rows []store.AudienceRow) (*stored, error) {
@@ -60,7 +157,19 @@ func fromRows(rows []store.AudienceRow) (*stored, error) {
 	var err error
 	if len(cur) > 0 {
 		// A current version may refer to an audience whose first build has
-		// not ended: that reference answers false until it has.
+		// not ended: that audience's newest definition is evaluated in the
+		// current set too (its answers are not recorded, see evaluate), so
+		// the reference reads its condition instead of a false that would
+		// wrongly take users out.
+		for _, r := range rows {
+			if r.CurrentVersion == 0 {
+				h, err := Parse(r.Definition, storedLimits)
+				if err != nil {
+					return nil, fmt.Errorf("stored audience %q: %w", r.Key, err)
+				}
+				cur = append(cur, h)
+			}
+		}
 		if s.cur, err = newSet(cur, true); err != nil {
 			return nil, err
 		}

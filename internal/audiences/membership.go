@@ -36,10 +36,22 @@ type pass struct {
 	hist   []store.HistoryRow
 	rows   []store.MemberRow
 	timers []store.TimerSet
+	// deltas are the batch's matching events, folded into the states as
+	// the profiles are loaded (applyEvents).
+	deltas map[stateKey]*delta
+	// lazyTimers: a timer already due no later than the new instant is
+	// left as it is (firing early only re-evaluates), so a steady stream
+	// of events does not rewrite a timer per profile per batch. Passes
+	// that fire timers write theirs exactly.
+	lazyTimers bool
+	// loaded, when set, are the subjects of the keys evaluate is given,
+	// already read (a page read by range).
+	loaded      map[string]*Subject
+	loadedProfs map[string]store.ProfileRow
 }
 
 // subjects loads what evaluation reads of profiles: their traits and the
-// union of their identities' leaf states.
+// union of their identities' leaf states (with the batch's deltas added).
 func (p *pass) subjects(keys []string) (map[string]*Subject, map[string]store.ProfileRow, error) {
 	profs, err := p.tx.Profiles(keys)
 	if err != nil {
@@ -49,22 +61,59 @@ func (p *pass) subjects(keys []string) (map[string]*Subject, map[string]store.Pr
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.assemble(profs, states)
+}
+
+// subjectsPage is subjects for the next page of profiles after a key, read
+// by key range (builds, previews); keys are the page's, in order.
+func (p *pass) subjectsPage(after string, limit int) ([]string, map[string]*Subject, map[string]store.ProfileRow, error) {
+	rows, err := p.tx.ProfilesPage(after, limit)
+	if err != nil || len(rows) == 0 {
+		return nil, nil, nil, err
+	}
+	keys := make([]string, len(rows))
+	profs := make(map[string]store.ProfileRow, len(rows))
+	for i, r := range rows {
+		keys[i], profs[r.Key] = r.Key, r
+	}
+	states, err := p.tx.LeafStatesInRange(after, keys[len(keys)-1])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	subs, profs, err := p.assemble(profs, states)
+	return keys, subs, profs, err
+}
+
+func (p *pass) assemble(profs map[string]store.ProfileRow, states []store.ProfileLeafState) (map[string]*Subject, map[string]store.ProfileRow, error) {
 	leaves := p.s.leaves()
+	byKey := make(map[stateKey]*LeafState, len(states))
+	owner := make(map[stateKey]string, len(states))
+	for _, st := range states {
+		if leaves[st.LeafID] == nil {
+			continue
+		}
+		k := stateKey{st.LeafID, identity{st.Kind, st.Value}}
+		byKey[k], owner[k] = decodeState(st.State), st.ProfileKey
+	}
+	if err := p.addDeltas(byKey, owner); err != nil {
+		return nil, nil, err
+	}
 	subs := make(map[string]*Subject, len(profs))
 	for k, pr := range profs {
 		subs[k] = &Subject{Key: k, UserID: pr.UserID, AnonymousID: pr.AnonymousID, Traits: profileTraits(pr.Doc), States: map[string]*LeafState{}}
 	}
-	for _, st := range states {
-		sub, leaf := subs[st.ProfileKey], leaves[st.LeafID]
-		if sub == nil || leaf == nil {
+	for k, st := range byKey {
+		sub := subs[owner[k]]
+		if sub == nil {
 			continue
 		}
-		acc := sub.States[st.LeafID]
+		leaf := leaves[k.leaf]
+		acc := sub.States[k.leaf]
 		if acc == nil {
 			acc = &LeafState{}
-			sub.States[st.LeafID] = acc
+			sub.States[k.leaf] = acc
 		}
-		acc.Union(decodeState(st.State), leaf.Keep())
+		acc.Union(st, leaf.Keep())
 	}
 	return subs, profs, nil
 }
@@ -74,9 +123,13 @@ func (p *pass) evaluate(keys []string, causes map[string]cause) error {
 	if len(keys) == 0 || p.s.empty() {
 		return nil
 	}
-	subs, profs, err := p.subjects(keys)
-	if err != nil {
-		return err
+	subs, profs := p.loaded, p.loadedProfs
+	p.loaded, p.loadedProfs = nil, nil
+	if subs == nil {
+		var err error
+		if subs, profs, err = p.subjects(keys); err != nil {
+			return err
+		}
 	}
 	existing, err := p.tx.Memberships(keys)
 	if err != nil {
@@ -98,7 +151,11 @@ func (p *pass) evaluate(keys []string, causes map[string]cause) error {
 		var next time.Time
 		if p.s.cur != nil {
 			for key, r := range p.s.cur.Evaluate(sub, p.now) {
-				if row := p.s.rows[key]; !p.build {
+				row := p.s.rows[key]
+				if row.CurrentVersion == 0 {
+					continue // only read by references (fromRows); its build records it
+				}
+				if !p.build {
 					p.record(row, row.CurrentVersion, profs[k], old, r.Member, c, p.emit)
 				}
 				next = earliest(next, &r.Next)
@@ -148,6 +205,11 @@ func (p *pass) flush() error {
 	if err := p.tx.AddHistory(p.hist); err != nil {
 		return err
 	}
+	if p.lazyTimers {
+		if err := p.trimTimers(); err != nil {
+			return err
+		}
+	}
 	if err := p.tx.SetTimers(TimerKind, p.timers); err != nil {
 		return err
 	}
@@ -156,6 +218,42 @@ func (p *pass) flush() error {
 			return fmt.Errorf("emit %d audience transitions: %w", len(p.events), err)
 		}
 	}
+	return nil
+}
+
+// trimTimers drops from p.timers the writes that change nothing that
+// matters: a removal of a timer that does not exist, and a later instant
+// for a timer already due sooner (it fires, re-evaluates and sets the
+// right instant then).
+func (p *pass) trimTimers() error {
+	if len(p.timers) == 0 {
+		return nil
+	}
+	// The last word on a key is the one that counts.
+	last := make(map[string]int, len(p.timers))
+	keys := make([]string, 0, len(p.timers))
+	for i, t := range p.timers {
+		if _, seen := last[t.Key]; !seen {
+			keys = append(keys, t.Key)
+		}
+		last[t.Key] = i
+	}
+	have, err := p.tx.TimerDues(TimerKind, keys)
+	if err != nil {
+		return err
+	}
+	out := make([]store.TimerSet, 0, len(keys))
+	for _, k := range keys {
+		t := p.timers[last[k]]
+		cur, ok := have[t.Key]
+		switch {
+		case t.Due.IsZero() && !ok:
+		case !t.Due.IsZero() && ok && !cur.After(t.Due):
+		default:
+			out = append(out, t)
+		}
+	}
+	p.timers = out
 	return nil
 }
 

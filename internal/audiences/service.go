@@ -9,6 +9,11 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
+// reservedKeys are the words that follow /audiences/ in routes: an
+// audience of such a key could not be read or changed at its own address.
+// Refused when saving, not when parsing, so a stored one stays readable.
+var reservedKeys = map[string]bool{"new": true, "preview": true}
+
 // Create stores a new audience (version 1, building). Faults of the
 // definition are *Error; a key in use is store.ErrConflict.
 func (e *Engine) Create(ctx context.Context, ws uuid.UUID, raw []byte) (store.AudienceRow, error) {
@@ -25,6 +30,9 @@ func (e *Engine) save(ctx context.Context, ws uuid.UUID, key string, raw []byte)
 	d, err := Parse(raw, e.opts.Limits)
 	if err != nil {
 		return store.AudienceRow{}, err
+	}
+	if reservedKeys[d.Key] {
+		return store.AudienceRow{}, fault("key", "%q is reserved: /audiences/%s is a page of the API and the dashboard", d.Key, d.Key)
 	}
 	if key != "" && d.Key != key {
 		return store.AudienceRow{}, fault("key", "is %q, the address names %q", d.Key, key)

@@ -283,5 +283,29 @@ func (f *Follower) Rebuild(ctx context.Context, ws uuid.UUID) (int, error) {
 	return f.CatchUp(ctx, ws)
 }
 
-// touched lists the profiles the batch wrote or deleted.
-func (b *batch) touched() []string { return append(keys(b.docs), keys(b.gone)...) }
+// touched lists the profiles whose audience answers the batch may have
+// changed in a way the audience engine cannot see from the events alone:
+// new or merged profiles, changed traits, changed identities, deleted
+// ones. A profile whose only change is a count or a last-seen time is left
+// out: the engine flags it itself when one of its events matches a
+// performed leaf, so a steady stream of events costs no mark per profile.
+func (b *batch) touched() []string {
+	out := map[string]bool{}
+	for k, d := range b.docs {
+		if d.traitsChanged || d.Count == 0 {
+			out[k] = true
+		}
+	}
+	for k := range b.gone {
+		out[k] = true
+	}
+	for k := range b.changed {
+		if r, ok := b.rows[k]; ok && r.ProfileKey != "" {
+			out[r.ProfileKey] = true
+		}
+		if o, ok := b.orig[k]; ok && o.ProfileKey != "" {
+			out[o.ProfileKey] = true
+		}
+	}
+	return keys(out)
+}

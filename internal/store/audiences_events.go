@@ -48,3 +48,50 @@ func (a *AudienceTx) EventsUpTo(typ, name string, afterID int64, limit int) ([]F
 	}
 	return out, nil
 }
+
+// FillLeafStates computes a new leaf's states from the stored events the
+// follower has passed in one statement, on PostgreSQL, for a leaf with no
+// where clause (the database decides everything it needs): per identity
+// (an event's userId when that is a known identity, else its anonymousId,
+// as the follower counts), how many events of the type and name there are
+// and the keep newest of their times (Unix ms, from the timestamp or else
+// the receipt), those before floorMS dropped. It answers false on SQLite,
+// where the caller pages through the events instead.
+func (a *AudienceTx) FillLeafStates(leafID, typ, name string, keep int, floorMS int64) (bool, error) {
+	if a.s.dialect != Postgres {
+		return false, nil
+	}
+	state := "json_build_object('c', c)::text"
+	if keep > 0 {
+		state = `json_build_object('c', c, 's', COALESCE((SELECT json_agg(m ORDER BY m DESC) FROM unnest(stamps[1:?::int]) AS m WHERE m >= ?::bigint), '[]'::json))::text`
+	}
+	filter := ""
+	args := []any{a.ws.String(), leafID}
+	if keep > 0 {
+		args = append(args, keep, floorMS)
+	}
+	args = append(args, a.ws.String(), typ)
+	if name != "" {
+		filter = " AND e.event = ?"
+		args = append(args, name)
+	}
+	args = append(args, strconv.FormatInt(a.cursor.Tx, 10), a.cursor.ID)
+	q := `INSERT INTO audience_leaf_states (workspace_id, leaf_id, kind, value, state)
+SELECT ?::uuid, ?, kind, value, ` + state + `
+FROM (
+  SELECT kind, value, count(*) AS c, array_agg(ms ORDER BY ms DESC) AS stamps
+  FROM (
+    SELECT CASE WHEN iu.value IS NOT NULL THEN 'user' ELSE 'anon' END AS kind, COALESCE(iu.value, ia.value) AS value,
+      floor(extract(epoch FROM COALESCE(e.timestamp, e.received_at)) * 1000)::bigint AS ms
+    FROM events e
+    LEFT JOIN profile_identities iu ON iu.workspace_id = e.workspace_id AND iu.kind = 'user' AND iu.value = e.user_id AND e.user_id <> ''
+    LEFT JOIN profile_identities ia ON ia.workspace_id = e.workspace_id AND ia.kind = 'anon' AND ia.value = e.anonymous_id AND e.anonymous_id <> ''
+    WHERE e.workspace_id = ? AND e.type = ?` + filter + ` AND (e.tx_id, e.id) <= (?::text::xid8, ?)
+  ) x WHERE value IS NOT NULL GROUP BY kind, value
+) g
+ON CONFLICT (workspace_id, leaf_id, kind, value) DO UPDATE SET state = excluded.state`
+	if err := a.tx.Exec(q, args...).Error; err != nil {
+		return false, fmt.Errorf("fill leaf %s from the %s %q events of %s: %w", leafID, typ, name, a.ws, err)
+	}
+	return true, nil
+}

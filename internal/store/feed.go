@@ -85,12 +85,13 @@ func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after Feed
 	return s.readFeed(ctx, ws, after, limit, raw)
 }
 
-func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string) ([]FeedEvent, error) {
-	return s.readFeedOrdered(ctx, ws, after, limit, rawExpr, "")
+func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string, rawArgs ...any) ([]FeedEvent, error) {
+	return s.readFeedOrdered(ctx, ws, after, limit, rawExpr, "", rawArgs...)
 }
 
 // readFeedOrdered is readFeed; desc " DESC" reads the newest rows first.
-func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr, desc string) ([]FeedEvent, error) {
+// rawArgs are the bind values of rawExpr's placeholders.
+func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr, desc string, rawArgs ...any) ([]FeedEvent, error) {
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
@@ -112,6 +113,9 @@ func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCur
 	} else {
 		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id" + desc + " LIMIT ?"
 		args = []any{ws.String(), after.ID, limit}
+	}
+	if len(rawArgs) > 0 {
+		args = append(append([]any(nil), rawArgs...), args...)
 	}
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {

@@ -161,3 +161,23 @@ func (a *AudienceTx) DueTimers(kind string, now time.Time, limit int) ([]Timer, 
 	}
 	return out, nil
 }
+
+// TimerDues reads when the timers of keys are due (absent keys have none).
+func (a *AudienceTx) TimerDues(kind string, keys []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(keys))
+	err := chunks(dedupeStrings(keys), func(part []string) error {
+		var rows []struct {
+			Key   string
+			DueAt dbTime
+		}
+		if err := a.tx.Raw("SELECT key, due_at FROM timers WHERE kind = ? AND workspace_id = ? AND key IN ("+placeholders(len(part))+")",
+			strArgs([]any{kind, a.ws.String()}, part)...).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("read %s timers: %w", kind, err)
+		}
+		for _, r := range rows {
+			out[r.Key] = r.DueAt.Time
+		}
+		return nil
+	})
+	return out, err
+}

@@ -105,6 +105,13 @@ func TestAudienceAnswersMatchOpenAPI(t *testing.T) {
 				t.Fatalf("%s %s: %d %s, want %d", c.method, c.path, code, body, c.want)
 			}
 		}
+		// Keys that name routes (/audiences/new, /audiences/preview) are refused.
+		for _, k := range []string{"new", "preview"} {
+			code, body := call("POST", "/audiences", write, `{"key":"`+k+`","name":"R","condition":{"trait":"plan","op":"exists"}}`)
+			if code != 422 || !strings.Contains(body, `"error":"key: `) {
+				t.Fatalf("key %q: %d %s, want 422 naming key", k, code, body)
+			}
+		}
 		testutil.Wait(t, "ann to enter pro", func() bool {
 			_, body := call("GET", "/audiences/pro/members", read, "")
 			return strings.Contains(body, `"userId":"ann"`)
