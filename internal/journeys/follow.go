@@ -1,10 +1,10 @@
 package journeys
 
 import (
-	"encoding/json"
-	"time"
-
 	"context"
+	"encoding/json"
+	"sort"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/audiences"
@@ -26,7 +26,7 @@ func (e *Engine) follow(ctx context.Context, ws uuid.UUID, js []journey) error {
 		if err != nil {
 			return err
 		}
-		evs, err := e.st.ReadFeed(ctx, ws, cur, 500)
+		evs, err := e.st.ReadFeedFor(ctx, ws, cur, 500, ix.need)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
@@ -81,6 +81,10 @@ type index struct {
 	byAud    map[string][]journey // audienceEntered triggers by audience key
 	watchers map[string][]string  // event name → journeys waiting for or exiting on it
 	audWait  []string             // journeys with a waitFor audience
+	// need reads the JSON of just the events named above (and Audience
+	// Entered): the follower sees every event, most of which no journey
+	// looks at, and their bytes are most of a feed read.
+	need store.FeedNeed
 }
 
 func newIndex(js []journey) *index {
@@ -114,6 +118,18 @@ func newIndex(js []journey) *index {
 			ix.audWait = append(ix.audWait, d.Key)
 		}
 	}
+	names := map[string]bool{audiences.EventEntered: true}
+	for n := range ix.byEvent {
+		names[n] = true
+	}
+	for n := range ix.watchers {
+		names[n] = true
+	}
+	for n := range names {
+		ix.need.Names = append(ix.need.Names, n)
+	}
+	sort.Strings(ix.need.Names)
+	ix.need.AllProps = true
 	return ix
 }
 

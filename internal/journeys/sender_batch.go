@@ -148,7 +148,7 @@ func (s *sender) prepareWS(ctx context.Context, ws uuid.UUID, ms []store.Message
 		}
 		rs = append(rs, store.Reservation{Message: m, To: to, CapN: capN, Period: set.capping.Period})
 		pending = append(pending, job{m: m, srv: set.srv, claimed: now, msg: email.Message{To: to, Subject: out.Subject,
-			HTML: out.HTML, Text: out.Text, ID: m.SendKey + "@inlet", Unsubscribe: unsub}})
+			HTML: out.HTML, Text: out.Text, ID: MessageID(ws, m.SendKey), Unsubscribe: unsub}})
 	}
 	if err := s.e.st.RecordOutcomes(ctx, done); err != nil {
 		return nil, err
@@ -297,4 +297,13 @@ func address(raw json.RawMessage) string {
 		return ""
 	}
 	return s
+}
+
+// MessageID is a send's Message-ID (without its angle brackets): the send
+// key, which repeats only with the same send, under the workspace's id, so
+// two installations (or a database started afresh, whose instance ids count
+// from 1 again) never give two different emails one id — receivers such as
+// Gmail drop a second message with an id they have seen.
+func MessageID(ws uuid.UUID, sendKey string) string {
+	return ws.String() + "." + sendKey + "@inlet"
 }

@@ -167,7 +167,7 @@ func TestUnsubscribeStopsQueuedSends(t *testing.T) {
 			}
 		}
 		for _, m := range f.mailer.Mails() {
-			if id := m.Msg.Header.Get("Message-Id"); id != "<other.0@inlet>" && id != "<receipt.0@inlet>" {
+			if id := m.Msg.Header.Get("Message-Id"); id != "<"+journeys.MessageID(f.ws.ID, "other.0")+">" && id != "<"+journeys.MessageID(f.ws.ID, "receipt.0")+">" {
 				t.Errorf("received %s", id)
 			}
 		}

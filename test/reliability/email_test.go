@@ -123,7 +123,7 @@ func TestEmailKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if byID["<"+k+"@inlet>"] == 0 {
+		if byID["<"+journeys.MessageID(ws.ID, k)+">"] == 0 {
 			t.Errorf("send %s never arrived", k)
 		}
 	}

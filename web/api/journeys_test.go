@@ -86,7 +86,7 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			t.Errorf("sent after %s: the 1s wait did not hold", waited)
 		}
 		h := m.Msg.Header
-		if m.To[0] != "ann@example.com" || h.Get("Subject") != "Your cart c-ev1" || !strings.HasPrefix(h.Get("Message-Id"), "<abandoned_cart.") ||
+		if m.To[0] != "ann@example.com" || h.Get("Subject") != "Your cart c-ev1" || !strings.HasPrefix(h.Get("Message-Id"), "<"+e.ws.ID.String()+".abandoned_cart.") ||
 			!strings.HasSuffix(h.Get("Message-Id"), ".nudge@inlet>") || h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 			t.Fatalf("received %v: %v", m.To, h)
 		}

@@ -166,7 +166,7 @@ func TestOneClickRoundTrip(t *testing.T) {
 		e.queue("j.1.s")
 		m := e.mailer.WaitFor(t, 1, testdb.Patience(10*time.Second))[0]
 		h := m.Msg.Header
-		if h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || h.Get("Message-Id") != "<j.1.s@inlet>" {
+		if h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || h.Get("Message-Id") != "<"+journeys.MessageID(e.ws.ID, "j.1.s")+">" {
 			t.Fatalf("headers %v", h)
 		}
 		u, err := url.Parse(strings.Trim(h.Get("List-Unsubscribe"), "<>"))
