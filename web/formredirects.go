@@ -30,6 +30,9 @@ var formSections = map[string]string{
 	"/dashboard/destinations":                      "/dashboard/destinations#destinations",
 	"/dashboard/audiences/:key/delete":             "/dashboard/audiences/:key#definition-section",
 	"/dashboard/audiences/preview":                 "/dashboard/audiences/new#definition-section",
+	"/dashboard/journeys/validate":                 "/dashboard/journeys/new#journey-editor",
+	"/dashboard/journeys/:key/":                    "/dashboard/journeys/:key",
+	"/dashboard/messages/bounces/lift":             "/dashboard/messages#bounces",
 	"/logout":                                      "/dashboard/settings",
 }
 

@@ -157,9 +157,24 @@ func (s *Server) routes() {
 	dash.GET("/anonymous/:anonymousId", d.AnonymousShow)
 	dash.POST("/anonymous/:anonymousId/delete", d.AnonymousDelete)
 	dash.POST("/anonymous/:anonymousId/unsuppress", d.AnonymousUnsuppress)
+	// Journeys, their templates and what they sent (issue 21). The static
+	// segments (new, validate) win over a journey or template of that key.
 	dash.GET("/journeys", d.JourneysList)
+	dash.GET("/journeys/new", d.JourneyNew)
+	dash.POST("/journeys", d.JourneyCreate)
+	dash.POST("/journeys/validate", d.JourneyValidate) // the editor's as-you-type check: JSON in and out
 	dash.GET("/journeys/:key", d.JourneyShow)
+	dash.GET("/journeys/:key/edit", d.JourneyEdit)
+	dash.POST("/journeys/:key", d.JourneyUpdate)
+	dash.POST("/journeys/:key/enable", d.JourneyEnable)
+	dash.POST("/journeys/:key/disable", d.JourneyDisable)
 	dash.GET("/templates", d.TemplatesList)
+	dash.GET("/templates/new", d.TemplateNew)
+	dash.POST("/templates", d.TemplateCreate)
+	dash.GET("/templates/:key", d.TemplateShow)
+	dash.POST("/templates/:key", d.TemplateUpdate)
+	dash.GET("/messages", d.MessagesList)
+	dash.POST("/messages/bounces/lift", d.BounceLift)
 	dash.GET("/audiences", d.AudiencesList)
 	dash.GET("/audiences/new", d.AudienceNew)
 	dash.POST("/audiences", d.AudienceCreate)
@@ -176,6 +191,8 @@ func (s *Server) routes() {
 	// The connection status for the settings page's script: the dashboard's
 	// session, but JSON errors, so it sits outside the group of pages.
 	e.GET("/dashboard/status.json", d.StatusJSON, d.PageHeaders, d.LoadSession, d.RequireAdmin)
+	// The journey page's counts, polled the same way.
+	e.GET("/dashboard/journeys/:key/stats.json", d.JourneyStatsJSON, d.PageHeaders, d.LoadSession, d.RequireAdmin)
 
 	// Last: a GET of any form's POST URL redirects to the form (formredirects.go).
 	s.formGetRedirects(htmlErrors, d.PageHeaders)

@@ -155,6 +155,7 @@ func New(d Deps) (*Server, error) {
 	s.api.Email = s.email
 	s.api.Journeys = d.Journeys
 	s.dashboard.Email = s.email
+	s.dashboard.Journeys = d.Journeys
 	s.unsubscribe = &unsubscribe.Handler{Store: d.Store, Email: s.email}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -13,6 +13,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/auth"
 	"github.com/inlet-dev/inlet/internal/credcache"
 	"github.com/inlet-dev/inlet/internal/email"
+	"github.com/inlet-dev/inlet/internal/journeys"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/reqlog"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -48,6 +49,9 @@ type Handler struct {
 	Addr func() string
 	// Email holds the workspaces' SMTP settings and sends the test email.
 	Email *email.Service
+	// Journeys is woken when a journey is saved, enabled or disabled; nil
+	// when nothing runs journeys in this process.
+	Journeys *journeys.Engine
 }
 
 // webhookPath is where Segment posts (the route web/routes.go serves).

@@ -1,12 +1,12 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/apperr"
@@ -35,8 +35,10 @@ func journeyRow(r store.JourneyRow, name string, st store.JourneyStats) template
 		Entered: st.Entered, Active: st.Active, Completed: st.Completed, Exited: st.Exited}
 }
 
-// JourneysList is GET /dashboard/journeys: each journey with its counts,
-// and the messages log.
+var errNoJourney = apperr.New(apperr.NotFound, "No journey has this key.")
+
+// JourneysList is GET /dashboard/journeys: each journey with its state and
+// counts.
 func (h *Handler) JourneysList(c echo.Context) error {
 	ctx := c.Request().Context()
 	ws, err := h.currentWorkspace(c)
@@ -51,7 +53,7 @@ func (h *Handler) JourneysList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := templates.JourneysProps{Layout: lp}
+	p := templates.JourneysProps{Layout: lp, WorkspaceID: ws.ID.String()}
 	for _, r := range rows {
 		st, err := h.Store.JourneyStats(ctx, ws.ID, r.Key)
 		if err != nil {
@@ -63,39 +65,43 @@ func (h *Handler) JourneysList(c echo.Context) error {
 		}
 		p.Journeys = append(p.Journeys, journeyRow(r, name, st))
 	}
-	ms, err := h.Store.Messages(ctx, ws.ID, store.MessageFilter{Journey: c.QueryParam("journey"), UserID: c.QueryParam("userId"),
-		Status: c.QueryParam("status"), Limit: messagesShown})
-	if err != nil {
-		return err
-	}
-	p.Messages = messageRows(ms)
 	return render.Page(c, http.StatusOK, templates.Journeys(p))
 }
 
-// JourneyShow is GET /dashboard/journeys/:key: its steps top to bottom,
-// with how many wait at each now and how many each sent.
+// loadJourney reads the journey named by the path's key with its parsed
+// definition.
+func (h *Handler) loadJourney(c echo.Context, ws uuid.UUID) (store.JourneyRow, *journeys.Definition, error) {
+	key, err := pathparam.Get(c, "key")
+	if err != nil {
+		return store.JourneyRow{}, nil, errNoJourney
+	}
+	r, err := h.Store.Journey(c.Request().Context(), ws, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, nil, errNoJourney
+	}
+	if err != nil {
+		return r, nil, err
+	}
+	d, err := journeys.Parse([]byte(r.Definition))
+	if err != nil {
+		return r, nil, fmt.Errorf("stored journey %q: %w", key, err)
+	}
+	return r, d, nil
+}
+
+// JourneyShow is GET /dashboard/journeys/:key: its step tree top to
+// bottom, with how many wait at each step now and how many passed it.
 func (h *Handler) JourneyShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	ws, err := h.currentWorkspace(c)
 	if err != nil {
 		return err
 	}
-	key, err := pathparam.Get(c, "key")
-	if err != nil {
-		return &apperr.Error{Code: apperr.NotFound, Msg: "No such journey.", Err: err}
-	}
-	r, err := h.Store.Journey(ctx, ws.ID, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return &apperr.Error{Code: apperr.NotFound, Msg: "No such journey.", Err: err}
-	}
+	r, d, err := h.loadJourney(c, ws.ID)
 	if err != nil {
 		return err
 	}
-	d, err := journeys.Parse([]byte(r.Definition))
-	if err != nil {
-		return fmt.Errorf("stored journey %q: %w", key, err)
-	}
-	st, err := h.Store.JourneyStats(ctx, ws.ID, key)
+	st, err := h.Store.JourneyStats(ctx, ws.ID, r.Key)
 	if err != nil {
 		return err
 	}
@@ -103,30 +109,13 @@ func (h *Handler) JourneyShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := templates.JourneyProps{Layout: lp, Journey: journeyRow(r, d.Name, st)}
-	if d.Trigger.Event != nil {
-		p.Trigger = "the event " + d.Trigger.Event.Event + " (reentry " + d.Reentry + ")"
+	p := templates.JourneyProps{Layout: lp, WorkspaceID: ws.ID.String(), Journey: journeyRow(r, d.Name, st),
+		Trigger: describeTrigger(d), Steps: stepNodes(d.Steps, st)}
+	if d.ExitOn != nil && d.ExitOn.Event != nil {
+		p.ExitOn = describeEvent(d.ExitOn.Event)
 	}
-	for _, s := range d.Steps {
-		row := templates.StepRow{ID: s.ID, Waiting: st.AtStep[s.ID], Sent: st.Sent[s.ID]}
-		switch {
-		case s.Wait != nil:
-			w, _ := s.Wait.MarshalJSON()
-			row.Kind, row.Detail = "wait", string(w)
-		case s.Email != nil:
-			row.Kind, row.Detail = "email", "template "+s.Email.Template
-			if s.Email.Group != "" {
-				row.Detail += ", group " + s.Email.Group
-			}
-			row.Waiting = 0
-		}
-		p.Steps = append(p.Steps, row)
-	}
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, []byte(r.Definition), "", "  ") == nil {
-		p.Definition = pretty.String()
-	}
-	ms, err := h.Store.Messages(ctx, ws.ID, store.MessageFilter{Journey: key, Limit: messagesShown})
+	p.Definition = editorText(r)
+	ms, err := h.Store.Messages(ctx, ws.ID, store.MessageFilter{Journey: r.Key, Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -134,33 +123,164 @@ func (h *Handler) JourneyShow(c echo.Context) error {
 	return render.Page(c, http.StatusOK, templates.Journey(p))
 }
 
-// fillMessaging adds the user's journeys (at which step, since when) and
-// messages to their profile page.
-func (h *Handler) fillMessaging(ctx context.Context, ws uuid.UUID, userID string, p *templates.UserProps) error {
-	ins, err := h.Store.UserJourneys(ctx, ws, userID, 20)
+// journeyStatsReply is GET /dashboard/journeys/:key/stats.json, the
+// journey page's poll.
+type journeyStatsReply struct {
+	Enabled   bool             `json:"enabled"`
+	Entered   int64            `json:"entered"`
+	Active    int64            `json:"active"`
+	Completed int64            `json:"completed"`
+	Exited    int64            `json:"exited"`
+	Waiting   map[string]int64 `json:"waiting"` // step id → waiting there now
+	Passed    map[string]int64 `json:"passed"`
+	Sent      map[string]int64 `json:"sent"`
+}
+
+// JourneyStatsJSON is GET /dashboard/journeys/:key/stats.json: the counts
+// the journey page shows, so it refreshes them without a reload.
+func (h *Handler) JourneyStatsJSON(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	ws, err := h.currentWorkspace(c)
 	if err != nil {
 		return err
 	}
-	defs := map[string]*journeys.Definition{}
-	for _, in := range ins {
-		k := fmt.Sprintf("%s\x00%d", in.JourneyKey, in.Version)
-		d, ok := defs[k]
-		if !ok {
-			if raw, err := h.Store.JourneyVersion(ctx, ws, in.JourneyKey, in.Version); err == nil {
-				d, _ = journeys.Parse([]byte(raw))
-			}
-			defs[k] = d
+	r, _, err := h.loadJourney(c, ws.ID)
+	if err != nil {
+		return err
+	}
+	st, err := h.Store.JourneyStats(c.Request().Context(), ws.ID, r.Key)
+	if err != nil {
+		return err
+	}
+	out := journeyStatsReply{Enabled: r.Enabled, Entered: st.Entered, Active: st.Active, Completed: st.Completed, Exited: st.Exited,
+		Waiting: st.AtStep, Passed: st.Passed, Sent: st.Sent}
+	for _, m := range []*map[string]int64{&out.Waiting, &out.Passed, &out.Sent} {
+		if *m == nil {
+			*m = map[string]int64{}
 		}
-		step := in.StepID // instances are placed by step id (steps nest)
-		if step == "" || d == nil {
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// stepNodes is the tree the journey page draws, with each step's counts.
+func stepNodes(steps []*journeys.Step, st store.JourneyStats) []templates.StepNode {
+	out := make([]templates.StepNode, 0, len(steps))
+	for _, s := range steps {
+		n := templates.StepNode{ID: s.ID, Kind: s.Kind(), Detail: describeStep(s),
+			Waiting: st.AtStep[s.ID], Passed: st.Passed[s.ID], Sent: st.Sent[s.ID]}
+		for _, l := range s.Lists() {
+			n.Lists = append(n.Lists, templates.StepList{Name: listLabel(l.Name), Steps: stepNodes(l.Steps, st)})
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func listLabel(name string) string {
+	switch name {
+	case "branch.then":
+		return "then (the condition holds)"
+	case "branch.else":
+		return "else"
+	case "waitFor.then":
+		return "then (it happened)"
+	case "waitFor.onTimeout":
+		return "on timeout"
+	}
+	return name
+}
+
+// describeStep says in a few words what a step does.
+func describeStep(s *journeys.Step) string {
+	switch {
+	case s.Wait != nil:
+		if s.Wait.Until != "" {
+			return "until the time in the trait " + s.Wait.Until
+		}
+		b, _ := s.Wait.MarshalJSON()
+		return "for " + strings.Trim(string(b), `"`)
+	case s.Email != nil:
+		out := "template " + s.Email.Template
+		if s.Email.Group != "" {
+			out += ", group " + s.Email.Group
+		} else {
+			out += " (transactional)"
+		}
+		if s.Email.Trait != "" {
+			out += ", to the trait " + s.Email.Trait
+		}
+		return out
+	case s.WaitFor != nil:
+		out := ""
+		if s.WaitFor.Event != nil {
+			out = describeEvent(s.WaitFor.Event)
+		} else {
+			out = "entering the audience " + s.WaitFor.Audience
+		}
+		return out + ", at most " + s.WaitFor.Timeout
+	case s.Branch != nil:
+		b, _ := json.Marshal(s.Branch.If)
+		return "if " + clip(string(b), 160)
+	case s.Webhook != nil:
+		return "POST through the destination " + s.Webhook.Destination
+	}
+	return ""
+}
+
+func describeEvent(m *journeys.EventMatch) string {
+	out := "the event " + m.Event
+	if len(m.Where) > 0 && string(m.Where) != "null" {
+		out += " where " + clip(string(m.Where), 120)
+	}
+	if len(m.Match) > 0 {
+		out += " (same " + strings.Join(m.Match, ", ") + " as the trigger)"
+	}
+	return out
+}
+
+func describeTrigger(d *journeys.Definition) string {
+	out := ""
+	switch {
+	case d.Trigger.Event != nil:
+		out = describeEvent(d.Trigger.Event)
+	case d.Trigger.AudienceEntered != "":
+		out = "entering the audience " + d.Trigger.AudienceEntered
+	case d.Trigger.Broadcast != "":
+		out = "a broadcast to everyone in the audience " + d.Trigger.Broadcast + ", once, when enabled"
+	}
+	if d.Reentry == "always" {
+		return out + "; a user may enter again"
+	}
+	return out + "; at most once per user"
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// fillMessaging adds the user's journeys (at which step, since when) and
+// messages to their profile page.
+func (h *Handler) fillMessaging(ctx context.Context, ws uuid.UUID, userID string, p *templates.UserProps) error {
+	ins, err := h.Store.UserJourneyInstances(ctx, ws, userID, 20)
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		step := in.StepID
+		if step == "" {
 			step = "start"
 		}
-		p.Journeys = append(p.Journeys, templates.UserJourneyRow{Journey: in.JourneyKey, Step: step, Status: in.Status, Since: in.UpdatedAt})
+		p.Journeys = append(p.Journeys, templates.UserJourneyRow{Journey: in.Journey, Step: step, Status: in.Status,
+			Since: in.Since, EnteredAt: in.EnteredAt, Version: in.Version})
 	}
 	ms, err := h.Store.Messages(ctx, ws, store.MessageFilter{UserID: userID, Limit: 20})
 	if err != nil {
 		return err
 	}
 	p.Messages = messageRows(ms)
+	p.MessagesUserID = userID
 	return nil
 }

@@ -70,14 +70,18 @@ func TestE2EAdminSeesAJourneyRun(t *testing.T) {
 		return err == nil && len(ms) == 1
 	})
 	webtest.Step(t, ctx, "the journey's counts moved and the message is in the log",
-		chromedp.Navigate(d.URL+"/dashboard/journeys"),
+		chromedp.Navigate(d.URL+"/dashboard/messages"),
 		chromedp.WaitVisible(webtest.CSS(`#messages td.msg-status[data-status="sent"]`)),
+	)
+	if got := webtest.Read(t, ctx, "reply", chromedp.Text(webtest.CSS(`#messages code.reply`))); !strings.HasPrefix(got, "250") {
+		t.Errorf("reply %q", got)
+	}
+	webtest.Step(t, ctx, "the journeys list",
+		chromedp.Navigate(d.URL+"/dashboard/journeys"),
+		chromedp.WaitVisible(webtest.CSS(`tr[data-journey="welcome_series"]`)),
 	)
 	if got := webtest.Read(t, ctx, "entered", chromedp.Text(webtest.CSS(`tr[data-journey="welcome_series"] [data-count="entered"]`))); got != "1" {
 		t.Errorf("entered %q, want 1", got)
-	}
-	if got := webtest.Read(t, ctx, "reply", chromedp.Text(webtest.CSS(`#messages code.reply`))); !strings.HasPrefix(got, "250") {
-		t.Errorf("reply %q", got)
 	}
 	webtest.Step(t, ctx, "the journey's page counts its steps",
 		chromedp.Click(webtest.CSS(`tr[data-journey="welcome_series"] a`)),
