@@ -26,7 +26,7 @@ func (e *Engine) broadcasts(ctx context.Context, ws uuid.UUID, js []journey) err
 				func(tx *store.JourneyTx, members []store.BroadcastMember) error {
 					now := time.Now().UTC()
 					for _, m := range members {
-						ok, err := e.enter(tx, j, m.UserID, trigger, event, nil, now)
+						ok, err := e.enter(tx, j, BroadcastTimerKind, m.UserID, trigger, event, nil, now)
 						if err != nil {
 							return err
 						}

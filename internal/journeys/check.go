@@ -8,9 +8,16 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
+// reservedKeys follow /journeys/ in the dashboard's routes: a journey so
+// keyed could not be shown at its own address.
+var reservedKeys = map[string]bool{"new": true, "validate": true}
+
 // Check refuses templates, groups and destinations that do not exist, and
 // a group email without a group, naming the path of the fault.
 func Check(ctx context.Context, st *store.Store, ws uuid.UUID, d *Definition) error {
+	if reservedKeys[d.Key] {
+		return fault("key", "%q is reserved: /dashboard/journeys/%s is a page of the dashboard", d.Key, d.Key)
+	}
 	var dests []store.Destination
 	var err error
 	d.Walk(func(s *Step, path string, _ int) {

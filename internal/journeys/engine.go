@@ -18,6 +18,10 @@ import (
 const (
 	TimerKind        = "journey"         // an instance's start, wait, waitFor timeout or waitFor outcome
 	WebhookTimerKind = "journey_webhook" // one attempt of a webhook step
+	// BroadcastTimerKind starts a broadcast's members: thousands due at
+	// once, fired only when no other timer is due, so other journeys'
+	// waits keep their 2 s while a newsletter goes out.
+	BroadcastTimerKind = "journey_broadcast"
 )
 
 // Options tune the engine; zero values take the defaults.
@@ -93,6 +97,7 @@ func New(st *store.Store, es *email.Service, opts Options) *Engine {
 	}
 	e.timer.Register(TimerKind, e.fireTimers)
 	e.timer.Register(WebhookTimerKind, e.fireWebhooks)
+	e.timer.RegisterBulk(BroadcastTimerKind, e.fireTimers)
 	e.send = newSender(e)
 	return e
 }

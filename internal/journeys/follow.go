@@ -186,7 +186,7 @@ func (e *Engine) event(ctx context.Context, tx *store.JourneyTx, ws uuid.UUID, i
 		if t := j.def.Trigger.Event; t != nil && !t.leaf.Matches(props, ts) {
 			continue
 		}
-		ok, err := e.enter(tx, j, ev.UserID, ev.MessageID, eventJSON(ev.Event, ev.MessageID, props), props, now)
+		ok, err := e.enter(tx, j, TimerKind, ev.UserID, ev.MessageID, eventJSON(ev.Event, ev.MessageID, props), props, now)
 		if err != nil {
 			return false, err
 		}
@@ -224,14 +224,16 @@ func (e *Engine) watch(tx *store.JourneyTx, d *Definition, in store.JourneyInsta
 		{Key: timerKey(in.ID, whatTimeout, s.ID)}, {Key: timerKey(in.ID, whatThen, s.ID), Due: now}})
 }
 
-// enter makes an instance (when reentry allows) and schedules its start.
-func (e *Engine) enter(tx *store.JourneyTx, j journey, userID, triggerID, event string, props map[string]any, now time.Time) (bool, error) {
+// enter makes an instance (when reentry allows) and schedules its start
+// as a timer of kind (TimerKind, or BroadcastTimerKind for a broadcast's
+// members, fired after every other due timer).
+func (e *Engine) enter(tx *store.JourneyTx, j journey, kind, userID, triggerID, event string, props map[string]any, now time.Time) (bool, error) {
 	id, err := tx.Enter(store.NewInstance{Journey: j.def.Key, Version: j.version, UserID: userID, Reentry: j.def.Reentry,
 		TriggerID: triggerID, Event: event, MatchKey: matchKey(j.def.MatchProperties(), props)}, now)
 	if err != nil || id == 0 {
 		return false, err
 	}
-	return true, tx.SetTimers(TimerKind, []store.TimerSet{{Key: timerKey(id, whatStart, ""), Due: now}})
+	return true, tx.SetTimers(kind, []store.TimerSet{{Key: timerKey(id, whatStart, ""), Due: now}})
 }
 
 // properties decodes an event's properties (numbers exact), empty when none.

@@ -40,6 +40,7 @@ type Worker struct {
 	opts     Options
 	mu       sync.Mutex
 	handlers map[string]Handler
+	bulk     map[string]bool // kinds claimed only with the room other kinds leave
 	wake     chan struct{}
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -62,7 +63,7 @@ func New(st *store.Store, opts Options) *Worker {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Worker{st: st, opts: opts, handlers: map[string]Handler{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Worker{st: st, opts: opts, handlers: map[string]Handler{}, bulk: map[string]bool{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // Register sets the handler of a kind.
@@ -70,6 +71,16 @@ func (w *Worker) Register(kind string, h Handler) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.handlers[kind] = h
+}
+
+// RegisterBulk sets the handler of a kind whose timers come in bulk (a
+// broadcast's thousands): they are claimed only with the room a batch has
+// left after every other due timer, so they never hold another kind back.
+func (w *Worker) RegisterBulk(kind string, h Handler) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.handlers[kind] = h
+	w.bulk[kind] = true
 }
 
 // Notify makes the worker look for due timers now.
@@ -122,12 +133,16 @@ func (w *Worker) Fire(ctx context.Context) (int, error) {
 	// Only the kinds this worker fires: another worker of the process (or
 	// of another process) may fire other kinds.
 	w.mu.Lock()
-	kinds := make([]string, 0, len(w.handlers))
+	var kinds, bulk []string
 	for k := range w.handlers {
-		kinds = append(kinds, k)
+		if w.bulk[k] {
+			bulk = append(bulk, k)
+		} else {
+			kinds = append(kinds, k)
+		}
 	}
 	w.mu.Unlock()
-	if len(kinds) == 0 {
+	if len(kinds)+len(bulk) == 0 {
 		return 0, nil
 	}
 	// Claims and their bookkeeping run to completion even when the worker
@@ -136,9 +151,26 @@ func (w *Worker) Fire(ctx context.Context) (int, error) {
 	// what it has not fired, so the next one fires it at once.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	due, err := w.st.ClaimTimers(bg, w.opts.Now(), w.opts.Lease, w.opts.Batch, kinds...)
-	if err != nil || len(due) == 0 {
-		return 0, err
+	var due []store.Timer
+	if len(kinds) > 0 {
+		var err error
+		if due, err = w.st.ClaimTimers(bg, w.opts.Now(), w.opts.Lease, w.opts.Batch, kinds...); err != nil {
+			return 0, err
+		}
+	}
+	if room := w.opts.Batch - len(due); room > 0 && len(bulk) > 0 {
+		more, err := w.st.ClaimTimers(bg, w.opts.Now(), w.opts.Lease, room, bulk...)
+		if err != nil {
+			if len(due) > 0 { // fire what is claimed; the rest waits for the next look
+				w.opts.Logger.Warn("timers: claim bulk kinds", "err", err)
+			} else {
+				return 0, err
+			}
+		}
+		due = append(due, more...)
+	}
+	if len(due) == 0 {
+		return 0, nil
 	}
 	byKind := map[string][]store.Timer{}
 	for _, t := range due {

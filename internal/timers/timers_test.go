@@ -187,3 +187,60 @@ func TestTimersWorkerFiresOnTime(t *testing.T) {
 		}
 	})
 }
+
+// Bulk timers (a broadcast's thousands, all due at once) take only the room
+// a batch leaves: a wait of another kind that falls due among them fires in
+// the first batch, not after all of them.
+func TestBulkKindsYieldToOtherKinds(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		ws := defaultWS(t, st)
+		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		var bulk []store.TimerSet
+		for i := range 30 {
+			bulk = append(bulk, store.TimerSet{Key: "member-" + string(rune('a'+i)), Due: now.Add(-time.Minute)})
+		}
+		if err := st.SetTimers(ctx, "bulk", ws, bulk); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetTimers(ctx, "wait", ws, []store.TimerSet{{Key: "probe", Due: now}}); err != nil {
+			t.Fatal(err)
+		}
+		var fired []string
+		record := func(_ context.Context, due []store.Timer) error {
+			for _, d := range due {
+				fired = append(fired, d.Kind+":"+d.Key)
+			}
+			return nil
+		}
+		w := timers.New(st, timers.Options{Now: func() time.Time { return now }, Batch: 10})
+		w.RegisterBulk("bulk", record)
+		w.Register("wait", record)
+		if n, err := w.Fire(ctx); n != 10 || err != nil {
+			t.Fatalf("first fire: %d, %v; want a full batch of 10", n, err)
+		}
+		probe := 0
+		for _, f := range fired {
+			if f == "wait:probe" {
+				probe++
+			}
+		}
+		if probe != 1 || len(fired) != 10 {
+			t.Fatalf("first batch fired %v: want the wait (due after every bulk timer) and 9 bulk ones", fired)
+		}
+		for {
+			n, err := w.Fire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if len(fired) != 31 {
+			t.Fatalf("fired %d timers in all, want 31", len(fired))
+		}
+	})
+}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -63,6 +64,8 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","waitFor":{"event":{"event":"Y"},"timeout":"1h","onTimeout":[{"id":"b","email":{"template":"nope","group":"reminders"}}]}}]}`, "steps[0].waitFor.onTimeout[0].email.template"},
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","branch":{"if":{"trait":"plan","op":"eq","value":"pro"},"then":[{"id":"a","wait":"1s"}]}}]}`, "steps[0].branch.then[0].id"},
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[{"id":"a","waitFor":{"event":{"event":"Y"},"timeout":"366d"}}]}`, "steps[0].waitFor.timeout"},
+			{`{"key":"new","name":"J","trigger":{"event":{"event":"X"}},"steps":[]}`, "key"},
+			{`{"key":"validate","name":"J","trigger":{"event":{"event":"X"}},"steps":[]}`, "key"},
 			{`{"key":"j","name":"J","trigger":{"event":{"event":"X"}},"steps":[` + strings.Repeat(`{"id":"w","wait":"1s"},`, 100) + `{"id":"z","wait":"1s"}]}`, "steps"},
 		} {
 			code, out := e.send(t, "POST", "/api/v1/journeys", e.write, c.body)
@@ -71,6 +74,10 @@ func TestJourneySendsThroughSMTP(t *testing.T) {
 			}
 		}
 
+		if code, out := e.send(t, "POST", "/api/v1/templates", e.write, `{"key":"new","subject":"S","html":"<p>x</p>"}`); code != 422 ||
+			!strings.HasPrefix(fmt.Sprint(out["error"]), "key:") {
+			t.Errorf("template keyed new: %d %v, want 422 naming key", code, out)
+		}
 		mustCreate("/api/v1/journeys", `{"key":"abandoned_cart","name":"Abandoned cart","enabled":true,"reentry":"always",
 			"trigger":{"event":{"event":"Checkout Started"}},
 			"steps":[{"id":"wait1","wait":"1s"},{"id":"nudge","email":{"template":"cart","group":"reminders"}}]}`)

@@ -30,6 +30,9 @@ func (b templateBody) check() error {
 	if err := checkKey("key", b.Key); err != nil {
 		return err
 	}
+	if b.Key == "new" { // /dashboard/templates/new is the form
+		return apperr.Errorf(apperr.Unprocessable, `key: "new" is reserved: /dashboard/templates/new is the page that makes a template`)
+	}
 	switch {
 	case b.Subject == "" || len(b.Subject) > email.MaxSubject:
 		return apperr.Errorf(apperr.Unprocessable, "subject: 1 to %d bytes", email.MaxSubject)

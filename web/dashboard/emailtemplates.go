@@ -148,6 +148,8 @@ func checkTemplate(t templates.EmailTemplateForm) *templates.FormFault {
 	switch {
 	case !templateKeyPattern.MatchString(t.Key):
 		return &templates.FormFault{Field: "key", Msg: "1 to 64 letters, digits, _ . or -, starting with a letter or digit"}
+	case t.Key == "new":
+		return &templates.FormFault{Field: "key", Msg: `"new" is reserved: /dashboard/templates/new is this form`}
 	case t.Subject == "" || len(t.Subject) > email.MaxSubject:
 		return &templates.FormFault{Field: "subject", Msg: fmt.Sprintf("1 to %d bytes", email.MaxSubject)}
 	case t.HTML == "" && t.Text == "":
