@@ -12,9 +12,10 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// eventsScanned bounds the events a branch's performed condition counts
-// (the user's newest).
-const eventsScanned = 1000
+// eventsScanned bounds the events a branch's performed condition counts:
+// the person's newest, under every id of their profile, read a page at a
+// time (memory holds one page), so a branch costs at most this many rows.
+const eventsScanned = 50_000
 
 // userData is what a step reads of the user: traits, audience
 // memberships, and counts for the performed conditions of branches. A nil
@@ -60,11 +61,29 @@ func (e *Engine) loadUser(ctx context.Context, ws uuid.UUID, userID string, d *D
 	if len(leaves) == 0 {
 		return u, nil
 	}
-	page, err := e.st.ListProfileEvents(ctx, ws, store.EventScope{Users: []string{userID}}, nil, eventsScanned)
+	sc, err := profiles.ScopeOf(ctx, e.st, ws, store.IdentityUser, userID)
 	if err != nil {
 		return nil, err
 	}
-	for _, ev := range page.Events {
+	var before *store.EventCursor
+	for scanned := 0; scanned < eventsScanned; {
+		page, err := e.st.ListProfileEvents(ctx, ws, sc.Events, before, store.MaxEventPage)
+		if err != nil {
+			return nil, err
+		}
+		u.count(page.Events, leaves)
+		scanned += len(page.Events)
+		if page.Older == nil || len(page.Events) == 0 {
+			break
+		}
+		before = page.Older
+	}
+	return u, nil
+}
+
+// count adds the events matching each performed leaf to its state.
+func (u *userData) count(events []store.ListedEvent, leaves []*audiences.Performed) {
+	for _, ev := range events {
 		ts := ev.ReceivedAt
 		if ev.Timestamp != nil {
 			ts = *ev.Timestamp
@@ -88,7 +107,6 @@ func (e *Engine) loadUser(ctx context.Context, ws uuid.UUID, userID string, d *D
 			st.Add(ts, p.Keep())
 		}
 	}
-	return u, nil
 }
 
 func (u *userData) traits() map[string]any {
