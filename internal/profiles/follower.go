@@ -36,6 +36,10 @@ type Options struct {
 	OnMergeRefused func(reason string)
 	// Poll is how often an idle follower looks for new events. Default 250 ms.
 	Poll time.Duration
+	// Gather is how long a busy follower waits after a batch that was not
+	// full, so a steady stream is applied in larger batches: the profile
+	// (and the audiences behind it) lag by up to this much. Default 100 ms.
+	Gather time.Duration
 	// Batch is the most events applied in one transaction. Default 5000:
 	// a busy user's profile is written once per batch, not once per event
 	// (500 on SQLite, whose single writer lock the ingester shares).
@@ -60,6 +64,9 @@ func (o Options) withDefaults(d store.Dialect) Options {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
+	}
+	if o.Gather <= 0 {
+		o.Gather = min(o.Poll, 100*time.Millisecond)
 	}
 	if o.Batch <= 0 {
 		o.Batch = store.MaxFeedBatch
@@ -134,9 +141,9 @@ func (f *Follower) loop(ctx context.Context) {
 			full = full || n >= f.opts.Batch
 		}
 		// A batch that was not full means the follower has caught up: it
-		// waits a poll before the next one, and only an idle follower is
+		// waits Gather before the next one, and only an idle follower is
 		// woken early by Notify (the ingester calls it after every commit).
-		// Under steady ingestion it so applies one larger batch per poll
+		// Under steady ingestion it so applies one larger batch per gather
 		// instead of a stream of tiny ones, each paying a transaction, the
 		// cursor lock and the feed horizon for a handful of events.
 		wait := f.opts.Poll
@@ -152,7 +159,10 @@ func (f *Follower) loop(ctx context.Context) {
 		}
 		wake := f.wake
 		if busy {
-			wake = nil // a nil channel never fires: wait the whole poll
+			wake = nil // a nil channel never fires: wait the whole gather
+			if !failed {
+				wait = f.opts.Gather
+			}
 		}
 		select {
 		case <-ctx.Done():
