@@ -155,7 +155,7 @@ func (s *Store) SaveDeliveryProgress(ctx context.Context, p DeliveryProgress) er
 		// exclusive in an erasure) orders the two: an erasure waits for this
 		// commit and then deletes these rows too, or it went first and the
 		// check below sees its deletes. SQLite's one writer orders them.
-		if s.dialect == Postgres {
+		if s.dialect == Postgres && len(p.Attempts)+len(p.Retry) > 0 {
 			if _, err := exec(tx, "SELECT pg_advisory_xact_lock_shared(?)", erasureLock); err != nil {
 				return fmt.Errorf("erasure lock: %w", err)
 			}
