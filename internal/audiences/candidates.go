@@ -14,8 +14,10 @@ import (
 // state of that leaf (with a time in its window), and a string eq trait
 // only for profiles with that searchable value. Their intersection is a
 // superset of the members; every candidate is still evaluated exactly.
+// A leaf not built yet whose states the preview counted per profile
+// (byProfile) gives exactly the profiles it holds for.
 // ok is false when nothing narrows (every profile is a candidate).
-func (p *pass) candidates(d *Definition, set *Set, ready map[string]bool) ([]string, bool, error) {
+func (p *pass) candidates(d *Definition, set *Set, ready map[string]bool, byProfile map[string]map[string]*LeafState) ([]string, bool, error) {
 	conds := []*Node{d.Condition}
 	if d.Condition.Kind == KindAll {
 		conds = d.Condition.Children
@@ -23,7 +25,7 @@ func (p *pass) candidates(d *Definition, set *Set, ready map[string]bool) ([]str
 	var have map[string]bool
 	narrowed := false
 	for _, n := range conds {
-		keys, ok, err := p.candidatesOf(n, set, ready)
+		keys, ok, err := p.candidatesOf(n, set, ready, byProfile)
 		if err != nil {
 			return nil, false, err
 		}
@@ -49,10 +51,19 @@ func (p *pass) candidates(d *Definition, set *Set, ready map[string]bool) ([]str
 	return out, true, nil
 }
 
-func (p *pass) candidatesOf(n *Node, set *Set, ready map[string]bool) ([]string, bool, error) {
+func (p *pass) candidatesOf(n *Node, set *Set, ready map[string]bool, byProfile map[string]map[string]*LeafState) ([]string, bool, error) {
 	switch n.Kind {
 	case KindPerformed:
 		leaf := set.leaves[n.Performed.ID]
+		if states, ok := byProfile[n.Performed.ID]; ok && leaf != nil && !cmpCount(leaf.Count, 0) {
+			var keys []string
+			for k, st := range states {
+				if held, _, _ := evalPerformed(leaf, st, p.now); held {
+					keys = append(keys, k)
+				}
+			}
+			return keys, true, nil
+		}
 		if leaf == nil || !ready[leaf.ID] || cmpCount(leaf.Count, 0) {
 			return nil, false, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/store"
@@ -56,8 +57,10 @@ type PreviewResult struct {
 }
 
 // Preview counts the profiles a definition matches now, without saving
-// it. Leaves no stored audience reads yet are counted from the stored
-// events in memory (one state per identity that performed them).
+// it. Only the definition and the audiences it refers to are evaluated.
+// A leaf no stored audience has built yet is counted from the stored
+// events: per profile by the database where it can (PostgreSQL, no where
+// clause), else per identity in memory.
 func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (PreviewResult, error) {
 	d, err := Parse(raw, e.opts.Limits)
 	if err != nil {
@@ -83,7 +86,7 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		if err := CheckWorkspace(defs, Limits{MaxAudiences: 1 << 20}); err != nil {
 			return err
 		}
-		set, err := NewSet(defs)
+		set, err := NewSet(referenced(defs))
 		if err != nil {
 			return err
 		}
@@ -91,17 +94,26 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		if err != nil {
 			return err
 		}
+		now := e.opts.Now().UTC()
 		mem := map[string]map[identity]*LeafState{}
+		byProfile := map[string]map[string]*LeafState{}
 		for id, leaf := range set.leaves {
-			if !ready[id] {
-				if mem[id], err = e.leafStates(tx, leaf); err != nil {
-					return err
-				}
+			if ready[id] {
+				continue
+			}
+			if states, ok, err := leafStatesByProfile(tx, leaf, now); err != nil {
+				return err
+			} else if ok {
+				byProfile[id] = states
+				continue
+			}
+			if mem[id], err = e.leafStates(tx, leaf); err != nil {
+				return err
 			}
 		}
 		s := &stored{rows: map[string]store.AudienceRow{}, next: set}
-		p := &pass{tx: tx, s: s, now: e.opts.Now().UTC()}
-		cands, narrowed, err := p.candidates(d, set, ready)
+		p := &pass{tx: tx, s: s, now: now}
+		cands, narrowed, err := p.candidates(d, set, ready, byProfile)
 		if err != nil {
 			return err
 		}
@@ -127,6 +139,16 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 					return err
 				}
 			}
+			for leafID, states := range byProfile {
+				for k, sub := range subs {
+					// Replaces the partial live state of a leaf not built yet.
+					if st := states[k]; st != nil {
+						sub.States[leafID] = st
+					} else {
+						delete(sub.States, leafID)
+					}
+				}
+			}
 			for _, k := range keys {
 				if sub, ok := subs[k]; ok && set.Evaluate(sub, p.now)[d.Key].Member {
 					out.Count++
@@ -139,6 +161,53 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		}
 	})
 	return out, err
+}
+
+// referenced is defs[0] and the definitions it refers to, directly or
+// through others: all a preview of defs[0] evaluates.
+func referenced(defs []*Definition) []*Definition {
+	byKey := make(map[string]*Definition, len(defs))
+	for _, d := range defs {
+		byKey[d.Key] = d
+	}
+	out := []*Definition{defs[0]}
+	seen := map[string]bool{defs[0].Key: true}
+	for i := 0; i < len(out); i++ {
+		for _, ref := range out[i].Condition.References() {
+			if od := byKey[ref]; od != nil && !seen[ref] {
+				seen[ref] = true
+				out = append(out, od)
+			}
+		}
+	}
+	return out
+}
+
+// leafStatesByProfile is a leaf's state per profile key, counted by the
+// database from the stored events (only the window's events for a
+// windowed leaf); ok is false where the database cannot (SQLite, or a
+// where clause to decide).
+func leafStatesByProfile(tx *store.AudienceTx, leaf *Performed, now time.Time) (map[string]*LeafState, bool, error) {
+	if len(leaf.Where) > 0 {
+		return nil, false, nil
+	}
+	typ, name := "track", leaf.Event
+	if leaf.Type != "" {
+		typ, name = leaf.Type, ""
+	}
+	floor := int64(0)
+	if leaf.Window > 0 {
+		floor = now.UnixMilli() - leaf.Window*1000
+	}
+	rows, ok, err := tx.LeafStatesByProfile(typ, name, leaf.Keep(), floor)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	out := make(map[string]*LeafState, len(rows))
+	for _, r := range rows {
+		out[r.ProfileKey] = decodeState(r.State)
+	}
+	return out, true, nil
 }
 
 // previewPage is how many profiles a preview reads per round trip.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inlet-dev/inlet/internal/audiences"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 )
@@ -40,6 +41,16 @@ func TestPreviewAnswersAsTheBuild(t *testing.T) {
 			"num":   `{"key":"num","name":"Num","condition":{"trait":"plan","op":"eq","value":"1"}}`,
 			"never": `{"key":"never","name":"Never","condition":{"not":{"performed":{"event":"Order Completed","within":"30d"}}}}`,
 		}
+		// Before any audience exists no leaf is built: the preview counts
+		// the stored events itself (by profile in PostgreSQL).
+		fresh := map[string]audiences.PreviewResult{}
+		for key, def := range defs {
+			p, err := w.eng.Preview(context.Background(), w.ws, []byte(def))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh[key] = p
+		}
 		for _, def := range defs {
 			w.create(def)
 		}
@@ -52,6 +63,9 @@ func TestPreviewAnswersAsTheBuild(t *testing.T) {
 			built := w.members(key)
 			if p.Count != int64(len(built)) || !slices.Equal(p.Sample, built) {
 				t.Errorf("%s: preview %d %v, built %v", key, p.Count, p.Sample, built)
+			}
+			if f := fresh[key]; f.Count != int64(len(built)) || !slices.Equal(f.Sample, built) {
+				t.Errorf("%s: preview before the build %d %v, built %v", key, f.Count, f.Sample, built)
 			}
 		}
 		if got := w.members("two"); !slices.Equal(got, []string{"u:ann"}) {
