@@ -2,7 +2,10 @@ package audiences
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/inlet-dev/inlet/internal/store"
 )
@@ -71,7 +74,7 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 		}
 		var props map[string]any
 		if len(e.Raw) > 0 {
-			props = properties(e.Raw)
+			props = properties(e.Raw, p.s.props)
 		}
 		matched := false
 		for _, leaf := range p.s.matching(e.Type, e.Event, props, ts) {
@@ -114,15 +117,59 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 	return p.leaveGone(dirty)
 }
 
-// properties decodes an event's properties for where clauses.
-func properties(raw []byte) map[string]any {
-	var e struct {
-		Properties json.RawMessage `json:"properties"`
-	}
-	if json.Unmarshal(raw, &e) != nil || len(e.Properties) == 0 {
+// properties decodes, of an event's properties, those named in keys (all
+// of them with keys nil), numbers kept exact; nil when the event has no
+// properties object. gjson finds them without decoding the rest: an event
+// carries a kilobyte of context and padding no where clause reads, and the
+// follower does this for every event a where clause counts. As with
+// encoding/json, the last of duplicate keys wins.
+func properties(raw []byte, keys map[string]bool) map[string]any {
+	var props gjson.Result
+	gjson.ParseBytes(raw).ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "properties" {
+			props = v
+		}
+		return true
+	})
+	if !props.IsObject() {
 		return nil
 	}
-	return DecodeProps(e.Properties)
+	out := map[string]any{}
+	props.ForEach(func(k, v gjson.Result) bool {
+		if keys != nil && !keys[k.Str] {
+			return true
+		}
+		switch {
+		case v.Type == gjson.String && !strings.Contains(v.Raw, `\`):
+			out[k.Str] = v.Str
+		case v.Type == gjson.Number:
+			out[k.Str] = json.Number(v.Raw)
+		case v.Type == gjson.True || v.Type == gjson.False:
+			out[k.Str] = v.Bool()
+		case v.Type == gjson.Null:
+			out[k.Str] = nil
+		default: // objects, arrays, escaped strings: exactly as everywhere else
+			if val, err := decodeValue([]byte(v.Raw)); err == nil {
+				out[k.Str] = val
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// propKeys is the top-level property keys where clauses of leaves look at:
+// each path, and its head before the first dot (a dotted path may name a
+// key with dots or reach into an object).
+func propKeys(leaves map[string]*Performed) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range leaves {
+		for _, w := range p.Where {
+			head, _, _ := strings.Cut(w.Path, ".")
+			out[w.Path], out[head] = true, true
+		}
+	}
+	return out
 }
 
 // addDeltas folds the batch's matching events into the stored states of

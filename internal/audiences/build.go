@@ -81,6 +81,7 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 		}
 	}
 	states := map[identity]*LeafState{}
+	keys := propKeys(map[string]*Performed{leaf.ID: leaf})
 	after := int64(0)
 	for {
 		events, err := tx.EventsUpTo(typ, name, after, 5000)
@@ -115,7 +116,7 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 			if ev.Timestamp != nil {
 				ts = *ev.Timestamp
 			}
-			if !leaf.matches(properties(ev.Raw), ts) {
+			if !leaf.matches(properties(ev.Raw, keys), ts) {
 				continue
 			}
 			st := states[id]

@@ -191,7 +191,9 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	events, err := e.st.ReadFeedFor(ctx, ws, c0, e.opts.Batch, s0.feedNeed())
+	need := s0.feedNeed()
+	need.UpTo = &pc
+	events, err := e.st.ReadFeedFor(ctx, ws, c0, e.opts.Batch, need)
 	if err != nil {
 		return 0, err
 	}

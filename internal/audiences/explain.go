@@ -220,6 +220,7 @@ func (e *Engine) leafStates(tx *store.AudienceTx, leaf *Performed) (map[identity
 		typ, name = leaf.Type, ""
 	}
 	out := map[identity]*LeafState{}
+	keys := propKeys(map[string]*Performed{leaf.ID: leaf})
 	after := int64(0)
 	for {
 		events, err := tx.EventsUpTo(typ, name, after, 5000)
@@ -233,7 +234,7 @@ func (e *Engine) leafStates(tx *store.AudienceTx, leaf *Performed) (map[identity
 			if ev.Timestamp != nil {
 				ts = *ev.Timestamp
 			}
-			if !leaf.matches(properties(ev.Raw), ts) {
+			if !leaf.matches(properties(ev.Raw, keys), ts) {
 				continue
 			}
 			// Both ids: the profile's identities decide which one counts.

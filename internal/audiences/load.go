@@ -21,6 +21,7 @@ type stored struct {
 	newer map[string]bool // audiences whose newest version is building
 	defs  map[string]*Definition
 	curs  map[string]*Definition
+	props map[string]bool // the property keys where clauses look at
 }
 
 // storedLimits parses what was validated at save: limits lowered since then
@@ -95,12 +96,9 @@ func (c *defCache) load(ws uuid.UUID, rows []store.AudienceRow) (*stored, error)
 func (s *stored) sameSets(o *stored) bool { return s.cur == o.cur && s.next == o.next }
 
 // feedNeed says which events' JSON the follower must read: those of the
-// names and types a leaf with a where clause counts, and of them only the
-// properties the clauses look at (a dotted path may name a key with dots
-// or reach into an object: both top-level keys are read).
+// names and types a leaf with a where clause counts.
 func (s *stored) feedNeed() store.FeedNeed {
-	var need store.FeedNeed
-	names, types, props := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	names, types := map[string]bool{}, map[string]bool{}
 	for _, p := range s.leaves() {
 		if len(p.Where) == 0 {
 			continue
@@ -110,14 +108,8 @@ func (s *stored) feedNeed() store.FeedNeed {
 		} else {
 			types[p.Type] = true
 		}
-		for _, w := range p.Where {
-			props[w.Path] = true
-			head, _, _ := strings.Cut(w.Path, ".")
-			props[head] = true
-		}
 	}
-	need.Names, need.Types, need.Props = setKeys(names), setKeys(types), setKeys(props)
-	return need
+	return store.FeedNeed{Names: setKeys(names), Types: setKeys(types)}
 }
 
 func setKeys(m map[string]bool) []string {
@@ -179,6 +171,7 @@ func fromRows(rows []store.AudienceRow) (*stored, error) {
 			return nil, err
 		}
 	}
+	s.props = propKeys(s.leaves())
 	return s, nil
 }
 

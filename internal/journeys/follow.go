@@ -26,24 +26,23 @@ func (e *Engine) follow(ctx context.Context, ws uuid.UUID, js []journey) error {
 		if err != nil {
 			return err
 		}
-		evs, err := e.st.ReadFeedFor(ctx, ws, cur, 500, ix.need)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		full := len(evs) == 500
+		need := ix.need
 		if e.opts.BehindProfiles {
+			// Only what the profile follower has applied: read no further.
 			pc, err := e.st.ProfileCursor(ctx, ws)
 			if err != nil {
 				return err
 			}
-			n := 0
-			for n < len(evs) && pc.Reached(evs[n].Cursor) {
-				n++
-			}
-			if evs, full = evs[:n], full && n == len(evs); len(evs) == 0 {
+			if cur.Reached(pc) {
 				return nil
 			}
+			need.UpTo = &pc
 		}
+		evs, err := e.st.ReadFeedFor(ctx, ws, cur, 500, need)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		full := len(evs) == 500
 		now := time.Now().UTC()
 		moved, scheduled := false, false
 		err = e.st.JourneyTx(ctx, ws, func(tx *store.JourneyTx) error {
@@ -129,7 +128,6 @@ func newIndex(js []journey) *index {
 		ix.need.Names = append(ix.need.Names, n)
 	}
 	sort.Strings(ix.need.Names)
-	ix.need.AllProps = true
 	return ix
 }
 

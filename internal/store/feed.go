@@ -86,12 +86,13 @@ func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after Feed
 }
 
 func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string, rawArgs ...any) ([]FeedEvent, error) {
-	return s.readFeedOrdered(ctx, ws, after, limit, rawExpr, "", rawArgs...)
+	return s.readFeedOrdered(ctx, ws, after, nil, limit, rawExpr, "", rawArgs...)
 }
 
-// readFeedOrdered is readFeed; desc " DESC" reads the newest rows first.
-// rawArgs are the bind values of rawExpr's placeholders.
-func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr, desc string, rawArgs ...any) ([]FeedEvent, error) {
+// readFeedOrdered is readFeed; desc " DESC" reads the newest rows first;
+// upTo, when set, is the last position read. rawArgs are the bind values
+// of rawExpr's placeholders.
+func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCursor, upTo *FeedCursor, limit int, rawExpr, desc string, rawArgs ...any) ([]FeedEvent, error) {
 	if limit <= 0 || limit > MaxFeedBatch {
 		limit = MaxFeedBatch
 	}
@@ -105,14 +106,27 @@ func (s *Store) readFeedOrdered(ctx context.Context, ws uuid.UUID, after FeedCur
 		if err != nil {
 			return nil, fmt.Errorf("read feed of %s: %w", ws, err)
 		}
+		bound := ""
+		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, strconv.FormatInt(horizon, 10)}
+		if upTo != nil {
+			bound = " AND (tx_id, id) <= (?::text::xid8, ?)"
+			args = append(args, strconv.FormatInt(upTo.Tx, 10), upTo.ID)
+		}
 		q = "SELECT tx_id::text, " + cols + " FROM events WHERE workspace_id = ? AND (tx_id, id) > (?::text::xid8, ?)" +
+			" AND tx_id < ?::text::xid8" + bound +
 			// events.tx_id, not tx_id: a bare name would be the text output
 			// column, ordering "10" before "9" and sorting every row.
-			" AND tx_id < ?::text::xid8 ORDER BY events.tx_id" + desc + ", events.id" + desc + " LIMIT ?"
-		args = []any{ws.String(), strconv.FormatInt(after.Tx, 10), after.ID, strconv.FormatInt(horizon, 10), limit}
+			" ORDER BY events.tx_id" + desc + ", events.id" + desc + " LIMIT ?"
+		args = append(args, limit)
 	} else {
-		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ? ORDER BY id" + desc + " LIMIT ?"
-		args = []any{ws.String(), after.ID, limit}
+		bound := ""
+		args = []any{ws.String(), after.ID}
+		if upTo != nil {
+			bound = " AND id <= ?"
+			args = append(args, upTo.ID)
+		}
+		q = "SELECT '0', " + cols + " FROM events WHERE workspace_id = ? AND id > ?" + bound + " ORDER BY id" + desc + " LIMIT ?"
+		args = append(args, limit)
 	}
 	if len(rawArgs) > 0 {
 		args = append(append([]any(nil), rawArgs...), args...)

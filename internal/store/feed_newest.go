@@ -16,7 +16,7 @@ import (
 // every event between after and the first one returned is skipped, which
 // CountFeed can tell.
 func (s *Store) ReadFeedNewest(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int) ([]FeedEvent, error) {
-	evs, err := s.readFeedOrdered(ctx, ws, after, limit, "raw", " DESC")
+	evs, err := s.readFeedOrdered(ctx, ws, after, nil, limit, "raw", " DESC")
 	if err != nil {
 		return nil, err
 	}
