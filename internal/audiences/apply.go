@@ -183,13 +183,15 @@ func (p *pass) addDeltas(byKey map[stateKey]*LeafState, owner map[stateKey]strin
 	}
 	leaves := p.s.leaves()
 	missing := map[string][]string{}
+	var missingLeaves []string
 	for k := range p.deltas {
 		if _, ok := byKey[k]; !ok {
 			missing[k.id.kind] = append(missing[k.id.kind], k.id.value)
+			missingLeaves = append(missingLeaves, k.leaf)
 		}
 	}
 	for kind, values := range missing {
-		rows, err := p.tx.LeafStates(kind, values)
+		rows, err := p.tx.LeafStates(missingLeaves, kind, values)
 		if err != nil {
 			return err
 		}

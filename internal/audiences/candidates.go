@@ -55,6 +55,10 @@ func (p *pass) candidatesOf(n *Node, set *Set, ready map[string]bool, byProfile 
 	switch n.Kind {
 	case KindPerformed:
 		leaf := set.leaves[n.Performed.ID]
+		stateID := n.Performed.ID
+		if sib := p.via[stateID]; sib != nil {
+			stateID = sib.ID // a built sibling's states answer it
+		}
 		if states, ok := byProfile[n.Performed.ID]; ok && leaf != nil && !cmpCount(leaf.Count, 0) {
 			var keys []string
 			for k, st := range states {
@@ -64,14 +68,14 @@ func (p *pass) candidatesOf(n *Node, set *Set, ready map[string]bool, byProfile 
 			}
 			return keys, true, nil
 		}
-		if leaf == nil || !ready[leaf.ID] || cmpCount(leaf.Count, 0) {
+		if leaf == nil || !ready[stateID] || cmpCount(leaf.Count, 0) {
 			return nil, false, nil
 		}
 		since := int64(0)
 		if leaf.Window > 0 {
 			since = p.now.UnixMilli() - leaf.Window*1000
 		}
-		keys, err := p.tx.ProfilesWithLeafState(leaf.ID, since)
+		keys, err := p.tx.ProfilesWithLeafState(stateID, since, leastCount(leaf.Count))
 		return keys, err == nil, err
 	case KindTrait:
 		t := n.Trait
@@ -84,6 +88,18 @@ func (p *pass) candidatesOf(n *Node, set *Set, ready map[string]bool, byProfile 
 		return keys, err == nil, err
 	}
 	return nil, false, nil
+}
+
+// leastCount is the fewest counted events a count can hold with (1 for
+// the ops a count of 0 may satisfy; those never narrow anyway).
+func leastCount(c CountOp) int64 {
+	switch c.Op {
+	case "gte", "eq":
+		return max(c.Value, 1)
+	case "gt":
+		return max(c.Value+1, 1)
+	}
+	return 1
 }
 
 // subjectsOf reads the subjects of keys (a preview's candidates).

@@ -2,6 +2,7 @@ package audiences
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -95,10 +96,15 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 			return err
 		}
 		now := e.opts.Now().UTC()
+		via := siblingLeaves(set, rows, ready)
+		extra := map[string]*Performed{}
+		for _, sib := range via {
+			extra[sib.ID] = sib
+		}
 		mem := map[string]map[identity]*LeafState{}
 		byProfile := map[string]map[string]*LeafState{}
 		for id, leaf := range set.leaves {
-			if ready[id] {
+			if ready[id] || via[id] != nil {
 				continue
 			}
 			if states, ok, err := leafStatesByProfile(tx, leaf, now); err != nil {
@@ -111,8 +117,8 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 				return err
 			}
 		}
-		s := &stored{rows: map[string]store.AudienceRow{}, next: set}
-		p := &pass{tx: tx, s: s, now: now}
+		s := &stored{rows: map[string]store.AudienceRow{}, next: set, extra: extra}
+		p := &pass{tx: tx, s: s, now: now, via: via}
 		cands, narrowed, err := p.candidates(d, set, ready, byProfile)
 		if err != nil {
 			return err
@@ -139,6 +145,15 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 					return err
 				}
 			}
+			for leafID, sib := range via {
+				for _, sub := range subs {
+					if st := sub.States[sib.ID]; st != nil {
+						sub.States[leafID] = st
+					} else {
+						delete(sub.States, leafID)
+					}
+				}
+			}
 			for leafID, states := range byProfile {
 				for k, sub := range subs {
 					// Replaces the partial live state of a leaf not built yet.
@@ -161,6 +176,67 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 		}
 	})
 	return out, err
+}
+
+// siblingLeaves maps each leaf of set not built yet to a built leaf of a
+// stored audience whose states answer it exactly: the same events (type,
+// name, where clauses), and, for a windowed leaf, at least as many
+// timestamps kept over a window at least as long (a state's count is of
+// all time whatever its window). A preview of a tweaked count or window
+// then reads stored states instead of every stored event.
+func siblingLeaves(set *Set, rows []store.AudienceRow, ready map[string]bool) map[string]*Performed {
+	var built []*Performed
+	for _, r := range rows {
+		for _, raw := range [][]byte{r.Definition, r.CurrentDef} {
+			if len(raw) == 0 {
+				continue
+			}
+			d, err := Parse(raw, storedLimits)
+			if err != nil {
+				continue
+			}
+			d.Condition.Walk(func(n *Node) {
+				if n.Kind == KindPerformed {
+					if n.Performed.ID == "" {
+						n.Performed.ID = leafID(n.Performed)
+					}
+					if ready[n.Performed.ID] {
+						built = append(built, n.Performed)
+					}
+				}
+			})
+		}
+	}
+	out := map[string]*Performed{}
+	for id, leaf := range set.leaves {
+		if ready[id] {
+			continue
+		}
+		for _, b := range built {
+			if b.answers(leaf) {
+				out[id] = b
+				break
+			}
+		}
+	}
+	return out
+}
+
+// answers says whether b's states answer l exactly (siblingLeaves).
+func (b *Performed) answers(l *Performed) bool {
+	if b.Type != l.Type || b.Event != l.Event || !sameWhere(b.Where, l.Where) {
+		return false
+	}
+	if l.Window == 0 {
+		return true
+	}
+	return b.Window >= l.Window && b.Keep() >= l.Keep()
+}
+
+func sameWhere(a, b []*Predicate) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(x) == string(y)
 }
 
 // referenced is defs[0] and the definitions it refers to, directly or

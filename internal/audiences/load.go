@@ -22,6 +22,9 @@ type stored struct {
 	defs  map[string]*Definition
 	curs  map[string]*Definition
 	props map[string]bool // the property keys where clauses look at
+	// extra are leaves read without being evaluated: a preview's built
+	// siblings of leaves not built yet (see siblingLeaves).
+	extra map[string]*Performed
 }
 
 // storedLimits parses what was validated at save: limits lowered since then
@@ -181,6 +184,9 @@ func (s *stored) empty() bool { return s.cur == nil && s.next == nil }
 // leaves is every performed leaf either set reads.
 func (s *stored) leaves() map[string]*Performed {
 	out := map[string]*Performed{}
+	for id, p := range s.extra {
+		out[id] = p
+	}
 	for _, set := range []*Set{s.cur, s.next} {
 		if set == nil {
 			continue

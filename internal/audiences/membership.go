@@ -48,6 +48,9 @@ type pass struct {
 	// already read (a page read by range).
 	loaded      map[string]*Subject
 	loadedProfs map[string]store.ProfileRow
+	// via maps a preview's leaves not built yet to the built leaves whose
+	// states answer them (siblingLeaves).
+	via map[string]*Performed
 }
 
 // subjects loads what evaluation reads of profiles: their traits and the

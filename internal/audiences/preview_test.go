@@ -3,6 +3,7 @@ package audiences_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ func TestPreviewAnswersAsTheBuild(t *testing.T) {
 			"pro":   `{"key":"pro","name":"Pro","condition":{"all":[{"trait":"plan","op":"eq","value":"pro"},{"performed":{"event":"Order Completed","within":"30d"}}]}}`,
 			"num":   `{"key":"num","name":"Num","condition":{"trait":"plan","op":"eq","value":"1"}}`,
 			"never": `{"key":"never","name":"Never","condition":{"not":{"performed":{"event":"Order Completed","within":"30d"}}}}`,
+			// Counts summed over a profile's identities: ann's two orders.
+			"ever2": `{"key":"ever2","name":"Ever2","condition":{"performed":{"event":"Order Completed","count":{"op":"gt","value":1}}}}`,
+			"eq2":   `{"key":"eq2","name":"Eq2","condition":{"performed":{"event":"Order Completed","count":{"op":"eq","value":2},"within":"30d"}}}`,
 		}
 		// Before any audience exists no leaf is built: the preview counts
 		// the stored events itself (by profile in PostgreSQL).
@@ -68,8 +72,81 @@ func TestPreviewAnswersAsTheBuild(t *testing.T) {
 				t.Errorf("%s: preview before the build %d %v, built %v", key, f.Count, f.Sample, built)
 			}
 		}
-		if got := w.members("two"); !slices.Equal(got, []string{"u:ann"}) {
-			t.Errorf("two: %v, want [u:ann]", got)
+		for _, key := range []string{"two", "ever2", "eq2"} {
+			if got := w.members(key); !slices.Equal(got, []string{"u:ann"}) {
+				t.Errorf("%s: %v, want [u:ann]", key, got)
+			}
+		}
+		// Tweaks of built leaves: a shorter window or a count the built
+		// states keep enough times for is read from them; a longer window
+		// or a larger count is not (it is counted from the events).
+		// Either way the preview answers what building it gives.
+		tweaks := map[string]string{
+			"short":  `{"key":"short","name":"Short","condition":{"performed":{"event":"Order Completed","within":"36h"}}}`,
+			"short2": `{"key":"short2","name":"Short2","condition":{"performed":{"event":"Order Completed","count":{"op":"gte","value":2},"within":"3d"}}}`,
+			"ever1":  `{"key":"ever1","name":"Ever1","condition":{"performed":{"event":"Order Completed","count":{"op":"eq","value":1}}}}`,
+			"long":   `{"key":"long","name":"Long","condition":{"performed":{"event":"Order Completed","within":"60d"}}}`,
+			"three":  `{"key":"three","name":"Three","condition":{"performed":{"event":"Order Completed","count":{"op":"lt","value":3},"within":"30d"}}}`,
+		}
+		previews := map[string]audiences.PreviewResult{}
+		for key, def := range tweaks {
+			p, err := w.eng.Preview(context.Background(), w.ws, []byte(def))
+			if err != nil {
+				t.Fatal(err)
+			}
+			previews[key] = p
+			w.create(def)
+		}
+		w.settle()
+		for key, p := range previews {
+			if built := w.members(key); p.Count != int64(len(built)) || !slices.Equal(p.Sample, built) {
+				t.Errorf("%s: preview %d %v, built %v", key, p.Count, p.Sample, built)
+			}
+		}
+	})
+}
+
+// Profile keys of any shape (quotes, backslashes, commas, braces, spaces,
+// unicode: ids are the sender's) reach their leaf states, in the engine
+// and in a preview.
+func TestOddIDsReachTheirStates(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		w := newWorld(t, st, t0)
+		ids := []string{`a"b`, `c\d`, `e,f`, `{g}`, `h i`, `x'y`, `é😀`, `j\"k`}
+		for i, id := range ids {
+			w.send(body{"type": "track", "userId": id, "event": "Order Completed", "messageId": "o" + string(rune('a'+i)), "timestamp": ts(t0.Add(-time.Hour))})
+		}
+		w.settle()
+		def := `{"key":"odd","name":"Odd","condition":{"performed":{"event":"Order Completed","within":"1d"}}}`
+		w.create(def)
+		w.settle()
+		var want []string
+		for _, id := range ids {
+			want = append(want, "u:"+id)
+		}
+		slices.Sort(want)
+		if got := w.members("odd"); !slices.Equal(got, want) {
+			t.Errorf("members %q, want %q", got, want)
+		}
+		for _, d := range []string{
+			strings.Replace(def, `"1d"`, `"2d"`, 1),                 // counted from the events
+			strings.Replace(def, `"key":"odd"`, `"key":"odd3"`, 1), // read from the built states
+		} {
+			p, err := w.eng.Preview(context.Background(), w.ws, []byte(d))
+			if err != nil || p.Count != int64(len(ids)) {
+				t.Errorf("preview of %s: %d (%v), want %d", d, p.Count, err, len(ids))
+			}
+		}
+		// A later event of each reaches the same state: two in the window.
+		for i, id := range ids {
+			w.send(body{"type": "track", "userId": id, "event": "Order Completed", "messageId": "p" + string(rune('a'+i)), "timestamp": ts(t0.Add(-time.Minute))})
+		}
+		w.settle()
+		p, err := w.eng.Preview(context.Background(), w.ws, []byte(`{"key":"odd2","name":"Odd2","condition":{"performed":{"event":"Order Completed","count":{"op":"gte","value":2},"within":"1d"}}}`))
+		if err != nil || p.Count != int64(len(ids)) {
+			t.Errorf("preview of two orders %d (%v), want %d", p.Count, err, len(ids))
 		}
 	})
 }

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"database/sql/driver"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,13 +21,17 @@ type ProfileLeafState struct {
 	ProfileKey string
 }
 
-// LeafStates reads the states of (leaf, identity) pairs of one kind.
-func (a *AudienceTx) LeafStates(kind string, values []string) ([]LeafStateRow, error) {
+// LeafStates reads the states of leaves for identities of one kind. The
+// leaf ids lead the primary key: without them the planner may walk every
+// state of the workspace for a handful of identities.
+func (a *AudienceTx) LeafStates(leafIDs []string, kind string, values []string) ([]LeafStateRow, error) {
 	var out []LeafStateRow
+	leafIDs = dedupeStrings(leafIDs)
 	err := chunks(dedupeStrings(values), func(part []string) error {
 		var rows []LeafStateRow
-		if err := a.tx.Raw("SELECT leaf_id, kind, value, state FROM audience_leaf_states WHERE workspace_id = ? AND kind = ? AND value IN ("+
-			placeholders(len(part))+")", strArgs([]any{a.ws.String(), kind}, part)...).Scan(&rows).Error; err != nil {
+		args := strArgs(strArgs([]any{a.ws.String()}, leafIDs), append([]string{kind}, part...))
+		if err := a.tx.Raw("SELECT leaf_id, kind, value, state FROM audience_leaf_states WHERE workspace_id = ? AND leaf_id IN ("+
+			placeholders(len(leafIDs))+") AND kind = ? AND value IN ("+placeholders(len(part))+")", args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("read leaf states: %w", err)
 		}
 		out = append(out, rows...)
@@ -35,20 +41,52 @@ func (a *AudienceTx) LeafStates(kind string, values []string) ([]LeafStateRow, e
 }
 
 // ProfileLeafStates reads the leaf states of every identity of profiles.
+// On PostgreSQL the keys go as one array joined through the profile index:
+// with an IN list of hundreds of keys the planner scanned every identity
+// of the workspace instead (30 ms a chunk of 500 at 100k profiles).
 func (a *AudienceTx) ProfileLeafStates(profileKeys []string) ([]ProfileLeafState, error) {
 	var out []ProfileLeafState
 	err := chunks(dedupeStrings(profileKeys), func(part []string) error {
 		var rows []ProfileLeafState
-		if err := a.tx.Raw(`SELECT s.leaf_id, s.kind, s.value, s.state, i.profile_key FROM profile_identities i
+		q := `SELECT s.leaf_id, s.kind, s.value, s.state, i.profile_key FROM profile_identities i
 			JOIN audience_leaf_states s ON s.workspace_id = i.workspace_id AND s.kind = i.kind AND s.value = i.value
-			WHERE i.workspace_id = ? AND i.profile_key IN (`+placeholders(len(part))+")",
-			strArgs([]any{a.ws.String()}, part)...).Scan(&rows).Error; err != nil {
+			WHERE i.workspace_id = ? AND i.profile_key IN (` + placeholders(len(part)) + ")"
+		args := strArgs([]any{a.ws.String()}, part)
+		if a.s.dialect == Postgres {
+			q = `SELECT s.leaf_id, s.kind, s.value, s.state, i.profile_key FROM unnest(?::text[]) AS k(key)
+			JOIN profile_identities i ON i.workspace_id = ? AND i.profile_key = k.key
+			JOIN audience_leaf_states s ON s.workspace_id = i.workspace_id AND s.kind = i.kind AND s.value = i.value`
+			args = []any{textArray(part), a.ws.String()}
+		}
+		if err := a.tx.Raw(q, args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("read profiles' leaf states: %w", err)
 		}
 		out = append(out, rows...)
 		return nil
 	})
 	return out, err
+}
+
+var arrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// textArray is a PostgreSQL text[] parameter sent as its literal: GORM
+// would spread a []string into a list of placeholders.
+type textArray []string
+
+// Value writes the array literal, each element quoted.
+func (t textArray) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range t {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(arrayEscaper.Replace(v))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }
 
 // PutLeafStates inserts or replaces leaf states; an empty State deletes.

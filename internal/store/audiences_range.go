@@ -26,22 +26,43 @@ func (a *AudienceTx) LeafStatesInRange(after, last string) ([]ProfileLeafState, 
 	return rows, nil
 }
 
-// ProfilesWithLeafState lists the profiles one of whose identities holds a
-// state for a leaf, with its newest counted time at or after sinceMS (Unix
-// ms) when sinceMS > 0: a preview's candidates for a leaf that a profile
-// without such a state cannot satisfy.
-func (a *AudienceTx) ProfilesWithLeafState(leafID string, sinceMS int64) ([]string, error) {
-	q := `SELECT DISTINCT i.profile_key FROM audience_leaf_states s
+// ProfilesWithLeafState lists the profiles whose identities' states of a
+// leaf hold at least minCount counted events (at least 1 is asked for as
+// 1): with sinceMS > 0, times at or after sinceMS (Unix ms) summed over the
+// identities; else their counts. A preview's candidates for a leaf whose
+// count needs that many.
+func (a *AudienceTx) ProfilesWithLeafState(leafID string, sinceMS, minCount int64) ([]string, error) {
+	q := `SELECT i.profile_key FROM audience_leaf_states s
 		JOIN profile_identities i ON i.workspace_id = s.workspace_id AND i.kind = s.kind AND i.value = s.value
 		WHERE s.workspace_id = ? AND s.leaf_id = ?`
 	args := []any{a.ws.String(), leafID}
-	if sinceMS > 0 {
-		if a.s.dialect == Postgres {
+	pg := a.s.dialect == Postgres
+	switch {
+	case minCount <= 1 && sinceMS > 0:
+		// The newest time alone decides.
+		if pg {
 			q += " AND (s.state::json->'s'->>0)::bigint >= ?"
 		} else {
 			q += " AND json_extract(s.state, '$.s[0]') >= ?"
 		}
 		args = append(args, sinceMS)
+		q += " GROUP BY i.profile_key"
+	case minCount <= 1:
+		q += " GROUP BY i.profile_key"
+	case sinceMS > 0:
+		if pg {
+			q += " GROUP BY i.profile_key HAVING sum((SELECT count(*) FROM json_array_elements_text(s.state::json->'s') t WHERE t::bigint >= ?)) >= ?"
+		} else {
+			q += " GROUP BY i.profile_key HAVING sum((SELECT count(*) FROM json_each(s.state, '$.s') t WHERE t.value >= ?)) >= ?"
+		}
+		args = append(args, sinceMS, minCount)
+	default:
+		if pg {
+			q += " GROUP BY i.profile_key HAVING sum((s.state::json->>'c')::bigint) >= ?"
+		} else {
+			q += " GROUP BY i.profile_key HAVING sum(json_extract(s.state, '$.c')) >= ?"
+		}
+		args = append(args, minCount)
 	}
 	var keys []string
 	if err := a.tx.Raw(q, args...).Scan(&keys).Error; err != nil {
