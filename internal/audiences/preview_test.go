@@ -131,7 +131,7 @@ func TestOddIDsReachTheirStates(t *testing.T) {
 			t.Errorf("members %q, want %q", got, want)
 		}
 		for _, d := range []string{
-			strings.Replace(def, `"1d"`, `"2d"`, 1),                 // counted from the events
+			strings.Replace(def, `"1d"`, `"2d"`, 1),                // counted from the events
 			strings.Replace(def, `"key":"odd"`, `"key":"odd3"`, 1), // read from the built states
 		} {
 			p, err := w.eng.Preview(context.Background(), w.ws, []byte(d))
