@@ -203,6 +203,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		opts.Suppressions, opts.Logger, opts.OnMergeRefused = supp, log, m.MergeRefused
 		engine = audiences.NewEngine(st, audiences.Options{Logger: log, Limits: audienceLimits(cfg), HistoryDays: cfg.RetentionDays})
 		opts.Applied = engine.Notify
+		opts.Handoff = engine
 		follower = profiles.NewFollower(st, opts)
 		timerWorker = timers.New(st, timers.Options{Logger: log})
 		timerWorker.Register(audiences.TimerKind, engine.FireTimers)

@@ -70,6 +70,7 @@ type Engine struct {
 	done   chan struct{}
 	once   sync.Once
 	cache  defCache
+	handed handoff
 }
 
 // NewEngine builds an engine; Start runs it.
@@ -185,6 +186,8 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		// No audience: nothing reads these events (a build covers them if
 		// one is created), so the cursor skips to the profiles' without
 		// reading the feed.
+		e.cache.forget(ws)
+		e.handed.drop(ws)
 		return e.skipTo(ctx, ws, c0, pc)
 	}
 	s0, err := e.cache.load(ws, rows)
@@ -192,10 +195,12 @@ func (e *Engine) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		return 0, err
 	}
 	need := s0.feedNeed()
-	need.UpTo = &pc
-	events, err := e.st.ReadFeedFor(ctx, ws, c0, e.opts.Batch, need)
-	if err != nil {
-		return 0, err
+	events, ok := e.handed.take(ws, c0, need, e.opts.Batch)
+	if !ok {
+		need.UpTo = &pc
+		if events, err = e.st.ReadFeedFor(ctx, ws, c0, e.opts.Batch, need); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	for n < len(events) && pc.Reached(events[n].Cursor) {

@@ -49,7 +49,7 @@ func newWorld(t testing.TB, st *store.Store, now time.Time) *world {
 	eng := audiences.NewEngine(st, audiences.Options{Now: c.Now, BuildPage: 3})
 	tim := timers.New(st, timers.Options{Now: c.Now})
 	tim.Register(audiences.TimerKind, eng.FireTimers)
-	return &world{t: t, st: st, ws: ws.ID, prof: profiles.NewFollower(st, profiles.Options{Batch: 7}), eng: eng, tim: tim, clock: c}
+	return &world{t: t, st: st, ws: ws.ID, prof: profiles.NewFollower(st, profiles.Options{Batch: 7, Handoff: eng}), eng: eng, tim: tim, clock: c}
 }
 
 // send stores events the way the webhook does (parsed by the real parser).

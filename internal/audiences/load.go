@@ -95,6 +95,23 @@ func (c *defCache) load(ws uuid.UUID, rows []store.AudienceRow) (*stored, error)
 	return &out, nil
 }
 
+// get is the workspace's last compiled sets, or nil.
+func (c *defCache) get(ws uuid.UUID) *stored {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hit, ok := c.ws[ws]; ok {
+		return hit.s
+	}
+	return nil
+}
+
+// forget drops a workspace's sets (it has no audience left).
+func (c *defCache) forget(ws uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.ws, ws)
+}
+
 // sameSets says whether s and o were compiled from the same versions.
 func (s *stored) sameSets(o *stored) bool { return s.cur == o.cur && s.next == o.next }
 

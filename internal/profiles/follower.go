@@ -49,10 +49,25 @@ type Options struct {
 	// Applied, when set, is called after each batch commits (the audience
 	// engine is woken by it, so it follows within one batch, not one poll).
 	Applied func()
+	// Handoff, when set, is given each committed batch (see Handoff).
+	Handoff Handoff
 	// Notify, optional, is called after each erasure has finished (the
 	// destinations that opted in get a signed erasure notice); it must
 	// return within a few seconds.
 	Notify func(ctx context.Context, ws uuid.UUID, n ErasureNotice)
+}
+
+// Handoff takes the follower's committed batches for a reader that trails
+// it through the same feed (the audience engine): that reader uses them
+// from memory when they continue where it is, instead of reading (and
+// PostgreSQL sending) every row a second time.
+type Handoff interface {
+	// Need names the events whose JSON the batch should carry besides
+	// those with traits.
+	Need(ws uuid.UUID) store.FeedNeed
+	// Handed is given a committed batch: the cursor it started after, the
+	// need it was read with and its events (shared: read them only).
+	Handed(ws uuid.UUID, after store.FeedCursor, need store.FeedNeed, events []store.FeedEvent)
 }
 
 func (o Options) withDefaults(d store.Dialect) Options {
@@ -184,7 +199,11 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	events, err := f.st.ReadFeedWithTraits(ctx, ws, c0, f.opts.Batch)
+	var need store.FeedNeed
+	if f.opts.Handoff != nil {
+		need = f.opts.Handoff.Need(ws)
+	}
+	events, err := f.st.ReadFeedWithTraits(ctx, ws, c0, f.opts.Batch, need)
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
@@ -215,6 +234,9 @@ func (f *Follower) Step(ctx context.Context, ws uuid.UUID) (int, error) {
 		return 0, fmt.Errorf("apply %d events of workspace %s: %w", len(events), ws, err)
 	}
 	f.reportRefused(ws, b.refused)
+	if f.opts.Handoff != nil {
+		f.opts.Handoff.Handed(ws, c0, need, events)
+	}
 	if f.opts.Applied != nil {
 		f.opts.Applied()
 	}

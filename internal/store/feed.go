@@ -77,12 +77,26 @@ func (s *Store) ReadFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, li
 // when it carries traits (the profile follower): Raw is empty for every
 // other event, so the database does not send, and the reader does not
 // allocate, a kilobyte per event that it would not look at.
-func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int) ([]FeedEvent, error) {
-	raw := `CASE WHEN instr(raw, '"traits"') > 0 THEN raw ELSE '' END`
+// also names more events whose JSON to read (the names and types of
+// also.Names and also.Types): a follower that hands its batches on to
+// another (the audience engine) reads what that one needs in the same
+// statement.
+func (s *Store) ReadFeedWithTraits(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, also FeedNeed) ([]FeedEvent, error) {
+	cond := `instr(raw, '"traits"') > 0`
+	raw := "raw"
 	if s.dialect == Postgres {
-		raw = `CASE WHEN strpos(raw::text, '"traits"') > 0 THEN raw::text ELSE '' END`
+		cond, raw = `strpos(raw::text, '"traits"') > 0`, "raw::text"
 	}
-	return s.readFeed(ctx, ws, after, limit, raw)
+	var args []any
+	if len(also.Names) > 0 {
+		cond += " OR (type = 'track' AND event IN (" + placeholders(len(also.Names)) + "))"
+		args = strArgs(args, also.Names)
+	}
+	if len(also.Types) > 0 {
+		cond += " OR type IN (" + placeholders(len(also.Types)) + ")"
+		args = strArgs(args, also.Types)
+	}
+	return s.readFeed(ctx, ws, after, limit, "CASE WHEN "+cond+" THEN "+raw+" ELSE '' END", args...)
 }
 
 func (s *Store) readFeed(ctx context.Context, ws uuid.UUID, after FeedCursor, limit int, rawExpr string, rawArgs ...any) ([]FeedEvent, error) {

@@ -37,7 +37,7 @@ func StartAudiences(t testing.TB, st *store.Store) *Audiences {
 	ctx, cancel := context.WithCancel(context.Background())
 	supp := profiles.NewSuppressions(st)
 	eng := audiences.NewEngine(st, audiences.Options{Poll: 50 * time.Millisecond, Logger: Logger(t)})
-	f := profiles.NewFollower(st, profiles.Options{Suppressions: supp, Poll: 50 * time.Millisecond, Applied: eng.Notify, Logger: Logger(t)})
+	f := profiles.NewFollower(st, profiles.Options{Suppressions: supp, Poll: 50 * time.Millisecond, Applied: eng.Notify, Handoff: eng, Logger: Logger(t)})
 	tw := timers.New(st, timers.Options{Logger: Logger(t)})
 	tw.Register(audiences.TimerKind, eng.FireTimers)
 	f.Start(ctx)
