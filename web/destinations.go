@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/config"
 	"github.com/inlet-dev/inlet/internal/delivery"
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/web/dashboard"
@@ -26,8 +27,8 @@ func newDestinations(cfg *config.Config) dashboard.Destinations {
 
 // erasureNotifier sends the signed erasure notice to a workspace's
 // destinations that opted in, in the background, after each erasure.
-func erasureNotifier(st *store.Store, sender *delivery.Sender, log *slog.Logger) func(context.Context, uuid.UUID, profiles.ErasureNotice) {
-	notify := sender.Notifier(context.Background(), st, log)
+func erasureNotifier(group *lifecycle.Group, st *store.Store, sender *delivery.Sender, log *slog.Logger) func(context.Context, uuid.UUID, profiles.ErasureNotice) {
+	notify := sender.Notifier(group, st, log)
 	return func(ctx context.Context, ws uuid.UUID, n profiles.ErasureNotice) {
 		notify(ctx, ws, delivery.ErasureNotice(n))
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/email"
 	"github.com/inlet-dev/inlet/internal/ingest"
 	"github.com/inlet-dev/inlet/internal/journeys"
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/metrics"
 	"github.com/inlet-dev/inlet/internal/profiles"
 	"github.com/inlet-dev/inlet/internal/status"
@@ -91,6 +92,9 @@ type Server struct {
 	// unsubscribe is the public one-click unsubscribe surface.
 	unsubscribe *unsubscribe.Handler
 	email       *email.Service
+	// background runs work requests start but do not wait for (erasure
+	// notices); Close ends it and waits for it.
+	background *lifecycle.Group
 }
 
 // credTTL is how long a cached secret or write key is trusted: a change
@@ -131,8 +135,9 @@ func New(d Deps) (*Server, error) {
 	dests := newDestinations(d.Config)
 	// Every erasure made through the server (dashboard, API, Segment's
 	// delete calls) notifies the destinations that opted in.
+	s.background = lifecycle.New(context.Background(), "erasure notices")
 	if d.Profiles.Notify == nil {
-		d.Profiles.Notify = erasureNotifier(d.Store, dests.Sender, d.Logger)
+		d.Profiles.Notify = erasureNotifier(s.background, d.Store, dests.Sender, d.Logger)
 	}
 	s.webhook = &webhook.Handler{Workspaces: s.workspaces, Ingester: d.Ingester, Attempts: d.Attempts,
 		MaxBodyBytes: d.Config.MaxBodyBytes, FirstElementMaxEvents: d.Config.FirstElementMaxEvents,
@@ -230,7 +235,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if err := s.http.Shutdown(ctx); err != nil {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
-	return nil
+	return s.background.Stop(ctx)
 }
 
 // InvalidateWorkspace drops cached secrets after a settings change so the

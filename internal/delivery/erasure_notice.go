@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/inlet-dev/inlet/internal/lifecycle"
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
@@ -99,15 +100,18 @@ func (s *Sender) SendErasureNotices(ctx context.Context, st *store.Store, ws uui
 
 // Notifier returns what an erasure calls when it has finished: the notices
 // go out in the background (the erasure's answer does not wait on
-// receivers), stopped when base ends (shutdown).
-func (s *Sender) Notifier(base context.Context, st *store.Store, log *slog.Logger) func(ctx context.Context, ws uuid.UUID, n ErasureNotice) {
+// receivers), in group, whose Stop (shutdown) ends them and waits for them.
+func (s *Sender) Notifier(group *lifecycle.Group, st *store.Store, log *slog.Logger) func(ctx context.Context, ws uuid.UUID, n ErasureNotice) {
 	return func(_ context.Context, ws uuid.UUID, n ErasureNotice) {
-		go func() {
+		started := group.Go(func(base context.Context) {
 			ctx, cancel := context.WithTimeout(base, 10*time.Minute)
 			defer cancel()
 			if err := s.SendErasureNotices(ctx, st, ws, n, log); err != nil && log != nil {
 				log.Warn("erasure notices not sent", "workspace", ws, "erasure", n.ErasureID, "err", err)
 			}
-		}()
+		})
+		if !started && log != nil {
+			log.Warn("erasure notices not sent: shutting down", "workspace", ws, "erasure", n.ErasureID)
+		}
 	}
 }
