@@ -8,10 +8,11 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 )
 
-// handoffMax and handoffBytes bound the events kept per workspace and
-// their size (the JSON of those the where clauses read, plus ~300 bytes
-// each for the rest): an engine further behind reads the feed itself until
-// it is back within reach.
+// handoffMax bounds the events kept per workspace and handoffBytes their
+// size in all workspaces together (the JSON of those the where clauses
+// read, plus ~300 bytes each for the rest): an engine further behind, or a
+// workspace whose run made room for a busier one, reads the feed itself
+// until it is back within reach.
 const (
 	handoffMax   = 50_000
 	handoffBytes = 32 << 20
@@ -75,8 +76,21 @@ func (h *handoff) add(ws uuid.UUID, after store.FeedCursor, sig string, events [
 		h.ws[ws] = r
 	}
 	r.events = append(r.events, events...)
+	total := 0
 	for i := range events {
 		r.bytes += eventBytes(&events[i])
+	}
+	for _, o := range h.ws {
+		total += o.bytes
+	}
+	for other, o := range h.ws {
+		if total <= handoffBytes {
+			break
+		}
+		if other != ws {
+			total -= o.bytes
+			delete(h.ws, other)
+		}
 	}
 	over, b := 0, r.bytes
 	for over < len(r.events) && (len(r.events)-over > handoffMax || b > handoffBytes) {

@@ -84,3 +84,25 @@ func TestHandoffBoundsBytes(t *testing.T) {
 		t.Error("dropped events were answered")
 	}
 }
+
+// The size bound holds across workspaces: a busy one pushes the others'
+// runs out rather than each keeping its own budget.
+func TestHandoffBoundsBytesAcrossWorkspaces(t *testing.T) {
+	t.Parallel()
+	var h handoff
+	raw := make([]byte, 1<<20)
+	batch := feedRun(1, 20)
+	for i := range batch {
+		batch[i].Raw = raw
+	}
+	a, b := uuid.New(), uuid.New()
+	h.add(a, cursorAt(0), "", batch)
+	h.add(b, cursorAt(0), "", batch)
+	total := 0
+	for _, r := range h.ws {
+		total += r.bytes
+	}
+	if total > handoffBytes || h.ws[b] == nil || len(h.ws[b].events) != 20 {
+		t.Errorf("kept %d bytes in %d runs", total, len(h.ws))
+	}
+}
