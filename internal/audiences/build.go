@@ -61,10 +61,7 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 	if err := tx.ResetLeaf(leaf.ID); err != nil {
 		return err
 	}
-	typ, name := "track", leaf.Event
-	if leaf.Type != "" {
-		typ, name = leaf.Type, ""
-	}
+	typ, name := leaf.events()
 	now := e.opts.Now().UTC()
 	if len(leaf.Where) == 0 {
 		// Nothing to decide in Go: the database counts (PostgreSQL).
@@ -80,13 +77,34 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 			return tx.MarkLeafReady(leaf.ID)
 		}
 	}
+	states, err := countLeaf(tx, leaf)
+	if err != nil {
+		return err
+	}
+	rows := make([]store.LeafStateRow, 0, len(states))
+	for id, st := range states {
+		st.Prune(now, leaf.Window)
+		rows = append(rows, store.LeafStateRow{LeafID: leaf.ID, Kind: id.kind, Value: id.value, State: encodeState(st)})
+	}
+	if err := tx.PutLeafStates(rows); err != nil {
+		return err
+	}
+	return tx.MarkLeafReady(leaf.ID)
+}
+
+// countLeaf computes a leaf's states from every stored event the follower
+// has passed, in Go, per identity as the follower counts: an event's
+// userId when that is a known identity, else its anonymousId; events of
+// neither are no profile's. States are not pruned.
+func countLeaf(tx *store.AudienceTx, leaf *Performed) (map[identity]*LeafState, error) {
+	typ, name := leaf.events()
 	states := map[identity]*LeafState{}
 	keys := propKeys(map[string]*Performed{leaf.ID: leaf})
 	after := int64(0)
 	for {
 		events, err := tx.EventsUpTo(typ, name, after, 5000)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var users, anons []string
 		for i := range events {
@@ -95,11 +113,11 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 		}
 		userProf, err := tx.IdentityProfiles(store.IdentityUser, users)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		anonProf, err := tx.IdentityProfiles(store.IdentityAnon, anons)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := range events {
 			ev := &events[i]
@@ -127,18 +145,9 @@ func (e *Engine) backfill(tx *store.AudienceTx, leaf *Performed) error {
 			st.Add(ts, leaf.Keep())
 		}
 		if len(events) < 5000 {
-			break
+			return states, nil
 		}
 	}
-	rows := make([]store.LeafStateRow, 0, len(states))
-	for id, st := range states {
-		st.Prune(now, leaf.Window)
-		rows = append(rows, store.LeafStateRow{LeafID: leaf.ID, Kind: id.kind, Value: id.value, State: encodeState(st)})
-	}
-	if err := tx.PutLeafStates(rows); err != nil {
-		return err
-	}
-	return tx.MarkLeafReady(leaf.ID)
 }
 
 // buildPage evaluates the next page of profiles for every building

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -56,7 +57,7 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 			return err
 		}
 		now := e.opts.Now().UTC()
-		via := siblingLeaves(set, rows, ready)
+		via := siblingLeaves(set, defs[1:], rows, ready)
 		extra := map[string]*Performed{}
 		for _, sib := range via {
 			extra[sib.ID] = sib
@@ -73,7 +74,7 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 				byProfile[id] = states
 				continue
 			}
-			if mem[id], err = e.leafStates(tx, leaf); err != nil {
+			if mem[id], err = countLeaf(tx, leaf); err != nil {
 				return err
 			}
 		}
@@ -144,28 +145,28 @@ func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (Preview
 // timestamps kept over a window at least as long (a state's count is of
 // all time whatever its window). A preview of a tweaked count or window
 // then reads stored states instead of every stored event.
-func siblingLeaves(set *Set, rows []store.AudienceRow, ready map[string]bool) map[string]*Performed {
-	var built []*Performed
+func siblingLeaves(set *Set, stored []*Definition, rows []store.AudienceRow, ready map[string]bool) map[string]*Performed {
+	defs := slices.Clone(stored)
 	for _, r := range rows {
-		for _, raw := range [][]byte{r.Definition, r.CurrentDef} {
-			if len(raw) == 0 {
-				continue
+		// A building audience's current version may read other leaves.
+		if r.Building() && r.CurrentVersion > 0 {
+			if d, err := Parse(r.CurrentDef, storedLimits); err == nil {
+				defs = append(defs, d)
 			}
-			d, err := Parse(raw, storedLimits)
-			if err != nil {
-				continue
-			}
-			d.Condition.Walk(func(n *Node) {
-				if n.Kind == KindPerformed {
-					if n.Performed.ID == "" {
-						n.Performed.ID = leafID(n.Performed)
-					}
-					if ready[n.Performed.ID] {
-						built = append(built, n.Performed)
-					}
-				}
-			})
 		}
+	}
+	var built []*Performed
+	for _, d := range defs {
+		d.Condition.Walk(func(n *Node) {
+			if n.Kind == KindPerformed {
+				if n.Performed.ID == "" {
+					n.Performed.ID = leafID(n.Performed)
+				}
+				if ready[n.Performed.ID] {
+					built = append(built, n.Performed)
+				}
+			}
+		})
 	}
 	out := map[string]*Performed{}
 	for id, leaf := range set.leaves {
@@ -227,10 +228,7 @@ func leafStatesByProfile(tx *store.AudienceTx, leaf *Performed, now time.Time) (
 	if len(leaf.Where) > 0 {
 		return nil, false, nil
 	}
-	typ, name := "track", leaf.Event
-	if leaf.Type != "" {
-		typ, name = leaf.Type, ""
-	}
+	typ, name := leaf.events()
 	floor := int64(0)
 	if leaf.Window > 0 {
 		floor = now.UnixMilli() - leaf.Window*1000
@@ -248,50 +246,6 @@ func leafStatesByProfile(tx *store.AudienceTx, leaf *Performed, now time.Time) (
 
 // previewPage is how many profiles a preview reads per round trip.
 const previewPage = 2000
-
-// leafStates computes one leaf's states from the stored events, in memory.
-func (e *Engine) leafStates(tx *store.AudienceTx, leaf *Performed) (map[identity]*LeafState, error) {
-	typ, name := "track", leaf.Event
-	if leaf.Type != "" {
-		typ, name = leaf.Type, ""
-	}
-	out := map[identity]*LeafState{}
-	keys := propKeys(map[string]*Performed{leaf.ID: leaf})
-	after := int64(0)
-	for {
-		events, err := tx.EventsUpTo(typ, name, after, 5000)
-		if err != nil {
-			return nil, err
-		}
-		for i := range events {
-			ev := &events[i]
-			after = ev.Cursor.ID
-			ts := ev.ReceivedAt
-			if ev.Timestamp != nil {
-				ts = *ev.Timestamp
-			}
-			if !leaf.matches(properties(ev.Raw, keys), ts) {
-				continue
-			}
-			// Both ids: the profile's identities decide which one counts.
-			for _, id := range []identity{{store.IdentityUser, ev.UserID}, {store.IdentityAnon, ev.AnonymousID}} {
-				if id.value == "" {
-					continue
-				}
-				st := out[id]
-				if st == nil {
-					st = &LeafState{}
-					out[id] = st
-				}
-				st.Add(ts, leaf.Keep())
-				break
-			}
-		}
-		if len(events) < 5000 {
-			return out, nil
-		}
-	}
-}
 
 // addMemoryStates folds in-memory leaf states into subjects by their
 // profiles' identities.

@@ -82,6 +82,15 @@ func insertStamp(stamps []int64, t int64, keep int) []int64 {
 	return stamps
 }
 
+// events is the type and, for track, the name of the events p counts, as
+// the store's event reads take them.
+func (p *Performed) events() (typ, name string) {
+	if p.Type != "" {
+		return p.Type, ""
+	}
+	return "track", p.Event
+}
+
 // leafID names a performed leaf by its content, so identical leaves of
 // several audiences (or versions) share their state.
 func leafID(p *Performed) string {
