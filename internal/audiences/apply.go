@@ -101,10 +101,19 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 	if err != nil {
 		return err
 	}
-	touched = dedupe(append(touched, dirty...))
+	dirtyKeys := make([]string, 0, len(dirty))
+	for k := range dirty {
+		dirtyKeys = append(dirtyKeys, k)
+	}
+	touched = dedupe(append(touched, dirtyKeys...))
 	causes := make(map[string]cause, len(touched))
 	for _, k := range touched {
+		// A matching event of the batch, else the event the profile
+		// follower says changed the profile.
 		m := lastOf[k]
+		if m == "" {
+			m = dirty[k]
+		}
 		if m == "" {
 			m = "profile"
 		}
@@ -114,7 +123,7 @@ func (p *pass) applyEvents(events []store.FeedEvent) error {
 	if err := p.evaluate(touched, causes); err != nil {
 		return err
 	}
-	return p.leaveGone(dirty)
+	return p.leaveGone(dirtyKeys)
 }
 
 // properties decodes, of an event's properties, those named in keys (all

@@ -75,6 +75,20 @@ type Doc struct {
 	Count  int64               `json:"count"`
 
 	traitsChanged bool // since loaded: the searchable trait values need rewriting
+	// The batch's latest event that set one of its traits, and its latest
+	// event at all: what the audience engine names as the cause of the
+	// transitions this change brings.
+	traitsSetBy, lastEvent string
+}
+
+// cause is the messageId to name for this batch's change of the profile:
+// the event that last set a trait, else its latest event (a new profile,
+// a link or a merge), else "" (no event of this batch reached it).
+func (d *Doc) cause() string {
+	if d.traitsSetBy != "" {
+		return d.traitsSetBy
+	}
+	return d.lastEvent
 }
 
 // GroupDoc is a group's traits, merged by the same rule.
@@ -142,6 +156,7 @@ func parseRaw(raw []byte) rawParts {
 // caller to merge into the group's own document.
 func (d *Doc) apply(e *store.FeedEvent, parts rawParts) {
 	ts := eventTime(e)
+	d.lastEvent = e.MessageID
 	d.Count++
 	d.Counts[e.Type]++
 	if d.Count == 1 || ts.Before(d.First) {
@@ -177,6 +192,7 @@ func (d *Doc) setTrait(k string, s Stamped) {
 	}
 	d.Traits[k] = s
 	d.traitsChanged = true
+	d.traitsSetBy = s.M
 }
 
 // merge folds o into d.

@@ -318,26 +318,34 @@ func (f *Follower) Rebuild(ctx context.Context, ws uuid.UUID) (int, error) {
 // touched lists the profiles whose audience answers the batch may have
 // changed in a way the audience engine cannot see from the events alone:
 // new or merged profiles, changed traits, changed identities, deleted
-// ones. A profile whose only change is a count or a last-seen time is left
-// out: the engine flags it itself when one of its events matches a
-// performed leaf, so a steady stream of events costs no mark per profile.
-func (b *batch) touched() []string {
-	out := map[string]bool{}
+// ones; each with the messageId of the event that changed it. A profile
+// whose only change is a count or a last-seen time is left out: the engine
+// flags it itself when one of its events matches a performed leaf, so a
+// steady stream of events costs no mark per profile.
+func (b *batch) touched() map[string]string {
+	out := map[string]string{}
+	mark := func(k string) {
+		if d, ok := b.docs[k]; ok {
+			out[k] = d.cause()
+		} else {
+			out[k] = ""
+		}
+	}
 	for k, d := range b.docs {
 		if d.traitsChanged || d.Count == 0 {
-			out[k] = true
+			mark(k)
 		}
 	}
 	for k := range b.gone {
-		out[k] = true
+		mark(k)
 	}
 	for k := range b.changed {
 		if r, ok := b.rows[k]; ok && r.ProfileKey != "" {
-			out[r.ProfileKey] = true
+			mark(r.ProfileKey)
 		}
 		if o, ok := b.orig[k]; ok && o.ProfileKey != "" {
-			out[o.ProfileKey] = true
+			mark(o.ProfileKey)
 		}
 	}
-	return keys(out)
+	return out
 }

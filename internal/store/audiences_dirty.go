@@ -1,12 +1,17 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
-// MarkAudienceDirty records profiles this batch wrote or deleted, for the
-// audience engine to re-evaluate; nothing when the workspace has no
-// audiences, so profiles cost nothing more without them.
-func (p *ProfileTx) MarkAudienceDirty(keys []string) error {
-	if len(keys) == 0 {
+// MarkAudienceDirty records profiles this batch wrote or deleted, each
+// with the messageId of the event that changed it ("" when none did: a
+// deletion), for the audience engine to re-evaluate; nothing when the
+// workspace has no audiences, so profiles cost nothing more without them.
+func (p *ProfileTx) MarkAudienceDirty(marks map[string]string) error {
+	if len(marks) == 0 {
 		return nil
 	}
 	var has int64
@@ -16,24 +21,26 @@ func (p *ProfileTx) MarkAudienceDirty(keys []string) error {
 	if has == 0 {
 		return nil
 	}
-	rows := make([][]any, 0, len(keys))
-	for _, k := range dedupeStrings(keys) {
-		rows = append(rows, []any{p.ws.String(), k})
+	rows := make([][]any, 0, len(marks))
+	for _, k := range slices.Sorted(maps.Keys(marks)) {
+		rows = append(rows, []any{p.ws.String(), k, marks[k]})
 	}
-	return p.insertRows("INSERT INTO audience_dirty (workspace_id, profile_key)", "", rows)
+	return p.insertRows("INSERT INTO audience_dirty (workspace_id, profile_key, message_id)", "", rows)
 }
 
 type dirtyRow struct {
 	ID         int64
 	ProfileKey string
+	MessageID  string
 }
 
 // TakeDirty reads up to limit profiles marked by the profile follower and
 // deletes exactly the marks it read: a mark written meanwhile stays for
-// the next call.
-func (a *AudienceTx) TakeDirty(limit int) ([]string, error) {
+// the next call. It answers each profile once, with the messageId of its
+// newest mark that names one.
+func (a *AudienceTx) TakeDirty(limit int) (map[string]string, error) {
 	var rows []dirtyRow
-	if err := a.tx.Raw("SELECT id, profile_key FROM audience_dirty WHERE workspace_id = ? ORDER BY id LIMIT ?", a.ws.String(), limit).
+	if err := a.tx.Raw("SELECT id, profile_key, message_id FROM audience_dirty WHERE workspace_id = ? ORDER BY id LIMIT ?", a.ws.String(), limit).
 		Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read profiles to re-evaluate: %w", err)
 	}
@@ -41,10 +48,12 @@ func (a *AudienceTx) TakeDirty(limit int) ([]string, error) {
 		return nil, nil
 	}
 	ids := make([]string, 0, len(rows))
-	keys := make([]string, 0, len(rows))
+	marks := make(map[string]string, len(rows))
 	for _, r := range rows {
 		ids = append(ids, fmt.Sprint(r.ID))
-		keys = append(keys, r.ProfileKey)
+		if r.MessageID != "" || marks[r.ProfileKey] == "" {
+			marks[r.ProfileKey] = r.MessageID
+		}
 	}
 	err := chunks(ids, func(part []string) error {
 		return a.tx.Exec("DELETE FROM audience_dirty WHERE id IN ("+placeholders(len(part))+")", strArgs(nil, part)...).Error
@@ -52,7 +61,7 @@ func (a *AudienceTx) TakeDirty(limit int) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("take profiles to re-evaluate: %w", err)
 	}
-	return dedupeStrings(keys), nil
+	return marks, nil
 }
 
 // EraseAudienceData removes every trace of erased profiles and identities

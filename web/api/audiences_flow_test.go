@@ -102,6 +102,18 @@ func TestAudiencesAPI(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(out), "Audience Entered") {
 			t.Fatalf("events of ann lack the transition: %v", out)
 		}
+		// A trait change makes her leave; history names the identify that did it.
+		a.Hook(map[string]any{"type": "identify", "userId": "ann", "messageId": "downgrade",
+			"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "traits": map[string]any{"plan": "free"}})
+		a.Until("ann to leave", 10*time.Second, func() bool {
+			_, out := a.API("GET", "/api/v1/audiences/pro_orders/members", a.Read, "")
+			m, _ := out["members"].([]any)
+			return len(m) == 0
+		})
+		_, out = a.API("GET", "/api/v1/audiences/pro_orders/history?userId=ann", a.Read, "")
+		if h, _ := out["history"].([]any); len(h) != 2 || h[0].(map[string]any)["transition"] != "exited" || h[0].(map[string]any)["cause"] != "downgrade" {
+			t.Fatalf("history after the downgrade %v", out)
+		}
 		if code, _ := a.API("DELETE", "/api/v1/audiences/pro_orders", a.Write, ""); code != 204 {
 			t.Fatalf("delete %d", code)
 		}
