@@ -152,6 +152,14 @@
     emitIn.checked = !!d.emitOnBuild;
     return true;
   }
+  // A preview needs only the condition: a key or a name not typed yet is
+  // left out rather than refused.
+  function previewDefinition() {
+    var d = definition();
+    if (!d.key) delete d.key;
+    if (!d.name.trim()) delete d.name;
+    return d;
+  }
   var timer = null;
   var seq = 0;
   function schedulePreview() {
@@ -163,7 +171,7 @@
     fetch("/dashboard/audiences/preview", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
-      body: JSON.stringify(Object.assign(definition(), { key: keyIn.value || "preview" }))
+      body: JSON.stringify(previewDefinition())
     }).then(function (r) { return r.json(); }).then(function (j) {
       if (mine !== seq) return;
       countOut.textContent = j.error ? "— " + j.error : String(j.count);

@@ -17,7 +17,19 @@ const maxPathLen = 256
 
 // Parse decodes and checks one definition on its own (references to other
 // audiences are checked by CheckWorkspace). Every fault is an *Error.
-func Parse(raw []byte, lim Limits) (*Definition, error) {
+func Parse(raw []byte, lim Limits) (*Definition, error) { return parse(raw, lim, false) }
+
+// previewKey stands for a preview's missing key: no audience can have it
+// (keys are a-z, 0-9 and _), so it neither meets a stored one nor refers
+// to itself.
+const previewKey = "(preview)"
+
+// ParsePreview is Parse for a preview: the key and the name may be left
+// out (someone trying conditions has not named the audience yet); given,
+// they are checked as Parse checks them.
+func ParsePreview(raw []byte, lim Limits) (*Definition, error) { return parse(raw, lim, true) }
+
+func parse(raw []byte, lim Limits, preview bool) (*Definition, error) {
 	lim = lim.WithDefaults()
 	if len(raw) > MaxDefinitionBytes {
 		return nil, fault("", "the definition is over %d bytes", MaxDefinitionBytes)
@@ -56,10 +68,16 @@ func Parse(raw []byte, lim Limits) (*Definition, error) {
 			return nil, fault(k, "is not a field of an audience")
 		}
 	}
+	if preview && d.Key == "" {
+		d.Key = previewKey
+	}
 	if d.Key == "" {
 		return nil, fault("key", "is required")
 	}
 	d.Name = strings.TrimSpace(d.Name)
+	if preview && d.Name == "" {
+		d.Name = previewKey
+	}
 	if d.Name == "" {
 		return nil, fault("name", "is required")
 	}

@@ -24,7 +24,7 @@ type PreviewResult struct {
 // events: per profile by the database where it can (PostgreSQL, no where
 // clause), else per identity in memory.
 func (e *Engine) Preview(ctx context.Context, ws uuid.UUID, raw []byte) (PreviewResult, error) {
-	d, err := Parse(raw, e.opts.Limits)
+	d, err := ParsePreview(raw, e.opts.Limits)
 	if err != nil {
 		return PreviewResult{}, err
 	}

@@ -97,6 +97,14 @@ func TestAudiencesAPI(t *testing.T) {
 		if code != 200 || out["count"] != float64(1) {
 			t.Fatalf("preview %d %v", code, out)
 		}
+		// Someone trying conditions has not named the audience yet.
+		code, out = a.API("POST", "/api/v1/audiences/preview", a.Write, `{"condition":{"trait":"plan","op":"eq","value":"pro"}}`)
+		if code != 200 || out["count"] != float64(1) {
+			t.Fatalf("preview without key and name %d %v", code, out)
+		}
+		if code, out := a.API("POST", "/api/v1/audiences/preview", a.Write, `{"key":"Bad Key","condition":{"trait":"plan","op":"eq","value":"pro"}}`); code != 422 || !strings.HasPrefix(fmt.Sprint(out["error"]), "key:") {
+			t.Fatalf("preview with a bad key %d %v", code, out)
+		}
 		// The transition is an event of the workspace's own stream.
 		_, out = a.API("GET", "/api/v1/events?user=ann&limit=10", a.Read, "")
 		if !strings.Contains(fmt.Sprint(out), "Audience Entered") {

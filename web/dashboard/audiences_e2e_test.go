@@ -52,14 +52,14 @@ func TestE2EAdminBuildsAnAudienceAndWatchesAUserEnter(t *testing.T) {
 		chromedp.Click(webtest.CSS(`#login-form button[type="submit"]`)),
 		chromedp.WaitVisible(webtest.CSS("#audience-form")),
 	)
-	webtest.Step(t, ctx, "a trait condition, with its live count",
-		chromedp.SendKeys(webtest.CSS("#audience-key"), "pro_buyers"),
-		chromedp.SendKeys(webtest.CSS("#audience-name"), "Pro buyers"),
+	webtest.Step(t, ctx, "a trait condition, with its live count before the audience is named",
 		typeInto("#builder input.trait-path", 0, "plan"),
 		typeInto("#builder input.trait-value", 0, "pro"),
 		// The profiles follower may still be applying ann's identify.
 		chromedp.Poll[chromedp.Void](`document.getElementById("preview-count").dataset.count === "1" ||
 			(document.getElementById("audience-name").dispatchEvent(new Event("input")) && false)`, chromedp.WithPollingInterval(300*time.Millisecond)),
+		chromedp.SendKeys(webtest.CSS("#audience-key"), "pro_buyers"),
+		chromedp.SendKeys(webtest.CSS("#audience-name"), "Pro buyers"),
 	)
 	webtest.Step(t, ctx, "all of: the trait and an order in the last 7 days",
 		setSelect("#builder select.node-kind", 0, "all"),
