@@ -10,6 +10,9 @@
 //
 //	go build -o /tmp/inlet ./cmd/inlet
 //	go run ./cmd/inlet-bench-audiences -inlet /tmp/inlet -events 5000000 -users 100000
+//
+// With -edge N it measures instead how long N users leaving together at a
+// window's edge take (edge.go).
 package main
 
 import (
@@ -42,7 +45,7 @@ type options struct {
 	admin, inlet, keepName string
 	events, users          int
 	builds, previews       int
-	pages                  int
+	pages, edge            int
 	keep, rebuild          bool
 }
 
@@ -58,12 +61,17 @@ func main() {
 	flag.StringVar(&o.keepName, "reuse", "", "an already seeded scratch database to measure again (kept afterwards; audiences it holds are deleted first)")
 	flag.BoolVar(&o.rebuild, "rebuild", false, "build the profiles with `inlet profiles rebuild` (minutes at 5M events) instead of seeding them in SQL")
 	flag.BoolVar(&o.keep, "keep", false, "keep the scratch database (measure it again with -reuse NAME, then DROP DATABASE it)")
+	flag.IntVar(&o.edge, "edge", 0, "instead: N users leave together at a window's edge; time the first and the last exit (edge.go)")
 	flag.Parse()
 	if o.inlet == "" {
 		fmt.Fprintln(os.Stderr, "inlet-bench-audiences: -inlet is required")
 		os.Exit(2)
 	}
-	if err := run(context.Background(), o); err != nil {
+	work := run
+	if o.edge > 0 {
+		work = runEdge
+	}
+	if err := work(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "inlet-bench-audiences:", err)
 		os.Exit(1)
 	}

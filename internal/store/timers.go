@@ -81,9 +81,17 @@ func setTimers(tx *gorm.DB, kind string, ws uuid.UUID, sets []TimerSet) error {
 // by another instance's claim are skipped, not waited for. With kinds, only
 // timers of those kinds are claimed (a worker takes only what it can fire).
 func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds ...string) ([]Timer, error) {
-	lock := ""
+	// On PostgreSQL the due ids are picked once (an InitPlan) and the update
+	// finds them by primary key. Written as "id IN (SELECT … LIMIT n FOR
+	// UPDATE SKIP LOCKED)", the planner, when its statistics say the table
+	// is nearly empty (a table emptied, analyzed, then filled by a burst of
+	// 10,000 window edges), ran the subquery again for every row of the
+	// table: 13 s, past the statement timeout, so the timers never fired;
+	// and each run skipped the rows the previous ones had locked, so it
+	// claimed far more than n.
+	lock, pick := "", "id IN (%s)"
 	if s.dialect == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
+		lock, pick = " FOR UPDATE SKIP LOCKED", "id = ANY(ARRAY(%s))"
 	}
 	kindCond := ""
 	args := []any{at(now.Add(lease)), at(now), at(now)}
@@ -93,9 +101,10 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Durat
 	}
 	args = append(args, limit)
 	var rows []timerRow
-	err := s.db.WithContext(ctx).Raw(`UPDATE timers SET claimed_until = ?, attempts = attempts + 1 WHERE id IN (
-		SELECT id FROM timers WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)`+kindCond+`
-		ORDER BY due_at LIMIT ?`+lock+`) RETURNING id, kind, workspace_id, key, due_at, attempts`, args...).Scan(&rows).Error
+	due := `SELECT id FROM timers WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)` + kindCond + `
+		ORDER BY due_at LIMIT ?` + lock
+	err := s.db.WithContext(ctx).Raw(`UPDATE timers SET claimed_until = ?, attempts = attempts + 1 WHERE `+fmt.Sprintf(pick, due)+`
+		RETURNING id, kind, workspace_id, key, due_at, attempts`, args...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim timers: %w", err)
 	}

@@ -3,6 +3,7 @@ package timers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/inlet-dev/inlet/internal/store"
 	"github.com/inlet-dev/inlet/internal/testdb"
 	"github.com/inlet-dev/inlet/internal/timers"
+	"github.com/jackc/pgx/v5"
 )
 
 func defaultWS(t *testing.T, st *store.Store) uuid.UUID {
@@ -243,4 +245,54 @@ func TestBulkKindsYieldToOtherKinds(t *testing.T) {
 			t.Fatalf("fired %d timers in all, want 31", len(fired))
 		}
 	})
+}
+
+// A claim takes at most its batch, quickly, even when PostgreSQL's
+// statistics say the timers table is empty: emptied, analyzed, then filled
+// by a burst (thousands of window edges at once). A plan chosen for an
+// empty table once re-ran the claim's subquery for every row, claiming
+// every due timer and taking seconds per thousand.
+func TestClaimHoldsItsBatchOnStaleStatistics(t *testing.T) {
+	t.Parallel()
+	url := testdb.PostgresURL(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws := defaultWS(t, st)
+	now := time.Now()
+	burst := func(prefix string) {
+		sets := make([]store.TimerSet, 3000)
+		for i := range sets {
+			sets[i] = store.TimerSet{Key: fmt.Sprintf("%s%d", prefix, i), Due: now.Add(-time.Minute)}
+		}
+		if err := st.SetTimers(ctx, "test", ws, sets); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	burst("old")
+	if _, err := conn.Exec(ctx, "DELETE FROM timers"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE timers"); err != nil {
+		t.Fatal(err)
+	}
+	burst("new")
+	due, err := st.ClaimTimers(ctx, now, time.Minute, 200, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 200 {
+		t.Fatalf("a claim of 200 took %d timers", len(due))
+	}
 }
