@@ -112,7 +112,7 @@ func (s *Store) AudienceHistoryPage(ctx context.Context, ws uuid.UUID, key, prof
 // DeleteAudienceHistoryBefore deletes transitions recorded before cutoff,
 // at most limit per statement, and says how many it deleted.
 func (s *Store) DeleteAudienceHistoryBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	res := s.db.WithContext(ctx).Exec("DELETE FROM audience_history WHERE id IN (SELECT id FROM audience_history WHERE at < ? ORDER BY at LIMIT ?)",
+	res := s.db.WithContext(ctx).Exec("DELETE FROM audience_history WHERE "+s.idsIn("SELECT id FROM audience_history WHERE at < ? ORDER BY at LIMIT ?"),
 		at(cutoff), limit)
 	if res.Error != nil {
 		return 0, fmt.Errorf("delete audience history before %s: %w", cutoff.UTC().Format(time.RFC3339), res.Error)

@@ -81,17 +81,15 @@ func setTimers(tx *gorm.DB, kind string, ws uuid.UUID, sets []TimerSet) error {
 // by another instance's claim are skipped, not waited for. With kinds, only
 // timers of those kinds are claimed (a worker takes only what it can fire).
 func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds ...string) ([]Timer, error) {
-	// On PostgreSQL the due ids are picked once (an InitPlan) and the update
-	// finds them by primary key. Written as "id IN (SELECT … LIMIT n FOR
-	// UPDATE SKIP LOCKED)", the planner, when its statistics say the table
-	// is nearly empty (a table emptied, analyzed, then filled by a burst of
-	// 10,000 window edges), ran the subquery again for every row of the
-	// table: 13 s, past the statement timeout, so the timers never fired;
-	// and each run skipped the rows the previous ones had locked, so it
-	// claimed far more than n.
-	lock, pick := "", "id IN (%s)"
+	// The due ids are picked once (idsIn): as "id IN (SELECT … LIMIT n FOR
+	// UPDATE SKIP LOCKED)", PostgreSQL with the statistics of an emptied
+	// table ran the subquery again for every row (13 s for a burst of
+	// 10,000 window edges, past the statement timeout: the timers never
+	// fired), each run skipping the rows the previous ones had locked, so
+	// it claimed far more than n.
+	lock := ""
 	if s.dialect == Postgres {
-		lock, pick = " FOR UPDATE SKIP LOCKED", "id = ANY(ARRAY(%s))"
+		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	kindCond := ""
 	args := []any{at(now.Add(lease)), at(now), at(now)}
@@ -103,7 +101,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Durat
 	var rows []timerRow
 	due := `SELECT id FROM timers WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)` + kindCond + `
 		ORDER BY due_at LIMIT ?` + lock
-	err := s.db.WithContext(ctx).Raw(`UPDATE timers SET claimed_until = ?, attempts = attempts + 1 WHERE `+fmt.Sprintf(pick, due)+`
+	err := s.db.WithContext(ctx).Raw(`UPDATE timers SET claimed_until = ?, attempts = attempts + 1 WHERE `+s.idsIn(due)+`
 		RETURNING id, kind, workspace_id, key, due_at, attempts`, args...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim timers: %w", err)
@@ -117,6 +115,20 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Durat
 		out = append(out, Timer{ID: r.ID, Kind: r.Kind, WorkspaceID: ws, Key: r.Key, DueAt: r.DueAt.Time, Attempts: r.Attempts})
 	}
 	return out, nil
+}
+
+// idsIn is the condition "id is one of the ids sub selects", with sub
+// evaluated once. On PostgreSQL "id IN (sub)" with a LIMIT in sub is a
+// semi-join the planner, when its statistics say the table is nearly
+// empty (emptied, analyzed, then filled by a burst), runs with sub
+// re-executed for every row of the table: quadratic, seconds to minutes.
+// "id = ANY(ARRAY(sub))" makes sub an InitPlan run once, and the ids are
+// found by primary key whatever the statistics say.
+func (s *Store) idsIn(sub string) string {
+	if s.dialect == Postgres {
+		return "id = ANY(ARRAY(" + sub + "))"
+	}
+	return "id IN (" + sub + ")"
 }
 
 // FinishTimers removes fired timers, except those moved to a new instant
