@@ -3,7 +3,8 @@
 // instance at a time (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one
 // writer) and is removed only after its handler succeeded. Handlers must be
 // idempotent: a crash between a handler's commit and the removal fires the
-// timer again. Audiences use it for window edges; journeys will for waits.
+// timer again. Audiences use it for window edges, journeys for waits and
+// webhook posts.
 package timers
 
 import (
