@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -38,6 +41,22 @@ func (s *Store) AudienceMemberCounts(ctx context.Context, ws uuid.UUID) (map[str
 		out[r.AudienceKey] = r.N
 	}
 	return out, nil
+}
+
+// MemberCursor is the page cursor after a member's profile key.
+func MemberCursor(profileKey string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(profileKey))
+}
+
+// ParseMemberCursor reads what MemberCursor wrote; ErrBadCursor for
+// anything else, including text PostgreSQL refuses (invalid UTF-8, NUL),
+// which was never a profile key.
+func ParseMemberCursor(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 2048 || !utf8.Valid(b) || strings.ContainsRune(string(b), 0) {
+		return "", ErrBadCursor
+	}
+	return string(b), nil
 }
 
 // AudienceMembersPage reads up to limit members of one audience version

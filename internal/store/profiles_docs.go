@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -254,7 +255,8 @@ func ParseProfileCursor(s string) (ProfileCursorPos, error) {
 	}
 	ns, key, ok := strings.Cut(string(b), "|")
 	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || key == "" {
+	// Text PostgreSQL refuses (invalid UTF-8, NUL) was never a profile key.
+	if !ok || err != nil || key == "" || !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
 		return ProfileCursorPos{}, ErrBadCursor
 	}
 	return ProfileCursorPos{LastSeen: time.Unix(0, n).UTC(), Key: key}, nil

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +89,10 @@ func (h *Handler) AudienceCreate(c echo.Context) error {
 
 // AudienceUpdate is PUT /api/v1/audiences/:key.
 func (h *Handler) AudienceUpdate(c echo.Context) error {
+	audience, err := idParam(c, "key")
+	if err != nil {
+		return err
+	}
 	eng, err := h.engine()
 	if err != nil {
 		return err
@@ -99,7 +102,7 @@ func (h *Handler) AudienceUpdate(c echo.Context) error {
 		return err
 	}
 	ws := tokenOf(c).WorkspaceID
-	r, err := eng.Update(c.Request().Context(), ws, c.Param("key"), raw)
+	r, err := eng.Update(c.Request().Context(), ws, audience, raw)
 	if err != nil {
 		return audienceErr(err)
 	}
@@ -112,11 +115,15 @@ func (h *Handler) AudienceUpdate(c echo.Context) error {
 
 // AudienceDelete is DELETE /api/v1/audiences/:key.
 func (h *Handler) AudienceDelete(c echo.Context) error {
+	audience, err := idParam(c, "key")
+	if err != nil {
+		return err
+	}
 	eng, err := h.engine()
 	if err != nil {
 		return err
 	}
-	if err := eng.Delete(c.Request().Context(), tokenOf(c).WorkspaceID, c.Param("key")); err != nil {
+	if err := eng.Delete(c.Request().Context(), tokenOf(c).WorkspaceID, audience); err != nil {
 		return audienceErr(err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -143,8 +150,12 @@ func (h *Handler) AudiencesList(c echo.Context) error {
 
 // AudienceShow is GET /api/v1/audiences/:key.
 func (h *Handler) AudienceShow(c echo.Context) error {
+	audience, err := idParam(c, "key")
+	if err != nil {
+		return err
+	}
 	ws := tokenOf(c).WorkspaceID
-	r, err := h.Store.Audience(c.Request().Context(), ws, c.Param("key"))
+	r, err := h.Store.Audience(c.Request().Context(), ws, audience)
 	if err != nil {
 		return audienceErr(err)
 	}
@@ -170,9 +181,13 @@ func pageLimit(c echo.Context, def, most int) (int, error) {
 
 // AudienceMembers is GET /api/v1/audiences/:key/members?limit=&cursor=.
 func (h *Handler) AudienceMembers(c echo.Context) error {
+	audience, err := idParam(c, "key")
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	ws := tokenOf(c).WorkspaceID
-	r, err := h.Store.Audience(ctx, ws, c.Param("key"))
+	r, err := h.Store.Audience(ctx, ws, audience)
 	if err != nil {
 		return audienceErr(err)
 	}
@@ -182,11 +197,9 @@ func (h *Handler) AudienceMembers(c echo.Context) error {
 	}
 	after := ""
 	if cur := c.QueryParam("cursor"); cur != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cur)
-		if err != nil || len(b) > 2048 {
+		if after, err = store.ParseMemberCursor(cur); err != nil {
 			return apperr.New(apperr.Invalid, "cursor: not a cursor this API gave")
 		}
-		after = string(b)
 	}
 	rows, err := h.Store.AudienceMembersPage(ctx, ws, r.Key, r.CurrentVersion, after, limit+1)
 	if err != nil {
@@ -195,7 +208,7 @@ func (h *Handler) AudienceMembers(c echo.Context) error {
 	next := ""
 	if len(rows) > limit {
 		rows = rows[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(rows[limit-1].ProfileKey))
+		next = store.MemberCursor(rows[limit-1].ProfileKey)
 	}
 	keys := make([]string, len(rows))
 	for i, m := range rows {
@@ -249,6 +262,10 @@ func (h *Handler) userProfileKey(c echo.Context, ws uuid.UUID, required bool) (s
 
 // AudienceExplain is GET /api/v1/audiences/:key/explain?userId=.
 func (h *Handler) AudienceExplain(c echo.Context) error {
+	audience, err := idParam(c, "key")
+	if err != nil {
+		return err
+	}
 	eng, err := h.engine()
 	if err != nil {
 		return err
@@ -258,7 +275,7 @@ func (h *Handler) AudienceExplain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ex, err := eng.Explain(c.Request().Context(), ws, c.Param("key"), key)
+	ex, err := eng.Explain(c.Request().Context(), ws, audience, key)
 	if err != nil {
 		return audienceErr(err)
 	}
@@ -267,9 +284,13 @@ func (h *Handler) AudienceExplain(c echo.Context) error {
 
 // AudienceHistory is GET /api/v1/audiences/:key/history?userId=&limit=&cursor=.
 func (h *Handler) AudienceHistory(c echo.Context) error {
+	audience, err := idParam(c, "key")
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	ws := tokenOf(c).WorkspaceID
-	r, err := h.Store.Audience(ctx, ws, c.Param("key"))
+	r, err := h.Store.Audience(ctx, ws, audience)
 	if err != nil {
 		return audienceErr(err)
 	}

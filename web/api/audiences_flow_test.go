@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -127,6 +128,36 @@ func TestAudiencesAPI(t *testing.T) {
 		}
 		if code, _ := a.API("GET", "/api/v1/audiences/pro_orders", a.Read, ""); code != 404 {
 			t.Fatalf("after delete %d", code)
+		}
+	})
+}
+
+// Keys and cursors that are not text PostgreSQL can hold (invalid UTF-8,
+// NUL) are refused with a 400, never looked up (a 500 before).
+func TestAudienceRoutesRefuseNonText(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		a := webtest.StartAudiences(t, st)
+		if code, out := a.API("POST", "/api/v1/audiences", a.Write, `{"key":"pro","name":"Pro","condition":{"trait":"plan","op":"eq","value":"pro"}}`); code != 201 {
+			t.Fatalf("create: %d %v", code, out)
+		}
+		cursor := func(raw string) string { return base64.RawURLEncoding.EncodeToString([]byte(raw)) }
+		for _, c := range []struct{ method, path, token, body string }{
+			{"GET", "/api/v1/audiences/%FF", a.Read, ""},
+			{"GET", "/api/v1/audiences/a%00b/members", a.Read, ""},
+			{"GET", "/api/v1/audiences/%FF/history", a.Read, ""},
+			{"GET", "/api/v1/audiences/%FF/explain?userId=ann", a.Read, ""},
+			{"PUT", "/api/v1/audiences/%FF", a.Write, `{"key":"pro","name":"Pro","condition":{"trait":"plan","op":"exists"}}`},
+			{"DELETE", "/api/v1/audiences/%C3", a.Write, ""},
+			{"GET", "/api/v1/audiences/pro/members?cursor=" + cursor("\xff\xfe"), a.Read, ""},
+			{"GET", "/api/v1/audiences/pro/members?cursor=" + cursor("u:a\x00b"), a.Read, ""},
+			{"GET", "/api/v1/users?cursor=" + cursor("123|\xff"), a.Read, ""},
+			{"GET", "/api/v1/users?cursor=" + cursor("123|a\x00"), a.Read, ""},
+		} {
+			if code, out := a.API(c.method, c.path, c.token, c.body); code != 400 {
+				t.Errorf("%s %s: %d %v, want 400", c.method, c.path, code, out)
+			}
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,11 +129,9 @@ func (h *Handler) audienceMembers(c echo.Context, _ string, r store.AudienceRow,
 	}
 	after := ""
 	if raw := c.QueryParam("after"); raw != "" {
-		b, err := base64.RawURLEncoding.DecodeString(raw)
-		if err != nil || len(b) > 2048 {
+		if after, err = store.ParseMemberCursor(raw); err != nil {
 			return apperr.New(apperr.Invalid, "This page link is not valid.")
 		}
-		after = string(b)
 	}
 	members, err := h.Store.AudienceMembersPage(ctx, ws.ID, r.Key, r.CurrentVersion, after, audienceMembersPage+1)
 	if err != nil {
@@ -143,7 +140,7 @@ func (h *Handler) audienceMembers(c echo.Context, _ string, r store.AudienceRow,
 	if len(members) > audienceMembersPage {
 		members = members[:audienceMembersPage]
 		p.NextURL = templ.SafeURL("/dashboard/audiences/" + r.Key + "?after=" +
-			base64.RawURLEncoding.EncodeToString([]byte(members[len(members)-1].ProfileKey)) + "#members-section")
+			store.MemberCursor(members[len(members)-1].ProfileKey) + "#members-section")
 	}
 	for _, m := range members {
 		label, u := profileLink(m.ProfileKey)

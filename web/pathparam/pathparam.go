@@ -13,19 +13,26 @@ package pathparam
 import (
 	"fmt"
 	"net/url"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
 
-// Get returns the decoded value of the path parameter name.
+// Get returns the decoded value of the path parameter name. A value that
+// is not text (invalid UTF-8, NUL) is an error: no stored id holds one,
+// and PostgreSQL refuses to compare it with its text.
 func Get(c echo.Context, name string) (string, error) {
 	v := c.Param(name)
-	if c.Request().URL.RawPath == "" {
-		return v, nil
+	if c.Request().URL.RawPath != "" {
+		d, err := url.PathUnescape(v)
+		if err != nil {
+			return "", fmt.Errorf("path parameter %s: %w", name, err)
+		}
+		v = d
 	}
-	d, err := url.PathUnescape(v)
-	if err != nil {
-		return "", fmt.Errorf("path parameter %s: %w", name, err)
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return "", fmt.Errorf("path parameter %s: not text", name)
 	}
-	return d, nil
+	return v, nil
 }

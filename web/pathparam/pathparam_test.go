@@ -39,3 +39,27 @@ func TestGetDecodesWhateverTheClientEscaped(t *testing.T) {
 		}
 	}
 }
+
+// What is not text (invalid UTF-8, NUL), escaped or not, is refused.
+func TestGetRefusesWhatIsNotText(t *testing.T) {
+	t.Parallel()
+	e := echo.New()
+	e.GET("/users/:id", func(c echo.Context) error {
+		if _, err := pathparam.Get(c, "id"); err != nil {
+			return c.String(http.StatusBadRequest, "bad")
+		}
+		return c.String(http.StatusOK, "ok")
+	})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"%FF", "a%00b", "%C3", "a%2F%FF"} {
+		res, err := http.Get(srv.URL + "/users/" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", path, res.StatusCode)
+		}
+	}
+}
