@@ -339,10 +339,7 @@ func explainView(e *audiences.Explain) templates.ExplainView {
 	v := templates.ExplainView{Type: e.Type, Result: e.Result}
 	if e.Seen != nil {
 		b, _ := json.Marshal(e.Seen)
-		v.Seen = string(b)
-		if len(v.Seen) > 200 {
-			v.Seen = v.Seen[:200] + "…"
-		}
+		v.Seen = clip(string(b), 200)
 	}
 	if e.NextChangeAt != nil {
 		v.Next = e.NextChangeAt.UTC().Format(time.RFC3339)

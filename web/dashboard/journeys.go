@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/inlet-dev/inlet/internal/apperr"
@@ -254,9 +255,14 @@ func describeTrigger(d *journeys.Definition) string {
 	return out + "; at most once per user"
 }
 
+// clip shortens s to at most n bytes and an ellipsis, never cutting a
+// character in two.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
