@@ -181,6 +181,7 @@ func TestAudienceMergeAndErasure(t *testing.T) {
 		w.create(`{"key":"one_order","name":"One order","includeAnonymous":true,"condition":{"performed":{"event":"Order Completed"}}}`)
 		w.settle()
 		w.send(
+			body{"type": "identify", "anonymousId": "anon-1", "traits": map[string]any{"plan": "x"}, "messageId": "t-old", "timestamp": ts(t0)},
 			body{"type": "track", "anonymousId": "anon-1", "event": "Order Completed", "messageId": "o1", "timestamp": ts(t0)},
 			body{"type": "track", "userId": "dee", "event": "Order Completed", "messageId": "o2", "timestamp": ts(t0)},
 		)
@@ -204,6 +205,10 @@ func TestAudienceMergeAndErasure(t *testing.T) {
 		hist, err := st.AudienceHistoryPage(ctx, w.ws, "one_order", "a:anon-1", 0, 10)
 		if err != nil || len(hist) != 2 || hist[0].Cause != "merged" || hist[0].Entered {
 			t.Fatalf("absorbed profile's history %+v %v", hist, err)
+		}
+		// The survivor's entry names the alias that merged the two.
+		if hist, err := st.AudienceHistoryPage(ctx, w.ws, "two_orders", "u:dee", 0, 10); err != nil || len(hist) != 1 || hist[0].Cause != "al" {
+			t.Fatalf("survivor's history %+v %v: want its entry caused by the alias", hist, err)
 		}
 
 		supp := profiles.NewSuppressions(st)

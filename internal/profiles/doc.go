@@ -75,9 +75,10 @@ type Doc struct {
 	Count  int64               `json:"count"`
 
 	traitsChanged bool // since loaded: the searchable trait values need rewriting
-	// The batch's latest event that set one of its traits, and its latest
-	// event at all: what the audience engine names as the cause of the
-	// transitions this change brings.
+	// The batch's latest event that set one of its traits (a merge's
+	// traits came with older events: not these), and its latest event at
+	// all: what the audience engine names as the cause of the transitions
+	// this change brings.
 	traitsSetBy, lastEvent string
 }
 
@@ -169,13 +170,17 @@ func (d *Doc) apply(e *store.FeedEvent, parts rawParts) {
 		d.Names[e.Event]++
 	}
 	// context.traits first: an identify's own traits win within one event.
+	set := false
 	for k, v := range parts.Context.Traits {
-		d.setTrait(k, Stamped{V: v, TS: ts, M: e.MessageID})
+		set = d.setTrait(k, Stamped{V: v, TS: ts, M: e.MessageID}) || set
 	}
 	if e.Type == "identify" {
 		for k, v := range parts.Traits {
-			d.setTrait(k, Stamped{V: v, TS: ts, M: e.MessageID})
+			set = d.setTrait(k, Stamped{V: v, TS: ts, M: e.MessageID}) || set
 		}
+	}
+	if set {
+		d.traitsSetBy = e.MessageID
 	}
 	if e.Type == "group" && e.GroupID != "" {
 		g := GroupRef{TS: ts, M: e.MessageID}
@@ -186,13 +191,15 @@ func (d *Doc) apply(e *store.FeedEvent, parts rawParts) {
 	d.trim()
 }
 
-func (d *Doc) setTrait(k string, s Stamped) {
+// setTrait keeps s for k when it is newer than what the document holds,
+// and says whether it did.
+func (d *Doc) setTrait(k string, s Stamped) bool {
 	if old, ok := d.Traits[k]; ok && !s.newer(old) {
-		return
+		return false
 	}
 	d.Traits[k] = s
 	d.traitsChanged = true
-	d.traitsSetBy = s.M
+	return true
 }
 
 // merge folds o into d.
