@@ -3,13 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/segment"
@@ -27,41 +23,15 @@ const edgeSecret = "bench-edge-shared-secret"
 // Nothing else analyzes the tables (the shared test cluster runs with
 // autovacuum off), so the statistics are as stale as a new install's.
 func runEdge(ctx context.Context, o options) error {
-	adm, err := sql.Open("pgx", o.admin)
+	sc, err := openScratch(ctx, o.admin, "inlet_edge_", "", false)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "inlet_edge_" + hex.EncodeToString(b)
-	if _, err := adm.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	defer func() { _, _ = adm.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }()
-	u, _ := url.Parse(o.admin)
-	u.Path = "/" + name
-	dbURL := u.String()
-	st, err := store.Open(ctx, dbURL, "", store.Options{})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	ws, err := st.EnsureDefaultWorkspace(ctx)
-	if err != nil {
-		return err
-	}
+	defer sc.close()
+	st, ws, db, dbURL := sc.st, sc.ws, sc.db, sc.url
 	if err := st.SetSecret(ctx, ws.ID, edgeSecret, "bench", 0); err != nil {
 		return err
 	}
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	srv, err := startServe(ctx, o.inlet, dbURL)
 	if err != nil {
 		return err

@@ -78,43 +78,12 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	adm, err := sql.Open("pgx", o.admin)
+	sc, err := openScratch(ctx, o.admin, "inlet_scale_", o.keepName, o.keep)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	name := o.keepName
-	if name == "" {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		name = "inlet_scale_" + hex.EncodeToString(b)
-		if _, err := adm.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-			return fmt.Errorf("create database: %w", err)
-		}
-		if !o.keep {
-			defer func() { _, _ = adm.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }()
-		}
-	}
-	u, _ := url.Parse(o.admin)
-	u.Path = "/" + name
-	dbURL := u.String()
-	st, err := store.Open(ctx, dbURL, "", store.Options{})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	ws, err := st.EnsureDefaultWorkspace(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer sc.close()
+	st, ws, db, dbURL, name := sc.st, sc.ws, sc.db, sc.url, sc.name
 	fmt.Printf("## Audiences at scale (%s, database %s)\n\n", time.Now().UTC().Format("2006-01-02"), name)
 	if o.keepName == "" {
 		start := time.Now()
@@ -375,6 +344,69 @@ func seedProfiles(ctx context.Context, db *sql.DB, ws uuid.UUID) error {
 	}
 	_, err := db.ExecContext(ctx, "VACUUM ANALYZE profiles, profile_identities, profile_trait_values")
 	return err
+}
+
+// scratch is a migrated database of its own on the -admin-url server.
+type scratch struct {
+	name, url string
+	st        *store.Store
+	ws        store.Workspace
+	db        *sql.DB
+	close     func()
+}
+
+// openScratch creates a database named prefix and random hex (or opens
+// reuse, an existing one), migrates it and opens it both through the store
+// and as a plain connection pool. close drops a created database unless
+// keep.
+func openScratch(ctx context.Context, admin, prefix, reuse string, keep bool) (*scratch, error) {
+	adm, err := sql.Open("pgx", admin)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scratch{name: reuse}
+	var undo []func()
+	sc.close = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	undo = append(undo, func() { adm.Close() })
+	fail := func(err error) (*scratch, error) {
+		sc.close()
+		return nil, err
+	}
+	if sc.name == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		sc.name = prefix + hex.EncodeToString(b)
+		if _, err := adm.ExecContext(ctx, "CREATE DATABASE "+sc.name); err != nil {
+			return fail(fmt.Errorf("create database: %w", err))
+		}
+		if !keep {
+			undo = append(undo, func() {
+				_, _ = adm.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+sc.name+" WITH (FORCE)")
+			})
+		}
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + sc.name
+	sc.url = u.String()
+	if sc.st, err = store.Open(ctx, sc.url, "", store.Options{}); err != nil {
+		return fail(err)
+	}
+	undo = append(undo, func() { sc.st.Close() })
+	if _, err := sc.st.Migrate(ctx); err != nil {
+		return fail(err)
+	}
+	if sc.ws, err = sc.st.EnsureDefaultWorkspace(ctx); err != nil {
+		return fail(err)
+	}
+	if sc.db, err = sql.Open("pgx", sc.url); err != nil {
+		return fail(err)
+	}
+	undo = append(undo, func() { sc.db.Close() })
+	return sc, nil
 }
 
 type client struct {
