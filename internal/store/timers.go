@@ -84,9 +84,9 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Durat
 	// The due ids are picked once (idsIn): as "id IN (SELECT … LIMIT n FOR
 	// UPDATE SKIP LOCKED)", PostgreSQL with the statistics of an emptied
 	// table ran the subquery again for every row (13 s for a burst of
-	// 10,000 window edges, past the statement timeout: the timers never
-	// fired), each run skipping the rows the previous ones had locked, so
-	// it claimed far more than n.
+	// 10,000 window edges: the worker gave up on it and began again, and
+	// the timers never fired), each run skipping the rows the previous
+	// ones had locked, so it claimed far more than n.
 	lock := ""
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
