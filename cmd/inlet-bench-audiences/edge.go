@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/inlet-dev/inlet/internal/segment"
-	"github.com/inlet-dev/inlet/internal/store"
 )
 
 const edgeSecret = "bench-edge-shared-secret"
@@ -28,20 +27,15 @@ func runEdge(ctx context.Context, o options) error {
 		return err
 	}
 	defer sc.close()
-	st, ws, db, dbURL := sc.st, sc.ws, sc.db, sc.url
+	st, ws, db := sc.st, sc.ws, sc.db
 	if err := st.SetSecret(ctx, ws.ID, edgeSecret, "bench", 0); err != nil {
 		return err
 	}
-	srv, err := startServe(ctx, o.inlet, dbURL)
+	srv, c, err := sc.serve(ctx, o.inlet, time.Minute)
 	if err != nil {
 		return err
 	}
 	defer stopServe()
-	_, tok, err := st.CreateAPIToken(ctx, ws.ID, "bench", store.ScopeWrite)
-	if err != nil {
-		return err
-	}
-	c := &client{base: srv + "/api/v1", token: tok, http: &http.Client{Timeout: time.Minute}}
 	if code, body, err := c.do("POST", "/audiences", `{"key":"pinged","name":"Pinged in the last minute","condition":{"performed":{"event":"Ping","within":"1m"}}}`); err != nil || code != 201 {
 		return fmt.Errorf("create the audience: %d %s %v", code, body, err)
 	}

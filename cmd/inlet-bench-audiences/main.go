@@ -83,7 +83,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer sc.close()
-	st, ws, db, dbURL, name := sc.st, sc.ws, sc.db, sc.url, sc.name
+	ws, db, dbURL, name := sc.ws, sc.db, sc.url, sc.name
 	fmt.Printf("## Audiences at scale (%s, database %s)\n\n", time.Now().UTC().Format("2006-01-02"), name)
 	if o.keepName == "" {
 		start := time.Now()
@@ -145,16 +145,11 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 	}()
-	srv, err := startServe(ctx, o.inlet, dbURL)
+	_, c, err := sc.serve(ctx, o.inlet, 5*time.Minute)
 	if err != nil {
 		return err
 	}
 	defer stopServe()
-	_, tok, err := st.CreateAPIToken(ctx, ws.ID, "bench", store.ScopeWrite)
-	if err != nil {
-		return err
-	}
-	c := &client{base: srv + "/api/v1", token: tok, http: &http.Client{Timeout: 5 * time.Minute}}
 
 	// Builds: each a new audience with a leaf no other reads (its own count),
 	// so each fills its leaf from the stored events and evaluates every profile.
@@ -407,6 +402,21 @@ func openScratch(ctx context.Context, admin, prefix, reuse string, keep bool) (*
 	}
 	undo = append(undo, func() { sc.db.Close() })
 	return sc, nil
+}
+
+// serve starts inlet on the scratch database and answers its URL and an
+// API client with a write token; the caller stops it with stopServe.
+func (sc *scratch) serve(ctx context.Context, bin string, timeout time.Duration) (string, *client, error) {
+	srv, err := startServe(ctx, bin, sc.url)
+	if err != nil {
+		return "", nil, err
+	}
+	_, tok, err := sc.st.CreateAPIToken(ctx, sc.ws.ID, "bench", store.ScopeWrite)
+	if err != nil {
+		stopServe()
+		return "", nil, err
+	}
+	return srv, &client{base: srv + "/api/v1", token: tok, http: &http.Client{Timeout: timeout}}, nil
 }
 
 type client struct {
